@@ -122,3 +122,47 @@ export interface Operation {
   match(req: EmuRequest): boolean;
   handle(req: EmuRequest, ctx: EmuContext): Promise<EmuResponse>;
 }
+
+/** One admin call under `/_emulator/` (JSON in, JSON out). Errors: throw AdminError. */
+export interface AdminRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path below `/_emulator`, e.g. '/ingest/start'. */
+  path: string;
+  handle(body: unknown, ctx: EmuContext): Promise<unknown>;
+}
+
+export class AdminError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'AdminError';
+  }
+}
+
+/** What a running push looks like from outside. */
+export interface PushInfo {
+  bucket: string;
+  channel: string;
+  playlistName: string;
+  connectedTime: number;
+  remoteAddr: string;
+  fragmentsWritten: number;
+}
+
+export interface IngestControl {
+  /** Starts a simulated RTMP push; `signedUrl`, when given, is verified as OSS would. */
+  start(opts: { bucket: string; channel: string; signedUrl?: string; playlistName?: string; remoteAddr?: string }): Promise<PushInfo>;
+  /** Ends the push (publisher disconnects); appends the History record. */
+  stop(opts: { bucket: string; channel: string }): Promise<void>;
+  active(): PushInfo[];
+}
+
+/**
+ * Everything LiveChannel: channel store, the LiveChannel operations, ingest simulation, VOD
+ * playlists, snapshots. server.ts mounts its operations and admin routes.
+ */
+export interface LiveChannelService {
+  operations: Operation[];
+  adminRoutes: AdminRoute[];
+  ingest: IngestControl;
+  close(): Promise<void>;
+}
