@@ -1,0 +1,193 @@
+import { ApiError } from './errors';
+import type { HttpRequest } from './event';
+
+/** A field check: returns the typed value or throws a 400 ApiError naming `field`. */
+export type Validator<T> = (value: unknown, field: string) => T;
+
+export type JsonObject = Record<string, unknown>;
+
+function invalid(field: string, message: string): ApiError {
+  return new ApiError(400, 'invalid_field', `${field} ${message}`, field);
+}
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The request body as a JSON object. An empty body reads as `{}` so routes without required
+ * fields accept a bare POST; a non-empty body must be declared `application/json` (415 otherwise).
+ */
+export function readJsonBody(request: HttpRequest): JsonObject {
+  if (request.body.length === 0) return {};
+  const mediaType = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', 'Content-Type');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8Fatal.decode(request.body));
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'request body is not valid UTF-8 JSON', 'body');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'invalid_json', 'request body must be a JSON object', 'body');
+  return parsed as JsonObject;
+}
+
+/**
+ * Strict input: a field the route does not know is refused rather than ignored, so a typo
+ * (`fragCont`) or a field from a newer client never silently does nothing.
+ */
+export function rejectUnknownFields(input: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
+  for (const key of Object.keys(input)) {
+    if (!allowed.includes(key)) {
+      throw new ApiError(400, 'unknown_field', `unknown field ${JSON.stringify(key.slice(0, 64))}; allowed: ${allowed.join(', ') || 'none'}`, key.slice(0, 64));
+    }
+  }
+}
+
+export function required<T>(input: Readonly<Record<string, unknown>>, field: string, validate: Validator<T>): T {
+  const value = Object.hasOwn(input, field) ? input[field] : undefined;
+  if (value === undefined || value === null) throw new ApiError(400, 'missing_field', `${field} is required`, field);
+  return validate(value, field);
+}
+
+/** `undefined` when absent (or JSON null), else the validated value. */
+export function optional<T>(input: Readonly<Record<string, unknown>>, field: string, validate: Validator<T>): T | undefined {
+  const value = Object.hasOwn(input, field) ? input[field] : undefined;
+  return value === undefined || value === null ? undefined : validate(value, field);
+}
+
+// C0 controls, DEL and C1 controls: they cannot travel in OSS's XML bodies and corrupt log lines.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function text(value: unknown, field: string, minBytes: number, maxBytes: number): string {
+  if (typeof value !== 'string') throw invalid(field, 'must be a string');
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes < minBytes || bytes > maxBytes) throw invalid(field, `must be ${minBytes}–${maxBytes} bytes (UTF-8), got ${bytes}`);
+  if (CONTROL.test(value)) throw invalid(field, 'must not contain control characters');
+  return value;
+}
+
+const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A LiveChannel name. The first character must be a letter or digit, which also keeps out the
+ * reserved ledger prefix name `_livecycle`.
+ */
+export const channelName: Validator<string> = (value, field) => {
+  if (typeof value !== 'string' || !CHANNEL_NAME.test(value)) throw invalid(field, 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$');
+  return value;
+};
+
+const VOD_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+/** A VOD's key: the file name of its playlist object (the last segment of the object key). */
+export const vodKey: Validator<string> = (value, field) => {
+  if (typeof value !== 'string' || !VOD_KEY.test(value)) throw invalid(field, 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$');
+  return value;
+};
+
+export const description: Validator<string> = (value, field) => text(value, field, 0, 128);
+
+/** A short free-text note kept in the ledger (e.g. why a VOD is held). */
+export const note: Validator<string> = (value, field) => text(value, field, 1, 256);
+
+export const playlistName: Validator<string> = (value, field) => {
+  const name = text(value, field, 6, 128);
+  if (!name.endsWith('.m3u8')) throw invalid(field, 'must end with .m3u8');
+  if (name.includes('/') || name.includes('\\')) throw invalid(field, 'must not contain / or \\');
+  return name;
+};
+
+export const boolean: Validator<boolean> = (value, field) => {
+  if (typeof value !== 'boolean') throw invalid(field, 'must be true or false');
+  return value;
+};
+
+export function integer(min: number, max: number): Validator<number> {
+  return (value, field) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(field, `must be an integer from ${min} to ${max}`);
+    return value;
+  };
+}
+
+export const fragValue = integer(1, 100);
+
+/** fragDuration and fragCount configure one HLS window together, so neither comes alone. */
+export function fragSettings(input: Readonly<Record<string, unknown>>): { fragDuration: number; fragCount: number } | undefined {
+  const fragDuration = optional(input, 'fragDuration', fragValue);
+  const fragCount = optional(input, 'fragCount', fragValue);
+  if (fragDuration === undefined && fragCount === undefined) return undefined;
+  if (fragDuration === undefined) throw invalid('fragDuration', 'is required together with fragCount');
+  if (fragCount === undefined) throw invalid('fragCount', 'is required together with fragDuration');
+  return { fragDuration, fragCount };
+}
+
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|([+-])(\d{2}):(\d{2}))$/;
+/** Epoch-ms values below this (March 1973) are almost surely epoch seconds sent by mistake. */
+const MIN_EPOCH_MS = 100_000_000_000;
+const MAX_EPOCH_MS = 8_640_000_000_000_000;
+
+function isoToEpochMs(value: string, field: string): number {
+  const m = ISO_8601.exec(value);
+  if (!m) throw invalid(field, 'must be an ISO-8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds');
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const millis = Number((m[7] ?? '0').padEnd(3, '0'));
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  // Date.UTC rolls 2024-02-30 over into March; a real date survives the round trip.
+  const check = new Date(utc);
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    throw invalid(field, 'is not a real calendar date-time');
+  }
+  const offsetMinutes = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  if (Math.abs(offsetMinutes) > 14 * 60) throw invalid(field, 'has a zone offset beyond ±14:00');
+  return utc - offsetMinutes * 60_000;
+}
+
+/** A point in time as an ISO-8601 string with zone, or epoch milliseconds; returns epoch ms. */
+export const instant: Validator<number> = (value, field) => {
+  if (typeof value === 'string') return isoToEpochMs(value, field);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    if (value < MIN_EPOCH_MS) throw invalid(field, 'is before 1973 — epoch milliseconds expected, not seconds');
+    if (value > MAX_EPOCH_MS) throw invalid(field, 'is out of range');
+    return value;
+  }
+  throw invalid(field, 'must be an ISO-8601 date-time string or an integer of epoch milliseconds');
+};
+
+/**
+ * The longest manual VOD range. OSS caps one playlist at 24 h, and the shared VOD operation splits
+ * longer ranges into consecutive playlists; the cap stops a typo from asking for years of them.
+ */
+export const MAX_VOD_SPAN_MS = 7 * 24 * 3600_000;
+
+export function vodRange(input: Readonly<Record<string, unknown>>): { startMs: number; endMs: number } {
+  const startMs = required(input, 'start', instant);
+  const endMs = required(input, 'end', instant);
+  if (endMs <= startMs) throw invalid('end', 'must be after start');
+  if (endMs - startMs > MAX_VOD_SPAN_MS) throw invalid('end', 'must be at most 7 days after start');
+  return { startMs, endMs };
+}
+
+/** Query parameters arrive as strings; these parse them strictly. */
+const DECIMAL = /^[0-9]{1,7}$/;
+
+export const queryLimit: Validator<number> = (value, field) => {
+  if (typeof value !== 'string' || !DECIMAL.test(value)) throw invalid(field, 'must be an integer from 1 to 1000');
+  return integer(1, 1000)(Number(value), field);
+};
+
+export const queryBoolean: Validator<boolean> = (value, field) => {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw invalid(field, 'must be true or false');
+};
+
+/** An opaque pagination cursor handed out by a previous page. */
+export const cursor: Validator<string> = (value, field) => text(value, field, 1, 1024);
+
+export interface Page {
+  limit?: number;
+  cursor?: string;
+}
+
+export function page(query: Readonly<Record<string, string>>): Page {
+  return { limit: optional(query, 'limit', queryLimit), cursor: optional(query, 'cursor', cursor) };
+}
