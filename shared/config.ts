@@ -1,0 +1,201 @@
+/**
+ * Typed configuration from environment variables. Every function calls `loadConfig()` once per
+ * instance; a bad value fails fast with an error naming the variable (never echoing a secret).
+ */
+import { registerSecret } from './log';
+
+export interface Config {
+  /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
+  readonly ossEndpoint: string;
+  /** V4 signing region; undefined lets the client derive it from a standard endpoint. */
+  readonly ossRegion: string | undefined;
+  /** Path-style addressing (the emulator on an IP); virtual-hosted style otherwise. */
+  readonly ossPathStyle: boolean;
+  /** Buckets whose LiveChannels this deployment manages; each holds its own ledger. */
+  readonly buckets: readonly string[];
+  /** Key prefix of the ledger inside each bucket, ending in `/`. */
+  readonly ledgerPrefix: string;
+  /** A channel with no push for this long is disabled. */
+  readonly idleAfterSeconds: number;
+  /** Pushes separated by less than this are one broadcast (encoder reconnects). */
+  readonly reconnectWindowSeconds: number;
+  /** Lifetime of signed RTMP publish URLs handed out by the API. */
+  readonly publishUrlTtlSeconds: number;
+  /** HMAC secrets accepted on API requests (several during rotation). */
+  readonly apiSecrets: readonly string[];
+  /** Bearer token accepted on API requests. */
+  readonly apiToken: string | undefined;
+  /** Where lifecycle events are POSTed; undefined disables outbound webhooks. */
+  readonly webhookUrl: string | undefined;
+  /** Webhook signing secrets: the first signs, every one yields a signature (rotation). */
+  readonly webhookSecrets: readonly string[];
+  /** How long after a channel's deletion its leftover objects become orphans. */
+  readonly orphanGraceSeconds: number;
+  /** Days VOD output is kept; 0 keeps it forever. */
+  readonly vodRetentionDays: number;
+  /** Cleanup reports what it would delete without deleting. */
+  readonly dryRun: boolean;
+  /** Per-run cleanup budget: at most this many objects deleted. */
+  readonly cleanupMaxObjects: number;
+  /** Per-run cleanup budget: at most this many bytes deleted. */
+  readonly cleanupMaxBytes: number;
+  /** Parallel GetLiveChannelStat calls in one poll. */
+  readonly pollConcurrency: number;
+  /** Channels per poll shard (one invocation's worth). */
+  readonly pollShardSize: number;
+  /** FC function invoked asynchronously to build VOD playlists. */
+  readonly generateVodFunction: string;
+  /** MNS topic that carries snapshot notifications, if snapshots are configured. */
+  readonly snapshotTopic: string | undefined;
+  readonly logLevel: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A configuration value that cannot be used; `variable` names the environment variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** HMAC keys and bearer tokens shorter than this are guessable; refuse them at startup. */
+const MIN_SECRET_LENGTH = 16;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(name, `must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function list(env: Env, name: string): string[] {
+  return (raw(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Secrets are registered before validation so even a rejected one never reaches a log line. */
+function secrets(env: Env, name: string): string[] {
+  const values = list(env, name);
+  values.forEach(registerSecret);
+  values.forEach((value, i) => {
+    if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `entry ${i + 1} is shorter than ${MIN_SECRET_LENGTH} characters`);
+  });
+  return values;
+}
+
+function endpoint(env: Env): string {
+  const value = raw(env, 'OSS_ENDPOINT');
+  if (value === undefined) throw new ConfigError('OSS_ENDPOINT', 'is required (e.g. oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000)');
+  const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `https://${value}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError('OSS_ENDPOINT', `is not a host name or URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('OSS_ENDPOINT', `must use http or https, got ${url.protocol}`);
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search) {
+    throw new ConfigError('OSS_ENDPOINT', 'must be a bare host (optionally scheme and port), without credentials, path or query');
+  }
+  return value;
+}
+
+function buckets(env: Env): string[] {
+  const values = list(env, 'BUCKETS');
+  if (values.length === 0) throw new ConfigError('BUCKETS', 'must list at least one bucket (comma-separated)');
+  for (const b of values) if (!BUCKET_NAME.test(b)) throw new ConfigError('BUCKETS', `${JSON.stringify(b)} is not a valid OSS bucket name`);
+  if (new Set(values).size !== values.length) throw new ConfigError('BUCKETS', 'lists a bucket twice');
+  return values;
+}
+
+function ledgerPrefix(env: Env): string {
+  const value = raw(env, 'LEDGER_PREFIX') ?? '_livecycle/';
+  // Short enough that every ledger key stays under OSS's 1023-byte limit (see shared/ledger/keys.ts).
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(value) || value.length > 128 || value.split('/').some((s) => s === '.' || s === '..')) {
+    throw new ConfigError('LEDGER_PREFIX', `must be 1-128 characters of [A-Za-z0-9._-] path segments ending in "/", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function webhookUrl(env: Env): string | undefined {
+  const value = raw(env, 'WEBHOOK_URL');
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    registerSecret(value);
+    throw new ConfigError('WEBHOOK_URL', 'is not a valid URL');
+  }
+  // Receivers often put a token in the URL itself; keep it out of logs.
+  registerSecret(url.password ? decodeURIComponent(url.password) : undefined);
+  for (const v of url.searchParams.values()) registerSecret(v);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('WEBHOOK_URL', `must use http or https, got ${url.protocol}`);
+  return value;
+}
+
+/** Reads, validates and freezes the configuration. Registers every secret with the logger. */
+export function loadConfig(env: Env = process.env): Config {
+  const apiSecrets = secrets(env, 'API_SECRETS');
+  const apiToken = raw(env, 'API_TOKEN');
+  registerSecret(apiToken);
+  if (apiToken !== undefined && apiToken.length < MIN_SECRET_LENGTH) throw new ConfigError('API_TOKEN', `is shorter than ${MIN_SECRET_LENGTH} characters`);
+  const webhookSecrets = secrets(env, 'WEBHOOK_SECRETS');
+  const url = webhookUrl(env);
+  if (url && webhookSecrets.length === 0) throw new ConfigError('WEBHOOK_SECRETS', 'is required when WEBHOOK_URL is set (webhooks are always signed)');
+
+  const logLevel = (raw(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const generateVodFunction = raw(env, 'GENERATE_VOD_FUNCTION') ?? 'generate-vod';
+  if (!FUNCTION_NAME.test(generateVodFunction)) throw new ConfigError('GENERATE_VOD_FUNCTION', `is not a valid function name: ${JSON.stringify(generateVodFunction)}`);
+
+  return Object.freeze({
+    ossEndpoint: endpoint(env),
+    ossRegion: raw(env, 'OSS_REGION'),
+    ossPathStyle: boolean(env, 'OSS_PATH_STYLE', false),
+    buckets: Object.freeze(buckets(env)),
+    ledgerPrefix: ledgerPrefix(env),
+    idleAfterSeconds: integer(env, 'IDLE_AFTER', 1800, 1),
+    reconnectWindowSeconds: integer(env, 'RECONNECT_WINDOW', 60, 0),
+    publishUrlTtlSeconds: integer(env, 'PUBLISH_URL_TTL', 3600, 1),
+    apiSecrets: Object.freeze(apiSecrets),
+    apiToken,
+    webhookUrl: url,
+    webhookSecrets: Object.freeze(webhookSecrets),
+    orphanGraceSeconds: integer(env, 'ORPHAN_GRACE', 86400, 0),
+    vodRetentionDays: integer(env, 'VOD_RETENTION_DAYS', 0, 0),
+    dryRun: boolean(env, 'DRY_RUN', true),
+    cleanupMaxObjects: integer(env, 'CLEANUP_MAX_OBJECTS', 10_000, 1),
+    cleanupMaxBytes: integer(env, 'CLEANUP_MAX_BYTES', 10 * 1024 ** 3, 1),
+    pollConcurrency: integer(env, 'POLL_CONCURRENCY', 8, 1),
+    pollShardSize: integer(env, 'POLL_SHARD_SIZE', 1000, 1),
+    generateVodFunction,
+    snapshotTopic: raw(env, 'SNAPSHOT_TOPIC'),
+    logLevel,
+  });
+}

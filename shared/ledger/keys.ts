@@ -1,0 +1,221 @@
+/**
+ * The ledger's key layout (documented in docs/ledger.md). Every key is built here and nowhere
+ * else, so the layout can be read in one place and tested without OSS.
+ */
+import { createHash } from 'node:crypto';
+
+/** Channel names livecycle accepts (a subset of OSS's rules; no `/`, so one key segment). */
+export const CHANNEL_NAME = /^[A-Za-z0-9._-]{1,1023}$/;
+/** Hold ids, broadcast ids, cursor names, shard ids, run ids: short, key-safe. */
+const TOKEN = /^[A-Za-z0-9._-]{1,128}$/;
+/** Longer channel names are hashed so every ledger key stays under OSS's 1023-byte limit. */
+const MAX_VERBATIM_CHANNEL = 200;
+/** Events about the bucket as a whole (cleanup.completed) use this scope instead of a channel. */
+export const BUCKET_SCOPE = '~bucket';
+
+const MAX_MS = 9_999_999_999_999;
+const MAX_SEQUENCE = 9_999_999_999;
+
+export class LedgerKeyError extends Error {
+  override name = 'LedgerKeyError';
+}
+
+export function assertChannelName(channel: string): void {
+  if (!CHANNEL_NAME.test(channel)) throw new LedgerKeyError(`invalid channel name ${JSON.stringify(channel.slice(0, 80))}: must be 1-1023 characters of [A-Za-z0-9._-]`);
+}
+
+export function assertToken(what: string, value: string): void {
+  if (!TOKEN.test(value) || value === '.' || value === '..') throw new LedgerKeyError(`invalid ${what} ${JSON.stringify(value.slice(0, 80))}: must be 1-128 characters of [A-Za-z0-9._-], not "." or ".."`);
+}
+
+/**
+ * The key segment standing for a channel. Short names are used verbatim (readable keys, and
+ * listings can name the channel without a GET); `.`, `..` (which URL handling may collapse) and
+ * names over 200 bytes become `~` + SHA-256 hex. `~` is outside the channel alphabet, so the two
+ * forms never collide.
+ */
+export function channelSegment(channel: string): string {
+  assertChannelName(channel);
+  if (channel.length <= MAX_VERBATIM_CHANNEL && channel !== '.' && channel !== '..') return channel;
+  return `~${createHash('sha256').update(channel).digest('hex')}`;
+}
+
+/** The channel a segment names, when the segment is verbatim (undefined when hashed). */
+export function channelFromSegment(segment: string): string | undefined {
+  return segment.startsWith('~') ? undefined : segment;
+}
+
+function checkMs(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_MS) throw new LedgerKeyError(`invalid time ${ms}: must be whole epoch milliseconds`);
+  return ms;
+}
+
+/** 13-digit zero-padded milliseconds: sorts oldest first. */
+export function ascendingMs(ms: number): string {
+  return String(checkMs(ms)).padStart(13, '0');
+}
+
+/** 13 digits of (max − ms): sorts NEWEST first, so a 1-key listing finds the latest. */
+export function descendingMs(ms: number): string {
+  return String(MAX_MS - checkMs(ms)).padStart(13, '0');
+}
+
+export function parseDescendingMs(digits: string): number {
+  if (!/^\d{13}$/.test(digits)) throw new LedgerKeyError(`not a descending timestamp: ${JSON.stringify(digits)}`);
+  return MAX_MS - Number(digits);
+}
+
+export function parseAscendingMs(digits: string): number {
+  if (!/^\d{13}$/.test(digits)) throw new LedgerKeyError(`not a timestamp: ${JSON.stringify(digits)}`);
+  return Number(digits);
+}
+
+/** 10 digits of (max − n): the highest sequence lists first. */
+export function descendingSequence(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SEQUENCE) throw new LedgerKeyError(`invalid sequence ${n}`);
+  return String(MAX_SEQUENCE - n).padStart(10, '0');
+}
+
+export function parseDescendingSequence(digits: string): number {
+  if (!/^\d{10}$/.test(digits)) throw new LedgerKeyError(`not a descending sequence: ${JSON.stringify(digits)}`);
+  return MAX_SEQUENCE - Number(digits);
+}
+
+export const VOD_STATUSES = ['pending', 'failed', 'ready'] as const;
+export type VodStatus = (typeof VOD_STATUSES)[number];
+
+/** Event ids are `evt_` + 32 hex characters (see shared/webhooks/events.ts). */
+const EVENT_ID = /^evt_[0-9a-f]{32}$/;
+
+function assertEventId(id: string): void {
+  if (!EVENT_ID.test(id)) throw new LedgerKeyError(`invalid event id ${JSON.stringify(id.slice(0, 80))}`);
+}
+
+/** Every key of one bucket's ledger. `prefix` ends in `/` (validated by shared/config.ts). */
+export class LedgerKeys {
+  constructor(readonly prefix: string) {
+    if (!prefix.endsWith('/') || prefix.startsWith('/')) throw new LedgerKeyError(`invalid ledger prefix ${JSON.stringify(prefix)}: must end in "/" and not start with "/"`);
+  }
+
+  channels(): string {
+    return `${this.prefix}channels/`;
+  }
+  channelGenerations(channel: string): string {
+    return `${this.channels()}${channelSegment(channel)}/`;
+  }
+  channelGeneration(channel: string, generation: number): string {
+    return `${this.channelGenerations(channel)}${descendingMs(generation)}.json`;
+  }
+
+  pushes(channel: string): string {
+    return `${this.prefix}pushes/${channelSegment(channel)}/`;
+  }
+  push(channel: string, startTime: number, state: 'live' | 'ended'): string {
+    return `${this.pushes(channel)}${ascendingMs(startTime)}/${state}.json`;
+  }
+
+  seenLive(channel: string): string {
+    return `${this.prefix}seen/${channelSegment(channel)}/`;
+  }
+  seenLiveAt(channel: string, at: number): string {
+    return `${this.seenLive(channel)}${descendingMs(at)}.json`;
+  }
+
+  vods(channel: string): string {
+    return `${this.prefix}vods/${channelSegment(channel)}/`;
+  }
+  vod(channel: string, broadcastId: string): string {
+    assertToken('broadcast id', broadcastId);
+    return `${this.vods(channel)}${broadcastId}/`;
+  }
+  vodStatus(channel: string, broadcastId: string, status: VodStatus): string {
+    return `${this.vod(channel, broadcastId)}${status}.json`;
+  }
+
+  snapshots(channel: string): string {
+    return `${this.prefix}snapshots/${channelSegment(channel)}/`;
+  }
+  snapshot(channel: string, at: number): string {
+    return `${this.snapshots(channel)}${descendingMs(at)}.json`;
+  }
+
+  disables(channel: string): string {
+    return `${this.prefix}disabled/${channelSegment(channel)}/`;
+  }
+  disable(channel: string, generation: number, since: number): string {
+    return `${this.disables(channel)}${ascendingMs(generation)}-${ascendingMs(since)}.json`;
+  }
+
+  tombstones(): string {
+    return `${this.prefix}tombstones/`;
+  }
+  tombstone(channel: string, generation: number): string {
+    return `${this.tombstones()}${channelSegment(channel)}/${ascendingMs(generation)}.json`;
+  }
+  /** Written by cleanup once a deleted generation's objects are gone; mirrors the tombstone's key. */
+  tombstonesCleaned(): string {
+    return `${this.prefix}cleaned/`;
+  }
+  tombstoneCleaned(channel: string, generation: number): string {
+    return `${this.tombstonesCleaned()}${channelSegment(channel)}/${ascendingMs(generation)}.json`;
+  }
+
+  holds(channel: string): string {
+    return `${this.prefix}holds/${channelSegment(channel)}/`;
+  }
+  hold(channel: string, holdId: string): string {
+    assertToken('hold id', holdId);
+    return `${this.holds(channel)}${holdId}.json`;
+  }
+
+  cleanupReports(): string {
+    return `${this.prefix}cleanup/reports/`;
+  }
+  cleanupReport(finishedAt: number, runId: string): string {
+    assertToken('run id', runId);
+    return `${this.cleanupReports()}${descendingMs(finishedAt)}-${runId}.json`;
+  }
+  cleanupCursor(name: string): string {
+    assertToken('cursor name', name);
+    return `${this.prefix}cleanup/cursors/${name}.json`;
+  }
+
+  pollState(shard: string): string {
+    assertToken('poll shard', shard);
+    return `${this.prefix}poll/${shard}.json`;
+  }
+
+  /** Scope of webhook sequences: a channel segment, or BUCKET_SCOPE. */
+  eventScope(channel: string | null): string {
+    return channel === null ? BUCKET_SCOPE : channelSegment(channel);
+  }
+  event(channel: string | null, id: string): string {
+    assertEventId(id);
+    return `${this.prefix}webhooks/events/${this.eventScope(channel)}/${id}.json`;
+  }
+  sequenceSlots(channel: string | null): string {
+    return `${this.prefix}webhooks/seq/${this.eventScope(channel)}/`;
+  }
+  sequenceSlot(channel: string | null, n: number): string {
+    return `${this.sequenceSlots(channel)}${descendingSequence(n)}`;
+  }
+  sequenceAssignment(channel: string | null, id: string): string {
+    assertEventId(id);
+    return `${this.prefix}webhooks/assigned/${this.eventScope(channel)}/${id}`;
+  }
+  outbox(): string {
+    return `${this.prefix}webhooks/outbox/`;
+  }
+  outboxEntry(id: string): string {
+    assertEventId(id);
+    return `${this.outbox()}${id}.json`;
+  }
+  delivered(id: string): string {
+    assertEventId(id);
+    return `${this.prefix}webhooks/delivered/${id}.json`;
+  }
+  abandoned(id: string): string {
+    assertEventId(id);
+    return `${this.prefix}webhooks/abandoned/${id}.json`;
+  }
+}

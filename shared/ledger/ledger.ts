@@ -1,0 +1,387 @@
+/**
+ * The durable record of one bucket's channels, kept in the bucket itself under the ledger
+ * prefix. Facts are small objects created once (concurrent and repeated writers converge on one
+ * object, nobody's update is lost); the few mutable documents are caches whose last-writer-wins
+ * is harmless. The layout and the reasoning per key are in docs/ledger.md.
+ */
+import { currentClock } from '../clock';
+import { LedgerKeys, VOD_STATUSES, ascendingMs, channelFromSegment, parseDescendingMs, parseDescendingSequence, type VodStatus } from './keys';
+import type {
+  ChannelConfigSummary,
+  ChannelRecord,
+  CleanedRecord,
+  CleanupReport,
+  DeliveryRecord,
+  DisableRecord,
+  HoldRecord,
+  PollState,
+  PushRecord,
+  SnapshotRecord,
+  StoredEvent,
+  TombstoneRecord,
+  VodPart,
+  VodRecord,
+} from './records';
+import { JsonStore, LedgerCorruptError, type CreateOutcome, type LedgerObjects } from './store';
+
+export const DEFAULT_LEDGER_PREFIX = '_livecycle/';
+
+/** Outcome of recording a fact, with the fact as stored (the first writer's version). */
+export interface Recorded<T> {
+  outcome: CreateOutcome;
+  record: T;
+}
+
+/** A channel name and generation, read from keys alone (no GET). */
+export interface ChannelGenerationRef {
+  /** undefined when the name is too long to be kept verbatim in the key (read the record). */
+  channel: string | undefined;
+  generation: number;
+  key: string;
+}
+
+/** Later statuses win when a broadcast has several VOD records. */
+const VOD_PRECEDENCE: Record<VodStatus, number> = { pending: 0, failed: 1, ready: 2 };
+
+/** Sequence allocation gives up after this many lost races (each is another writer's success). */
+const MAX_SEQUENCE_RACES = 100;
+
+export class Ledger {
+  readonly keys: LedgerKeys;
+  private readonly store: JsonStore;
+
+  constructor(objects: LedgerObjects, prefix: string = DEFAULT_LEDGER_PREFIX) {
+    this.keys = new LedgerKeys(prefix);
+    this.store = new JsonStore(objects);
+  }
+
+  // ── channels ──────────────────────────────────────────────────────────────────────────────
+
+  /** Records a channel creation; `generation` is the creation time. */
+  recordChannelCreated(input: { channel: string; generation: number; config: ChannelConfigSummary }): Promise<Recorded<ChannelRecord>> {
+    const record: ChannelRecord = { v: 1, channel: input.channel, generation: input.generation, config: input.config };
+    return this.store.createOnceAndRead(this.keys.channelGeneration(input.channel, input.generation), record);
+  }
+
+  /** The latest generation of a channel (one LIST + one GET), or undefined if never created. */
+  async getChannel(channel: string): Promise<ChannelRecord | undefined> {
+    const key = await this.store.firstKey(this.keys.channelGenerations(channel));
+    return key === undefined ? undefined : this.store.read<ChannelRecord>(key);
+  }
+
+  async getChannelGeneration(channel: string, generation: number): Promise<ChannelRecord | undefined> {
+    return this.store.read<ChannelRecord>(this.keys.channelGeneration(channel, generation));
+  }
+
+  /** Every generation of a channel, newest first. */
+  listGenerations(channel: string): Promise<ChannelRecord[]> {
+    return this.readAll<ChannelRecord>(this.keys.channelGenerations(channel));
+  }
+
+  /** The latest generation of every channel ever created in this bucket, in key order, from keys alone. */
+  async *listChannels(): AsyncGenerator<ChannelGenerationRef> {
+    const root = this.keys.channels();
+    let previousSegment: string | undefined;
+    for await (const key of this.store.keys(root)) {
+      const [segment, file] = key.slice(root.length).split('/');
+      if (segment === undefined || file === undefined) throw new LedgerCorruptError(key, 'unexpected key under channels/');
+      // Generations sort newest first within a channel, so the first key per segment is the latest.
+      if (segment === previousSegment) continue;
+      previousSegment = segment;
+      yield { channel: channelFromSegment(segment), generation: parseDescendingMs(file.replace(/\.json$/, '')), key };
+    }
+  }
+
+  // ── pushes and liveness ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Records a push observation: live (no endTime) or ended. Each is recorded once per start
+   * time; the first observation of each kind wins.
+   */
+  recordPush(push: Omit<PushRecord, 'v' | 'observedAt'> & { observedAt?: number }): Promise<CreateOutcome> {
+    const record: PushRecord = { v: 1, ...push, observedAt: push.observedAt ?? currentClock().now() };
+    return this.store.createOnce(this.keys.push(push.channel, push.startTime, push.endTime === undefined ? 'live' : 'ended'), record);
+  }
+
+  /** Pushes by start time, oldest first; ended observations replace live ones. `since` bounds startTime (inclusive). */
+  async listPushes(channel: string, opts: { since?: number } = {}): Promise<PushRecord[]> {
+    const prefix = this.keys.pushes(channel);
+    // `<prefix><start>` sorts just before every key of pushes starting at or after `since`.
+    const startAfter = opts.since === undefined ? undefined : prefix + ascendingMs(opts.since);
+    const byStart = new Map<string, string>();
+    for await (const key of this.store.keys(prefix, { startAfter })) {
+      const [start, file] = key.slice(prefix.length).split('/');
+      if (start === undefined || file === undefined) throw new LedgerCorruptError(key, 'unexpected key under pushes/');
+      // 'ended.json' sorts before 'live.json': keep the ended observation.
+      if (!byStart.has(start)) byStart.set(start, key);
+    }
+    const out: PushRecord[] = [];
+    for (const key of byStart.values()) {
+      const record = await this.store.read<PushRecord>(key);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /** Notes that the channel was live at `at`. Idempotent per millisecond. */
+  recordSeenLive(channel: string, at: number): Promise<CreateOutcome> {
+    return this.store.createOnce(this.keys.seenLiveAt(channel, at), { v: 1, channel, at });
+  }
+
+  /** The latest time the channel was recorded live, from one 1-key LIST. */
+  async lastSeenLive(channel: string): Promise<number | undefined> {
+    const prefix = this.keys.seenLive(channel);
+    const key = await this.store.firstKey(prefix);
+    return key === undefined ? undefined : parseDescendingMs(key.slice(prefix.length).replace(/\.json$/, ''));
+  }
+
+  // ── VOD ───────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Records a VOD status for a broadcast. Each status is recorded once; the reported status of a
+   * broadcast is the most advanced one (ready > failed > pending), so a retry after a failure can
+   * still record `ready`.
+   */
+  recordVod(input: { channel: string; broadcastId: string; generation?: number; status: VodStatus; parts: VodPart[]; error?: string }): Promise<Recorded<VodRecord>> {
+    const record: VodRecord = { v: 1, ...input, recordedAt: currentClock().now() };
+    return this.store.createOnceAndRead(this.keys.vodStatus(input.channel, input.broadcastId, input.status), record);
+  }
+
+  async getVod(channel: string, broadcastId: string): Promise<VodRecord | undefined> {
+    const prefix = this.keys.vod(channel, broadcastId);
+    let best: { key: string; rank: number } | undefined;
+    for await (const key of this.store.keys(prefix)) {
+      const rank = VOD_PRECEDENCE[vodStatusOf(key, prefix)];
+      if (!best || rank > best.rank) best = { key, rank };
+    }
+    return best && this.store.read<VodRecord>(best.key);
+  }
+
+  /** The VOD record of every broadcast of the channel (most advanced status each), by broadcast id. */
+  async listVods(channel: string): Promise<VodRecord[]> {
+    const prefix = this.keys.vods(channel);
+    const best = new Map<string, { key: string; rank: number }>();
+    for await (const key of this.store.keys(prefix)) {
+      const rest = key.slice(prefix.length);
+      const broadcastId = rest.slice(0, rest.lastIndexOf('/'));
+      const rank = VOD_PRECEDENCE[vodStatusOf(key, `${prefix}${broadcastId}/`)];
+      const seen = best.get(broadcastId);
+      if (!seen || rank > seen.rank) best.set(broadcastId, { key, rank });
+    }
+    const out: VodRecord[] = [];
+    for (const { key } of best.values()) {
+      const record = await this.store.read<VodRecord>(key);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  // ── snapshots ─────────────────────────────────────────────────────────────────────────────
+
+  recordSnapshot(input: Omit<SnapshotRecord, 'v'>): Promise<CreateOutcome> {
+    return this.store.createOnce(this.keys.snapshot(input.channel, input.at), { v: 1, ...input } satisfies SnapshotRecord);
+  }
+
+  /** The newest snapshot (one 1-key LIST + one GET). */
+  async latestSnapshot(channel: string): Promise<SnapshotRecord | undefined> {
+    const key = await this.store.firstKey(this.keys.snapshots(channel));
+    return key === undefined ? undefined : this.store.read<SnapshotRecord>(key);
+  }
+
+  // ── disables ──────────────────────────────────────────────────────────────────────────────
+
+  /** Records a disable decision, once per (generation, since), however many runs make it. */
+  recordDisabled(input: Omit<DisableRecord, 'v'>): Promise<Recorded<DisableRecord>> {
+    return this.store.createOnceAndRead(this.keys.disable(input.channel, input.generation, input.since), { v: 1, ...input });
+  }
+
+  /** Disable records of a channel, oldest generation and idle period first. */
+  async listDisabled(channel: string): Promise<DisableRecord[]> {
+    return this.readAll<DisableRecord>(this.keys.disables(channel));
+  }
+
+  // ── tombstones ────────────────────────────────────────────────────────────────────────────
+
+  /** Records that a channel generation was deleted; the first deletedAt recorded wins. */
+  recordTombstone(input: Omit<TombstoneRecord, 'v'>): Promise<Recorded<TombstoneRecord>> {
+    return this.store.createOnceAndRead(this.keys.tombstone(input.channel, input.generation), { v: 1, ...input });
+  }
+
+  getTombstone(channel: string, generation: number): Promise<TombstoneRecord | undefined> {
+    return this.store.read<TombstoneRecord>(this.keys.tombstone(channel, generation));
+  }
+
+  /**
+   * Tombstones across all channels, in key order. With `pendingOnly`, those cleanup has not yet
+   * marked cleaned; decided from two key listings, so only pending tombstones cost a GET.
+   */
+  async *listTombstones(opts: { pendingOnly?: boolean } = {}): AsyncGenerator<TombstoneRecord> {
+    const cleaned = new Set<string>();
+    if (opts.pendingOnly) {
+      const root = this.keys.tombstonesCleaned();
+      for await (const key of this.store.keys(root)) cleaned.add(key.slice(root.length));
+    }
+    const root = this.keys.tombstones();
+    for await (const key of this.store.keys(root)) {
+      if (cleaned.has(key.slice(root.length))) continue;
+      const record = await this.store.read<TombstoneRecord>(key);
+      if (record) yield record;
+    }
+  }
+
+  /** Marks a deleted generation's objects as cleaned up; listTombstones({pendingOnly}) then skips it. */
+  recordTombstoneCleaned(input: Omit<CleanedRecord, 'v'>): Promise<CreateOutcome> {
+    return this.store.createOnce(this.keys.tombstoneCleaned(input.channel, input.generation), { v: 1, ...input } satisfies CleanedRecord);
+  }
+
+  // ── holds ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Places (or replaces) the hold `holdId`. Holds by different ids are independent objects. */
+  async setHold(input: { channel: string; holdId: string; reason: string; until?: number }): Promise<HoldRecord> {
+    const record: HoldRecord = { v: 1, ...input, setAt: currentClock().now() };
+    await this.store.put(this.keys.hold(input.channel, input.holdId), record);
+    return record;
+  }
+
+  clearHold(channel: string, holdId: string): Promise<void> {
+    return this.store.delete(this.keys.hold(channel, holdId));
+  }
+
+  /** Every hold on the channel, lapsed ones included. */
+  listHolds(channel: string): Promise<HoldRecord[]> {
+    return this.readAll<HoldRecord>(this.keys.holds(channel));
+  }
+
+  /** Whether any hold is in force at `now`. */
+  async isHeld(channel: string, now: number = currentClock().now()): Promise<boolean> {
+    return (await this.listHolds(channel)).some((h) => h.until === undefined || h.until > now);
+  }
+
+  // ── cleanup ───────────────────────────────────────────────────────────────────────────────
+
+  putCleanupReport(report: CleanupReport): Promise<CreateOutcome> {
+    return this.store.createOnce(this.keys.cleanupReport(report.finishedAt, report.runId), report);
+  }
+
+  /** The report with the latest finishedAt (one 1-key LIST + one GET). */
+  async latestCleanupReport(): Promise<CleanupReport | undefined> {
+    const key = await this.store.firstKey(this.keys.cleanupReports());
+    return key === undefined ? undefined : this.store.read<CleanupReport>(key);
+  }
+
+  /** Where cleanup scope `name` stopped last time (an object key to resume after). */
+  async getCleanupCursor(name: string): Promise<string | undefined> {
+    return (await this.store.read<{ after: string }>(this.keys.cleanupCursor(name)))?.after;
+  }
+
+  /** Last-writer-wins: a stale cursor only makes a later run repeat idempotent deletes. */
+  putCleanupCursor(name: string, after: string): Promise<void> {
+    return this.store.put(this.keys.cleanupCursor(name), { after, updatedAt: currentClock().now() });
+  }
+
+  clearCleanupCursor(name: string): Promise<void> {
+    return this.store.delete(this.keys.cleanupCursor(name));
+  }
+
+  // ── poll state ────────────────────────────────────────────────────────────────────────────
+
+  getPollState(shard: string): Promise<PollState | undefined> {
+    return this.store.read<PollState>(this.keys.pollState(shard));
+  }
+
+  /** Last-writer-wins: the next poll re-derives every field from OSS; facts it implies are create-once. */
+  putPollState(shard: string, state: PollState): Promise<void> {
+    return this.store.put(this.keys.pollState(shard), state);
+  }
+
+  // ── webhook events (used by shared/webhooks) ───────────────────────────────────────────────
+
+  /** Records the event; a duplicate gets the first writer's version back. */
+  recordEvent(event: StoredEvent): Promise<Recorded<StoredEvent>> {
+    return this.store.createOnceAndRead(this.keys.event(event.channel, event.id), event);
+  }
+
+  getEvent(channel: string | null, id: string): Promise<StoredEvent | undefined> {
+    return this.store.read<StoredEvent>(this.keys.event(channel, id));
+  }
+
+  /** Puts the event in the outbox (idempotent); it leaves once delivered or abandoned. */
+  enqueueEvent(event: StoredEvent): Promise<CreateOutcome> {
+    return this.store.createOnce(this.keys.outboxEntry(event.id), event);
+  }
+
+  /** Events waiting for delivery, in id order. */
+  async *listOutbox(): AsyncGenerator<StoredEvent> {
+    for await (const key of this.store.keys(this.keys.outbox())) {
+      const event = await this.store.read<StoredEvent>(key);
+      if (event) yield event;
+    }
+  }
+
+  async isDelivered(id: string): Promise<boolean> {
+    return (await this.store.read<DeliveryRecord>(this.keys.delivered(id))) !== undefined;
+  }
+
+  async recordDelivered(record: Omit<DeliveryRecord, 'v'>): Promise<void> {
+    await this.store.createOnce(this.keys.delivered(record.id), { v: 1, ...record } satisfies DeliveryRecord);
+    await this.store.delete(this.keys.outboxEntry(record.id));
+  }
+
+  async recordAbandoned(record: Omit<DeliveryRecord, 'v'>): Promise<void> {
+    await this.store.createOnce(this.keys.abandoned(record.id), { v: 1, ...record } satisfies DeliveryRecord);
+    await this.store.delete(this.keys.outboxEntry(record.id));
+  }
+
+  /**
+   * The event's sequence number in its scope (a channel, or the bucket for channel = null):
+   * 1, 2, 3… without gaps, and the same number every time for the same id.
+   *
+   * Slots `seq/<scope>/<desc n>` are claimed create-once with the id as body; the winner then
+   * writes `assigned/<scope>/<id>` = n. Before claiming slot n+1 a writer makes sure slot n's
+   * assignment exists, so by the time anyone can claim a new slot, every id holding an older slot
+   * has its assignment — which the claimant checks for its own id first. Hence no id ever holds
+   * two slots, and every slot belongs to exactly one id.
+   */
+  async assignSequence(channel: string | null, id: string): Promise<number> {
+    const assignmentKey = this.keys.sequenceAssignment(channel, id);
+    const slots = this.keys.sequenceSlots(channel);
+    for (let race = 0; race < MAX_SEQUENCE_RACES; race++) {
+      const assigned = await this.store.read<{ sequence: number }>(assignmentKey);
+      if (assigned) return assigned.sequence;
+
+      let next = 1;
+      const newestKey = await this.store.firstKey(slots);
+      if (newestKey !== undefined) {
+        const newest = parseDescendingSequence(newestKey.slice(slots.length));
+        const holder = await this.store.read<{ id: string }>(newestKey);
+        if (!holder) throw new LedgerCorruptError(newestKey, 'listed, then not found');
+        await this.store.createOnce(this.keys.sequenceAssignment(channel, holder.id), { sequence: newest });
+        if (holder.id === id) return newest;
+        const assignedMeanwhile = await this.store.read<{ sequence: number }>(assignmentKey);
+        if (assignedMeanwhile) return assignedMeanwhile.sequence;
+        next = newest + 1;
+      }
+      if ((await this.store.createOnce(this.keys.sequenceSlot(channel, next), { id })) === 'created') {
+        const { record } = await this.store.createOnceAndRead(assignmentKey, { sequence: next });
+        return record.sequence;
+      }
+      // Someone else took slot `next` (perhaps a duplicate of this very event): look again.
+    }
+    throw new Error(`could not assign a webhook sequence for ${id} after ${MAX_SEQUENCE_RACES} concurrent claims in ${slots}`);
+  }
+
+  private async readAll<T>(prefix: string): Promise<T[]> {
+    const out: T[] = [];
+    for await (const key of this.store.keys(prefix)) {
+      const record = await this.store.read<T>(key);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+}
+
+function vodStatusOf(key: string, broadcastPrefix: string): VodStatus {
+  const status = key.slice(broadcastPrefix.length).replace(/\.json$/, '');
+  if (!(VOD_STATUSES as readonly string[]).includes(status)) throw new LedgerCorruptError(key, `unknown VOD status ${JSON.stringify(status)}`);
+  return status as VodStatus;
+}

@@ -1,0 +1,154 @@
+/** What the ledger stores. Times are epoch milliseconds. Every record carries `v` (layout version). */
+import type { VodStatus } from './keys';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The configuration a channel was created with, as far as lifecycle decisions need it. */
+export interface ChannelConfigSummary {
+  description: string;
+  fragDuration: number;
+  fragCount: number;
+  playlistName: string;
+  /** Whether high-frequency snapshots were configured (their MNS topic feeds on-snapshot). */
+  snapshots: boolean;
+}
+
+/** One creation of a channel. A channel deleted and created again has a new generation. */
+export interface ChannelRecord {
+  v: 1;
+  channel: string;
+  /** Creation time; identifies this incarnation of the name. */
+  generation: number;
+  config: ChannelConfigSummary;
+}
+
+/** One RTMP push as observed (GetLiveChannelStat while live, GetLiveChannelHistory once ended). */
+export interface PushRecord {
+  v: 1;
+  channel: string;
+  /** The channel generation the push belongs to, when the observer knew it. */
+  generation?: number;
+  startTime: number;
+  /** Absent while the push was live when observed. */
+  endTime?: number;
+  remoteAddr?: string;
+  observedAt: number;
+}
+
+/** A VOD playlist written by PostVodPlaylist; a broadcast over a day long needs several. */
+export interface VodPart {
+  /** Object name under `<channel>/`, ending in `.m3u8`. */
+  playlistName: string;
+  startTime: number;
+  endTime: number;
+}
+
+export interface VodRecord {
+  v: 1;
+  channel: string;
+  broadcastId: string;
+  generation?: number;
+  status: VodStatus;
+  parts: VodPart[];
+  /** Why a `failed` attempt failed. */
+  error?: string;
+  recordedAt: number;
+}
+
+export interface SnapshotRecord {
+  v: 1;
+  channel: string;
+  at: number;
+  /** Where the JPG was written, when the notification said. */
+  bucket?: string;
+  objectKey?: string;
+}
+
+export interface DisableRecord {
+  v: 1;
+  channel: string;
+  generation: number;
+  /** Identity of the decision: the start of the idle period (idle) or the request time (api). */
+  since: number;
+  disabledAt: number;
+  reason: 'idle' | 'api';
+}
+
+/** A channel generation was deleted; cleanup removes its objects after the grace period. */
+export interface TombstoneRecord {
+  v: 1;
+  channel: string;
+  generation: number;
+  deletedAt: number;
+}
+
+/** Cleanup finished removing a deleted generation's objects. */
+export interface CleanedRecord {
+  v: 1;
+  channel: string;
+  generation: number;
+  cleanedAt: number;
+  runId: string;
+  objectsDeleted: number;
+  bytesDeleted: number;
+}
+
+/** Keeps cleanup (orphans and VOD retention) away from a channel's objects. */
+export interface HoldRecord {
+  v: 1;
+  channel: string;
+  holdId: string;
+  reason: string;
+  setAt: number;
+  /** The hold lapses at this time; absent = until cleared. */
+  until?: number;
+}
+
+export interface CleanupReport {
+  runId: string;
+  startedAt: number;
+  finishedAt: number;
+  dryRun: boolean;
+  [field: string]: JsonValue;
+}
+
+/** poll-stat's view of one channel at its last poll. */
+export interface ChannelObservation {
+  status: 'Idle' | 'Live' | 'Disabled';
+  connectedTime?: number;
+  observedAt: number;
+}
+
+/** poll-stat's per-shard cache; re-derivable from OSS, so last-writer-wins. */
+export interface PollState {
+  updatedAt: number;
+  channels: Record<string, ChannelObservation>;
+}
+
+export const EVENT_TYPES = ['channel.created', 'stream.started', 'stream.ended', 'channel.disabled', 'vod.ready', 'channel.deleted', 'cleanup.completed'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A lifecycle event as recorded, before it has a sequence number. */
+export interface StoredEvent {
+  v: 1;
+  id: string;
+  type: EventType;
+  bucket: string;
+  /** null for bucket-wide events (cleanup.completed). */
+  channel: string | null;
+  /** What the event is about, e.g. the broadcast id; the id is a hash of type, bucket, channel and fact. */
+  fact: string;
+  occurredAt: number;
+  data: { [key: string]: JsonValue };
+}
+
+export interface DeliveryRecord {
+  v: 1;
+  id: string;
+  channel: string | null;
+  sequence: number;
+  at: number;
+  attempts: number;
+  /** Last HTTP status or error, for abandoned events. */
+  lastError?: string;
+}
