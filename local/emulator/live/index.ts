@@ -1,0 +1,25 @@
+/**
+ * Everything LiveChannel in the emulator: channel store, operations, simulated ingest, VOD
+ * playlists and snapshots. The server mounts `operations` (before the object operations, since
+ * `?live`/`?vod` requests have keys too) and `adminRoutes`. Behaviour and every UNCONFIRMED
+ * choice: docs/emulator-livechannel.md.
+ */
+import type { EmuContext, LiveChannelService } from '../types';
+import { ingestAdminRoutes } from './admin';
+import { Ingest } from './ingest';
+import { liveChannelOperations } from './operations';
+import { ChannelStore } from './store';
+
+export function createLiveChannelService(ctx: EmuContext): LiveChannelService & { ingest: Ingest } {
+  const store = new ChannelStore(ctx.state);
+  const ingest = new Ingest(ctx, store);
+  return {
+    operations: liveChannelOperations({ store, ingest }),
+    adminRoutes: ingestAdminRoutes(ingest),
+    ingest,
+    close: () => ingest.close(),
+  };
+}
+
+export type { SnapshotMessage, LivePushInfo } from './ingest';
+export { SNAPSHOT_EVENT, DISABLE_DROP_DELAY_MS } from './ingest';

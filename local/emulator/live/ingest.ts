@@ -1,0 +1,260 @@
+/**
+ * Simulated RTMP publishers (reference §12). A push writes what OSS writes while a stream is
+ * live, on the cadence of the emulator clock: a .ts fragment under `<channel>/` every
+ * FragDuration seconds, the live playlist rewritten after each one, and (when configured) a
+ * snapshot JPG plus a topic message every Interval seconds. Push state is in memory only: a
+ * simulated publisher does not survive an emulator restart, its written objects and the
+ * channel's history do.
+ */
+import { OssErrorResponse, type EmuContext, type IngestControl, type PushInfo } from '../types';
+import type { SnapshotConfig } from './config';
+import { validateChannelName, validatePlaylistName } from './config';
+import { channelStillLive, liveChannelDisabled, noSuchLiveChannel } from './errors';
+import { loadMedia } from './media';
+import { PLAYLIST_CONTENT_TYPE, renderPlaylist, type PlaylistSegment } from './playlist';
+import { verifyRtmpUrl } from './rtmp-url';
+import { HISTORY_LIMIT, type ChannelStore } from './store';
+
+/** After PutLiveChannelStatus(disabled) OSS drops a connected publisher "about 10 s" later (§5). */
+export const DISABLE_DROP_DELAY_MS = 10_000;
+
+/**
+ * A disconnect flushes the fragment in progress only if it holds at least one full GOP of the
+ * fixture media (1 s); a shorter tail has no complete picture group to store.
+ */
+const MIN_FINAL_FRAGMENT_MS = 1_000;
+
+const TS_CONTENT_TYPE = 'video/MP2T';
+const SNAPSHOT_CONTENT_TYPE = 'image/jpeg';
+
+/** The event name of the emulator's snapshot notification (format: docs/emulator-livechannel.md). */
+export const SNAPSHOT_EVENT = 'LiveChannelSnapshot';
+
+export interface SnapshotMessage {
+  event: typeof SNAPSHOT_EVENT;
+  bucket: string;
+  channel: string;
+  destBucket: string;
+  object: string;
+  /** ISO 8601 UTC with milliseconds, like every LiveChannel timestamp. */
+  time: string;
+}
+
+/** A push as the admin API shows it: PushInfo plus what went wrong, if anything. */
+export interface LivePushInfo extends PushInfo {
+  disabledDropAt?: number;
+  snapshotsWritten: number;
+  /** Snapshots not taken, e.g. because DestBucket is not a bucket of this emulator. */
+  snapshotsSkipped: number;
+  lastProblem?: string;
+}
+
+interface Session {
+  info: LivePushInfo;
+  fragDuration: number;
+  fragCount: number;
+  snapshot?: SnapshotConfig;
+  /** Start of the fragment being recorded. */
+  fragmentStartMs: number;
+  /** Fragments of this session, counted for the live playlist's MEDIA-SEQUENCE. */
+  sequence: number;
+  window: PlaylistSegment[];
+  cancels: (() => void)[];
+  /** Storage writes run one after another in clock order. */
+  writes: Promise<void>;
+  stopping?: Promise<void>;
+}
+
+/** Fragment object names: 13 digits, unique and increasing per channel (see nextFragmentNumber). */
+function fragmentName(n: number): string {
+  return `${String(n).padStart(13, '0')}.ts`;
+}
+
+function sessionKey(bucket: string, channel: string): string {
+  return `${bucket}\n${channel}`;
+}
+
+export class Ingest implements IngestControl {
+  private sessions = new Map<string, Session>();
+  /** Remote ports handed to publishers that do not name their address, like an OS would. */
+  private nextPort = 50_000;
+
+  constructor(
+    private ctx: EmuContext,
+    private store: ChannelStore,
+  ) {}
+
+  async start(opts: { bucket: string; channel: string; signedUrl?: string; playlistName?: string; remoteAddr?: string }): Promise<PushInfo> {
+    const { bucket, channel } = opts;
+    validateChannelName(channel);
+    if (!this.ctx.buckets.has(bucket)) throw new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket, EC: '0015-00000101' });
+    const urlParams = opts.signedUrl === undefined ? undefined : verifyRtmpUrl(opts.signedUrl, bucket, channel, this.ctx);
+    const record = await this.store.get(bucket, channel);
+    if (!record) throw noSuchLiveChannel();
+    if (record.config.status === 'disabled') throw liveChannelDisabled();
+    // The URL's playlistName is what OSS reads; the option is for pushes without a URL.
+    const playlistName = urlParams?.get('playlistName') ?? opts.playlistName ?? record.config.playlistName;
+    validatePlaylistName(playlistName);
+    const key = sessionKey(bucket, channel);
+    // One publisher per channel (§12.1); checked after the last await so two starts cannot both pass.
+    if (this.sessions.has(key)) throw channelStillLive();
+
+    const now = this.ctx.clock.now();
+    const session: Session = {
+      info: {
+        bucket,
+        channel,
+        playlistName,
+        connectedTime: now,
+        remoteAddr: opts.remoteAddr ?? `127.0.0.1:${this.nextPort++}`,
+        fragmentsWritten: 0,
+        snapshotsWritten: 0,
+        snapshotsSkipped: 0,
+      },
+      fragDuration: record.config.fragDuration,
+      fragCount: record.config.fragCount,
+      snapshot: record.config.snapshot,
+      fragmentStartMs: now,
+      sequence: 0,
+      window: [],
+      cancels: [],
+      writes: Promise.resolve(),
+    };
+    this.sessions.set(key, session);
+    this.scheduleFragment(session);
+    if (session.snapshot) this.scheduleSnapshot(session, now + session.snapshot.interval * 1000);
+    return { ...session.info };
+  }
+
+  /** Disconnects the publisher; stopping a channel nobody pushes to does nothing. */
+  async stop(opts: { bucket: string; channel: string }): Promise<void> {
+    const session = this.sessions.get(sessionKey(opts.bucket, opts.channel));
+    if (!session) return;
+    session.stopping ??= this.disconnect(session);
+    await session.stopping;
+  }
+
+  active(): LivePushInfo[] {
+    return [...this.sessions.values()].filter((s) => !s.stopping).map((s) => ({ ...s.info }));
+  }
+
+  /** The connected push of a channel, if any (GetLiveChannelStat). */
+  push(bucket: string, channel: string): LivePushInfo | undefined {
+    const session = this.sessions.get(sessionKey(bucket, channel));
+    return session && !session.stopping ? { ...session.info } : undefined;
+  }
+
+  /** Whether a publisher holds the channel (still connected, or disconnecting). */
+  isLive(bucket: string, channel: string): boolean {
+    return this.sessions.has(sessionKey(bucket, channel));
+  }
+
+  /** PutLiveChannelStatus(disabled) on a live channel: the publisher is dropped 10 s later. */
+  channelDisabled(bucket: string, channel: string): void {
+    const session = this.sessions.get(sessionKey(bucket, channel));
+    if (!session || session.stopping || session.info.disabledDropAt !== undefined) return;
+    const dropAt = this.ctx.clock.now() + DISABLE_DROP_DELAY_MS;
+    session.info.disabledDropAt = dropAt;
+    session.cancels.push(this.ctx.clock.at(dropAt, () => void this.stop({ bucket, channel })));
+  }
+
+  /** Disconnects every publisher (recording their history) and waits for their writes. */
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => this.stop(s.info)));
+  }
+
+  private enqueue(session: Session, write: () => Promise<void>): Promise<void> {
+    session.writes = session.writes.then(write).catch((err: unknown) => {
+      session.info.lastProblem = err instanceof Error ? err.message : String(err);
+    });
+    return session.writes;
+  }
+
+  private scheduleFragment(session: Session): void {
+    const endMs = session.fragmentStartMs + session.fragDuration * 1000;
+    session.cancels.push(
+      this.ctx.clock.at(endMs, () => {
+        const startMs = session.fragmentStartMs;
+        session.fragmentStartMs = endMs;
+        this.scheduleFragment(session);
+        void this.enqueue(session, () => this.writeFragment(session, startMs, endMs));
+      }),
+    );
+  }
+
+  private async writeFragment(session: Session, startMs: number, endMs: number): Promise<void> {
+    const { bucket, channel, playlistName } = session.info;
+    const number = await this.store.modify(bucket, channel, (record) => {
+      if (!record) throw noSuchLiveChannel();
+      return { record: { ...record, nextFragmentNumber: record.nextFragmentNumber + 1 }, result: record.nextFragmentNumber };
+    });
+    const name = fragmentName(number);
+    const key = `${channel}/${name}`;
+    const media = loadMedia();
+    const body = media.segments[session.sequence % media.segments.length] ?? media.segments[0]!;
+    await this.ctx.objects.put(bucket, key, body, { contentType: TS_CONTENT_TYPE }, endMs);
+    const durationS = (endMs - startMs) / 1000;
+    await this.store.appendFragment(bucket, channel, { key, startMs, durationS });
+
+    session.sequence++;
+    session.window.push({ uri: name, durationS });
+    if (session.window.length > session.fragCount) session.window.shift();
+    // The live playlist is a sliding window of FragCount fragments, rewritten after every one
+    // (§12.3); MEDIA-SEQUENCE counts from the session's first fragment. UNCONFIRMED: exact text.
+    const text = renderPlaylist({ mediaSequence: session.sequence - session.window.length, segments: session.window, ended: false });
+    await this.ctx.objects.put(bucket, `${channel}/${playlistName}`, Buffer.from(text), { contentType: PLAYLIST_CONTENT_TYPE }, endMs);
+    session.info.fragmentsWritten++;
+  }
+
+  private scheduleSnapshot(session: Session, atMs: number): void {
+    const snapshot = session.snapshot;
+    if (!snapshot) return;
+    session.cancels.push(
+      this.ctx.clock.at(atMs, () => {
+        this.scheduleSnapshot(session, atMs + snapshot.interval * 1000);
+        void this.enqueue(session, () => this.takeSnapshot(session, snapshot, atMs));
+      }),
+    );
+  }
+
+  private async takeSnapshot(session: Session, snapshot: SnapshotConfig, atMs: number): Promise<void> {
+    const { bucket, channel } = session.info;
+    if (!this.ctx.buckets.has(snapshot.destBucket)) {
+      // OSS would fail to write with the role; nothing is written and nothing is published.
+      session.info.snapshotsSkipped++;
+      session.info.lastProblem = `snapshot skipped: DestBucket ${snapshot.destBucket} is not a bucket of this emulator`;
+      return;
+    }
+    // UNCONFIRMED (§12.2, §16 item 1): snapshot key naming; ours is `<channel>/<13-digit ms>.jpg`.
+    const object = `${channel}/${String(atMs).padStart(13, '0')}.jpg`;
+    await this.ctx.objects.put(snapshot.destBucket, object, loadMedia().snapshot, { contentType: SNAPSHOT_CONTENT_TYPE }, atMs);
+    const message: SnapshotMessage = {
+      event: SNAPSHOT_EVENT,
+      bucket,
+      channel,
+      destBucket: snapshot.destBucket,
+      object,
+      time: new Date(atMs).toISOString(),
+    };
+    await this.ctx.topics.publish(snapshot.notifyTopic, JSON.stringify(message));
+    session.info.snapshotsWritten++;
+  }
+
+  private async disconnect(session: Session): Promise<void> {
+    for (const cancel of session.cancels) cancel();
+    const { bucket, channel, connectedTime, remoteAddr } = session.info;
+    const endMs = this.ctx.clock.now();
+    const startMs = session.fragmentStartMs;
+    // The fragment being recorded is stored when the publisher goes away (a VOD of the whole
+    // session needs its tail), unless it is shorter than one GOP.
+    if (endMs - startMs >= MIN_FINAL_FRAGMENT_MS) await this.enqueue(session, () => this.writeFragment(session, startMs, endMs));
+    await this.enqueue(session, () =>
+      this.store.modify(bucket, channel, (record) => {
+        if (!record) return { result: undefined };
+        const history = [...record.history, { startMs: connectedTime, endMs, remoteAddr }].slice(-HISTORY_LIMIT);
+        return { record: { ...record, history }, result: undefined };
+      }),
+    );
+    this.sessions.delete(sessionKey(bucket, channel));
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The durable LiveChannel state (reference §12.5) kept in the emulator's StateStore, so it
+ * survives a restart with a data directory: the channel record (configuration, history,
+ * fragment numbering) and a fragment index for VOD playlists. The push state is not here: a
+ * simulated publisher lives in memory and is gone after a restart (see ingest.ts).
+ */
+import type { StateStore } from '../types';
+import type { ChannelConfig } from './config';
+
+export interface LiveRecord {
+  startMs: number;
+  endMs: number;
+  remoteAddr: string;
+}
+
+export interface ChannelRecord {
+  bucket: string;
+  name: string;
+  config: ChannelConfig;
+  /** When the configuration last changed (ListLiveChannel LastModified). */
+  lastModified: number;
+  /** Finished push sessions, oldest first, at most HISTORY_LIMIT. */
+  history: LiveRecord[];
+  /** Number the next .ts fragment is named after (see nextFragmentKey in ingest.ts). */
+  nextFragmentNumber: number;
+}
+
+export interface FragmentEntry {
+  /** Object key, `<channel>/<13 digits>.ts`. */
+  key: string;
+  startMs: number;
+  durationS: number;
+}
+
+export const HISTORY_LIMIT = 10;
+
+const CHANNELS = 'live-channels';
+const FRAGMENTS = 'live-fragments';
+const DAY_MS = 86_400_000;
+
+/**
+ * Ids are `<bucket>.<channel>` (fragment shards add `.<day>`). Bucket names have no '.', and
+ * the channel is percent-encoded with '.' escaped too, so '.' separates unambiguously and ids
+ * stay file-name-safe for a data-directory store.
+ */
+function encodeName(name: string): string {
+  return encodeURIComponent(name).replace(/\./g, '%2E');
+}
+
+function channelId(bucket: string, name: string): string {
+  return `${bucket}.${encodeName(name)}`;
+}
+
+/** Runs async critical sections one after another per key (read-modify-write of one channel). */
+class KeyedQueue {
+  private tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(fn, fn);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+export class ChannelStore {
+  private queue = new KeyedQueue();
+
+  constructor(private state: StateStore) {}
+
+  get(bucket: string, name: string): Promise<ChannelRecord | undefined> {
+    return this.state.get<ChannelRecord>(CHANNELS, channelId(bucket, name));
+  }
+
+  /**
+   * Runs `fn` with the current record while no other `modify` of the same channel runs; `fn`
+   * returns the new record, `null` to delete it, or `undefined` to leave it.
+   */
+  modify<T>(
+    bucket: string,
+    name: string,
+    fn: (current: ChannelRecord | undefined) => Promise<{ record?: ChannelRecord | null; result: T }> | { record?: ChannelRecord | null; result: T },
+  ): Promise<T> {
+    const id = channelId(bucket, name);
+    return this.queue.run(id, async () => {
+      const outcome = await fn(await this.state.get<ChannelRecord>(CHANNELS, id));
+      if (outcome.record === null) {
+        await this.state.delete(CHANNELS, id);
+        await this.deleteFragments(bucket, name);
+      } else if (outcome.record) {
+        await this.state.put(CHANNELS, id, outcome.record);
+      }
+      return outcome.result;
+    });
+  }
+
+  /** Channel names of a bucket in UTF-8 byte order (ListLiveChannel order). */
+  async names(bucket: string): Promise<string[]> {
+    const prefix = `${bucket}.`;
+    return (await this.state.list(CHANNELS))
+      .filter((id) => id.startsWith(prefix))
+      .map((id) => decodeURIComponent(id.slice(prefix.length)))
+      .sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  }
+
+  /**
+   * Fragment index, sharded by UTC day of the fragment's start so that a VOD range (at most a
+   * day) reads two shards at most and appending never rewrites a long history.
+   */
+  appendFragment(bucket: string, name: string, entry: FragmentEntry): Promise<void> {
+    const id = `${channelId(bucket, name)}.${Math.floor(entry.startMs / DAY_MS)}`;
+    return this.queue.run(id, async () => {
+      const shard = (await this.state.get<FragmentEntry[]>(FRAGMENTS, id)) ?? [];
+      shard.push(entry);
+      await this.state.put(FRAGMENTS, id, shard);
+    });
+  }
+
+  /** Fragments whose start lies in [fromMs, toMs], in start order. */
+  async fragmentsStartingBetween(bucket: string, name: string, fromMs: number, toMs: number): Promise<FragmentEntry[]> {
+    const found: FragmentEntry[] = [];
+    for (let day = Math.floor(fromMs / DAY_MS); day <= Math.floor(toMs / DAY_MS); day++) {
+      const shard = (await this.state.get<FragmentEntry[]>(FRAGMENTS, `${channelId(bucket, name)}.${day}`)) ?? [];
+      found.push(...shard.filter((f) => f.startMs >= fromMs && f.startMs <= toMs));
+    }
+    return found.sort((a, b) => a.startMs - b.startMs || (a.key < b.key ? -1 : 1));
+  }
+
+  private async deleteFragments(bucket: string, name: string): Promise<void> {
+    const prefix = `${channelId(bucket, name)}.`;
+    for (const id of await this.state.list(FRAGMENTS)) {
+      if (id.startsWith(prefix)) await this.state.delete(FRAGMENTS, id);
+    }
+  }
+}
