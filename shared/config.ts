@@ -2,7 +2,8 @@
  * Typed configuration from environment variables. Every function calls `loadConfig()` once per
  * instance; a bad value fails fast with an error naming the variable (never echoing a secret).
  */
-import { registerSecret } from './log';
+import { registerSecret, type Logger } from './log';
+import { OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 
 export interface Config {
   /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
@@ -198,4 +199,15 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotTopic: raw(env, 'SNAPSHOT_TOPIC'),
     logLevel,
   });
+}
+
+/**
+ * The OSS client for this configuration. Credentials come from FC's `context.credentials` (the
+ * function role's STS keys; pass the invocation context, they rotate) when present, else from
+ * the environment (`ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`ALIBABA_CLOUD_SECURITY_TOKEN`, or
+ * `OSS_ACCESS_KEY_ID`/`OSS_ACCESS_KEY_SECRET`).
+ */
+export function createOssClient(config: Config, opts: { context?: FcContextLike; env?: Env; logger?: Logger } = {}): OssClient {
+  const credentials = opts.context?.credentials?.accessKeyId ? fcContextCredentials(opts.context) : envCredentials(opts.env ?? process.env);
+  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, credentials, logger: opts.logger });
 }

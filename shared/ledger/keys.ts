@@ -65,11 +65,6 @@ export function parseDescendingMs(digits: string): number {
   return MAX_MS - Number(digits);
 }
 
-export function parseAscendingMs(digits: string): number {
-  if (!/^\d{13}$/.test(digits)) throw new LedgerKeyError(`not a timestamp: ${JSON.stringify(digits)}`);
-  return Number(digits);
-}
-
 /** 10 digits of (max − n): the highest sequence lists first. */
 export function descendingSequence(n: number): string {
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SEQUENCE) throw new LedgerKeyError(`invalid sequence ${n}`);

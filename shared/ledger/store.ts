@@ -4,7 +4,8 @@
  * by a duplicate invocation, an overlapping timer, or our own retried PUT whose first response
  * was lost — so it counts as success.
  */
-import { OssError } from '../oss/errors';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OssError, OssNetworkError, OssTimeoutError } from '../oss/errors';
 import type { GetObjectResult, ListObjectsInput, ListObjectsResult, PutObjectInput } from '../oss/types';
 
 /** The part of the OSS bucket client the ledger uses (`OssClient.bucket(name)` satisfies it). */
@@ -29,6 +30,9 @@ export class LedgerCorruptError extends Error {
 export type CreateOutcome = 'created' | 'exists';
 
 const JSON_TYPE = 'application/json';
+/** Create-once attempts on transient failures (the client does not retry forbid-overwrite PUTs). */
+const CREATE_ATTEMPTS = 3;
+const CREATE_RETRY_BASE_MS = 200;
 
 function isNotFound(err: unknown): boolean {
   return err instanceof OssError && err.status === 404 && err.code === 'NoSuchKey';
@@ -38,17 +42,31 @@ function isAlreadyExists(err: unknown): boolean {
   return err instanceof OssError && err.status === 409 && err.code === 'FileAlreadyExists';
 }
 
+function isTransient(err: unknown): boolean {
+  if (err instanceof OssNetworkError || err instanceof OssTimeoutError) return true;
+  return err instanceof OssError && (err.status >= 500 || err.status === 429);
+}
+
 export class JsonStore {
   constructor(private readonly objects: LedgerObjects) {}
 
-  /** Writes `value` at `key` unless something is there already. Never overwrites. */
+  /**
+   * Writes `value` at `key` unless something is there already. Never overwrites. Transient
+   * failures are retried here: if a lost response hid our own success, the retry's 409 reports
+   * 'exists', which is the same fact recorded.
+   */
   async createOnce(key: string, value: unknown): Promise<CreateOutcome> {
-    try {
-      await this.objects.putObject(key, Buffer.from(JSON.stringify(value)), { contentType: JSON_TYPE, forbidOverwrite: true });
-      return 'created';
-    } catch (err) {
-      if (isAlreadyExists(err)) return 'exists';
-      throw err;
+    const body = Buffer.from(JSON.stringify(value));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.objects.putObject(key, body, { contentType: JSON_TYPE, forbidOverwrite: true });
+        return 'created';
+      } catch (err) {
+        if (isAlreadyExists(err)) return 'exists';
+        if (attempt >= CREATE_ATTEMPTS || !isTransient(err)) throw err;
+        // Real time: this waits out a transient OSS failure, not a lifecycle interval.
+        await sleep(CREATE_RETRY_BASE_MS * 2 ** (attempt - 1));
+      }
     }
   }
 
