@@ -64,6 +64,18 @@ export interface PutObjectAttributes {
   forbidOverwrite?: boolean;
 }
 
+export interface ListObjectsQuery {
+  prefix?: string;
+  startAfter?: string;
+  /**
+   * Only keys after every key that begins with this string (ListObjectsV2 resuming after a
+   * CommonPrefix). Added after the first version of this seam; optional, so callers that
+   * don't know it are unaffected.
+   */
+  startAfterPrefix?: string;
+  limit: number;
+}
+
 /**
  * Objects of one emulator instance (memory or data directory). Listing is in byte order of the
  * UTF-8 key, like OSS, and must stay fast with millions of keys.
@@ -75,7 +87,7 @@ export interface ObjectStorage {
   /** true if the key existed. */
   delete(bucket: string, key: string): Promise<boolean>;
   /** Up to `limit` records with key > startAfter (when given) and starting with prefix. */
-  list(bucket: string, opts: { prefix?: string; startAfter?: string; limit: number }): Promise<ObjectRecord[]>;
+  list(bucket: string, opts: ListObjectsQuery): Promise<ObjectRecord[]>;
 }
 
 /**

@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../shared/log';
+import { checkBucket, checkObjectKey, resolveTarget } from './addressing';
+import type { Authenticator } from './auth';
+import { errors, renderError } from './errors';
+import type { FaultInjector } from './faults';
+import { operationSubResources } from './ops/common';
+import { AdminError, OssErrorResponse, type AdminRoute, type EmuContext, type EmuRequest, type EmuResponse, type Operation } from './types';
+
+export const ADMIN_PREFIX = '/_emulator';
+const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
+/** What an anonymous caller may do in a bucket configured public-read. */
+const ANONYMOUS_READ_OPERATIONS = new Set(['GetObject', 'HeadObject', 'ListObjectsV2', 'ListObjects']);
+
+export interface ServerDeps {
+  ctx: EmuContext;
+  auth: Authenticator;
+  /** LiveChannel operations first, then the object operations; the first match wins. */
+  operations: readonly Operation[];
+  adminRoutes: readonly AdminRoute[];
+  faults: FaultInjector;
+  log: Logger;
+  publicReadBuckets: ReadonlySet<string>;
+  /** Largest request body accepted (PutObject); larger → 400 EntityTooLarge. */
+  maxBodyBytes: number;
+}
+
+/** 24 upper-case hex characters, like OSS's request ids. */
+function newRequestId(): string {
+  return randomBytes(12).toString('hex').toUpperCase();
+}
+
+function headerMap(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.pause();
+        reject(new BodyTooLarge());
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * HTTP → EmuRequest → (auth, routing, faults) → Operation → EmuResponse. Every response carries
+ * x-oss-request-id, Date (emulator clock) and Server: AliyunOSS; any unexpected exception becomes
+ * 500 InternalError and the server keeps serving.
+ */
+export class EmulatorServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly deps: ServerDeps) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    // A malformed request line or header block: answer 400 and drop the connection.
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private realDelay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    const method = req.method ?? 'GET';
+    const host = req.headers.host ?? '';
+    const { log } = this.deps;
+    try {
+      const rawUrl = req.url ?? '/';
+      if (rawUrl === ADMIN_PREFIX || rawUrl.startsWith(`${ADMIN_PREFIX}/`) || rawUrl.startsWith(`${ADMIN_PREFIX}?`)) {
+        await this.handleAdmin(req, res, requestId);
+        return;
+      }
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.deps.maxBodyBytes);
+      } catch (err) {
+        if (!(err instanceof BodyTooLarge)) throw err;
+        // The rest of the body is never read, so this connection cannot carry another request.
+        res.setHeader('connection', 'close');
+        throw errors.entityTooLarge(this.deps.maxBodyBytes);
+      }
+      const emuReq = this.decode(req, requestId, body);
+      const { operation, response } = await this.dispatch(emuReq, req, res);
+      if (response) this.send(res, emuReq.method, requestId, response, operation);
+    } catch (err) {
+      let oss: OssErrorResponse;
+      if (err instanceof OssErrorResponse) oss = err;
+      else {
+        log.error({ err, requestId, method }, 'emulator request failed unexpectedly');
+        oss = errors.internalError();
+      }
+      if (!res.headersSent && !res.destroyed) this.send(res, method, requestId, renderError(oss, { method, requestId, host }));
+    }
+  }
+
+  private decode(req: IncomingMessage, requestId: string, body: Buffer): EmuRequest {
+    const headers = headerMap(req);
+    const host = headers['host'] ?? '';
+    const target = resolveTarget(req.url ?? '/', host, this.deps.ctx.buckets);
+    return {
+      method: (req.method ?? 'GET').toUpperCase(),
+      bucket: target.bucket,
+      key: target.key,
+      query: target.query,
+      headers,
+      body,
+      requestId,
+      host,
+      remoteAddr: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`,
+    };
+  }
+
+  /** Answers the response to send, or none when a fault already dealt with the connection. */
+  private async dispatch(emuReq: EmuRequest, req: IncomingMessage, res: ServerResponse): Promise<{ operation?: string; response?: EmuResponse }> {
+    const { ctx, auth, operations, faults } = this.deps;
+    checkBucket(emuReq.bucket, ctx.buckets);
+    emuReq.principal = auth.authenticate(emuReq);
+    checkObjectKey(emuReq.key);
+    const operation = operations.find((op) => op.match(emuReq));
+    if (!emuReq.principal && !(operation && this.deps.publicReadBuckets.has(emuReq.bucket) && ANONYMOUS_READ_OPERATIONS.has(operation.name))) {
+      throw errors.accessDenied('You have no right to access this resource because of bucket acl.');
+    }
+    if (!operation) throw this.unsupported(emuReq);
+
+    const decision = faults.decide(operation.name);
+    if (decision.delayMs > 0) await this.realDelay(decision.delayMs);
+    switch (decision.fault) {
+      case 'internal-error':
+        throw errors.internalError();
+      case 'throttle':
+        throw new OssErrorResponse(503, decision.throttleCode, 'Please reduce your request rate.');
+      case 'reset':
+        req.socket.destroy();
+        return { operation: operation.name };
+      case 'stall':
+        await this.realDelay(decision.stallMs);
+        req.socket.destroy();
+        return { operation: operation.name };
+    }
+    const response = await operation.handle(emuReq, ctx);
+    if (decision.fault === 'truncate') {
+      this.sendTruncated(res, emuReq.requestId, response);
+      return { operation: operation.name };
+    }
+    return { operation: operation.name, response };
+  }
+
+  /**
+   * No operation matched: an operation-selecting sub-resource we lack (`?acl`, `?uploads`, …)
+   * or a service-level call (ListBuckets) → 501 NotImplemented; otherwise the method does not
+   * apply to the resource → 405 MethodNotAllowed.
+   */
+  private unsupported(req: EmuRequest): OssErrorResponse {
+    const subs = operationSubResources(req);
+    if (subs.length) return errors.notImplemented(`The sub-resource ?${subs.join('&')} with ${req.method}`);
+    if (req.bucket === '') return errors.notImplemented(`The service-level operation ${req.method} /`);
+    return errors.methodNotAllowed(req.method);
+  }
+
+  private commonHeaders(requestId: string): Record<string, string> {
+    return { 'x-oss-request-id': requestId, date: new Date(this.deps.ctx.clock.now()).toUTCString(), server: 'AliyunOSS' };
+  }
+
+  private send(res: ServerResponse, method: string, requestId: string, response: EmuResponse, operation?: string): void {
+    const body = response.body === undefined ? undefined : Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body);
+    const headers: Record<string, string> = { ...this.commonHeaders(requestId), ...response.headers };
+    if (headers['content-length'] === undefined && response.status !== 204 && response.status !== 304) headers['content-length'] = String(body?.length ?? 0);
+    res.writeHead(response.status, headers);
+    res.end(method === 'HEAD' ? undefined : body);
+    this.deps.log.debug({ requestId, operation, method, status: response.status }, 'oss request');
+  }
+
+  /** Full Content-Length, half the body, then the connection drops (the operation did run). */
+  private sendTruncated(res: ServerResponse, requestId: string, response: EmuResponse): void {
+    const body = Buffer.from(response.body ?? '');
+    if (body.length < 2) {
+      res.socket?.destroy();
+      return;
+    }
+    res.writeHead(response.status, { ...this.commonHeaders(requestId), ...response.headers, 'content-length': String(body.length) });
+    res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+  }
+
+  private async handleAdmin(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = req.url ?? '/';
+    const path = url.slice(ADMIN_PREFIX.length).split('?')[0] || '/';
+    const route = this.deps.adminRoutes.find((r) => r.method === req.method && r.path === path);
+    let status = 200;
+    let payload: unknown;
+    try {
+      const raw = await readBody(req, MAX_ADMIN_BODY_BYTES).catch((err: unknown) => {
+        if (err instanceof BodyTooLarge) throw new AdminError(413, 'admin request body too large');
+        throw err;
+      });
+      if (!route) {
+        const known = this.deps.adminRoutes.some((r) => r.path === path);
+        throw new AdminError(known ? 405 : 404, known ? `${req.method} not allowed on ${ADMIN_PREFIX}${path}` : `no admin route ${ADMIN_PREFIX}${path}`);
+      }
+      let body: unknown;
+      if (raw.length) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new AdminError(400, 'body is not valid JSON');
+        }
+      }
+      payload = (await route.handle(body, this.deps.ctx)) ?? {};
+    } catch (err) {
+      if (err instanceof AdminError) status = err.status;
+      else {
+        this.deps.log.error({ err, requestId, path }, 'emulator admin call failed unexpectedly');
+        status = 500;
+      }
+      payload = { error: err instanceof AdminError ? err.message : 'internal error' };
+    }
+    const json = Buffer.from(JSON.stringify(payload));
+    if (status === 413) res.setHeader('connection', 'close');
+    res.writeHead(status, { ...this.commonHeaders(requestId), 'content-type': 'application/json', 'content-length': String(json.length) });
+    res.end(json);
+  }
+}
