@@ -95,7 +95,7 @@ function parseV4DateTime(value: string): number {
  */
 export class Authenticator {
   constructor(
-    private readonly credentials: Credentials,
+    private readonly credentials: Pick<Credentials, 'secret'>,
     private readonly clock: Clock,
     private readonly region: string,
   ) {}
