@@ -54,6 +54,14 @@ describe('request signing', () => {
     expect(headers['X-Livecycle-Signature']).toBe(`v1=${createHmac('sha256', 's3cret').update(text).digest('hex')}`);
   });
 
+  it('reproduces the worked examples in docs/api.md', () => {
+    const now = 1714564800_000;
+    expect(signApiRequest({ method: 'POST', path: '/channels', body: '{"name":"cam-1"}', secret: 'example-secret', now })['X-Livecycle-Signature'])
+      .toBe('v1=686a1f528877e99e45f3182028ee9354eeea497d3206ba17233d301ff4bf1f46');
+    expect(signApiRequest({ method: 'GET', path: '/channels', query: { limit: '50' }, secret: 'example-secret', now })['X-Livecycle-Signature'])
+      .toBe('v1=131ffef8e88398025d1fc638142ad8474d043f1e2bef8c7473988475f18c3825');
+  });
+
   it('leaves the query line empty without parameters and encodes reserved characters', () => {
     expect(canonicalQuery({})).toBe('');
     expect(canonicalQuery({ cursor: 'a&b=c/d', limit: '10' })).toBe('cursor=a%26b%3Dc%2Fd&limit=10');
