@@ -28,13 +28,15 @@ export function malformedXml(): OssErrorResponse {
   return new OssErrorResponse(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
 }
 
-const NUMERIC_REF = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));/g;
+const REFERENCE = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));|&/g;
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** Only the five predefined entities and character references: no DTD, nothing to expand. */
 function decodeEntities(value: string): string {
-  return value.replace(NUMERIC_REF, (_m, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+  return value.replace(REFERENCE, (_m, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
     if (name) return NAMED[name]!;
+    // A bare '&' or an entity nobody declared (there is no DTD) is not well-formed XML.
+    if (dec === undefined && hex === undefined) throw malformedXml();
     const cp = Number.parseInt((dec ?? hex)!, dec ? 10 : 16);
     if (!(cp >= 1 && cp <= 0x10ffff)) throw malformedXml();
     return String.fromCodePoint(cp);
