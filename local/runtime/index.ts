@@ -147,7 +147,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       httpUrl: http?.url,
       functions: spec.functions,
       triggers,
-      invoke: (fn, event) => hostFor(fn).invoke(event),
+      invoke: async (fn, event) => hostFor(fn).invoke(event),
       invokeAsync: (fn, payload) => hostFor(fn).invokeAsync(payloadBytes(payload)),
       settled: async () => {
         // One function's invocation can start another's (poll-stat → generate-vod): loop until quiet.

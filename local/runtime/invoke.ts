@@ -167,6 +167,11 @@ export class FunctionHost {
     const { clock } = this.opts;
     const started = clock.now();
     const log = this.log.child({ requestId });
+    // The deadline is set before anything is awaited: the function's clock starts at the call.
+    const abort = new AbortController();
+    const timedOut = new Promise<'timeout'>((fire) => {
+      clock.sleepUntil(started + this.spec.timeout * 1000, abort.signal).then(() => fire('timeout'), () => {});
+    });
     const instance = this.idle.pop() ?? this.load();
     const credentials = await this.opts.credentials();
     instance.env.ALIBABA_CLOUD_ACCESS_KEY_ID = credentials.accessKeyId;
@@ -176,12 +181,6 @@ export class FunctionHost {
     const context = createContext({ fn: this.spec, requestId, credentials, accountId: this.opts.accountId, logger: this.fnLog.child({ requestId }) });
     log.info({ instance: instance.id }, `FC Invoke Start RequestId: ${requestId}`);
 
-    const timeoutMs = this.spec.timeout * 1000;
-    const abort = new AbortController();
-    // Settles only on timeout; aborting it after the handler finishes just cancels the timer.
-    const timedOut = new Promise<'timeout'>((fire) => {
-      clock.sleepUntil(started + timeoutMs, abort.signal).then(() => fire('timeout'), () => {});
-    });
     const call = scopes.run(scope, () => Promise.resolve().then(() => instance.handler(event, context)));
     const winner = await Promise.race([call.then((value) => ({ value }), (error: unknown) => ({ error })), timedOut]);
     abort.abort();
