@@ -105,8 +105,10 @@ export class LedgerKeys {
   pushes(channel: string): string {
     return `${this.prefix}pushes/${channelSegment(channel)}/`;
   }
-  push(channel: string, startTime: number, state: 'live' | 'ended'): string {
-    return `${this.pushes(channel)}${ascendingMs(startTime)}/${state}.json`;
+  /** One observation: `stat` (live, no end) or `history` (with the end History gave then). */
+  push(channel: string, startTime: number, source: 'stat' | 'history', endTime?: number): string {
+    const what = source === 'stat' ? 'stat' : `history-${ascendingMs(endTime ?? startTime)}`;
+    return `${this.pushes(channel)}${ascendingMs(startTime)}/${what}.json`;
   }
 
   seenLive(channel: string): string {
@@ -153,6 +155,11 @@ export class LedgerKeys {
   }
   tombstoneCleaned(channel: string, generation: number): string {
     return `${this.tombstonesCleaned()}${channelSegment(channel)}/${ascendingMs(generation)}.json`;
+  }
+
+  /** When cleanup first found the channel missing from ListLiveChannel (no tombstone). */
+  channelMissing(channel: string): string {
+    return `${this.prefix}missing/${channelSegment(channel)}/since.json`;
   }
 
   holds(channel: string): string {

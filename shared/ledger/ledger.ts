@@ -14,12 +14,12 @@ import type {
   DeliveryRecord,
   DisableRecord,
   HoldRecord,
+  MissingRecord,
   PollState,
   PushRecord,
   SnapshotRecord,
   StoredEvent,
   TombstoneRecord,
-  VodPart,
   VodRecord,
 } from './records';
 import { JsonStore, LedgerCorruptError, type CreateOutcome, type LedgerObjects } from './store';
@@ -95,32 +95,20 @@ export class Ledger {
   // ── pushes and liveness ───────────────────────────────────────────────────────────────────
 
   /**
-   * Records a push observation: live (no endTime) or ended. Each is recorded once per start
-   * time; the first observation of each kind wins.
+   * Records a push observation. Each (start, source, end) is recorded once, so a History record
+   * whose provisional end later grows is recorded again with the new end; `mergePushes` from
+   * shared/lifecycle folds a channel's records into pushes (latest end wins).
    */
   recordPush(push: Omit<PushRecord, 'v' | 'observedAt'> & { observedAt?: number }): Promise<CreateOutcome> {
     const record: PushRecord = { v: 1, ...push, observedAt: push.observedAt ?? currentClock().now() };
-    return this.store.createOnce(this.keys.push(push.channel, push.startTime, push.endTime === undefined ? 'live' : 'ended'), record);
+    return this.store.createOnce(this.keys.push(push.channel, push.startTime, push.source, push.endTime), record);
   }
 
-  /** Pushes by start time, oldest first; ended observations replace live ones. `since` bounds startTime (inclusive). */
-  async listPushes(channel: string, opts: { since?: number } = {}): Promise<PushRecord[]> {
+  /** Every push observation, oldest start first; `since` bounds startTime (inclusive). */
+  listPushes(channel: string, opts: { since?: number } = {}): Promise<PushRecord[]> {
     const prefix = this.keys.pushes(channel);
     // `<prefix><start>` sorts just before every key of pushes starting at or after `since`.
-    const startAfter = opts.since === undefined ? undefined : prefix + ascendingMs(opts.since);
-    const byStart = new Map<string, string>();
-    for await (const key of this.store.keys(prefix, { startAfter })) {
-      const [start, file] = key.slice(prefix.length).split('/');
-      if (start === undefined || file === undefined) throw new LedgerCorruptError(key, 'unexpected key under pushes/');
-      // 'ended.json' sorts before 'live.json': keep the ended observation.
-      if (!byStart.has(start)) byStart.set(start, key);
-    }
-    const out: PushRecord[] = [];
-    for (const key of byStart.values()) {
-      const record = await this.store.read<PushRecord>(key);
-      if (record) out.push(record);
-    }
-    return out;
+    return this.readAll<PushRecord>(prefix, opts.since === undefined ? undefined : prefix + ascendingMs(opts.since));
   }
 
   /** Notes that the channel was live at `at`. Idempotent per millisecond. */
@@ -142,7 +130,7 @@ export class Ledger {
    * broadcast is the most advanced one (ready > failed > pending), so a retry after a failure can
    * still record `ready`.
    */
-  recordVod(input: { channel: string; broadcastId: string; generation?: number; status: VodStatus; parts: VodPart[]; error?: string }): Promise<Recorded<VodRecord>> {
+  recordVod(input: Omit<VodRecord, 'v' | 'recordedAt'>): Promise<Recorded<VodRecord>> {
     const record: VodRecord = { v: 1, ...input, recordedAt: currentClock().now() };
     return this.store.createOnceAndRead(this.keys.vodStatus(input.channel, input.broadcastId, input.status), record);
   }
@@ -232,6 +220,21 @@ export class Ledger {
   /** Marks a deleted generation's objects as cleaned up; listTombstones({pendingOnly}) then skips it. */
   recordTombstoneCleaned(input: Omit<CleanedRecord, 'v'>): Promise<CreateOutcome> {
     return this.store.createOnce(this.keys.tombstoneCleaned(input.channel, input.generation), { v: 1, ...input } satisfies CleanedRecord);
+  }
+
+  /** Notes that the channel is missing from ListLiveChannel; the first sighting is kept. */
+  recordChannelMissing(channel: string, since: number): Promise<Recorded<MissingRecord>> {
+    return this.store.createOnceAndRead(this.keys.channelMissing(channel), { v: 1, channel, since });
+  }
+
+  /** When cleanup first found the channel missing, if it still is. */
+  async channelMissingSince(channel: string): Promise<number | undefined> {
+    return (await this.store.read<MissingRecord>(this.keys.channelMissing(channel)))?.since;
+  }
+
+  /** The channel exists again: forget the sighting, so a later disappearance starts a fresh grace period. */
+  clearChannelMissing(channel: string): Promise<void> {
+    return this.store.delete(this.keys.channelMissing(channel));
   }
 
   // ── holds ─────────────────────────────────────────────────────────────────────────────────
@@ -370,9 +373,9 @@ export class Ledger {
     throw new Error(`could not assign a webhook sequence for ${id} after ${MAX_SEQUENCE_RACES} concurrent claims in ${slots}`);
   }
 
-  private async readAll<T>(prefix: string): Promise<T[]> {
+  private async readAll<T>(prefix: string, startAfter?: string): Promise<T[]> {
     const out: T[] = [];
-    for await (const key of this.store.keys(prefix)) {
+    for await (const key of this.store.keys(prefix, { startAfter })) {
       const record = await this.store.read<T>(key);
       if (record) out.push(record);
     }

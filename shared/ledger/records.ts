@@ -1,4 +1,5 @@
 /** What the ledger stores. Times are epoch milliseconds. Every record carries `v` (layout version). */
+import type { VodPart } from '../lifecycle/types';
 import type { VodStatus } from './keys';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -22,25 +23,22 @@ export interface ChannelRecord {
   config: ChannelConfigSummary;
 }
 
-/** One RTMP push as observed (GetLiveChannelStat while live, GetLiveChannelHistory once ended). */
+/**
+ * One observation of an RTMP push: `stat` (GetLiveChannelStat's ConnectedTime while live) or
+ * `history` (a GetLiveChannelHistory record; its end may be provisional while the push runs).
+ * Structurally a lifecycle `Push`: fold a channel's records with `mergePushes`.
+ */
 export interface PushRecord {
   v: 1;
   channel: string;
   /** The channel generation the push belongs to, when the observer knew it. */
   generation?: number;
   startTime: number;
-  /** Absent while the push was live when observed. */
+  /** Absent for `stat` observations. */
   endTime?: number;
-  remoteAddr?: string;
+  remoteAddr: string;
+  source: 'stat' | 'history';
   observedAt: number;
-}
-
-/** A VOD playlist written by PostVodPlaylist; a broadcast over a day long needs several. */
-export interface VodPart {
-  /** Object name under `<channel>/`, ending in `.m3u8`. */
-  playlistName: string;
-  startTime: number;
-  endTime: number;
 }
 
 export interface VodRecord {
@@ -49,7 +47,10 @@ export interface VodRecord {
   broadcastId: string;
   generation?: number;
   status: VodStatus;
+  /** The PostVodPlaylist calls (one per day of broadcast), as generate-vod planned them. */
   parts: VodPart[];
+  /** The playlist viewers open when the broadcast was split into several parts. */
+  parent?: { playlistName: string; key: string };
   /** Why a `failed` attempt failed. */
   error?: string;
   recordedAt: number;
@@ -91,6 +92,13 @@ export interface CleanedRecord {
   runId: string;
   objectsDeleted: number;
   bytesDeleted: number;
+}
+
+/** A channel cleanup found missing from ListLiveChannel without a tombstone (deleted outside livecycle). */
+export interface MissingRecord {
+  v: 1;
+  channel: string;
+  since: number;
 }
 
 /** Keeps cleanup (orphans and VOD retention) away from a channel's objects. */

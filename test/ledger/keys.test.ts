@@ -48,7 +48,8 @@ describe('ledger key encoding', () => {
     const t = 9_999_999_999_999;
     const all = [
       long.channelGeneration(name, t),
-      long.push(name, t, 'ended'),
+      long.push(name, t, 'history', t),
+      long.channelMissing(name),
       long.seenLiveAt(name, t),
       long.vodStatus(name, token, 'pending'),
       long.snapshot(name, t),
@@ -100,7 +101,8 @@ describe('ledger key encoding', () => {
     const t = 1_700_000_000_000;
     const id = `evt_${'a'.repeat(32)}`;
     expect(keys.channelGeneration('cam', t)).toBe('_livecycle/channels/cam/8299999999999.json');
-    expect(keys.push('cam', t, 'live')).toBe('_livecycle/pushes/cam/1700000000000/live.json');
+    expect(keys.push('cam', t, 'stat')).toBe('_livecycle/pushes/cam/1700000000000/stat.json');
+    expect(keys.push('cam', t, 'history', t + 5)).toBe('_livecycle/pushes/cam/1700000000000/history-1700000000005.json');
     expect(keys.vodStatus('cam', 'b1', 'ready')).toBe('_livecycle/vods/cam/b1/ready.json');
     expect(keys.snapshot('cam', t)).toBe('_livecycle/snapshots/cam/8299999999999.json');
     expect(keys.disable('cam', t, t + 1)).toBe('_livecycle/disabled/cam/1700000000000-1700000000001.json');
