@@ -32,27 +32,30 @@ export function vodWindow(broadcast: Pick<Broadcast, 'firstStart' | 'lastEnd'>, 
 }
 
 /**
- * Splits a window into PostVodPlaylist-sized ranges. A segment is included when its start lies
- * in [startTime, endTime] (§9), compared in whole seconds since the API speaks seconds; so the
- * ranges partition the window's whole seconds: each next range starts one second after the
- * previous ends. Every second, and thus every segment start, falls in exactly one part — none
- * lost, none listed twice. (If OSS compared millisecond starts against an end of N.000 s, a
- * segment starting inside second N would fall between parts; we assume second granularity and
- * the emulator implements it so.) Parts are as even as possible, which also keeps each at least
- * two seconds long (PostVodPlaylist needs endTime > startTime).
+ * Splits a window into PostVodPlaylist-sized ranges that share their boundary second: each
+ * next range starts at the second the previous one ends.
+ *
+ * Why shared: a segment is included when its start lies in [startTime, endTime] (§9), but
+ * whether OSS compares the segment's millisecond start against N.000 s or its start second
+ * against N is not documented (the emulator compares milliseconds). With ranges meeting at
+ * N/N+1, a segment starting at N.5 s would fall between two parts under the millisecond
+ * reading — lost. With ranges meeting at N/N, every segment start lies in some part under
+ * either reading; the cost is that the one segment starting in that boundary second may be
+ * listed by both parts, and `renderParentPlaylist` lists it once. Parts are as even as
+ * possible; each spans at least a second (PostVodPlaylist needs endTime > startTime).
  */
 export function splitVodWindow(window: VodRange): VodRange[] {
-  if (!(window.endTime > window.startTime)) throw new RangeError(`VOD window must have endTime > startTime, got ${window.startTime}..${window.endTime}`);
-  const seconds = window.endTime - window.startTime + 1;
-  const count = Math.ceil(seconds / (MAX_VOD_SPAN_SECONDS + 1));
-  const base = Math.floor(seconds / count);
-  const longer = seconds % count; // the first `longer` parts get one extra second
+  const span = window.endTime - window.startTime;
+  if (!(span > 0)) throw new RangeError(`VOD window must have endTime > startTime, got ${window.startTime}..${window.endTime}`);
+  const count = Math.ceil(span / MAX_VOD_SPAN_SECONDS);
+  const base = Math.floor(span / count);
+  const longer = span % count; // the first `longer` parts span one second more
   const parts: VodRange[] = [];
   let start = window.startTime;
   for (let i = 0; i < count; i++) {
-    const length = base + (i < longer ? 1 : 0);
-    parts.push({ startTime: start, endTime: start + length - 1 });
-    start += length;
+    const end = start + base + (i < longer ? 1 : 0);
+    parts.push({ startTime: start, endTime: end });
+    start = end;
   }
   return parts;
 }
@@ -101,7 +104,8 @@ export function planVod({ channel, broadcast, fragDurationSeconds }: VodPlanInpu
 
 /**
  * The parent playlist of a split broadcast, from its parts' texts in order (parts for which
- * PostVodPlaylist found no segment are simply left out).
+ * PostVodPlaylist found no segment are simply left out). A segment already listed by an earlier
+ * part (the shared boundary second, see `splitVodWindow`) is listed once.
  *
  * Format: one VOD media playlist listing every part's segments in sequence, with
  * `#EXT-X-DISCONTINUITY` at each part boundary. A master playlist would be wrong: its variants
@@ -116,12 +120,15 @@ export function renderParentPlaylist(parts: readonly { playlistName: string; tex
   let targetDuration = 0;
   let version = 3;
   let discontinuitySequence = 0;
+  const listed = new Set<string>();
   for (const part of parts) {
     const playlist = parsePlaylist(part.playlistName, part.text);
     if (playlist.isMasterPlaylist) throw new RangeError(`${part.playlistName} is a master playlist, not a VOD part`);
     targetDuration = Math.max(targetDuration, playlist.targetDuration);
     version = Math.max(version, playlist.version ?? 3);
-    playlist.segments.forEach((segment, i) => {
+    const fresh = playlist.segments.filter((segment) => !listed.has(segment.uri));
+    fresh.forEach((segment, i) => {
+      listed.add(segment.uri);
       const discontinuity = (i === 0 && segments.length > 0) || (i > 0 && segment.discontinuity === true);
       if (discontinuity) discontinuitySequence++;
       targetDuration = Math.max(targetDuration, Math.round(segment.duration));

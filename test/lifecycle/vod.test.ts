@@ -36,21 +36,21 @@ describe('splitVodWindow', () => {
   it.each([
     ['2 s', span(2), [[1000, 1002]]],
     ['86,399 s fits one call', span(86_399), [[1000, 87_399]]],
-    ['exactly 86,400 s is split (EN doc: less than one day)', span(86_400), [[1000, 44_200], [44_201, 87_400]]],
-    ['24 h + 1 s', span(86_401), [[1000, 44_200], [44_201, 87_401]]],
-    ['three days', span(3 * 86_400), [[1000, 65_800], [65_801, 130_600], [130_601, 195_400], [195_401, 260_200]]],
+    ['exactly 86,400 s is split (EN doc: less than one day)', span(86_400), [[1000, 44_200], [44_200, 87_400]]],
+    ['24 h + 1 s', span(86_401), [[1000, 44_201], [44_201, 87_401]]],
+    ['three days', span(3 * 86_400), [[1000, 65_800], [65_800, 130_600], [130_600, 195_400], [195_400, 260_200]]],
   ])('%s', (_, window, expected) => {
     expect(splitVodWindow(window).map((r) => [r.startTime, r.endTime])).toEqual(expected);
   });
 
-  it.each([86_400, 86_401, 172_798, 172_799, 172_800, 1_000_003])('parts of a %d s window partition its seconds, each within the limit', (seconds) => {
+  it.each([86_400, 86_401, 172_798, 172_799, 172_800, 1_000_003])('parts of a %d s window meet at shared boundary seconds, each within the limit', (seconds) => {
     const parts = splitVodWindow(span(seconds));
     expect(parts[0]?.startTime).toBe(1000);
     expect(parts[parts.length - 1]?.endTime).toBe(1000 + seconds);
     parts.forEach((part, i) => {
       expect(part.endTime - part.startTime).toBeLessThanOrEqual(MAX_VOD_SPAN_SECONDS);
       expect(part.endTime).toBeGreaterThan(part.startTime);
-      if (i > 0) expect(part.startTime).toBe((parts[i - 1]?.endTime ?? NaN) + 1);
+      if (i > 0) expect(part.startTime).toBe(parts[i - 1]?.endTime);
     });
   });
 
@@ -130,6 +130,16 @@ describe('renderParentPlaylist', () => {
       ['100.ts', 5, false],
       ['101.ts', 5.04, false],
       ['102.ts', 13.32, true],
+    ]);
+  });
+
+  it('a segment both parts list (it starts in their shared boundary second) is listed once', () => {
+    const text = renderParentPlaylist([part('p1', [['100.ts', 5], ['101.ts', 5]]), part('p2', [['101.ts', 5], ['102.ts', 5]])]);
+    const playlist = parse(text) as MediaPlaylist;
+    expect(playlist.segments.map((s) => [s.uri, s.discontinuity ?? false])).toEqual([
+      ['100.ts', false],
+      ['101.ts', false],
+      ['102.ts', true],
     ]);
   });
 
