@@ -1,4 +1,5 @@
 /** A real emulator and a real OSS client for ledger and webhook tests. */
+import type { ControlledClock } from '../../shared/clock';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, startEmulator, type Emulator } from '../../local/emulator';
 
@@ -9,8 +10,9 @@ export interface LedgerEnv {
   stop(): Promise<void>;
 }
 
-export async function startLedgerEnv(): Promise<LedgerEnv> {
-  const emu = await startEmulator({ port: 0, buckets: [DEFAULT_BUCKET] });
+/** Pass the clock the test installs, so request signing and the emulator agree on the time. */
+export async function startLedgerEnv(opts: { clock?: ControlledClock } = {}): Promise<LedgerEnv> {
+  const emu = await startEmulator({ port: 0, buckets: [DEFAULT_BUCKET], clock: opts.clock });
   const client = new OssClient({
     endpoint: emu.url,
     region: emu.region,

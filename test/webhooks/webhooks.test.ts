@@ -1,0 +1,201 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ControlledClock, installClock } from '../../shared/clock';
+import { Ledger } from '../../shared/ledger';
+import { createLogger } from '../../shared/log';
+import { Webhooks, verifyWebhook, type WebhookPayload, type WebhooksOptions } from '../../shared/webhooks';
+import { keysUnder, startLedgerEnv, type LedgerEnv } from '../ledger/emulator';
+
+const T = 1_700_000_000_000;
+const NEW_SECRET = 'webhook-secret-new-0123456789';
+const OLD_SECRET = 'webhook-secret-old-0123456789';
+const BUCKET = 'livecycle-demo';
+const FAST = { baseDelayMs: 1, maxDelayMs: 4, timeoutMs: 2_000 };
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  payload: WebhookPayload;
+}
+
+/** A real HTTP receiver on 127.0.0.1 that answers with the scripted statuses, then 200. */
+class Receiver {
+  readonly received: Received[] = [];
+  script: number[] = [];
+  hang = false;
+  private server!: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        this.received.push({ headers: req.headers, body, payload: JSON.parse(body) as WebhookPayload });
+        if (this.hang) return;
+        res.statusCode = this.script.shift() ?? 200;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+let env: LedgerEnv;
+let receiver: Receiver;
+let ledger: Ledger;
+let prefix: string;
+let run = 0;
+const clock = new ControlledClock({ startMs: T, rate: 0 });
+const logger = createLogger({ name: 'webhooks-test', level: 'silent' });
+
+function webhooks(overrides: Partial<WebhooksOptions> = {}): Webhooks {
+  return new Webhooks({ ledger, bucket: BUCKET, url: receiver.url, secrets: [NEW_SECRET, OLD_SECRET], logger, policy: FAST, ...overrides });
+}
+
+beforeAll(async () => {
+  env = await startLedgerEnv({ clock });
+  installClock(clock);
+});
+afterAll(async () => {
+  installClock(undefined);
+  await env.stop();
+});
+beforeEach(async () => {
+  prefix = `_livecycle-w${++run}/`;
+  ledger = new Ledger(env.bucket, prefix);
+  receiver = new Receiver();
+  await receiver.start();
+});
+afterEach(async () => {
+  await receiver.stop();
+});
+
+describe('webhook delivery', () => {
+  it('delivers a signed event that verifies with either rotation secret', async () => {
+    const result = await webhooks().emit({ type: 'stream.ended', channel: 'cam', fact: '20231114T221320Z', occurredAt: T - 5000, data: { durationMs: 60_000 } });
+    expect(result).toMatchObject({ outcome: 'delivered', sequence: 1 });
+    expect(receiver.received).toHaveLength(1);
+    const [got] = receiver.received;
+    expect(got!.payload).toEqual({
+      id: result.id,
+      type: 'stream.ended',
+      channel: 'cam',
+      bucket: BUCKET,
+      sequence: 1,
+      occurredAt: new Date(T - 5000).toISOString(),
+      data: { durationMs: 60_000 },
+    });
+    expect(got!.headers['content-type']).toBe('application/json');
+    expect(got!.headers['x-livecycle-event-type']).toBe('stream.ended');
+    expect(verifyWebhook(got!.headers, got!.body, [NEW_SECRET], T)).toMatchObject({ ok: true, id: result.id });
+    expect(verifyWebhook(got!.headers, got!.body, [OLD_SECRET], T)).toMatchObject({ ok: true, id: result.id });
+    expect(verifyWebhook(got!.headers, got!.body, ['an-unrelated-secret-0123'], T).ok).toBe(false);
+    // Delivered: nothing left in the outbox.
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
+  });
+
+  it('gives a duplicated fact the same id and sequence, and does not re-send it once delivered', async () => {
+    const hooks = webhooks();
+    const fact = { type: 'channel.created' as const, channel: 'cam', fact: String(T), occurredAt: T };
+    const first = await hooks.emit(fact);
+    const second = await hooks.emit(fact);
+    const third = await webhooks().emit({ ...fact, data: { differs: true } });
+    expect(second).toEqual({ id: first.id, outcome: 'already-delivered' });
+    expect(third).toEqual({ id: first.id, outcome: 'already-delivered' });
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('sends concurrent duplicates at least once, always with the same id and sequence', async () => {
+    const fact = { type: 'vod.ready' as const, channel: 'cam', fact: '20231114T221320Z', occurredAt: T };
+    const results = await Promise.all([1, 2, 3, 4].map(() => webhooks().emit(fact)));
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(receiver.received.length).toBeGreaterThanOrEqual(1);
+    for (const r of receiver.received) expect([r.payload.id, r.payload.sequence]).toEqual([results[0]!.id, 1]);
+  });
+
+  it('numbers each channel’s events 1, 2, 3… and bucket-wide events separately', async () => {
+    const hooks = webhooks();
+    await hooks.emit({ type: 'channel.created', channel: 'cam', fact: String(T), occurredAt: T });
+    await hooks.emit({ type: 'channel.created', channel: 'other', fact: String(T), occurredAt: T });
+    await hooks.emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T + 1 });
+    await hooks.emit({ type: 'cleanup.completed', channel: null, fact: 'run-1', occurredAt: T + 2 });
+    await hooks.emit({ type: 'stream.ended', channel: 'cam', fact: 'b1', occurredAt: T + 3 });
+    await hooks.emit({ type: 'channel.disabled', channel: 'cam', fact: `${T}:${T + 3}`, occurredAt: T + 4 });
+    const seq = (channel: string | null) => receiver.received.filter((r) => r.payload.channel === channel).map((r) => [r.payload.type, r.payload.sequence]);
+    expect(seq('cam')).toEqual([
+      ['channel.created', 1],
+      ['stream.started', 2],
+      ['stream.ended', 3],
+      ['channel.disabled', 4],
+    ]);
+    expect(seq('other')).toEqual([['channel.created', 1]]);
+    expect(seq(null)).toEqual([['cleanup.completed', 1]]);
+  });
+
+  it('retries with back-off, gives up without throwing, and a later drain delivers the same event', async () => {
+    receiver.script = [503, 502, 500, 429];
+    const hooks = webhooks({ policy: { ...FAST, maxAttempts: 4 } });
+    const result = await hooks.emit({ type: 'channel.deleted', channel: 'cam', fact: String(T), occurredAt: T });
+    expect(result).toMatchObject({ outcome: 'queued', sequence: 1 });
+    expect(receiver.received).toHaveLength(4);
+    expect(new Set(receiver.received.map((r) => r.payload.id))).toEqual(new Set([result.id]));
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([`${prefix}webhooks/outbox/${result.id}.json`]);
+
+    // Next run: the receiver is back.
+    expect(await webhooks().drainOutbox()).toEqual({ delivered: 1, queued: 0, abandoned: 0 });
+    const last = receiver.received.at(-1)!;
+    expect([last.payload.id, last.payload.sequence]).toEqual([result.id, 1]);
+    expect(verifyWebhook(last.headers, last.body, [OLD_SECRET], T).ok).toBe(true);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
+    expect(await webhooks().drainOutbox()).toEqual({ delivered: 0, queued: 0, abandoned: 0 });
+  });
+
+  it('does not retry a 4xx rejection within the run', async () => {
+    receiver.script = [400];
+    const result = await webhooks().emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
+    expect(result.outcome).toBe('queued');
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('survives an unreachable or hanging receiver', async () => {
+    const down = await webhooks({ url: 'http://127.0.0.1:9/hooks', policy: { ...FAST, maxAttempts: 2 } }).emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
+    expect(down.outcome).toBe('queued');
+    receiver.hang = true;
+    const hung = await webhooks({ policy: { ...FAST, maxAttempts: 2, timeoutMs: 200 } }).emit({ type: 'stream.started', channel: 'cam', fact: 'b2', occurredAt: T });
+    expect(hung.outcome).toBe('queued');
+    expect(receiver.received).toHaveLength(2);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toHaveLength(2);
+  });
+
+  it('abandons an event still undeliverable past the retention window', async () => {
+    receiver.script = [503, 503];
+    const result = await webhooks({ policy: { ...FAST, maxAttempts: 2, abandonAfterMs: 3_600_000 } }).emit({
+      type: 'stream.ended',
+      channel: 'cam',
+      fact: 'old',
+      occurredAt: T - 3_600_001,
+    });
+    expect(result.outcome).toBe('abandoned');
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/abandoned/`)).toEqual([`${prefix}webhooks/abandoned/${result.id}.json`]);
+  });
+
+  it('does nothing when no URL is configured', async () => {
+    const result = await webhooks({ url: undefined }).emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
+    expect(result.outcome).toBe('disabled');
+    expect(await keysUnder(env.bucket, prefix)).toEqual([]);
+  });
+
+  it('refuses a URL without signing secrets', () => {
+    expect(() => webhooks({ secrets: [] })).toThrow(/signing secret/);
+  });
+});
