@@ -1,0 +1,131 @@
+import { parseArgs } from 'node:util';
+import { startEmulator, DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_REGION, type AccessKey, type FaultRule } from '../emulator';
+import { isValidBucketName } from '../emulator/addressing';
+import { parseFaultSpec } from '../emulator/faults';
+import type { Command } from './types';
+
+const USAGE = `Usage: livecycle emulator [options]
+
+Runs the local OSS + LiveChannel emulator until Ctrl-C.
+
+Options:
+  --port N                 port on 127.0.0.1 (default 9000; 0 picks a free one)
+  --data DIR               persist objects and state in DIR (default: memory only)
+  --bucket NAME            a bucket to serve; repeatable (default ${DEFAULT_BUCKET})
+  --access-key ID:SECRET   an access key; repeatable (default ${DEFAULT_ACCESS_KEY.id}:<local secret>)
+  --region REGION          V4 signing region (default ${DEFAULT_REGION})
+  --fault OP:RATE:KIND[:MS]  inject faults; repeatable. OP is an operation name or *, RATE 0..1,
+                           KIND one of 500, 503, reset, stall, truncate, latency
+                           (MS: stall/latency duration), e.g. --fault '*:0.05:503'
+  --seed N                 seed of the fault PRNG (default 0)
+  --latency-ms N           add N ms of real latency to every request
+  --help                   show this text
+
+Admin API: <url>/_emulator/health, /clock, /sts, /faults, /ingest/... (docs/emulator.md)`;
+
+class UsageError extends Error {}
+
+function integer(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${text}`);
+  return n;
+}
+
+function accessKey(spec: string): AccessKey {
+  const colon = spec.indexOf(':');
+  if (colon <= 0 || colon === spec.length - 1) throw new UsageError(`--access-key must be ID:SECRET`);
+  return { id: spec.slice(0, colon), secret: spec.slice(colon + 1) };
+}
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      data: { type: 'string' },
+      bucket: { type: 'string', multiple: true },
+      'access-key': { type: 'string', multiple: true },
+      region: { type: 'string' },
+      fault: { type: 'string', multiple: true },
+      seed: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  const buckets = values.bucket ?? [DEFAULT_BUCKET];
+  for (const b of buckets) if (!isValidBucketName(b)) throw new UsageError(`--bucket ${b}: 3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`);
+  const region = values.region ?? DEFAULT_REGION;
+  if (!/^[a-z0-9-]+$/.test(region)) throw new UsageError(`--region ${region}: expected a region id such as cn-hangzhou`);
+  const faults: FaultRule[] = [];
+  for (const spec of values.fault ?? []) {
+    try {
+      faults.push(parseFaultSpec(spec));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const latency = integer('latency-ms', values['latency-ms'], 0, 600_000);
+  if (latency) faults.push({ operation: '*', rate: 1, kind: 'latency', ms: latency });
+  return {
+    help: values.help ?? false,
+    port: integer('port', values.port, 0, 65535) ?? 9000,
+    dataDir: values.data,
+    buckets,
+    accessKeys: (values['access-key'] ?? []).map(accessKey),
+    region,
+    faults,
+    seed: integer('seed', values.seed, 0, 2 ** 32 - 1) ?? 0,
+  };
+}
+
+export const emulatorCommand: Command = {
+  name: 'emulator',
+  summary: 'run the local OSS/LiveChannel emulator',
+  usage: USAGE,
+  async run(argv) {
+    let opts;
+    try {
+      opts = parse(argv);
+    } catch (err) {
+      process.stderr.write(`livecycle emulator: ${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (opts.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    let emu;
+    try {
+      emu = await startEmulator({
+        port: opts.port,
+        dataDir: opts.dataDir,
+        buckets: opts.buckets,
+        accessKeys: opts.accessKeys.length ? opts.accessKeys : undefined,
+        region: opts.region,
+        faults: opts.faults,
+        seed: opts.seed,
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      process.stderr.write(`livecycle emulator: cannot start: ${code === 'EADDRINUSE' ? `port ${opts.port} is in use (try --port 0)` : (err as Error).message}\n`);
+      return 1;
+    }
+    const lines = [
+      `OSS emulator listening on ${emu.url} (region ${emu.region}, path-style addressing)`,
+      `buckets: ${opts.buckets.join(', ')}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
+      ...emu.accessKeys.map((k) => `access key: ${k.id} / ${k.secret}`),
+      `admin: ${emu.url}/_emulator/health`,
+      ...(opts.faults.length ? [`faults (seed ${opts.seed}): ${JSON.stringify(opts.faults)}`] : []),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await emu.stop();
+    return 0;
+  },
+};
