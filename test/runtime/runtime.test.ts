@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { calls, startFixture, START_MS, STS_SECRET, STS_TOKEN, type FixtureStack } from './helpers';
 
@@ -127,5 +128,197 @@ describe('timeouts', () => {
     await vi.waitFor(() => expect(calls('slow')).toHaveLength(1));
     await stack.clock.advance(1500);
     expect((await pending).status).toBe('succeeded');
+  });
+});
+
+interface SnapCall {
+  event: string;
+  attempt: number;
+  now: number;
+}
+
+describe('MNS topic triggers', () => {
+  it('deliver the JSON envelope (attributes flattened) and the STREAM body to their subscribers', async () => {
+    stack = await startFixture();
+    const plain = await stack.topics.publish('fixture-topic', 'hello topic');
+    await stack.runtime.settled();
+    const json = JSON.parse(calls<SnapCall>('snap-json')[0]!.event) as Record<string, unknown>;
+    expect(json).toEqual({
+      TopicOwner: '1111222233334444',
+      Message: 'hello topic',
+      Subscriber: '1111222233334444',
+      PublishTime: START_MS,
+      SubscriptionName: 'fixture-snap-json-topic-json',
+      MessageMD5: createHash('md5').update('hello topic').digest('hex').toUpperCase(),
+      TopicName: 'fixture-topic',
+      MessageId: plain.messageId,
+    });
+    expect(calls<SnapCall>('snap-stream')[0]!.event).toBe('hello topic');
+
+    await stack.topics.publish('fixture-topic', 'with attrs', { Extend: '{"key":"value"}' });
+    await stack.runtime.settled();
+    expect(JSON.parse(calls<SnapCall>('snap-json')[1]!.event)).toMatchObject({ key: 'value', Message: 'with attrs' });
+    expect(JSON.parse(calls<SnapCall>('snap-stream')[1]!.event)).toEqual({ body: 'with attrs', attrs: { Extend: '{"key":"value"}' } });
+  });
+
+  it('retry a failing push per notifyStrategy on the clock, then drop it', async () => {
+    const settled: { trigger: string; status: string; attempts: number }[] = [];
+    stack = await startFixture({ onMnsSettled: (d) => settled.push({ trigger: d.trigger, status: d.status, attempts: d.attempts }) });
+    await stack.topics.publish('fixture-topic', 'fail=2');
+    await stack.runtime.settled();
+    const attempts = (fn: string) => calls<SnapCall>(fn).map((c) => c.now - START_MS);
+    // BACKOFF_RETRY: retries after 10–20 s (the fixture's random() = 0.5 → 15 s).
+    // EXPONENTIAL_DECAY_RETRY: 1 s, then 2 s.
+    expect(attempts('snap-json')).toEqual([0]);
+    expect(attempts('snap-stream')).toEqual([0]);
+    await stack.clock.advance(60_000);
+    await stack.runtime.settled();
+    expect(attempts('snap-json')).toEqual([0, 15_000, 30_000]);
+    expect(attempts('snap-stream')).toEqual([0, 1000, 3000]);
+    expect(settled).toEqual(expect.arrayContaining([
+      { trigger: 'topic-json', status: 'delivered', attempts: 3 },
+      { trigger: 'topic-stream', status: 'delivered', attempts: 3 },
+    ]));
+
+    // A message that always fails: BACKOFF_RETRY gives up after 3 retries (4 attempts).
+    await stack.topics.publish('fixture-topic', 'fail=999');
+    await stack.clock.advance(120_000);
+    await stack.runtime.settled();
+    expect(calls<SnapCall>('snap-json').filter((c) => c.event.includes('fail=999'))).toHaveLength(4);
+    expect(settled).toContainEqual({ trigger: 'topic-json', status: 'dropped', attempts: 4 });
+  });
+
+  it('EXPONENTIAL_DECAY_RETRY retries 176 times over about a day', async () => {
+    const { retryDelaySeconds } = await import('../../local/runtime/mns');
+    const delays: number[] = [];
+    for (let retry = 1; ; retry++) {
+      const d = retryDelaySeconds('EXPONENTIAL_DECAY_RETRY', retry, () => 0);
+      if (d === undefined) break;
+      delays.push(d);
+    }
+    expect(delays).toHaveLength(176);
+    expect(delays.slice(0, 10)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
+    expect(delays.reduce((a, b) => a + b, 0)).toBe(86_015);
+    expect([1, 2, 3, 4].map((r) => retryDelaySeconds('BACKOFF_RETRY', r, () => 0.99))).toEqual([19.9, 19.9, 19.9, undefined]);
+  });
+});
+
+describe('HTTP trigger', () => {
+  it('maps a real request to the FC 3.0 event and the handler result back', async () => {
+    stack = await startFixture();
+    const res = await request(`${stack.runtime.httpUrl}/echo/a%20b?x=1&x=2&y=z`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Custom': 'v' },
+      body: '{"hi":1}',
+    });
+    expect(res.statusCode).toBe(200);
+    const requestId = res.headers['x-fc-request-id'];
+    const event = (await res.body.json()) as Record<string, any>;
+    expect(event).toMatchObject({
+      version: 'v1',
+      rawPath: '/echo/a%20b',
+      body: '{"hi":1}',
+      isBase64Encoded: false,
+      queryParameters: { x: '1,2', y: 'z' },
+      headers: { 'Content-Type': 'application/json', 'X-Custom': 'v' },
+      requestContext: {
+        accountId: '1111222233334444',
+        requestId,
+        time: '2024-01-01T00:00:30Z',
+        timeEpoch: String(START_MS),
+        http: { method: 'POST', path: '/echo/a b', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' },
+      },
+    });
+  });
+
+  it('base64-encodes binary bodies both ways and joins multi-valued response headers', async () => {
+    stack = await startFixture();
+    const echoed = await request(`${stack.runtime.httpUrl}/echo`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0xff, 0x00]) });
+    expect(await echoed.body.json()).toMatchObject({ body: '/wA=', isBase64Encoded: true });
+    const bin = await request(`${stack.runtime.httpUrl}/binary`);
+    expect(bin.statusCode).toBe(201);
+    expect(bin.headers['x-multi']).toBe('a,b');
+    expect(Buffer.from(await bin.body.arrayBuffer())).toEqual(Buffer.from([0, 1, 2, 255]));
+  });
+
+  it('answers a thrown handler with 502 and x-fc-error-type, a plain result as a JSON 200, a wrong method with 405', async () => {
+    stack = await startFixture();
+    const thrown = await request(`${stack.runtime.httpUrl}/throw`);
+    expect(thrown.statusCode).toBe(502);
+    expect(thrown.headers['x-fc-error-type']).toBe('UnhandledInvocationError');
+    expect(await thrown.body.json()).toEqual({ errorMessage: 'web handler failed on purpose', errorType: 'Error' });
+    const plain = await request(`${stack.runtime.httpUrl}/plain`);
+    expect(plain.statusCode).toBe(200);
+    expect(await plain.body.json()).toEqual({ hello: 'world' });
+    const put = await request(`${stack.runtime.httpUrl}/echo`, { method: 'PUT', body: 'x' });
+    expect(put.statusCode).toBe(405);
+    await put.body.dump();
+  });
+});
+
+interface WorkerCall {
+  payload: { id: string };
+  attempt: number;
+  requestId: string;
+  now: number;
+}
+
+describe('async invocation', () => {
+  it('retries a failing invocation maxAsyncRetryAttempts times on the clock with the same request id', async () => {
+    stack = await startFixture();
+    const ok = stack.runtime.invokeAsync('worker', { id: 'a', failTimes: 2 });
+    await stack.runtime.settled();
+    await stack.clock.advance(10_000);
+    const outcome = await ok.completion;
+    expect(outcome).toMatchObject({ status: 'succeeded', attempts: 3 });
+    const attempts = calls<WorkerCall>('worker').filter((c) => c.payload.id === 'a');
+    expect(attempts.map((c) => c.now - START_MS)).toEqual([0, 1000, 3000]);
+    expect(new Set(attempts.map((c) => c.requestId))).toEqual(new Set([ok.requestId]));
+
+    const failing = stack.runtime.invokeAsync('worker', { id: 'b', failTimes: 99 });
+    await stack.runtime.settled();
+    await stack.clock.advance(60_000);
+    expect(await failing.completion).toMatchObject({ status: 'failed', attempts: 3 });
+  });
+
+  it('is what a function reaches through the installed platform invoker', async () => {
+    stack = await startFixture();
+    const relayed = await stack.runtime.invoke('relay', Buffer.from('{"id":"via-relay","failTimes":0}'));
+    expect(relayed.payload.toString()).toBe('queued');
+    await stack.runtime.settled();
+    expect(calls<WorkerCall>('worker').map((c) => c.payload)).toEqual([{ id: 'via-relay', failTimes: 0 }]);
+  });
+
+  it("refuses payloads over FC's 128 KB async limit", async () => {
+    stack = await startFixture();
+    expect(() => stack!.runtime.invokeAsync('worker', 'x'.repeat(128 * 1024 + 1))).toThrow(/async payload is 131073 bytes/);
+  });
+
+  it('cancels scheduled retries on stop', async () => {
+    stack = await startFixture();
+    const failing = stack.runtime.invokeAsync('worker', { id: 'c', failTimes: 99 });
+    await stack.runtime.settled();
+    await stack.runtime.stop();
+    expect(await failing.completion).toMatchObject({ status: 'cancelled', attempts: 1 });
+    stack = undefined;
+  });
+});
+
+describe('the log stream', () => {
+  it('carries runtime and context.logger lines of every function, each tagged with fn and requestId, secrets masked', async () => {
+    stack = await startFixture();
+    const tick = await stack.runtime.invoke('tick', Buffer.from('{}'));
+    const worker = await stack.runtime.invoke('worker', Buffer.from('{"id":"log","failTimes":0}'));
+    const tagged = stack.lines.filter((l) => l.requestId);
+    expect(tagged.filter((l) => l.fn === 'tick' && l.requestId === tick.requestId).map((l) => l.msg)).toEqual([
+      `FC Invoke Start RequestId: ${tick.requestId}`,
+      'tick ran',
+      `FC Invoke End RequestId: ${tick.requestId}`,
+    ]);
+    expect(tagged.filter((l) => l.fn === 'worker' && l.requestId === worker.requestId)).toHaveLength(2);
+    for (const line of stack.rawLines) {
+      expect(line).not.toContain(STS_SECRET);
+      expect(line).not.toContain(STS_TOKEN);
+    }
   });
 });
