@@ -13,6 +13,8 @@ const CHUNK_MAX = 1024;
  */
 export function compareKeys(a: string, b: string): number {
   if (a === b) return 0;
+  // Fast path: without code units >= U+D800 both orders agree, and native comparison is quickest.
+  if (!HIGH_UNIT.test(a) && !HIGH_UNIT.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
@@ -21,6 +23,8 @@ export function compareKeys(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+const HIGH_UNIT = /[\uD800-\uFFFF]/;
 
 function codePointRank(unit: number): number {
   if (unit >= 0xe000) return unit - 0x800;
