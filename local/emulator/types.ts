@@ -163,8 +163,8 @@ export interface PushInfo {
 export interface IngestControl {
   /** Starts a simulated RTMP push; `signedUrl`, when given, is verified as OSS would. */
   start(opts: { bucket: string; channel: string; signedUrl?: string; playlistName?: string; remoteAddr?: string }): Promise<PushInfo>;
-  /** Ends the push (publisher disconnects); appends the History record. */
-  stop(opts: { bucket: string; channel: string }): Promise<void>;
+  /** Ends the push (publisher disconnects), appends the History record; the push it ended, if any. */
+  stop(opts: { bucket: string; channel: string }): Promise<PushInfo | undefined>;
   active(): PushInfo[];
 }
 
