@@ -59,7 +59,7 @@ describe('LiveChannel over HTTP', () => {
     const fragment = await oss(emu, { method: 'GET', key: `http-ch/${parsed.segments[1]!.uri}` });
     expect([fragment.status, fragment.body[0]]).toEqual([200, 0x47]); // MPEG-TS sync byte
 
-    expect((await admin('POST', '/ingest/stop', { bucket: 'livecycle-demo', channel: 'http-ch' })).json).toEqual({ stopped: true });
+    expect((await admin('POST', '/ingest/stop', { bucket: 'livecycle-demo', channel: 'http-ch' })).json).toMatchObject({ stopped: true, push: { fragmentsWritten: 3 } });
     const history = await oss(emu, { method: 'GET', key: 'http-ch', query: { live: '', comp: 'history' } });
     expect(parseXml(history.text).LiveChannelHistory.LiveRecord).toMatchObject({ RemoteAddr: '10.9.8.7:5000' });
   });

@@ -10,7 +10,8 @@ import { Ingest } from './ingest';
 import { liveChannelOperations } from './operations';
 import { ChannelStore } from './store';
 
-export function createLiveChannelService(ctx: EmuContext): LiveChannelService & { ingest: Ingest } {
+/** A LiveChannelService whose `ingest` is the full Ingest (admin extras: durations, ended pushes). */
+export function createLiveChannelService(ctx: EmuContext): Omit<LiveChannelService, 'ingest'> & { ingest: Ingest } {
   const store = new ChannelStore(ctx.state);
   const ingest = new Ingest(ctx, store);
   return {

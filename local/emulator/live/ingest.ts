@@ -42,7 +42,11 @@ export interface SnapshotMessage {
 
 /** A push as the admin API shows it: PushInfo plus what went wrong, if anything. */
 export interface LivePushInfo extends PushInfo {
+  /** When the push will be stopped: its requested duration ran out. */
+  stopAt?: number;
   disabledDropAt?: number;
+  /** Set once the publisher has disconnected. */
+  endTime?: number;
   snapshotsWritten: number;
   /** Snapshots not taken, e.g. because DestBucket is not a bucket of this emulator. */
   snapshotsSkipped: number;
@@ -65,6 +69,9 @@ interface Session {
   stopping?: Promise<void>;
 }
 
+/** Ended pushes kept for the admin API, so a watcher can see how its push finished. */
+const RECENTLY_ENDED_LIMIT = 20;
+
 /** Fragment object names: 13 digits, unique and increasing per channel (see nextFragmentNumber). */
 function fragmentName(n: number): string {
   return `${String(n).padStart(13, '0')}.ts`;
@@ -76,6 +83,7 @@ function sessionKey(bucket: string, channel: string): string {
 
 export class Ingest implements IngestControl {
   private sessions = new Map<string, Session>();
+  private ended: LivePushInfo[] = [];
   /** Remote ports handed to publishers that do not name their address, like an OS would. */
   private nextPort = 50_000;
 
@@ -84,7 +92,15 @@ export class Ingest implements IngestControl {
     private store: ChannelStore,
   ) {}
 
-  async start(opts: { bucket: string; channel: string; signedUrl?: string; playlistName?: string; remoteAddr?: string }): Promise<PushInfo> {
+  /** `durationSeconds` (emulator time) stops the push by itself, exactly on the clock. */
+  async start(opts: {
+    bucket: string;
+    channel: string;
+    signedUrl?: string;
+    playlistName?: string;
+    remoteAddr?: string;
+    durationSeconds?: number;
+  }): Promise<LivePushInfo> {
     const { bucket, channel } = opts;
     validateChannelName(channel);
     if (!this.ctx.buckets.has(bucket)) throw new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket, EC: '0015-00000101' });
@@ -122,20 +138,31 @@ export class Ingest implements IngestControl {
     };
     this.sessions.set(key, session);
     this.scheduleFragment(session);
+    if (opts.durationSeconds !== undefined) {
+      const stopAt = now + Math.round(opts.durationSeconds * 1000);
+      session.info.stopAt = stopAt;
+      session.cancels.push(this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })));
+    }
     if (session.snapshot) this.scheduleSnapshot(session, now + session.snapshot.interval * 1000);
     return { ...session.info };
   }
 
-  /** Disconnects the publisher; stopping a channel nobody pushes to does nothing. */
-  async stop(opts: { bucket: string; channel: string }): Promise<void> {
+  /** Disconnects the publisher and answers the push as it ended; a channel nobody pushes to: undefined. */
+  async stop(opts: { bucket: string; channel: string }): Promise<LivePushInfo | undefined> {
     const session = this.sessions.get(sessionKey(opts.bucket, opts.channel));
-    if (!session) return;
+    if (!session) return undefined;
     session.stopping ??= this.disconnect(session);
     await session.stopping;
+    return { ...session.info };
   }
 
   active(): LivePushInfo[] {
     return [...this.sessions.values()].filter((s) => !s.stopping).map((s) => ({ ...s.info }));
+  }
+
+  /** The last pushes that ended, oldest first. */
+  recentlyEnded(): LivePushInfo[] {
+    return this.ended.map((p) => ({ ...p }));
   }
 
   /** The connected push of a channel, if any (GetLiveChannelStat). */
@@ -255,6 +282,8 @@ export class Ingest implements IngestControl {
         return { record: { ...record, history }, result: undefined };
       }),
     );
+    session.info.endTime = endMs;
+    this.ended = [...this.ended, { ...session.info }].slice(-RECENTLY_ENDED_LIMIT);
     this.sessions.delete(sessionKey(bucket, channel));
   }
 }
