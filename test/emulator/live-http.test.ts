@@ -2,6 +2,9 @@
  * The LiveChannel service mounted in the real emulator: raw HTTP with real signatures, the
  * server's routing and error rendering, and the admin API driving a push.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as HLS from 'hls-parser';
 import { signRequestV1, signRtmpUrl } from '../../shared/oss/signer';
@@ -95,5 +98,36 @@ describe('LiveChannel over HTTP', () => {
     expect(anonymous.status).toBe(403);
     const refused = await admin('POST', '/ingest/start', { bucket: 'livecycle-demo', channel: 'nope' });
     expect(refused).toEqual({ status: 404, json: { error: 'NoSuchLiveChannel: The specified live channel does not exist.' } });
+  });
+});
+
+describe('LiveChannel state in a data directory', () => {
+  it('keeps channels, History and the fragment index across a restart; the push itself ends with the emulator', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'livecycle-live-'));
+    try {
+      const first = await quietEmulator({ dataDir });
+      const from = Math.floor(first.clock.now() / 1000);
+      await oss(first, { method: 'PUT', key: 'kept', query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>', '<Description>still here</Description>') });
+      await first.ingest.start({ bucket: 'livecycle-demo', channel: 'kept' });
+      await first.clock.advance(4_000);
+      await first.stop();
+
+      const second = await quietEmulator({ dataDir, clock: first.clock });
+      try {
+        const info = await oss(second, { method: 'GET', key: 'kept', query: { live: '' } });
+        expect(parseXml(info.text).LiveChannelConfiguration.Description).toBe('still here');
+        expect(parseXml((await oss(second, { method: 'GET', key: 'kept', query: { live: '', comp: 'stat' } })).text).LiveChannelStat.Status).toBe('Idle');
+        const history = parseXml((await oss(second, { method: 'GET', key: 'kept', query: { live: '', comp: 'history' } })).text).LiveChannelHistory;
+        expect(history.LiveRecord).toMatchObject({ EndTime: new Date(first.clock.now()).toISOString() });
+        const vod = await oss(second, { method: 'GET', key: 'kept', query: { vod: '', startTime: String(from), endTime: String(from + 60) } });
+        const segments = (HLS.parse(vod.text) as HLS.types.MediaPlaylist).segments;
+        expect(segments).toHaveLength(2);
+        expect((await oss(second, { method: 'GET', key: `kept/${segments[0]!.uri}` })).status).toBe(200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
