@@ -207,7 +207,8 @@ describe('ListObjectsV2', () => {
   });
 
   it('rejects max-keys outside 1–1000 and a forged continuation token with InvalidArgument', async () => {
-    for (const query of [{ 'max-keys': '0' }, { 'max-keys': '1001' }, { 'max-keys': 'ten' }, { 'continuation-token': '!!' }, { 'encoding-type': 'xml' }]) {
+    const bad: Record<string, string>[] = [{ 'max-keys': '0' }, { 'max-keys': '1001' }, { 'max-keys': 'ten' }, { 'continuation-token': '!!' }, { 'encoding-type': 'xml' }];
+    for (const query of bad) {
       const res = await oss(emu, { method: 'GET', bucket, query: { 'list-type': '2', ...query } });
       expect(res.status).toBe(400);
       expect(errorOf(res).Code).toBe('InvalidArgument');

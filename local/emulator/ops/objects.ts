@@ -119,9 +119,11 @@ export const putObject: Operation = {
 };
 
 async function readObject(req: EmuRequest, ctx: EmuContext, withBody: boolean): Promise<EmuResponse> {
-  const found = withBody ? await ctx.objects.get(req.bucket, req.key) : await ctx.objects.head(req.bucket, req.key).then((record) => record && { record });
+  const found: { record: ObjectRecord; body?: Buffer } | undefined = withBody
+    ? await ctx.objects.get(req.bucket, req.key)
+    : await ctx.objects.head(req.bucket, req.key).then((record) => record && { record });
   if (!found) throw errors.noSuchKey(req.key);
-  const { record } = found;
+  const { record, body } = found;
   const notModified = checkPreconditions(req, record);
   if (notModified) return notModified;
   const headers = objectHeaders(record);
@@ -132,11 +134,11 @@ async function readObject(req: EmuRequest, ctx: EmuContext, withBody: boolean): 
   const range = parseRange(req.headers['range'], record.size);
   if (!range) {
     headers['content-length'] = String(record.size);
-    return { status: 200, headers, body: 'body' in found ? found.body : undefined };
+    return { status: 200, headers, body };
   }
   headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
   headers['content-length'] = String(range.end - range.start + 1);
-  return { status: 206, headers, body: 'body' in found ? found.body.subarray(range.start, range.end + 1) : undefined };
+  return { status: 206, headers, body: body?.subarray(range.start, range.end + 1) };
 }
 
 export const getObject: Operation = {
