@@ -4,7 +4,6 @@
  * shared/reference/fc3/event-*.json; the runtime tests compare against them.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { NotifyContentFormat } from './syaml';
 
 /** `{triggerTime, triggerName, payload}`; triggerTime is UTC ISO-8601 with second precision. */
@@ -67,38 +66,50 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** What the HTTP event is built from: a node:http request, or a synthetic one (`livecycle invoke`). */
+export interface HttpRequestLike {
+  method: string;
+  /** Path and query as sent, e.g. `/channels?limit=5`. */
+  url: string;
+  /** Alternating names (client's case) and values, as node:http's `rawHeaders`. */
+  rawHeaders: string[];
+  httpVersion: string;
+  sourceIp: string;
+  body: Buffer;
+}
+
 export interface HttpRequestInfo {
   requestId: string;
   accountId: string;
   triggerName: string;
   nowMs: number;
-  body: Buffer;
 }
 
 /** Content types FC passes as text; everything else arrives base64-encoded. */
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i;
 
-/** The FC 3.0 HTTP-trigger event for a node:http request whose body has been read. */
-export function httpEvent(req: IncomingMessage, info: HttpRequestInfo): Buffer {
-  const url = new URL(req.url ?? '/', 'http://local');
+/** The FC 3.0 HTTP-trigger event. */
+export function httpEvent(req: HttpRequestLike, info: HttpRequestInfo): Buffer {
+  const url = new URL(req.url, 'http://local');
   const headers: Record<string, string> = {};
-  // rawHeaders keeps the client's header-name case, as FC does; repeats are joined with ','.
+  const lower: Record<string, string> = {};
+  // Header names keep the client's case, as FC does; repeats are joined with ','.
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const value = req.rawHeaders[i + 1]!;
     headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    lower[name.toLowerCase()] = headers[name]!;
   }
   const queryParameters: Record<string, string> = {};
   for (const key of new Set(url.searchParams.keys())) queryParameters[key] = url.searchParams.getAll(key).join(',');
-  const contentType = req.headers['content-type'] ?? '';
-  const isText = info.body.length === 0 || TEXT_TYPES.test(contentType);
-  const host = req.headers.host ?? 'localhost';
+  const isText = req.body.length === 0 || TEXT_TYPES.test(lower['content-type'] ?? '');
+  const host = lower.host ?? 'localhost';
   const event = {
     version: 'v1',
     rawPath: url.pathname,
     headers,
     queryParameters,
-    body: isText ? info.body.toString('utf8') : info.body.toString('base64'),
+    body: isText ? req.body.toString('utf8') : req.body.toString('base64'),
     isBase64Encoded: !isText,
     requestContext: {
       accountId: info.accountId,
@@ -109,11 +120,11 @@ export function httpEvent(req: IncomingMessage, info: HttpRequestInfo): Buffer {
       timeEpoch: String(info.nowMs),
       triggerId: info.triggerName,
       http: {
-        method: req.method ?? 'GET',
+        method: req.method,
         path: safeDecode(url.pathname),
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '',
-        userAgent: req.headers['user-agent'] ?? '',
+        sourceIp: req.sourceIp,
+        userAgent: lower['user-agent'] ?? '',
       },
     },
   };

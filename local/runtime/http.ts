@@ -42,7 +42,10 @@ export async function serveHttpTrigger(opts: {
       }
       const body = await readBody(req);
       if (body === undefined) return send(413, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'RequestEntityTooLarge', ErrorMessage: `body exceeds ${SYNC_BODY_LIMIT} bytes` }));
-      const event = httpEvent(req, { requestId, accountId: opts.accountId, triggerName: trigger.name, nowMs: opts.clock.now(), body });
+      const event = httpEvent(
+        { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, httpVersion: req.httpVersion, sourceIp: req.socket.remoteAddress ?? '', body },
+        { requestId, accountId: opts.accountId, triggerName: trigger.name, nowMs: opts.clock.now() },
+      );
       const outcome = await host.invoke(event, requestId);
       if (outcome.status === 'failed') {
         return send(502, { 'content-type': 'application/json', 'x-fc-error-type': outcome.error!.type }, outcome.payload);

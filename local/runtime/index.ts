@@ -50,6 +50,8 @@ export interface RuntimeOptions {
   /** Randomness for MNS back-off jitter; tests pin it. */
   random?: () => number;
   onMnsSettled?: (delivery: MnsDelivery) => void;
+  /** false: load the functions but serve no trigger (one-shot `livecycle invoke`). Default true. */
+  serveTriggers?: boolean;
 }
 
 export interface TriggerInfo {
@@ -125,6 +127,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const host of hosts.values()) {
       for (const trigger of host.spec.triggers) {
         triggers.push({ fn: host.spec.name, trigger });
+        if (opts.serveTriggers === false) continue;
         if (trigger.type === 'timer') {
           if (!trigger.enable) continue;
           const schedule = parseSchedule(trigger.cronExpression, clock.now());
