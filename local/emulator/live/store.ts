@@ -36,10 +36,10 @@ export const HISTORY_LIMIT = 10;
 
 const CHANNELS = 'live-channels';
 const FRAGMENTS = 'live-fragments';
-const DAY_MS = 86_400_000;
+const SHARD_MS = 600_000;
 
 /**
- * Ids are `<bucket>.<channel>` (fragment shards add `.<day>`). Bucket names have no '.', and
+ * Ids are `<bucket>.<channel>` (fragment shards add `.<slot>`). Bucket names have no '.', and
  * the channel is percent-encoded with '.' escaped too, so '.' separates unambiguously and ids
  * stay file-name-safe for a data-directory store.
  */
@@ -108,11 +108,12 @@ export class ChannelStore {
   }
 
   /**
-   * Fragment index, sharded by UTC day of the fragment's start so that a VOD range (at most a
-   * day) reads two shards at most and appending never rewrites a long history.
+   * Fragment index, sharded by 10-minute slot of the fragment's start: appending rewrites one
+   * small shard (at most 600 entries, at FragDuration 1), never a day of history, and a VOD
+   * range (at most a day) reads at most 145 shards.
    */
   appendFragment(bucket: string, name: string, entry: FragmentEntry): Promise<void> {
-    const id = `${channelId(bucket, name)}.${Math.floor(entry.startMs / DAY_MS)}`;
+    const id = `${channelId(bucket, name)}.${Math.floor(entry.startMs / SHARD_MS)}`;
     return this.queue.run(id, async () => {
       const shard = (await this.state.get<FragmentEntry[]>(FRAGMENTS, id)) ?? [];
       shard.push(entry);
@@ -123,8 +124,8 @@ export class ChannelStore {
   /** Fragments whose start lies in [fromMs, toMs], in start order. */
   async fragmentsStartingBetween(bucket: string, name: string, fromMs: number, toMs: number): Promise<FragmentEntry[]> {
     const found: FragmentEntry[] = [];
-    for (let day = Math.floor(fromMs / DAY_MS); day <= Math.floor(toMs / DAY_MS); day++) {
-      const shard = (await this.state.get<FragmentEntry[]>(FRAGMENTS, `${channelId(bucket, name)}.${day}`)) ?? [];
+    for (let slot = Math.floor(fromMs / SHARD_MS); slot <= Math.floor(toMs / SHARD_MS); slot++) {
+      const shard = (await this.state.get<FragmentEntry[]>(FRAGMENTS, `${channelId(bucket, name)}.${slot}`)) ?? [];
       found.push(...shard.filter((f) => f.startMs >= fromMs && f.startMs <= toMs));
     }
     return found.sort((a, b) => a.startMs - b.startMs || (a.key < b.key ? -1 : 1));
