@@ -1,0 +1,32 @@
+/**
+ * The api function's wiring: the shared HTTP layer (shared/api) over `apiOperations`. The HTTP
+ * layer hands operations only the request id, so the invocation's FC context (STS credentials,
+ * timeout) is looked up by it for the duration of the request.
+ */
+import { randomUUID } from 'node:crypto';
+import { createAuthenticator } from '../api/auth';
+import { handleHttp, type FcHttpResponse } from '../api/respond';
+import { apiRoutes } from '../api/routes';
+import { apiOperations } from './api';
+import { createInstance, type FcContext, type Instance } from './context';
+
+export function apiHandler(name = 'api'): (event: Buffer, context?: FcContext) => Promise<FcHttpResponse> {
+  let wired: { instance: Instance; run: (event: Buffer, context: FcContext) => Promise<FcHttpResponse> } | undefined;
+  const invocations = new Map<string, FcContext>();
+  const wire = () => {
+    const instance = createInstance(name);
+    const router = apiRoutes(apiOperations(instance, (ctx) => invocations.get(ctx.requestId) ?? {}));
+    const auth = createAuthenticator({ secrets: instance.config.apiSecrets, tokens: instance.config.apiToken ? [instance.config.apiToken] : [] });
+    return { instance, run: (event: Buffer, context: FcContext) => handleHttp(event, context, router, { auth, logger: instance.logger }) };
+  };
+  return async (event, context = {}) => {
+    wired ??= wire();
+    const invocation = { ...context, requestId: context.requestId || randomUUID() };
+    invocations.set(invocation.requestId, invocation);
+    try {
+      return await wired.run(event, invocation);
+    } finally {
+      invocations.delete(invocation.requestId);
+    }
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Orchestration around broadcasts shared by poll-stat, on-snapshot and generate-vod: reading a
+ * channel's pushes from the ledger, announcing broadcast starts and ends. The decisions
+ * themselves are the pure functions of shared/lifecycle.
+ */
+import type { PushRecord } from '../ledger';
+import { planVod, type Broadcast, type Push } from '../lifecycle';
+import type { BucketScope, OperationContext } from './context';
+
+export function pushOf(record: PushRecord): Push {
+  const push: Push = { startTime: record.startTime, remoteAddr: record.remoteAddr, source: record.source };
+  if (record.endTime !== undefined) push.endTime = record.endTime;
+  return push;
+}
+
+/** The channel's recorded push observations starting at or after `since` (all when undefined). */
+export async function loadPushes(scope: BucketScope, channel: string, since?: number): Promise<Push[]> {
+  return (await scope.ledger.listPushes(channel, { since: since === undefined ? undefined : Math.max(0, since) })).map(pushOf);
+}
+
+export async function recordPushes(scope: BucketScope, channel: string, pushes: readonly Push[], generation?: number): Promise<void> {
+  for (const push of pushes) await scope.ledger.recordPush({ channel, generation, ...push });
+}
+
+/** `stream.started`, identified by the broadcast id: poll-stat and on-snapshot may both report it. */
+export async function announceStarted(scope: BucketScope, channel: string, broadcast: Pick<Broadcast, 'id' | 'firstStart'>): Promise<void> {
+  await scope.webhooks.emit({
+    type: 'stream.started',
+    channel,
+    fact: broadcast.id,
+    occurredAt: broadcast.firstStart,
+    data: { broadcastId: broadcast.id, startedAt: new Date(broadcast.firstStart).toISOString() },
+  });
+}
+
+/** The channel's HLS fragment length: from its ledger record, else from OSS. */
+export async function channelFacts(scope: BucketScope, channel: string): Promise<{ fragDuration: number; generation: number | undefined }> {
+  const record = await scope.ledger.getChannel(channel);
+  if (record) return { fragDuration: record.config.fragDuration, generation: record.generation };
+  const info = await scope.oss.getLiveChannelInfo(channel);
+  return { fragDuration: info.target.fragDuration, generation: undefined };
+}
+
+/**
+ * A broadcast has ended: plan its VOD and record it pending (so the generate-vod sweep finds it
+ * even if the invocation below is lost), announce `stream.ended`, then hand it to generate-vod.
+ * Every step is idempotent, so a repeated tick repeats nothing visible.
+ */
+export async function concludeBroadcast(
+  scope: BucketScope,
+  ctx: OperationContext,
+  channel: string,
+  broadcast: Pick<Broadcast, 'id' | 'firstStart' | 'lastEnd'> & { pushes?: number },
+  endedAt: number,
+): Promise<void> {
+  const { fragDuration, generation } = await channelFacts(scope, channel);
+  const plan = planVod({ channel, broadcast, fragDurationSeconds: fragDuration });
+  await scope.ledger.recordVod({ channel, broadcastId: broadcast.id, generation, status: 'pending', parts: plan.parts, ...(plan.parent ? { parent: plan.parent } : {}) });
+  await scope.webhooks.emit({
+    type: 'stream.ended',
+    channel,
+    fact: broadcast.id,
+    occurredAt: endedAt,
+    data: {
+      broadcastId: broadcast.id,
+      startedAt: new Date(broadcast.firstStart).toISOString(),
+      endedAt: new Date(endedAt).toISOString(),
+      ...(broadcast.pushes === undefined ? {} : { pushes: broadcast.pushes }),
+    },
+  });
+  await ctx.invoker.invokeAsync(ctx.config.generateVodFunction, { bucket: scope.name, channel, broadcastId: broadcast.id });
+}

@@ -1,0 +1,78 @@
+/**
+ * disable-idle: disables enabled channels nobody has pushed to for IDLE_AFTER (from creation,
+ * or from the end of the last broadcast). Cheap when nothing is idle: a channel whose creation
+ * alone is recent enough costs no request beyond the listing; only candidates are checked
+ * against the ledger, and a live check (GetLiveChannelStat) comes right before disabling.
+ *
+ * Order per channel: decide → Stat → record the decision (create-once per idle period) →
+ * PutLiveChannelStatus(disabled) → `channel.disabled`. A crash anywhere is finished by the next
+ * run with the same decision identity, so the record and the event appear once.
+ */
+import { idleDecision } from '../lifecycle';
+import type { LiveChannelSummary } from '../oss';
+import { loadPushes } from './broadcasts';
+import type { BucketScope, OperationContext } from './context';
+
+export interface DisableResult {
+  disabled: { bucket: string; channel: string; idleSince: number }[];
+  checked: number;
+}
+
+/** A day: pushes that started earlier than this before the last sighting are not read. */
+const LOOKBACK_MS = 24 * 3600_000;
+
+export async function disableIdle(ctx: OperationContext): Promise<DisableResult> {
+  const result: DisableResult = { disabled: [], checked: 0 };
+  for (const bucket of ctx.config.buckets) {
+    const scope = ctx.bucket(bucket);
+    for await (const summary of scope.oss.iterateLiveChannels({ pageSize: 1000 })) {
+      if (summary.status !== 'enabled') continue;
+      result.checked++;
+      try {
+        const idleSince = await disableIfIdle(scope, ctx, summary);
+        if (idleSince !== undefined) result.disabled.push({ bucket, channel: summary.name, idleSince });
+      } catch (err) {
+        ctx.logger.warn({ err, bucket, channel: summary.name }, 'idle check failed; the next run retries');
+      }
+    }
+    await scope.webhooks.drainOutbox({ maxEvents: 100 });
+  }
+  return result;
+}
+
+/** The latest activity the ledger knows: the last push end or the last time seen live. */
+async function lastActivity(scope: BucketScope, channel: string, createdAt: number): Promise<number | undefined> {
+  const seen = await scope.ledger.lastSeenLive(channel);
+  const pushes = await loadPushes(scope, channel, (seen ?? createdAt) - LOOKBACK_MS);
+  const times = [...(seen === undefined ? [] : [seen]), ...pushes.map((p) => p.endTime ?? p.startTime)];
+  return times.length ? Math.max(...times) : undefined;
+}
+
+async function disableIfIdle(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary): Promise<number | undefined> {
+  const channel = summary.name;
+  const idleAfterMs = ctx.config.idleAfterSeconds * 1000;
+  const record = await scope.ledger.getChannel(channel);
+  // A channel created outside livecycle has no record; its last modification is the best "created".
+  const createdAt = record?.generation ?? summary.lastModified;
+  const input = { status: 'enabled' as const, live: false, createdAt, now: ctx.clock.now(), idleAfterMs };
+  if (!idleDecision(input).disable) return undefined;
+  const byActivity = idleDecision({ ...input, lastBroadcastEnd: await lastActivity(scope, channel, createdAt) });
+  if (!byActivity.disable) return undefined;
+
+  const stat = await scope.oss.getLiveChannelStat(channel);
+  const decision = idleDecision({ ...input, lastBroadcastEnd: byActivity.idleSince, live: stat.status === 'Live', now: ctx.clock.now() });
+  if (!decision.disable) return undefined;
+
+  const generation = record?.generation ?? summary.lastModified;
+  const { record: disable } = await scope.ledger.recordDisabled({ channel, generation, since: decision.idleSince, disabledAt: ctx.clock.now(), reason: 'idle' });
+  await scope.oss.putLiveChannelStatus(channel, 'disabled');
+  await scope.webhooks.emit({
+    type: 'channel.disabled',
+    channel,
+    fact: `${generation}:${decision.idleSince}`,
+    occurredAt: disable.disabledAt,
+    data: { reason: 'idle', idleSince: new Date(decision.idleSince).toISOString(), generation },
+  });
+  ctx.logger.info({ bucket: scope.name, channel, idleSince: decision.idleSince }, 'idle channel disabled');
+  return decision.idleSince;
+}

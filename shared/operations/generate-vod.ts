@@ -1,0 +1,126 @@
+/**
+ * generate-vod: turns a planned VOD (a `pending` record written when a broadcast ended, or by a
+ * manual request) into playlists. The plan is deterministic (`planVod`), so PostVodPlaylist
+ * rewrites the same objects on every repeat, the parent playlist of a split is rebuilt from the
+ * same parts, and `ready` is recorded once: repeats and concurrent runs converge.
+ *
+ * Triggers: an async invocation `{bucket, channel, broadcastId}` from poll-stat (or the api),
+ * and a timer sweep over every channel's VOD records that picks up pending ones whose
+ * invocation was lost or failed.
+ */
+import type { VodRecord } from '../ledger';
+import { renderParentPlaylist } from '../lifecycle';
+import { OssError, OssNetworkError, OssTimeoutError } from '../oss';
+import type { BucketScope, OperationContext } from './context';
+import { isBucketName, isChannelName, isTimerEvent, jsonObject, stringField } from './events';
+
+export interface VodTarget {
+  bucket: string;
+  channel: string;
+  broadcastId: string;
+}
+
+export type VodOutcome = 'ready' | 'already-ready' | 'failed' | 'already-failed' | 'not-planned';
+
+/** PostVodPlaylist's answer when no fragment starts in the range (EC observed, reference §9). */
+const NO_FRAGMENT_EC = '0044-00000308';
+
+export function decodeVodEvent(event: Buffer): VodTarget | 'sweep' | undefined {
+  const parsed = jsonObject(event);
+  if (!parsed || isTimerEvent(parsed)) return 'sweep';
+  const bucket = stringField(parsed, 'bucket');
+  const channel = stringField(parsed, 'channel');
+  const broadcastId = stringField(parsed, 'broadcastId');
+  if (!isBucketName(bucket) || !isChannelName(channel) || !broadcastId || !/^[A-Za-z0-9._-]{1,128}$/.test(broadcastId)) return undefined;
+  return { bucket, channel, broadcastId };
+}
+
+export interface GenerateResult {
+  vods: (VodTarget & { outcome: VodOutcome })[];
+}
+
+export async function generateVod(ctx: OperationContext, request: VodTarget | 'sweep'): Promise<GenerateResult> {
+  if (request !== 'sweep') {
+    if (!ctx.config.buckets.includes(request.bucket)) {
+      ctx.logger.warn({ bucket: request.bucket }, 'generate-vod: bucket is not configured; ignored');
+      return { vods: [] };
+    }
+    return { vods: [{ ...request, outcome: await buildVod(ctx.bucket(request.bucket), ctx, request.channel, request.broadcastId) }] };
+  }
+  const vods: GenerateResult['vods'] = [];
+  for (const bucket of ctx.config.buckets) {
+    const scope = ctx.bucket(bucket);
+    for await (const ref of scope.ledger.listChannels()) {
+      // Names over 200 bytes are hashed in keys; the api only creates names up to 128.
+      const channel = ref.channel;
+      if (!channel) continue;
+      for (const vod of await scope.ledger.listVods(channel)) {
+        if (vod.status !== 'pending') continue;
+        if (ctx.clock.now() > ctx.deadline) return { vods }; // the next sweep continues
+        vods.push({ bucket, channel, broadcastId: vod.broadcastId, outcome: await buildVod(scope, ctx, channel, vod.broadcastId) });
+      }
+    }
+  }
+  return { vods };
+}
+
+function isTransient(err: unknown): boolean {
+  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
+}
+
+/**
+ * Builds one planned VOD. Transient OSS failures are thrown (FC's async retry, then the sweep,
+ * try again); a refusal by OSS is recorded as `failed` and not retried automatically.
+ */
+export async function buildVod(scope: BucketScope, ctx: OperationContext, channel: string, broadcastId: string): Promise<VodOutcome> {
+  const vod = await scope.ledger.getVod(channel, broadcastId);
+  const log = ctx.logger.child({ bucket: scope.name, channel, broadcastId });
+  if (!vod) {
+    log.warn('generate-vod: no VOD planned for this broadcast; ignored');
+    return 'not-planned';
+  }
+  if (vod.status === 'ready') return 'already-ready';
+  if (vod.status === 'failed') return 'already-failed';
+
+  const written: { playlistName: string; key: string }[] = [];
+  try {
+    for (const part of vod.parts) {
+      try {
+        await scope.oss.postVodPlaylist(channel, part.playlistName, part.range);
+        written.push(part);
+      } catch (err) {
+        // A part with no fragment is simply absent (e.g. a day of a split with no data).
+        if (!(err instanceof OssError && err.ec === NO_FRAGMENT_EC)) throw err;
+      }
+    }
+    if (written.length === 0) throw new OssError('PostVodPlaylist', { status: 400, code: 'InvalidArgument', message: 'no fragment in any part of the broadcast', ec: NO_FRAGMENT_EC });
+    if (vod.parent) {
+      const parts = [];
+      for (const part of written) parts.push({ playlistName: part.playlistName, text: (await scope.oss.getObject(part.key)).body.toString('utf8') });
+      await scope.oss.putObject(vod.parent.key, renderParentPlaylist(parts), { contentType: 'application/vnd.apple.mpegurl' });
+    }
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'failed', error: message.slice(0, 500) });
+    log.error({ err }, 'VOD generation failed');
+    return 'failed';
+  }
+
+  const { record } = await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'ready' });
+  const playlist = record.parent?.key ?? record.parts[0]?.key ?? '';
+  await scope.webhooks.emit({
+    type: 'vod.ready',
+    channel,
+    fact: broadcastId,
+    occurredAt: record.recordedAt,
+    data: { broadcastId, playlist, parts: written.map((p) => p.key) },
+  });
+  log.info({ playlist, parts: written.length }, 'VOD ready');
+  return 'ready';
+}
+
+function withoutMeta(vod: VodRecord): Omit<VodRecord, 'v' | 'recordedAt' | 'status' | 'error'> {
+  const { v: _v, recordedAt: _at, status: _s, error: _e, ...rest } = vod;
+  return rest;
+}

@@ -1,0 +1,76 @@
+/**
+ * on-snapshot: a LiveChannel snapshot proves the channel is live at that moment. Each notice
+ * records the snapshot (create-once per channel and time: a redelivered message, or the same
+ * object reported twice, stops there) and "seen live at". A snapshot from a channel believed
+ * idle (not seen live within the reconnect window) asks Stat for the push and announces its
+ * broadcast's start — the broadcast id comes from the same pure grouping poll-stat uses, so
+ * both report the same `stream.started` event.
+ */
+import { groupBroadcasts, mergePushes, pushFromStat } from '../lifecycle';
+import { OssError, OssNetworkError, OssTimeoutError } from '../oss';
+import { announceStarted, loadPushes, recordPushes } from './broadcasts';
+import type { BucketScope, OperationContext } from './context';
+import { decodeSnapshotEvent, type SnapshotNotice } from './snapshot-message';
+
+export interface SnapshotResult {
+  messageId?: string;
+  recorded: number;
+  duplicates: number;
+  started: number;
+  skipped: string[];
+}
+
+/** Pushes that began this long before a live push are read to find its broadcast's start. */
+const LOOKBACK_MS = 24 * 3600_000;
+
+function isTransient(err: unknown): boolean {
+  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
+}
+
+/**
+ * Never throws for what the event contains; only a transient OSS failure is thrown, so MNS
+ * redelivers the message (everything recorded so far is create-once, a redelivery repeats nothing).
+ */
+export async function onSnapshot(ctx: OperationContext, event: Buffer): Promise<SnapshotResult> {
+  const decoded = decodeSnapshotEvent(event);
+  const result: SnapshotResult = { messageId: decoded.messageId, recorded: 0, duplicates: 0, started: 0, skipped: [...decoded.skipped] };
+  for (const notice of decoded.notices) {
+    if (!ctx.config.buckets.includes(notice.bucket)) {
+      result.skipped.push(`bucket ${notice.bucket} is not managed here`);
+      continue;
+    }
+    try {
+      const outcome = await recordNotice(ctx.bucket(notice.bucket), ctx, notice);
+      if (outcome === 'duplicate') result.duplicates++;
+      else result.recorded++;
+      if (outcome === 'started') result.started++;
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      ctx.logger.warn({ err, bucket: notice.bucket, channel: notice.channel }, 'snapshot notice not recorded');
+      result.skipped.push(`${notice.channel}: ${err instanceof Error ? err.name : 'error'}`);
+    }
+  }
+  if (result.skipped.length) ctx.logger.warn({ messageId: decoded.messageId, skipped: result.skipped.slice(0, 10) }, 'snapshot message (partly) skipped');
+  return result;
+}
+
+async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: SnapshotNotice): Promise<'duplicate' | 'recorded' | 'started'> {
+  const { channel, at } = notice;
+  const seenBefore = await scope.ledger.lastSeenLive(channel);
+  const outcome = await scope.ledger.recordSnapshot({ channel, at, bucket: notice.bucket, objectKey: notice.objectKey });
+  if (outcome === 'exists') return 'duplicate';
+  await scope.ledger.recordSeenLive(channel, at);
+  const windowMs = ctx.config.reconnectWindowSeconds * 1000;
+  if (seenBefore !== undefined && at - seenBefore < windowMs) return 'recorded';
+
+  const stat = await scope.oss.getLiveChannelStat(channel);
+  const live = pushFromStat(stat);
+  if (!live) return 'recorded'; // the push is already over; poll-stat reconciles from History
+  const known = await loadPushes(scope, channel, live.startTime - LOOKBACK_MS);
+  await recordPushes(scope, channel, [live]);
+  const broadcasts = groupBroadcasts(mergePushes([...known, live]), { reconnectWindowMs: windowMs });
+  const current = broadcasts.at(-1);
+  if (!current) return 'recorded';
+  await announceStarted(scope, channel, current);
+  return 'started';
+}
