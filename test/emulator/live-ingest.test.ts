@@ -298,6 +298,16 @@ describe('VOD playlists from the fragments written', () => {
     expect([gap.status, gap.ec]).toEqual([400, '0044-00000308']);
   });
 
+  it('finds fragments on both sides of a 10-minute index shard boundary', async () => {
+    const h = await withChannel('<Type>HLS</Type><FragDuration>1</FragDuration><FragCount>3</FragCount>');
+    await h.clock.advance(598_000);
+    await h.service.ingest.start({ bucket: BUCKET, channel: 'c1' });
+    await h.clock.advance(4_000);
+    await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
+    const res = await h.call('GET', 'c1', `vod&startTime=${s(598_000)}&endTime=${s(601_000)}`);
+    expect((HLS.parse(res.body) as HLS.types.MediaPlaylist).segments.map((seg) => seg.uri)).toEqual(fragments(h).map((k) => k.slice(3)));
+  });
+
   it('skips a tail shorter than one second at the disconnect', async () => {
     const h = await withChannel();
     await h.service.ingest.start({ bucket: BUCKET, channel: 'c1' });
