@@ -55,8 +55,9 @@ function fcInvoker(context: InvokerContext): AsyncInvoker {
       if (!creds.accessKeyId || !creds.accessKeySecret) throw new Error('async invoke: no credentials (context.credentials or ALIBABA_CLOUD_ACCESS_KEY_*)');
       // Loaded only here: @alicloud/fc2 is pre-installed in FC's nodejs20 runtime and marked
       // external by the build, so bundles that never invoke don't pay ~170 ms to require it.
-      // @ts-expect-error -- @alicloud/fc2 ships no type declarations; Fc2Client names what is used.
-      const { default: FC } = (await import('@alicloud/fc2')) as { default: new (accountId: string, cfg: object) => Fc2Client };
+      // require, not import(): the runtime's pre-installed modules resolve through NODE_PATH,
+      // which import() ignores; esbuild keeps this call as-is in the CJS bundle.
+      const FC = require('@alicloud/fc2') as new (accountId: string, cfg: object) => Fc2Client;
       const client = new FC(accountId, {
         accessKeyID: creds.accessKeyId,
         accessKeySecret: creds.accessKeySecret,
