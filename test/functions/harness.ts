@@ -1,0 +1,179 @@
+/**
+ * The world the function tests run in: a real emulator on a frozen clock, the functions' env
+ * pointing at it, an in-process async invoker that records and (optionally) dispatches, and a
+ * real local webhook receiver that verifies every delivery's signature.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ControlledClock, installClock } from '../../shared/clock';
+import { Ledger } from '../../shared/ledger';
+import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
+import { installInvoker, payloadBytes } from '../../shared/platform';
+import { verifyWebhook, type WebhookPayload } from '../../shared/webhooks';
+import { signApiRequest } from '../../shared/api/auth';
+import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, startEmulator, type Emulator } from '../../local/emulator';
+import { timerEvent } from '../../local/runtime/events';
+
+export const T0 = Date.UTC(2026, 2, 1, 9, 0, 0);
+export const BUCKET = DEFAULT_BUCKET;
+export const API_SECRET = 'api-secret-for-function-tests';
+export const WEBHOOK_SECRET = 'webhook-secret-for-function-tests';
+export const SNAPSHOT_TOPIC = 'livecycle-snapshots';
+
+export interface Delivery {
+  payload: WebhookPayload;
+  verified: boolean;
+}
+
+export interface Invocation {
+  fn: string;
+  payload: unknown;
+}
+
+export type Handler = (event: Buffer, context?: object) => Promise<unknown>;
+
+export interface World {
+  emu: Emulator;
+  clock: ControlledClock;
+  bucket: OssBucket;
+  ledger: Ledger;
+  deliveries: Delivery[];
+  invocations: Invocation[];
+  /** Handlers async invocations are dispatched to, by function name; others are only recorded. */
+  dispatch: Map<string, Handler>;
+  /** Resolves once every dispatched async invocation (and what it started) has finished. */
+  settled(): Promise<void>;
+  context(fn: string, timeoutSeconds?: number): object;
+  tick(): Buffer;
+  stop(): Promise<void>;
+}
+
+let requestCounter = 0;
+
+/**
+ * Sets process.env for the functions (read once per function instance, on its first call), so
+ * call it in beforeAll before any handler runs. `env` overrides the defaults.
+ */
+export async function startWorld(env: Record<string, string> = {}): Promise<World> {
+  const clock = new ControlledClock({ startMs: T0, rate: 0 });
+  installClock(clock);
+  const emu = await startEmulator({ port: 0, buckets: [BUCKET], clock });
+  const deliveries: Delivery[] = [];
+  const receiver: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const verified = verifyWebhook(req.headers as Record<string, string>, body, [WEBHOOK_SECRET], clock.now()).ok;
+      deliveries.push({ payload: JSON.parse(body) as WebhookPayload, verified });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+
+  Object.assign(process.env, {
+    OSS_ENDPOINT: emu.url,
+    OSS_REGION: emu.region,
+    OSS_PATH_STYLE: 'true',
+    BUCKETS: BUCKET,
+    API_SECRETS: API_SECRET,
+    WEBHOOK_URL: receiverUrl,
+    WEBHOOK_SECRETS: WEBHOOK_SECRET,
+    SNAPSHOT_TOPIC,
+    GENERATE_VOD_FUNCTION: 'generate-vod',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+
+  const invocations: Invocation[] = [];
+  const dispatch = new Map<string, Handler>();
+  const running = new Set<Promise<unknown>>();
+  const world: World = {
+    emu,
+    clock,
+    bucket: undefined as unknown as OssBucket,
+    ledger: undefined as unknown as Ledger,
+    deliveries,
+    invocations,
+    dispatch,
+    async settled() {
+      while (running.size) await Promise.allSettled([...running]);
+    },
+    context: (fn, timeoutSeconds = 60) => ({
+      requestId: `req-${++requestCounter}`,
+      credentials: { accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret },
+      function: { name: fn, timeout: timeoutSeconds },
+    }),
+    tick: () => timerEvent('tick', clock.now(), undefined),
+    async stop() {
+      installInvoker(undefined);
+      await client.close();
+      await new Promise((r) => receiver.close(r));
+      await emu.stop();
+    },
+  };
+  installInvoker({
+    async invokeAsync(fn, payload) {
+      invocations.push({ fn, payload });
+      const handler = dispatch.get(fn);
+      if (!handler) return;
+      const run = handler(payloadBytes(payload), world.context(fn)).finally(() => running.delete(run));
+      running.add(run);
+    },
+  });
+  const client = new OssClient({
+    endpoint: emu.url,
+    region: emu.region,
+    pathStyle: true,
+    credentials: staticCredentials({ accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret }),
+  });
+  world.bucket = client.bucket(BUCKET);
+  world.ledger = new Ledger(world.bucket, '_livecycle/');
+  return world;
+}
+
+/** An FC HTTP event for the api, signed with the api secret at the emulator clock's now. */
+export function apiEvent(clock: ControlledClock, method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}): Buffer {
+  const body = opts.body === undefined ? '' : JSON.stringify(opts.body);
+  const headers: Record<string, string> = {
+    ...signApiRequest({ method, path, query: opts.query, body, secret: API_SECRET, now: clock.now() }),
+    ...(body ? { 'content-type': 'application/json' } : {}),
+  };
+  return Buffer.from(
+    JSON.stringify({
+      version: 'v1',
+      rawPath: path,
+      headers,
+      queryParameters: opts.query ?? {},
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestId: `http-${++requestCounter}`, http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' } },
+    }),
+  );
+}
+
+/** The api response, parsed. */
+export async function callApi(api: Handler, world: World, method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
+  const res = (await api(apiEvent(world.clock, method, path, opts), world.context('api', 30))) as { statusCode: number; body: string };
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
+}
+
+/** Every key under a prefix, with its body. */
+export async function objectsUnder(bucket: OssBucket, prefix: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const o of bucket.iterateObjects({ prefix })) out.set(o.key, (await bucket.getObject(o.key)).body.toString('utf8'));
+  return out;
+}
+
+/** Keys under a prefix. */
+export async function keysUnder(bucket: OssBucket, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of bucket.iterateObjects({ prefix })) out.push(o.key);
+  return out;
+}
+
+/** The deliveries' event types for one channel, in sequence order. */
+export function eventsOf(world: World, channel: string): WebhookPayload[] {
+  return world.deliveries.map((d) => d.payload).filter((p) => p.channel === channel).sort((a, b) => a.sequence - b.sequence);
+}
