@@ -63,7 +63,8 @@ interface Session {
   /** Fragments of this session, counted for the live playlist's MEDIA-SEQUENCE. */
   sequence: number;
   window: PlaylistSegment[];
-  cancels: (() => void)[];
+  /** Cancels of the pending clock timers, one per kind (a rescheduled timer replaces its entry). */
+  timers: Map<'fragment' | 'snapshot' | 'stop' | 'drop', () => void>;
   /** Storage writes run one after another in clock order. */
   writes: Promise<void>;
   stopping?: Promise<void>;
@@ -133,7 +134,7 @@ export class Ingest implements IngestControl {
       fragmentStartMs: now,
       sequence: 0,
       window: [],
-      cancels: [],
+      timers: new Map(),
       writes: Promise.resolve(),
     };
     this.sessions.set(key, session);
@@ -141,7 +142,7 @@ export class Ingest implements IngestControl {
     if (opts.durationSeconds !== undefined) {
       const stopAt = now + Math.round(opts.durationSeconds * 1000);
       session.info.stopAt = stopAt;
-      session.cancels.push(this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })));
+      session.timers.set('stop', this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })));
     }
     if (session.snapshot) this.scheduleSnapshot(session, now + session.snapshot.interval * 1000);
     return { ...session.info };
@@ -182,7 +183,7 @@ export class Ingest implements IngestControl {
     if (!session || session.stopping || session.info.disabledDropAt !== undefined) return;
     const dropAt = this.ctx.clock.now() + DISABLE_DROP_DELAY_MS;
     session.info.disabledDropAt = dropAt;
-    session.cancels.push(this.ctx.clock.at(dropAt, () => void this.stop({ bucket, channel })));
+    session.timers.set('drop', this.ctx.clock.at(dropAt, () => void this.stop({ bucket, channel })));
   }
 
   /** Disconnects every publisher (recording their history) and waits for their writes. */
@@ -199,7 +200,8 @@ export class Ingest implements IngestControl {
 
   private scheduleFragment(session: Session): void {
     const endMs = session.fragmentStartMs + session.fragDuration * 1000;
-    session.cancels.push(
+    session.timers.set(
+      'fragment',
       this.ctx.clock.at(endMs, () => {
         const startMs = session.fragmentStartMs;
         session.fragmentStartMs = endMs;
@@ -236,7 +238,8 @@ export class Ingest implements IngestControl {
   private scheduleSnapshot(session: Session, atMs: number): void {
     const snapshot = session.snapshot;
     if (!snapshot) return;
-    session.cancels.push(
+    session.timers.set(
+      'snapshot',
       this.ctx.clock.at(atMs, () => {
         this.scheduleSnapshot(session, atMs + snapshot.interval * 1000);
         void this.enqueue(session, () => this.takeSnapshot(session, snapshot, atMs));
@@ -268,7 +271,7 @@ export class Ingest implements IngestControl {
   }
 
   private async disconnect(session: Session): Promise<void> {
-    for (const cancel of session.cancels) cancel();
+    for (const cancel of session.timers.values()) cancel();
     const { bucket, channel, connectedTime, remoteAddr } = session.info;
     const endMs = this.ctx.clock.now();
     const startMs = session.fragmentStartMs;
