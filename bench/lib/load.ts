@@ -1,0 +1,47 @@
+/**
+ * Load (require) time in fresh `node` processes. Each child times only its own `require()` of
+ * the module with process.hrtime (node's own boot is the same for every candidate and not
+ * counted), and reports whether `@alicloud/fc2` got loaded along the way. Candidates run
+ * interleaved so drift on the shared cores hits all of them alike.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { median } from './stats';
+import { ROOT } from './emulator';
+
+const run = promisify(execFile);
+
+const PROBE = `
+const target = process.argv[1];
+const t0 = process.hrtime.bigint();
+const mod = require(target);
+const t1 = process.hrtime.bigint();
+const fc2 = Object.keys(require.cache).some((k) => k.includes('@alicloud/fc2') || k.includes('@alicloud\\\\fc2'));
+process.stdout.write(JSON.stringify({ ms: Number(t1 - t0) / 1e6, fc2, exports: Object.keys(mod).slice(0, 5) }));
+`;
+
+export interface LoadSample {
+  ms: number;
+  fc2: boolean;
+  exports: string[];
+}
+
+export async function loadOnce(target: string): Promise<LoadSample> {
+  const { stdout } = await run(process.execPath, ['-e', PROBE, target], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  return JSON.parse(stdout) as LoadSample;
+}
+
+/** Median load time of each target over `runs` fresh processes. */
+export async function loadTimes(targets: Record<string, string>, runs: number): Promise<Record<string, { medianMs: number; samples: number[]; fc2: boolean; exports: string[] }>> {
+  const names = Object.keys(targets);
+  const samples = new Map<string, LoadSample[]>(names.map((n) => [n, []]));
+  // One warm-up each (file system cache), not counted.
+  for (const n of names) await loadOnce(targets[n]!);
+  for (let i = 0; i < runs; i++) for (const n of names) samples.get(n)!.push(await loadOnce(targets[n]!));
+  return Object.fromEntries(
+    names.map((n) => {
+      const s = samples.get(n)!;
+      return [n, { medianMs: median(s.map((x) => x.ms)), samples: s.map((x) => x.ms), fc2: s.some((x) => x.fc2), exports: s[0]!.exports }];
+    }),
+  );
+}
