@@ -128,6 +128,12 @@ export interface FragmentInput {
   channelGoneSince?: number;
   /** Some playlist still stored in the channel's folder lists this key. */
   referenced: boolean;
+  /**
+   * Something pins every fragment of the channel whatever it references: a hold in force that
+   * names no stored playlist (so its scope is the whole channel), or a playlist in the folder that
+   * cannot be parsed (so what it references is unknown).
+   */
+  pinned?: 'held' | 'unreadable-playlist';
   now: number;
   graceMs?: number;
   skewToleranceMs?: number;
@@ -136,7 +142,7 @@ export interface FragmentInput {
 
 export interface FragmentDecision {
   action: 'delete' | 'keep';
-  reason: 'not-ingest-output' | 'channel-live' | 'channel-exists' | 'channel-recently-gone' | 'referenced' | 'within-grace' | 'orphan';
+  reason: 'not-ingest-output' | 'channel-live' | 'channel-exists' | 'held' | 'unreadable-playlist' | 'channel-recently-gone' | 'referenced' | 'within-grace' | 'orphan';
 }
 
 /**
@@ -155,6 +161,7 @@ export function classifyFragment(input: FragmentInput): FragmentDecision {
   if (!parseIngestSegmentKey(input.key, input.scope)) return { action: 'keep', reason: 'not-ingest-output' };
   if (input.channelState === 'live') return { action: 'keep', reason: 'channel-live' };
   if (input.channelState === 'exists') return { action: 'keep', reason: 'channel-exists' };
+  if (input.pinned) return { action: 'keep', reason: input.pinned };
   // Both times are ours here (first seen missing vs now), so no skew allowance.
   if (input.channelState === 'absent' && (input.channelGoneSince === undefined || input.now - input.channelGoneSince < graceMs)) {
     return { action: 'keep', reason: 'channel-recently-gone' };

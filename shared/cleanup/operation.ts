@@ -1,0 +1,93 @@
+/**
+ * The cleanup-orphans operation: for each configured bucket, take the bucket's cleanup lease,
+ * sweep (BucketSweep), store the report in the ledger and emit `cleanup.completed`.
+ */
+import { ConfigError, type Env } from '../config';
+import type { CleanupRunReport } from './report';
+import type { OperationContext } from '../operations/context';
+import { acquireLease } from './lease';
+import { BucketSweep, type SweepSettings } from './sweep';
+
+/** Time kept back from the invocation's deadline for the report, the webhook and the lease. */
+const MAX_WRAP_UP_MS = 30_000;
+/** A lease outlives the deadline by this much: FC kills the invocation a little after it. */
+const LEASE_SLACK_MS = 60_000;
+const PREFIX = /^[A-Za-z0-9._-]+$/;
+
+export type BucketOutcome =
+  | { bucket: string; status: 'complete' | 'partial'; report: CleanupRunReport }
+  | { bucket: string; status: 'skipped'; reason: 'another-run-holds-the-lease'; heldBy: string };
+
+export interface CleanupOptions {
+  /** Overrides for tests and the CLI; by default from the context's config and the environment. */
+  settings?: Partial<SweepSettings>;
+  pageSize?: number;
+}
+
+/**
+ * CLEANUP_CHANNEL_PREFIXES: comma-separated channel-name prefixes whose folders cleanup may
+ * treat as channels even without a ledger record (channels created outside livecycle). Empty:
+ * only channels livecycle created or deleted. `*` stands for every channel name.
+ */
+export function cleanupChannelPrefixes(env: Env = process.env): string[] {
+  const items = (env.CLEANUP_CHANNEL_PREFIXES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (item !== '*' && !PREFIX.test(item)) throw new ConfigError('CLEANUP_CHANNEL_PREFIXES', `${JSON.stringify(item)} is not a channel-name prefix ([A-Za-z0-9._-], or *)`);
+  }
+  return items.map((p) => (p === '*' ? '' : p));
+}
+
+/** Run ids go into ledger keys: FC request ids already fit, anything else is made to. */
+function runIdOf(requestId: string, startedAt: number): string {
+  const cleaned = requestId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100);
+  return cleaned && cleaned !== '.' && cleaned !== '..' ? cleaned : `run-${startedAt}`;
+}
+
+export async function cleanupOrphans(ctx: OperationContext, options: CleanupOptions = {}): Promise<BucketOutcome[]> {
+  const { config, clock } = ctx;
+  const settings: SweepSettings = {
+    dryRun: config.dryRun,
+    graceMs: config.orphanGraceSeconds * 1000,
+    retentionDays: config.vodRetentionDays,
+    maxObjects: config.cleanupMaxObjects,
+    maxBytes: config.cleanupMaxBytes,
+    channelPrefixes: options.settings?.channelPrefixes ?? cleanupChannelPrefixes(),
+    endpoint: config.ossEndpoint,
+    ...options.settings,
+  };
+  const startedAt = clock.now();
+  const runId = runIdOf(ctx.requestId, startedAt);
+  const stopAt = ctx.deadline - Math.min(MAX_WRAP_UP_MS, Math.max(0, ctx.deadline - startedAt) * 0.2);
+  const outcomes: BucketOutcome[] = [];
+  for (const name of config.buckets) {
+    const { oss, ledger, webhooks } = ctx.bucket(name);
+    const log = ctx.logger.child({ bucket: name, runId });
+    const lease = await acquireLease(oss, ledger.keys.prefix, { runId, now: clock.now(), expiresAt: ctx.deadline + LEASE_SLACK_MS });
+    if (!lease.acquired) {
+      log.info({ heldBy: lease.heldBy.runId, until: lease.heldBy.expiresAt }, 'cleanup skipped: another run holds the lease');
+      outcomes.push({ bucket: name, status: 'skipped', reason: 'another-run-holds-the-lease', heldBy: lease.heldBy.runId });
+      continue;
+    }
+    try {
+      const sweep = await BucketSweep.prepare({ bucket: oss, ledger, settings, runId, stopAt, logger: ctx.logger, pageSize: options.pageSize });
+      const report = await sweep.run();
+      await ledger.putCleanupReport(report);
+      const { totals } = report;
+      await webhooks.emit({
+        type: 'cleanup.completed',
+        channel: null,
+        fact: runId,
+        occurredAt: report.finishedAt,
+        data: { runId, status: report.status, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes },
+      });
+      log.info({ status: report.status, stoppedBy: report.stoppedBy, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes }, 'cleanup finished');
+      outcomes.push({ bucket: name, status: report.status, report });
+    } finally {
+      await lease.release();
+    }
+  }
+  return outcomes;
+}

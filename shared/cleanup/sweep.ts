@@ -1,0 +1,426 @@
+/**
+ * Mark-and-sweep over one bucket, channel folder by channel folder (docs/cleanup.md). Listings
+ * are streamed page by page; what is held in memory is bounded by the number of channels and by
+ * one folder's playlists and the keys they reference, never by the number of objects.
+ */
+import { currentClock } from '../clock';
+import type { Ledger } from '../ledger/ledger';
+import type { HoldRecord } from '../ledger/records';
+import { classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelState } from '../lifecycle';
+import type { Logger } from '../log';
+import { OssError, type ListObjectsResult, type OssBucket } from '../oss';
+import { ReportBuilder, type ChannelTally, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';
+import { bucketHosts, channelInScope, channelOfFolder, holdScope, startAfterFolder } from './selection';
+
+export interface SweepSettings {
+  dryRun: boolean;
+  graceMs: number;
+  /** 0 keeps VOD playlists forever. */
+  retentionDays: number;
+  maxObjects: number;
+  maxBytes: number;
+  /** Channel-name prefixes whose folders are in scope without a ledger record (CLEANUP_CHANNEL_PREFIXES). */
+  channelPrefixes: readonly string[];
+  /** The OSS endpoint, to recognise absolute URLs of this bucket in playlists. */
+  endpoint: string;
+}
+
+export interface SweepInput {
+  bucket: OssBucket;
+  ledger: Ledger;
+  settings: SweepSettings;
+  runId: string;
+  /** Clock reading by which the sweep stops (and saves its cursor). */
+  stopAt: number;
+  logger: Logger;
+  /** Keys per ListObjects page and per delete batch (≤ 1000, DeleteMultipleObjects' limit). */
+  pageSize?: number;
+}
+
+/** Where dry and real runs keep their places: a dry run must not move a real run's cursor. */
+export function cursorName(dryRun: boolean): string {
+  return dryRun ? 'orphans-dry-run' : 'orphans';
+}
+
+const PAGE_SIZE = 1000;
+
+interface Playlist {
+  key: string;
+  lastModified: number;
+  size: number;
+}
+
+interface Candidate {
+  key: string;
+  size: number;
+}
+
+/** Why a folder's sweep ended early. */
+type FolderEnd = { stop: StopReason; cursor: CleanupCursor } | undefined;
+
+function isNoSuchLiveChannel(err: unknown): boolean {
+  return err instanceof OssError && err.status === 404 && err.code === 'NoSuchLiveChannel';
+}
+
+function isNoSuchKey(err: unknown): boolean {
+  return err instanceof OssError && err.status === 404 && err.code === 'NoSuchKey';
+}
+
+export function parseCursor(text: string | undefined): CleanupCursor | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<CleanupCursor>;
+    if (typeof value.folder === 'string' && value.folder.endsWith('/') && (value.startAfter === undefined || typeof value.startAfter === 'string')) {
+      return value.startAfter === undefined ? { folder: value.folder } : { folder: value.folder, startAfter: value.startAfter };
+    }
+  } catch {
+    // fall through: an unreadable cursor only costs a full pass
+  }
+  return undefined;
+}
+
+/** Holds in force, as a comparable fingerprint: a change mid-run means someone just placed one. */
+function holdFingerprint(holds: readonly HoldRecord[], now: number): string {
+  return holds
+    .filter((h) => h.until === undefined || h.until > now)
+    .map((h) => h.holdId)
+    .sort()
+    .join('\n');
+}
+
+export class BucketSweep {
+  private readonly clock = currentClock();
+  private readonly pageSize: number;
+  private readonly ownHosts: string[];
+  private readonly log: Logger;
+  private readonly report: ReportBuilder;
+  private readonly resumedFrom: CleanupCursor | undefined;
+
+  private constructor(
+    private readonly input: SweepInput,
+    resumedFrom: CleanupCursor | undefined,
+    private readonly startedAt: number,
+    /** Channels ListLiveChannel returned at the start (bounded by the bucket's channel count). */
+    private readonly existing: ReadonlySet<string>,
+    /** Pending tombstones: channel → deleted generations not yet recorded as cleaned. */
+    private readonly tombstones: ReadonlyMap<string, number[]>,
+  ) {
+    this.pageSize = Math.min(input.pageSize ?? PAGE_SIZE, PAGE_SIZE);
+    this.ownHosts = bucketHosts(input.bucket.name, input.settings.endpoint);
+    this.log = input.logger.child({ component: 'cleanup', bucket: input.bucket.name, runId: input.runId });
+    this.resumedFrom = resumedFrom;
+    const s = input.settings;
+    this.report = new ReportBuilder({
+      runId: input.runId,
+      bucket: input.bucket.name,
+      startedAt,
+      dryRun: s.dryRun,
+      resumedFrom,
+      settings: { graceSeconds: s.graceMs / 1000, retentionDays: s.retentionDays, maxObjects: s.maxObjects, maxBytes: s.maxBytes, channelPrefixes: [...s.channelPrefixes] },
+    });
+  }
+
+  /** Reads the cursor, the channel list and pending tombstones; the caller holds the lease. */
+  static async prepare(input: SweepInput): Promise<BucketSweep> {
+    const startedAt = currentClock().now();
+    const resumedFrom = parseCursor(await input.ledger.getCleanupCursor(cursorName(input.settings.dryRun)));
+    const existing = new Set<string>();
+    for await (const channel of input.bucket.iterateLiveChannels({ pageSize: 1000 })) existing.add(channel.name);
+    const tombstones = new Map<string, number[]>();
+    for await (const t of input.ledger.listTombstones({ pendingOnly: true })) tombstones.set(t.channel, [...(tombstones.get(t.channel) ?? []), t.generation]);
+    return new BucketSweep(input, resumedFrom, startedAt, existing, tombstones);
+  }
+
+  /** Sweeps every folder from the cursor on, until done, the deadline or the budget. */
+  async run(): Promise<CleanupRunReport> {
+    const { ledger, settings } = this.input;
+    const name = cursorName(settings.dryRun);
+    let end: FolderEnd;
+    for await (const folder of this.folders()) {
+      if (this.clock.now() >= this.input.stopAt) {
+        end = { stop: 'deadline', cursor: { folder } };
+        break;
+      }
+      const startAfter = folder === this.resumedFrom?.folder ? this.resumedFrom.startAfter : undefined;
+      end = await this.folder(folder, startAfter);
+      if (end) break;
+    }
+    if (end) {
+      this.report.stop(end.stop, end.cursor);
+      await ledger.putCleanupCursor(name, JSON.stringify(end.cursor));
+    } else {
+      await ledger.clearCleanupCursor(name);
+    }
+    return this.report.build(this.clock.now());
+  }
+
+  /** Top-level folders in byte order, from the cursor's folder on (delimiter listing). */
+  private async *folders(): AsyncGenerator<string> {
+    let resume = this.resumedFrom?.folder;
+    if (resume !== undefined) yield resume;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.input.bucket.listObjects({
+        delimiter: '/',
+        startAfter: continuationToken || resume === undefined ? undefined : startAfterFolder(resume),
+        continuationToken,
+        maxKeys: this.pageSize,
+      });
+      yield* page.commonPrefixes;
+      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
+      resume = undefined;
+    } while (continuationToken);
+  }
+
+  /** Pages of one folder's listing, stopping at the deadline (undefined page = stop). */
+  private async *pages(prefix: string, startAfter: string | undefined): AsyncGenerator<ListObjectsResult | 'deadline'> {
+    let continuationToken: string | undefined;
+    do {
+      if (this.clock.now() >= this.input.stopAt) {
+        yield 'deadline';
+        return;
+      }
+      const page = await this.input.bucket.listObjects({ prefix, startAfter: continuationToken ? undefined : startAfter, continuationToken, maxKeys: this.pageSize });
+      yield page;
+      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
+    } while (continuationToken);
+  }
+
+  private async channelState(channel: string): Promise<{ state: ChannelState; goneSince?: number }> {
+    const { ledger } = this.input;
+    if (this.existing.has(channel)) {
+      // It exists (again): a later disappearance must start a fresh grace period.
+      await ledger.clearChannelMissing(channel);
+      return { state: 'exists' };
+    }
+    if (this.tombstones.has(channel)) return { state: 'tombstoned' };
+    const { record } = await ledger.recordChannelMissing(channel, this.clock.now());
+    return { state: 'absent', goneSince: record.since };
+  }
+
+  private async inScope(channel: string): Promise<boolean> {
+    const { channelPrefixes } = this.input.settings;
+    if (channelInScope(channel, { channelPrefixes, knownToLedger: this.tombstones.has(channel) })) return true;
+    return channelInScope(channel, { channelPrefixes, knownToLedger: (await this.input.ledger.getChannel(channel)) !== undefined });
+  }
+
+  private async folder(folder: string, startAfter: string | undefined): Promise<FolderEnd> {
+    const { ledger, settings } = this.input;
+    const channel = channelOfFolder(folder, ledger.keys.prefix);
+    if (channel === undefined || !(await this.inScope(channel))) {
+      this.report.outOfScope();
+      return undefined;
+    }
+    const { state, goneSince } = await this.channelState(channel);
+    const tally = this.report.channel(channel, state);
+    const gone = state === 'tombstoned' || state === 'absent';
+    const here = startAfter === undefined ? { folder } : { folder, startAfter };
+
+    // Mark, step 1: the folder's playlists (one streamed pass; only .m3u8 keys are kept).
+    const playlists: Playlist[] = [];
+    for await (const page of this.pages(folder, undefined)) {
+      if (page === 'deadline') return { stop: 'deadline', cursor: here };
+      for (const o of page.objects) {
+        if (o.key.endsWith('.m3u8')) playlists.push({ key: o.key, lastModified: o.lastModified, size: o.size });
+        // A channel that exists keeps everything; count it here, there is no second pass.
+        else if (!gone) this.count(tally, o.key, o.lastModified, { state, referenced: false });
+      }
+    }
+
+    const now = this.clock.now();
+    const holdsAtStart = await ledger.listHolds(channel);
+    const fileNames = new Set(playlists.map((p) => p.key.slice(p.key.lastIndexOf('/') + 1)));
+    const holds = holdScope(holdsAtStart, fileNames, now);
+
+    // Retention first: an expired VOD playlist stops marking its fragments in this same sweep.
+    const retention = await this.expirePlaylists(channel, tally, playlists, holds.heldPlaylists, holdsAtStart, now);
+    if (retention.end) return retention.end;
+    if (!gone) return undefined;
+
+    // Mark, step 2: every fragment a retained playlist lists.
+    const referenced = new Set<string>();
+    let unreadable = false;
+    if (!holds.channelPinned) {
+      for (const playlist of playlists) {
+        if (retention.expired.has(playlist.key)) continue;
+        let text: string;
+        try {
+          text = (await this.input.bucket.getObject(playlist.key)).body.toString('utf8');
+        } catch (err) {
+          if (isNoSuchKey(err)) continue;
+          throw err;
+        }
+        try {
+          for (const key of referencedSegments(playlist.key, text, { ownHosts: this.ownHosts }).segments) if (key.startsWith(folder)) referenced.add(key);
+        } catch (err) {
+          if (!(err instanceof InvalidPlaylistError)) throw err;
+          // Unknown references: keep every fragment of the channel rather than guess.
+          unreadable = true;
+          tally.unreadablePlaylists.push(playlist.key);
+          this.log.warn({ key: playlist.key }, 'unreadable playlist pins its channel');
+        }
+      }
+    }
+    const pinned = holds.channelPinned ? ('held' as const) : unreadable ? ('unreadable-playlist' as const) : undefined;
+
+    // Sweep: stream the folder from the cursor, delete in batches after re-checking the channel.
+    let lastExamined = startAfter;
+    let batch: Candidate[] = [];
+    let keptForLater = false;
+    const flush = async (): Promise<'aborted' | undefined> => {
+      if (batch.length === 0 || settings.dryRun) {
+        batch = [];
+        return undefined;
+      }
+      const toDelete = batch;
+      batch = [];
+      if (!(await this.stillDeletable(channel, holdsAtStart))) {
+        for (const _ of toDelete) this.report.kept(tally, 'channel-changed-mid-run');
+        return 'aborted';
+      }
+      const sizes = new Map(toDelete.map((c) => [c.key, c.size]));
+      const result = await this.input.bucket.deleteObjects(toDelete.map((c) => c.key), { quiet: true });
+      for (const key of result.deleted) this.report.deleted(tally, key, sizes.get(key) ?? 0);
+      for (const e of result.errors) this.report.error(e.key, e.code);
+      // Crash safety: a killed invocation resumes after the last batch it finished.
+      if (lastExamined !== undefined) await ledger.putCleanupCursor(cursorName(settings.dryRun), JSON.stringify({ folder, startAfter: lastExamined }));
+      return undefined;
+    };
+
+    for await (const page of this.pages(folder, startAfter)) {
+      if (page === 'deadline') {
+        await flush();
+        return { stop: 'deadline', cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined } };
+      }
+      for (const o of page.objects) {
+        const decision = this.count(tally, o.key, o.lastModified, { state, goneSince, referenced: referenced.has(o.key), pinned, now });
+        if (decision === 'within-grace' || decision === 'channel-recently-gone') keptForLater = true;
+        if (decision === 'delete') {
+          const over = this.overBudget(o.size);
+          if (over) {
+            await flush();
+            return { stop: over, cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined } };
+          }
+          this.report.candidate(tally, o.key, o.size, false);
+          batch.push({ key: o.key, size: o.size });
+        }
+        lastExamined = o.key;
+      }
+      if ((await flush()) === 'aborted') return undefined;
+    }
+
+    // Everything a tombstoned generation left is gone (or pinned by a VOD): stop re-listing its
+    // tombstone. Should pinned fragments lose their pin later, the folder is swept as `absent`.
+    if (state === 'tombstoned' && !settings.dryRun && !keptForLater && !pinned) {
+      for (const generation of this.tombstones.get(channel) ?? []) {
+        await ledger.recordTombstoneCleaned({ channel, generation, cleanedAt: this.clock.now(), runId: this.input.runId, objectsDeleted: tally.deleted, bytesDeleted: tally.bytes });
+      }
+    }
+    return undefined;
+  }
+
+  /** Classifies one key and counts it; returns 'delete' or the reason it is kept. */
+  private count(
+    tally: ChannelTally,
+    key: string,
+    lastModified: number,
+    input: { state: ChannelState; goneSince?: number; referenced: boolean; pinned?: 'held' | 'unreadable-playlist'; now?: number },
+  ): string {
+    const decision = classifyFragment({
+      key,
+      lastModified,
+      channelState: input.state,
+      channelGoneSince: input.goneSince,
+      referenced: input.referenced,
+      pinned: input.pinned,
+      now: input.now ?? this.clock.now(),
+      graceMs: this.input.settings.graceMs,
+      // The folder is already known to be in scope; this checks the key's shape and depth.
+      scope: { channelPrefixes: [key.slice(0, key.indexOf('/'))], ledgerPrefix: this.input.ledger.keys.prefix },
+    });
+    if (decision.action === 'delete') return 'delete';
+    this.report.kept(tally, decision.reason);
+    return decision.reason;
+  }
+
+  /**
+   * Whether one more candidate of `size` bytes would exceed the run's budget; otherwise claims
+   * it. Candidates, not deletions, are counted, so a dry run stops where a real run would.
+   */
+  private overBudget(size: number): StopReason | undefined {
+    const { maxObjects, maxBytes } = this.input.settings;
+    if (this.budgetObjects + 1 > maxObjects) return 'budget-objects';
+    if (this.budgetBytes + size > maxBytes) return 'budget-bytes';
+    this.budgetObjects++;
+    this.budgetBytes += size;
+    return undefined;
+  }
+  private budgetObjects = 0;
+  private budgetBytes = 0;
+
+  /**
+   * Right before a delete batch: the channel is still gone (not recreated since the run began —
+   * PostVodPlaylist needs an existing channel, so no VOD can have been posted over these
+   * fragments either) and nobody placed a hold.
+   */
+  private async stillDeletable(channel: string, holdsAtStart: readonly HoldRecord[]): Promise<boolean> {
+    try {
+      await this.input.bucket.getLiveChannelStat(channel);
+      this.log.warn({ channel }, 'channel exists again: its folder is left alone this run');
+      return false;
+    } catch (err) {
+      if (!isNoSuchLiveChannel(err)) throw err;
+    }
+    const now = this.clock.now();
+    if (holdFingerprint(await this.input.ledger.listHolds(channel), now) !== holdFingerprint(holdsAtStart, now)) {
+      this.log.warn({ channel }, 'holds changed mid-run: its folder is left alone this run');
+      return false;
+    }
+    return true;
+  }
+
+  /** Deletes the folder's VOD playlists past retention (or, in a dry run, reports them). */
+  private async expirePlaylists(
+    channel: string,
+    tally: ChannelTally,
+    playlists: readonly Playlist[],
+    heldPlaylists: ReadonlySet<string>,
+    holdsAtStart: readonly HoldRecord[],
+    now: number,
+  ): Promise<{ expired: Set<string>; end?: FolderEnd }> {
+    const expired = new Set<string>();
+    const { retentionDays, dryRun } = this.input.settings;
+    if (retentionDays === 0 || playlists.length === 0) return { expired };
+    const byKey = new Map(playlists.map((p) => [p.key, p]));
+    const decisions = vodRetention({
+      vods: playlists.map((p) => ({ key: p.key, createdAt: p.lastModified, held: heldPlaylists.has(p.key.slice(p.key.lastIndexOf('/') + 1)) })),
+      now,
+      retentionDays,
+    });
+    const folder = `${channel}/`;
+    for (const d of decisions) {
+      if (d.action !== 'delete') continue;
+      const playlist = byKey.get(d.key);
+      if (!playlist) continue;
+      const over = this.overBudget(playlist.size);
+      if (over) return { expired, end: { stop: over, cursor: { folder } } };
+      this.report.candidate(tally, d.key, playlist.size, true);
+      expired.add(d.key);
+    }
+    if (expired.size === 0 || dryRun) return { expired };
+    // A hold placed since the folder was read wins over age.
+    const now2 = this.clock.now();
+    if (holdFingerprint(await this.input.ledger.listHolds(channel), now2) !== holdFingerprint(holdsAtStart, now2)) {
+      for (const _ of expired) this.report.kept(tally, 'channel-changed-mid-run');
+      return { expired: new Set(), end: undefined };
+    }
+    const result = await this.input.bucket.deleteObjects([...expired], { quiet: true });
+    for (const key of result.deleted) this.report.deleted(tally, key, byKey.get(key)?.size ?? 0);
+    for (const e of result.errors) {
+      this.report.error(e.key, e.code);
+      // Still stored: its fragments stay marked.
+      expired.delete(e.key);
+    }
+    return { expired };
+  }
+}
