@@ -177,3 +177,17 @@ export async function keysUnder(bucket: OssBucket, prefix: string): Promise<stri
 export function eventsOf(world: World, channel: string): WebhookPayload[] {
   return world.deliveries.map((d) => d.payload).filter((p) => p.channel === channel).sort((a, b) => a.sequence - b.sequence);
 }
+
+/**
+ * What a receiver that dedupes by id (docs/ledger.md: concurrent duplicates may both POST) keeps:
+ * one payload per id, and every copy of an id must carry the same sequence.
+ */
+export function distinctEventsOf(world: World, channel: string): WebhookPayload[] {
+  const byId = new Map<string, WebhookPayload>();
+  for (const event of eventsOf(world, channel)) {
+    const seen = byId.get(event.id);
+    if (seen && seen.sequence !== event.sequence) throw new Error(`event ${event.id} delivered with sequences ${seen.sequence} and ${event.sequence}`);
+    byId.set(event.id, event);
+  }
+  return [...byId.values()].sort((a, b) => a.sequence - b.sequence);
+}
