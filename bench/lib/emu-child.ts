@@ -44,14 +44,18 @@ subscribe('http.server.request.start', (message) => {
     return;
   }
   total++;
+  if (process.env.BENCH_EMU_TRACE) console.error('emu', req.headers.host, url);
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? '' : url.slice(q + 1);
   const kind = kindOf(path, query);
   byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
   if (kind.startsWith('live')) {
-    // /<bucket>/<channel> — a channel-level LiveChannel call (ListLiveChannel is /<bucket>/?live).
-    const channel = decodeURIComponent(path.split('/')[2] ?? '');
+    // Path style /<bucket>/<channel>, or virtual-hosted <bucket>.<host> + /<channel> (ali-oss
+    // sends its LiveChannel calls that way even to an IP endpoint); ListLiveChannel has no channel.
+    const host = req.headers.host ?? '';
+    const virtualHosted = !/^(\d+\.\d+\.\d+\.\d+|localhost|\[[^\]]*\])(:\d+)?$/.test(host);
+    const channel = decodeURIComponent(path.split('/')[virtualHosted ? 1 : 2] ?? '');
     if (channel) byChannel.set(channel, (byChannel.get(channel) ?? 0) + 1);
   }
 });
