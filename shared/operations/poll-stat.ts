@@ -37,7 +37,7 @@ import { isBucketName, isTimerEvent, jsonObject, stringField } from './events';
  * never regrouped.
  */
 export interface TrackedObservation extends ChannelObservation {
-  open?: { id: string; firstStart: number; lastEnd?: number; pushes: number };
+  open?: { id: string; firstStart: number; lastEnd?: number };
   /** Latest end of any broadcast already concluded; pushes starting at or before it are done. */
   settledThrough?: number;
 }
@@ -185,10 +185,12 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
     const open = previous.open;
     // Nothing new and nothing waiting, or still live in the open broadcast: nothing to do.
     if (!open || stat.status === 'Live') return { observation: { ...observation, ...(open ? { open } : {}) }, reconciled: false, ended: 0 };
-    // Waiting out the reconnect window with the end known: decide from the state alone.
+    // Waiting out the reconnect window with the end known: while it runs, the state alone says
+    // so. Once it seems over, History confirms (below) that no short push slipped in between
+    // two ticks unseen by Stat, which would have kept the broadcast open.
     if (open.lastEnd !== undefined) {
-      const broadcast = { id: open.id, firstStart: open.firstStart, lastEnd: open.lastEnd, pushes: [], gaps: [] } as Broadcast;
-      return settle(scope, ctx, channel, stat, previous, observation, [{ broadcast, pushes: open.pushes }], false);
+      const state = broadcastState({ firstStart: open.firstStart, lastEnd: open.lastEnd, id: open.id, pushes: [], gaps: [] }, { now, stat, reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000 });
+      if (state.state === 'open') return { observation: { ...observation, open }, reconciled: false, ended: 0 };
     }
   }
 
@@ -210,16 +212,7 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
 
   const pushes = mergePushes([...known, ...fresh]).filter(unsettled);
   const broadcasts = groupBroadcasts(pushes, { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
-  return settle(
-    scope,
-    ctx,
-    channel,
-    stat,
-    previous,
-    observation,
-    broadcasts.map((broadcast) => ({ broadcast, pushes: broadcast.pushes.length })),
-    true,
-  );
+  return settle(scope, ctx, channel, stat, previous, observation, broadcasts);
 }
 
 /** Announces starts of new broadcasts, concludes ended ones, and keeps the open one. */
@@ -230,20 +223,19 @@ async function settle(
   stat: StatObservation,
   previous: TrackedObservation | undefined,
   observation: TrackedObservation,
-  broadcasts: { broadcast: Broadcast; pushes: number }[],
-  reconciled: boolean,
+  broadcasts: readonly Broadcast[],
 ): Promise<ChannelOutcome> {
   let ended = 0;
-  for (const { broadcast, pushes } of broadcasts) {
+  for (const broadcast of broadcasts) {
     if (broadcast.id !== previous?.open?.id) await announceStarted(scope, channel, broadcast);
     const state = broadcastState(broadcast, { now: ctx.clock.now(), stat, reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000 });
     if (state.state === 'ended') {
-      await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes }, state.endedAt);
+      await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes: broadcast.pushes.length }, state.endedAt);
       observation.settledThrough = Math.max(observation.settledThrough ?? -Infinity, broadcast.lastEnd ?? state.endedAt);
       ended++;
     } else {
-      observation.open = { id: broadcast.id, firstStart: broadcast.firstStart, pushes, ...(broadcast.lastEnd === undefined ? {} : { lastEnd: broadcast.lastEnd }) };
+      observation.open = { id: broadcast.id, firstStart: broadcast.firstStart, ...(broadcast.lastEnd === undefined ? {} : { lastEnd: broadcast.lastEnd }) };
     }
   }
-  return { observation, reconciled, ended };
+  return { observation, reconciled: true, ended };
 }
