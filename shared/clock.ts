@@ -154,7 +154,13 @@ export class ControlledClock implements SchedulingClock {
     if (this.wake) clearTimeout(this.wake);
     this.wake = undefined;
     const next = this.nextTimer();
-    if (!next || this.rateValue === 0) return;
+    if (!next) return;
+    // A timer already due fires on the next turn even on a frozen clock (sleepUntil(now)).
+    if (next.atMs <= this.now()) {
+      this.wake = setTimeout(() => void this.fireDue(), 0);
+      return;
+    }
+    if (this.rateValue === 0) return;
     const realDelay = Math.max(0, (next.atMs - this.now()) / this.rateValue);
     this.wake = setTimeout(() => void this.fireDue(), Math.min(realDelay, 2 ** 31 - 1));
   }

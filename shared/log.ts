@@ -66,11 +66,22 @@ function scrubValue(value: unknown, depth = 0): unknown {
   return out;
 }
 
+const DESTINATION = Symbol.for('livecycle.log.destination');
+type DestinationHolder = { [DESTINATION]?: DestinationStream };
+
+/**
+ * Installs the process-wide log destination. The local runtime does, so the lines of every
+ * function bundle (each with its own copy of this module) land in one tagged stream.
+ */
+export function installLogDestination(destination: DestinationStream | undefined): void {
+  (globalThis as DestinationHolder)[DESTINATION] = destination;
+}
+
 export interface LoggerOptions {
   /** Function or component name, bound as `fn`. */
   name: string;
   level?: string;
-  /** Where lines go; stdout by default (FC ships stdout to SLS). */
+  /** Where lines go; the installed destination, else stdout (FC ships stdout to SLS). */
   destination?: DestinationStream;
 }
 
@@ -92,7 +103,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       },
       serializers: { err: pino.stdSerializers.err },
     },
-    opts.destination,
+    opts.destination ?? (globalThis as DestinationHolder)[DESTINATION],
   );
 }
 
