@@ -234,14 +234,21 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
   if (stat.status === 'Live') {
     if (!input.force) throw new ApiError(409, 'channel_live', 'the channel is live; send force=true to cut the publisher off and delete', 'force');
     await disableNow(scope, op, channel);
-    // OSS drops the publisher some seconds after the disable (§5); wait for it within our deadline.
-    while ((await scope.oss.getLiveChannelStat(channel)).status === 'Live') {
-      if (op.clock.now() + LIVE_RECHECK_MS > op.deadline) throw new ApiError(409, 'channel_live', 'the channel was disabled but its publisher has not dropped yet; retry shortly', 'force');
-      await sleepOnClock(op.clock, LIVE_RECHECK_MS);
-    }
   }
-  await scope.oss.deleteLiveChannel(channel);
-  return recordDeletion(scope, op, channel, generation);
+  // After a disable OSS drops the publisher some seconds later (§5), and a publisher that just
+  // left may still hold the channel for a moment: retry the delete until our deadline.
+  for (;;) {
+    try {
+      if ((await scope.oss.getLiveChannelStat(channel)).status !== 'Live') {
+        await scope.oss.deleteLiveChannel(channel);
+        return recordDeletion(scope, op, channel, generation);
+      }
+    } catch (err) {
+      if (!(err instanceof OssError && err.status === 409)) throw err;
+    }
+    if (op.clock.now() + LIVE_RECHECK_MS > op.deadline) throw new ApiError(409, 'channel_live', 'the publisher has not dropped yet; retry shortly', 'force');
+    await sleepOnClock(op.clock, LIVE_RECHECK_MS);
+  }
 }
 
 async function recordDeletion(scope: BucketScope, op: OperationContext, channel: string, generation: number): Promise<JsonObject> {

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as api } from '../../functions/api/index';
+import { OssError } from '../../shared/oss';
+import { BUCKET, SNAPSHOT_TOPIC, callApi, distinctEventsOf, keysUnder, startWorld, type World } from './harness';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world.stop());
+
+/** Each signed request needs its own second (the api refuses a replayed signature). */
+async function call(method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
+  await world.clock.advance(1_000);
+  return callApi(api, world, method, path, opts);
+}
+
+describe('api channels', () => {
+  it('creates a channel once, refuses the name again unless replace, and hands out a working publish URL', async () => {
+    const created = await call('POST', '/channels', { body: { name: 'api-cam', fragDuration: 2, fragCount: 4, snapshot: true } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'api-cam', bucket: BUCKET, status: 'enabled', config: { fragDuration: 2, fragCount: 4, snapshots: true } });
+    const info = await world.bucket.getLiveChannelInfo('api-cam');
+    expect(info.target).toMatchObject({ fragDuration: 2, fragCount: 4 });
+    expect(info.snapshot).toMatchObject({ notifyTopic: SNAPSHOT_TOPIC, destBucket: BUCKET, interval: 10 });
+    expect(Date.parse(created.body.expiresAt)).toBe(world.clock.now() + 3600_000);
+
+    const again = await call('POST', '/channels', { body: { name: 'api-cam' } });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'channel_exists' } } });
+    expect((await world.bucket.getLiveChannelInfo('api-cam')).target.fragDuration).toBe(2);
+
+    await world.emu.ingest.start({ bucket: BUCKET, channel: 'api-cam', signedUrl: created.body.publishUrl });
+    await world.emu.ingest.stop({ bucket: BUCKET, channel: 'api-cam' });
+
+    const replaced = await call('POST', '/channels', { body: { name: 'api-cam', replace: true, snapshot: false } });
+    expect(replaced.status).toBe(201);
+    expect(replaced.body.generation).toBeGreaterThan(created.body.generation);
+    expect((await world.ledger.listGenerations('api-cam')).map((g) => g.generation)).toEqual([replaced.body.generation, created.body.generation]);
+    expect(distinctEventsOf(world, 'api-cam').map((e) => e.type)).toEqual(['channel.created', 'channel.created']);
+  });
+
+  it('signs publish URLs with the invocation STS token', async () => {
+    await call('POST', '/channels', { body: { name: 'api-sts' } });
+    const sts = world.emu.mintSts({ ttlSeconds: 3600 });
+    await world.clock.advance(1_000);
+    const { apiEvent } = await import('./harness');
+    const res = (await api(apiEvent(world.clock, 'POST', '/channels/api-sts/publish-url', { body: { expiresInSeconds: 600 } }), {
+      ...world.context('api'),
+      credentials: sts,
+    })) as { statusCode: number; body: string };
+    const body = JSON.parse(res.body) as { publishUrl: string };
+    expect(res.statusCode).toBe(200);
+    expect(new URL(body.publishUrl).searchParams.get('security-token')).toBe(sts.securityToken);
+    await world.emu.ingest.start({ bucket: BUCKET, channel: 'api-sts', signedUrl: body.publishUrl });
+    await world.emu.ingest.stop({ bucket: BUCKET, channel: 'api-sts' });
+  });
+
+  it('lists channels page by page', async () => {
+    for (const name of ['list-a', 'list-b', 'list-c']) await world.bucket.putLiveChannel(name, {});
+    const first = await call('GET', '/channels', { query: { limit: '2' } });
+    expect(first.status).toBe(200);
+    const names: string[] = first.body.channels.map((c: { name: string }) => c.name);
+    let cursor = first.body.nextCursor as string | null;
+    while (cursor) {
+      const page = await call('GET', '/channels', { query: { limit: '2', cursor } });
+      names.push(...page.body.channels.map((c: { name: string }) => c.name));
+      cursor = page.body.nextCursor;
+    }
+    expect(names).toEqual(expect.arrayContaining(['list-a', 'list-b', 'list-c']));
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('answers 404 for a channel that does not exist', async () => {
+    for (const [method, path] of [
+      ['GET', '/channels/nope'],
+      ['POST', '/channels/nope/enable'],
+      ['POST', '/channels/nope/disable'],
+      ['POST', '/channels/nope/publish-url'],
+      ['DELETE', '/channels/nope'],
+      ['POST', '/channels/nope/vod'],
+    ] as const) {
+      const body = path.endsWith('/vod') ? { start: world.clock.now() - 60_000, end: world.clock.now() } : undefined;
+      expect(await call(method, path, { body })).toMatchObject({ status: 404, body: { error: { code: 'channel_not_found' } } });
+    }
+  });
+
+  it('disables and deletes a live channel only with force, waiting for the publisher to drop', async () => {
+    await call('POST', '/channels', { body: { name: 'api-live' } });
+    await world.emu.ingest.start({ bucket: BUCKET, channel: 'api-live' });
+    expect(await call('POST', '/channels/api-live/disable')).toMatchObject({ status: 409, body: { error: { code: 'channel_live' } } });
+    expect(await call('DELETE', '/channels/api-live')).toMatchObject({ status: 409, body: { error: { code: 'channel_live' } } });
+    expect((await world.bucket.getLiveChannelInfo('api-live')).status).toBe('enabled');
+
+    await world.clock.advance(1_000);
+    const { apiEvent } = await import('./harness');
+    let res: { statusCode: number; body: string } | undefined;
+    const pending = (api(apiEvent(world.clock, 'DELETE', '/channels/api-live', { query: { force: 'true' } }), world.context('api', 120)) as Promise<typeof res>).then((r) => (res = r));
+    // OSS drops the publisher ~10 s after the disable; move the clock until the request is answered.
+    for (let i = 0; i < 60 && !res; i++) {
+      await world.clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await pending;
+    if (!res) throw new Error('forced delete did not finish');
+    expect(res.statusCode).toBe(200);
+    await expect(world.bucket.getLiveChannelInfo('api-live')).rejects.toBeInstanceOf(OssError);
+    const generation = (await world.ledger.getChannel('api-live'))!.generation;
+    expect(await world.ledger.getTombstone('api-live', generation)).toMatchObject({ channel: 'api-live', generation });
+    expect(distinctEventsOf(world, 'api-live').map((e) => e.type)).toEqual(['channel.created', 'channel.disabled', 'channel.deleted']);
+
+    expect(await call('DELETE', '/channels/api-live')).toMatchObject({ status: 404 });
+  });
+
+  it('enables and disables idempotently', async () => {
+    await call('POST', '/channels', { body: { name: 'api-toggle' } });
+    for (let i = 0; i < 2; i++) expect(await call('POST', '/channels/api-toggle/disable')).toMatchObject({ status: 200, body: { status: 'disabled' } });
+    expect(await world.ledger.listDisabled('api-toggle')).toHaveLength(1);
+    for (let i = 0; i < 2; i++) expect(await call('POST', '/channels/api-toggle/enable')).toMatchObject({ status: 200, body: { status: 'enabled' } });
+    expect((await world.bucket.getLiveChannelInfo('api-toggle')).status).toBe('enabled');
+  });
+
+  it('shows a channel with its broadcasts, VODs, snapshot and holds', async () => {
+    await call('POST', '/channels', { body: { name: 'api-show', fragDuration: 2, fragCount: 3 } });
+    await world.emu.ingest.start({ bucket: BUCKET, channel: 'api-show' });
+    await world.clock.advance(10_000);
+    await world.emu.ingest.stop({ bucket: BUCKET, channel: 'api-show' });
+    const start = world.clock.now() - 10_000;
+    const vod = await call('POST', '/channels/api-show/vod', { body: { start, end: start + 10_000 } });
+    expect(vod.status).toBe(201);
+    expect(vod.body.status).toBe('ready');
+    const playlist = (await world.bucket.getObject(vod.body.playlist)).body.toString('utf8');
+    expect(playlist.match(/\.ts/g)?.length).toBeGreaterThanOrEqual(5);
+    const repeat = await call('POST', '/channels/api-show/vod', { body: { start, end: start + 10_000 } });
+    expect(repeat).toMatchObject({ status: 201, body: { playlist: vod.body.playlist, status: 'ready' } });
+    expect(distinctEventsOf(world, 'api-show').filter((e) => e.type === 'vod.ready')).toHaveLength(1);
+
+    const key = (vod.body.playlist as string).split('/')[1]!;
+    expect(await call('POST', `/channels/api-show/vods/${key}/hold`, { body: { reason: 'legal' } })).toMatchObject({ status: 200, body: { held: true } });
+    const shown = await call('GET', '/channels/api-show');
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({ name: 'api-show', config: { fragDuration: 2, status: 'enabled' }, live: { status: 'Idle' }, holds: [{ key, reason: 'legal' }] });
+    expect(shown.body.vods).toEqual([expect.objectContaining({ status: 'ready', playlist: vod.body.playlist })]);
+    expect(await call('DELETE', `/channels/api-show/vods/${key}/hold`)).toMatchObject({ status: 200, body: { held: false } });
+    expect(await world.ledger.listHolds('api-show')).toEqual([]);
+  });
+
+  it('refuses a manual VOD over a range without fragments with 422', async () => {
+    await call('POST', '/channels', { body: { name: 'api-empty' } });
+    const start = world.clock.now() - 3600_000;
+    expect(await call('POST', '/channels/api-empty/vod', { body: { start, end: start + 60_000 } })).toMatchObject({ status: 422, body: { error: { code: 'vod_failed' } } });
+    expect(await keysUnder(world.bucket, 'api-empty/')).toEqual([]);
+  });
+
+  it('returns the latest cleanup report', async () => {
+    expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: null } });
+    await world.ledger.putCleanupReport({ runId: 'run-1', startedAt: 1, finishedAt: world.clock.now(), dryRun: true, deleted: 0 });
+    expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: { runId: 'run-1', dryRun: true } } });
+  });
+});
