@@ -19,8 +19,9 @@ import { fanOut } from './rows/fan-out';
 
 const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, cleanup, lifecycleLatency, fanOut];
 
-function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {
+function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<string> } {
   const quick = argv.includes('--quick');
+  const huge = argv.includes('--huge');
   const i = argv.indexOf('--only');
   let only: Set<string> | undefined;
   if (i >= 0) {
@@ -29,7 +30,7 @@ function parseArgs(argv: string[]): { quick: boolean; only?: Set<string> } {
     only = new Set(value.split(','));
     for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"; known: ${SECTIONS.map((s) => s.name).join(', ')}`);
   }
-  return { quick, only };
+  return { quick, huge, only };
 }
 
 const COLUMNS: { title: string; get(r: Row): string }[] = [
@@ -52,7 +53,7 @@ export function renderTable(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, huge, only } = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const progress = (message: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
   const rows: Row[] = [];
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     progress(`${section.name}: ${section.title}${quick ? ' (quick)' : ''}`);
     try {
-      rows.push(...(await section.run({ quick, progress })));
+      rows.push(...(await section.run({ quick, huge, progress })));
       sections[section.name] = { seconds: (Date.now() - t0) / 1000 };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   const result = {
     when: new Date().toISOString(),
     quick,
+    huge,
     only: only ? [...only] : undefined,
     node: process.version,
     cpus: cpus().length,

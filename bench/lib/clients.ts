@@ -2,9 +2,10 @@
 import { createRequire } from 'node:module';
 import { OssClient, staticCredentials } from '../../shared/oss';
 import type { BenchEmulator } from './emulator';
-import { BUCKET } from './emulator';
+import { BUCKET } from './constants';
 
-const require = createRequire(import.meta.url);
+// Also runs esbuild-bundled as CommonJS (cleanup-child), where import.meta is empty.
+const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
 
 export function ourClient(emu: Pick<BenchEmulator, 'url' | 'region' | 'accessKey'>, connections = 16): OssClient {
   return new OssClient({

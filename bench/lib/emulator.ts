@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..', '..');
-export const BUCKET = 'livecycle-demo';
+export { BUCKET } from './constants';
 
 export interface RequestCounts {
   total: number;

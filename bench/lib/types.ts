@@ -19,6 +19,8 @@ export interface Row {
 
 export interface BenchOptions {
   quick: boolean;
+  /** --huge: the 1,000,000-object cleanup too. */
+  huge: boolean;
   /** Progress on stderr. */
   progress(message: string): void;
 }

@@ -1,0 +1,93 @@
+/**
+ * One cleanup run in its own process so its peak RSS (process.resourceUsage().maxRSS) is its
+ * own. Modes:
+ *   ours  — shared/cleanup cleanupOrphans() with the context cleanup-orphans builds
+ *           (DRY_RUN=false, CLEANUP_CHANNEL_PREFIXES=gone-, budgets above the object count)
+ *   limit — a bare ListObjectsV2 + DeleteMultipleObjects loop with our client: the emulator's
+ *           own list+delete rate, nothing decided
+ *   peer  — the same bare loop with ali-oss (listV2 + deleteMulti, quiet)
+ * Prints one JSON line: { deleted, wallMs, maxRssKiB }.
+ */
+import { aliOss, ourClient } from './clients';
+import { BUCKET } from './constants';
+
+interface Args {
+  mode: 'ours' | 'limit' | 'peer';
+  url: string;
+  region: string;
+  accessKey: { id: string; secret: string };
+  prefix: string;
+}
+
+const args = JSON.parse(process.argv[2]!) as Args;
+
+async function ours(): Promise<number> {
+  const { createInstance, createOperationContext } = await import('../../shared/operations/context');
+  const { cleanupOrphans } = await import('../../shared/cleanup');
+  const env = {
+    OSS_ENDPOINT: args.url,
+    OSS_REGION: args.region,
+    OSS_PATH_STYLE: 'true',
+    BUCKETS: BUCKET,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: args.accessKey.id,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: args.accessKey.secret,
+    DRY_RUN: 'false',
+    // A missing channel's objects become orphans ORPHAN_GRACE after its absence is first seen;
+    // 0 so the measured run deletes (the sighting itself is recorded by that same run).
+    ORPHAN_GRACE: '0',
+    CLEANUP_MAX_OBJECTS: '100000000',
+    CLEANUP_MAX_BYTES: '1000000000000',
+    CLEANUP_CHANNEL_PREFIXES: args.prefix,
+    WEBHOOK_URL: '',
+    LOG_LEVEL: 'silent',
+  };
+  process.env.CLEANUP_CHANNEL_PREFIXES = args.prefix;
+  const instance = createInstance('cleanup-orphans', env);
+  const outcomes = await cleanupOrphans(createOperationContext(instance, { requestId: 'bench-cleanup', function: { name: 'livecycle-cleanup-orphans', timeout: 86_400 } }));
+  let deleted = 0;
+  for (const o of outcomes) if (o.status !== 'skipped') deleted += o.report.totals.deleted;
+  process.stderr.write(`cleanup-child: ${JSON.stringify(outcomes.map((o) => (o.status === 'skipped' ? o : { status: o.status, stoppedBy: o.report.stoppedBy, totals: o.report.totals })))}\n`);
+  await instance.oss.close();
+  return deleted;
+}
+
+async function limit(): Promise<number> {
+  const client = ourClient(args);
+  const b = client.bucket(BUCKET);
+  let deleted = 0;
+  for (;;) {
+    const page = await b.listObjects({ prefix: args.prefix, maxKeys: 1000 });
+    if (!page.objects.length) break;
+    await b.deleteObjects(page.objects.map((o) => o.key), { quiet: true });
+    deleted += page.objects.length;
+    if (!page.isTruncated) break;
+  }
+  await client.close();
+  return deleted;
+}
+
+async function peer(): Promise<number> {
+  const client = aliOss(args);
+  let deleted = 0;
+  for (;;) {
+    const page = await client.listV2({ prefix: args.prefix, 'max-keys': '1000' });
+    const names = (page.objects ?? []).map((o) => o.name);
+    if (!names.length) break;
+    await client.deleteMulti(names, { quiet: true });
+    deleted += names.length;
+    if (!page.isTruncated) break;
+  }
+  return deleted;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const deleted = await (args.mode === 'ours' ? ours() : args.mode === 'limit' ? limit() : peer());
+  const wallMs = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ deleted, wallMs, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
