@@ -74,7 +74,7 @@ const signedEvent = fc.record({
   contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain'),
 }).map(({ call, base64, skewMs, contentType }) => {
   const e = { ...call, base64, skewMs };
-  const headers = { ...signApiRequest({ method: e.method, path: decodedForSigning(e.rawPath), query: e.query, body: e.body, secret: SECRET, now: NOW - e.skewMs }), 'Content-Type': contentType };
+  const headers = { ...signApiRequest({ method: e.method, path: decodedForSigning(e.rawPath), query: e.query as Record<string, string> | undefined, body: e.body, secret: SECRET, now: NOW - e.skewMs }), 'Content-Type': contentType };
   return {
     version: 'v1',
     rawPath: e.rawPath,

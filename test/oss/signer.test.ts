@@ -47,7 +47,7 @@ const creds = (v: { access_key_id: string; access_key_secret: string; security_t
 describe('V1 header signature (published vectors)', () => {
   for (const v of vectors.v1_header) {
     it(v.source, () => {
-      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key ?? '', query: parseQuery(v.query), headers: v.headers };
+      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key ?? '', query: parseQuery(v.query), headers: v.headers as Record<string, string> };
       // Sign at the vector's own date so signRequestV1 produces the same Date header.
       const nowMs = Date.parse(v.headers['x-oss-date']);
       const signed = signRequestV1(req, creds(v), nowMs);
@@ -79,7 +79,7 @@ const V4_BASE_URL = 'http://bucket.oss-cn-hangzhou.aliyuncs.com/';
 describe('V4 header signature (published vectors)', () => {
   for (const v of vectors.v4_header) {
     it(v.source, () => {
-      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers };
+      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers as Record<string, string> };
       const signed = signRequestV4(req, creds(v), {
         region: v.region,
         product: v.product,
@@ -98,7 +98,7 @@ describe('V4 header signature (published vectors)', () => {
 
   it('drops default-signed and absent names from AdditionalHeaders (vector note)', () => {
     const v = vectors.v4_header[2]!;
-    const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers };
+    const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers as Record<string, string> };
     const signed = signRequestV4(req, creds(v), {
       region: v.region,
       nowMs: v.sign_time_unix * 1000,
@@ -111,7 +111,7 @@ describe('V4 header signature (published vectors)', () => {
 describe('V4 presigned URL (published vectors)', () => {
   for (const v of vectors.v4_presigned_url) {
     it(v.source, () => {
-      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers };
+      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers as Record<string, string> };
       const query = presignV4(req, creds(v), {
         region: v.region,
         nowMs: v.sign_time_unix * 1000,
@@ -145,7 +145,7 @@ describe('RTMP ingest URL', () => {
   for (const v of vectors.researcher_computed.rtmp) {
     const includesToken = 'security-token' in v.params;
     it(`researcher: ${JSON.stringify(v.params)}`, () => {
-      const input = { bucket: v.bucket, channel: v.channel, expires: v.expires, params: v.params };
+      const input = { bucket: v.bucket, channel: v.channel, expires: v.expires, params: v.params as Record<string, string> };
       expect(rtmpStringToSign(input, { includeSecurityToken: includesToken })).toBe(v.string_to_sign);
       expect(rtmpSignature('sk', v.string_to_sign)).toBe(v.signature);
     });
