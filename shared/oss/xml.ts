@@ -47,8 +47,12 @@ const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>'
 function decodeXmlText(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+    if (ref.startsWith('#')) {
+      const codePoint = ref.startsWith('#x') ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      // String.fromCodePoint throws a RangeError past U+10FFFF; a hostile body gets a protocol error instead.
+      if (!(codePoint >= 0 && codePoint <= 0x10ffff)) throw new XmlShapeError(`invalid character reference ${JSON.stringify(whole)}`);
+      return String.fromCodePoint(codePoint);
+    }
     return PREDEFINED_ENTITIES[ref] ?? whole;
   });
 }
@@ -73,6 +77,9 @@ type XmlNode = Record<string, unknown>;
 
 /** Parses and returns the root element's content; throws XmlShapeError on malformed XML or another root. */
 export function parseRoot(xml: string, root: string): XmlNode {
+  // OSS never sends a DOCTYPE. One in a response (entity bombs, XXE) is refused outright rather
+  // than parsed with its entity references left as literal text.
+  if (/<!(DOCTYPE|ENTITY)/i.test(xml)) throw new XmlShapeError('refused XML with a DOCTYPE or entity declaration');
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new XmlShapeError(`malformed XML (${valid.err.msg}, line ${valid.err.line})`);
   const doc = parser.parse(xml) as XmlNode;
