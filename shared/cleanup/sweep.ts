@@ -99,7 +99,7 @@ export class BucketSweep {
   private constructor(
     private readonly input: SweepInput,
     resumedFrom: CleanupCursor | undefined,
-    private readonly startedAt: number,
+    startedAt: number,
     /** Channels ListLiveChannel returned at the start (bounded by the bucket's channel count). */
     private readonly existing: ReadonlySet<string>,
     /** Pending tombstones: channel → deleted generations not yet recorded as cleaned. */
