@@ -273,9 +273,11 @@ describe('malformed and hostile bodies', () => {
     expect(() => parseListBucketResult(LIST_BUCKET.replace('<Key>a/b</Key>', '<Key>%E4%B8</Key>'))).toThrow(XmlShapeError);
   });
 
-  it('decodes predefined entities and character references but does not expand DOCTYPE entities', () => {
-    const xml = `${DECL}<!DOCTYPE x [<!ENTITY boom "EXPANDED">]><LiveChannelConfiguration><Description>a &amp; b &lt;c&gt; &#x4E2D;&#65; &boom;</Description><Status>enabled</Status><Target><Type>HLS</Type><FragDuration>5</FragDuration><FragCount>3</FragCount><PlaylistName>p.m3u8</PlaylistName></Target></LiveChannelConfiguration>`;
-    expect(parseLiveChannelConfiguration(xml).description).toBe('a & b <c> 中A &boom;');
+  it('decodes predefined entities and character references; refuses DOCTYPE entities and impossible code points', () => {
+    const body = (description: string) => `<LiveChannelConfiguration><Description>${description}</Description><Status>enabled</Status><Target><Type>HLS</Type><FragDuration>5</FragDuration><FragCount>3</FragCount><PlaylistName>p.m3u8</PlaylistName></Target></LiveChannelConfiguration>`;
+    expect(parseLiveChannelConfiguration(`${DECL}${body('a &amp; b &lt;c&gt; &#x4E2D;&#65; &boom;')}`).description).toBe('a & b <c> 中A &boom;');
+    expect(() => parseLiveChannelConfiguration(`${DECL}<!DOCTYPE x [<!ENTITY boom "EXPANDED">]>${body('&boom;')}`)).toThrow(/DOCTYPE/);
+    expect(() => parseLiveChannelConfiguration(`${DECL}${body('&#x110000;')}`)).toThrow(/character reference/);
   });
 });
 
