@@ -11,6 +11,7 @@ import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
 import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
 import { startRuntime, type Runtime } from '../runtime';
+import { runDemo } from '../demo/story';
 import type { Command } from './types';
 
 export interface StackOptions {
@@ -20,8 +21,12 @@ export interface StackOptions {
   fresh?: boolean;
   apiPort?: number;
   emulatorPort?: number;
-  /** Clock speed: clock ms per real ms (1 = real time). */
+  /** Clock speed: clock ms per real ms (1 = real time; 0 = frozen, driven by advance()). */
   rate?: number;
+  /** Clock reading at boot (default: the real time). */
+  startMs?: number;
+  /** More local values for s.yaml-declared variables, over the stack's own (the demo's settings). */
+  env?: Record<string, string>;
   logSink?: (line: string) => void;
 }
 
@@ -73,7 +78,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
   if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const apiSecret = localApiSecret(dataDir);
-  const clock = new ControlledClock({ rate: opts.rate ?? 1 });
+  const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
   const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock });
   let runtime: Runtime;
   try {
@@ -89,6 +94,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
         OSS_PATH_STYLE: 'true',
         BUCKETS: DEFAULT_BUCKET,
         API_SECRETS: apiSecret,
+        ...opts.env,
       },
       sYamlEnv: { ...process.env, LIVECYCLE_REGION: emulator.region },
       port: opts.apiPort ?? 8080,
@@ -133,7 +139,9 @@ Options:
   --port N              api HTTP trigger port (default 8080; 0 picks a free one)
   --emulator-port N     emulator port (default 9000)
   --rate N              clock speed, clock ms per real ms (default 1)
-  --demo                scripted demo (not yet available)
+  --demo                narrated story of one channel, creation to cleanup, on a fresh stack
+                        (temporary data dir, free ports, accelerated clock); exit 0 when every
+                        step was observed, 1 naming the step that was not
   --help                show this text`;
 
 export const startCommand: Command = {
@@ -160,10 +168,13 @@ export const startCommand: Command = {
       return 2;
     }
     if (values.demo) {
-      // Hook for the demo story: it will drive a stack from bootStack() (accelerated clock,
-      // scripted pushes); until it lands, say so rather than start something else.
-      process.stderr.write('livecycle start: --demo is not available yet\n');
-      return 2;
+      // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
+      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate'] as const).filter((k) => values[k] !== undefined);
+      if (ignored.length) {
+        process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
+        return 2;
+      }
+      return runDemo({ root: process.cwd(), out: (line) => void process.stdout.write(`${line}\n`), err: (line) => void process.stderr.write(`${line}\n`) });
     }
     const port = (name: string, text: string | undefined, fallback: number) => {
       if (text === undefined) return fallback;
