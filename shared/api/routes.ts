@@ -27,7 +27,8 @@ export interface OperationContext {
 }
 
 export interface CreateChannelInput {
-  name: string;
+  /** Absent: the operation generates a name and returns it. */
+  name?: string;
   description?: string;
   /** HLS window; absent means the configured default. */
   frag?: { fragDuration: number; fragCount: number };
@@ -139,7 +140,7 @@ export function apiRoutes(ops: ApiOperations): Router {
       { body: ['name', 'description', 'fragDuration', 'fragCount', 'playlistName', 'snapshot', 'replace'] },
       async ({ body, ctx }) => {
         const input: CreateChannelInput = {
-          name: required(body, 'name', channelName),
+          name: optional(body, 'name', channelName),
           description: optional(body, 'description', description),
           frag: fragSettings(body),
           playlistName: optional(body, 'playlistName', playlistName),

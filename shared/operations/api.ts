@@ -3,10 +3,12 @@
  * configured bucket: routes carry no bucket, and one api deployment per bucket keeps URLs simple.
  *
  * Idempotency: enable/disable converge on the status; create refuses an existing name unless
- * `replace`; DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
+ * `replace` (a create without a name generates a fresh one, so a retried nameless create makes a
+ * second channel: callers that retry send a name); DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
  * event) instead of failing; manual VODs go through the same create-once plan and builder as
  * automatic ones.
  */
+import { randomInt } from 'node:crypto';
 import { ApiError } from '../api/errors';
 import type { ApiOperations, CreateChannelInput, ForceInput, OperationContext as ApiContext, VodInput } from '../api/routes';
 import type { JsonObject } from '../api/validate';
@@ -26,6 +28,19 @@ const BROADCAST_LOOKBACK_MS = 7 * 24 * 3600_000;
 /** How often a forced DELETE re-checks whether the dropped publisher is gone. */
 const LIVE_RECHECK_MS = 1_000;
 const DEFAULT_PAGE = 100;
+/** RFC 4648 base32 in lower case: letters and digits only, so generated names need no escaping. */
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const GENERATED_NAME_RANDOM_CHARS = 6;
+
+/**
+ * A name for a channel created without one: `ch-<compact UTC time>-<6 random base32>`, e.g.
+ * `ch-20240501T120000Z-k3q7xa`. 28 characters of the channel-name alphabet; the time makes names
+ * sort by creation, the 30 random bits keep names created in the same second apart.
+ */
+export function generateChannelName(now: number): string {
+  const random = Array.from({ length: GENERATED_NAME_RANDOM_CHARS }, () => BASE32[randomInt(BASE32.length)]).join('');
+  return `ch-${compactUtcSeconds(now)}-${random}`;
+}
 
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
@@ -99,7 +114,7 @@ async function publishUrl(scope: BucketScope, op: OperationContext, channel: str
 }
 
 async function createChannel(scope: BucketScope, op: OperationContext, input: CreateChannelInput): Promise<JsonObject> {
-  const name = input.name;
+  const name = input.name ?? generateChannelName(op.clock.now());
   const snapshot = input.snapshot ?? op.config.snapshotTopic !== undefined;
   if (snapshot && !op.config.snapshotTopic) throw new ApiError(400, 'snapshot_not_configured', 'snapshots need SNAPSHOT_TOPIC configured', 'snapshot');
   // PutLiveChannel silently replaces an existing channel's configuration: refuse unless asked.

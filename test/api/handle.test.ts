@@ -71,10 +71,13 @@ describe('handleHttp with the api route table', () => {
     ['hold', signedSpec('POST', '/channels/cam-1/vods/v1.m3u8/hold', { reason: 'legal' }), 'holdVod', { name: 'cam-1', key: 'v1.m3u8', reason: 'legal' }],
     ['release', signedSpec('DELETE', '/channels/cam-1/vods/v1.m3u8/hold'), 'releaseVod', { name: 'cam-1', key: 'v1.m3u8' }],
     ['cleanup report', signedSpec('GET', '/cleanup/report'), 'cleanupReport', { limit: undefined, cursor: undefined }],
+    // The name is optional: the operation generates one.
+    ['create without a name', signedSpec('POST', '/channels', {}), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false }],
+    ['create with a null name', signedSpec('POST', '/channels', { name: null }), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false }],
   ])('routes %s to its operation', async (_name, spec, op, input) => {
     const { call, calls } = setup();
     const response = await call(spec);
-    expect(response.statusCode).toBe(op === 'createVod' ? 201 : 200);
+    expect(response.statusCode).toBe(op === 'createVod' || op === 'createChannel' ? 201 : 200);
     expect(calls).toEqual([{ op, input }]);
   });
 
@@ -90,7 +93,7 @@ describe('handleHttp with the api route table', () => {
     ['unknown query parameter', signedSpec('GET', '/channels', undefined, { prefix: 'x' }), 400, 'unknown_field', 'prefix'],
     ['query on a body route', signedSpec('POST', '/channels/cam-1/enable', undefined, { force: 'true' }), 400, 'unknown_field', 'force'],
     ['body on a route without fields', signedSpec('POST', '/channels/cam-1/enable', { force: true }), 400, 'unknown_field', 'force'],
-    ['missing name', signedSpec('POST', '/channels', {}), 400, 'missing_field', 'name'],
+    ['name of the wrong type', signedSpec('POST', '/channels', { name: 42 }), 400, 'invalid_field', 'name'],
     ['reserved name', signedSpec('POST', '/channels', { name: '_livecycle' }), 400, 'invalid_field', 'name'],
     ['bad name in the path', signedSpec('GET', '/channels/-x'), 400, 'invalid_field', 'name'],
     ['encoded slash in the path', signedSpec('GET', '/channels/a%2Fb'), 400, 'invalid_path_param', 'name'],

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
+import { channelName } from '../../shared/api/validate';
+import { compactUtcSeconds } from '../../shared/lifecycle';
 import { OssError } from '../../shared/oss';
 import { BUCKET, SNAPSHOT_TOPIC, callApi, distinctEventsOf, keysUnder, startWorld, type World } from './harness';
 
@@ -37,6 +39,22 @@ describe('api channels', () => {
     expect(replaced.body.generation).toBeGreaterThan(created.body.generation);
     expect((await world.ledger.listGenerations('api-cam')).map((g) => g.generation)).toEqual([replaced.body.generation, created.body.generation]);
     expect(distinctEventsOf(world, 'api-cam').map((e) => e.type)).toEqual(['channel.created', 'channel.created']);
+  });
+
+  it('creates a channel without a name under a generated valid name, and returns it', async () => {
+    const first = await call('POST', '/channels', {});
+    const second = await call('POST', '/channels', { body: { description: 'nameless' } });
+    for (const created of [first, second]) {
+      expect(created.status).toBe(201);
+      expect(created.body.name).toMatch(/^ch-\d{8}T\d{6}Z-[a-z2-7]{6}$/);
+      expect(() => channelName(created.body.name, 'name')).not.toThrow();
+      expect(created.body.name.startsWith(`ch-${compactUtcSeconds(created.body.generation)}-`)).toBe(true);
+      expect((await world.bucket.getLiveChannelInfo(created.body.name)).status).toBe('enabled');
+      expect(await world.ledger.getChannel(created.body.name)).toMatchObject({ generation: created.body.generation });
+      expect(distinctEventsOf(world, created.body.name).map((e) => e.type)).toEqual(['channel.created']);
+    }
+    expect(second.body.name).not.toBe(first.body.name);
+    expect((await world.bucket.getLiveChannelInfo(second.body.name)).description).toBe('nameless');
   });
 
   it('signs publish URLs with the invocation STS token', async () => {
