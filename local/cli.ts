@@ -3,12 +3,16 @@
  * To add a command: write `local/commands/<name>.ts` exporting a `Command`, import it here and
  * append it to COMMANDS; `--help` lists it from its `summary`.
  */
+import { channelsCommand } from './commands/channels';
+import { cleanupCommand } from './commands/cleanup';
 import { emulatorCommand } from './commands/emulator';
 import { invokeCommand } from './commands/invoke';
+import { pushCommand } from './commands/push';
+import { signRequestCommand } from './commands/sign-request';
 import { startCommand } from './commands/start';
 import type { Command } from './commands/types';
 
-const COMMANDS: Command[] = [startCommand, emulatorCommand, invokeCommand];
+const COMMANDS: Command[] = [startCommand, emulatorCommand, pushCommand, invokeCommand, channelsCommand, cleanupCommand, signRequestCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

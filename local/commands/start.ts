@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
+import { request } from 'undici';
 import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
-import { startRuntime, type Runtime } from '../runtime';
+import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
 import { runDemo } from '../demo/story';
 import type { Command } from './types';
 
@@ -50,6 +51,8 @@ export interface StackFile {
 }
 
 export const STACK_FILE = 'stack.json';
+/** Where `livecycle push` looks for the emulator unless told otherwise. */
+const DEFAULT_EMULATOR_URL = 'http://127.0.0.1:9000';
 
 /** The stack announced in `dataDir`, if its process is still alive. */
 export function readStackFile(dataDir: string): StackFile | undefined {
@@ -64,9 +67,36 @@ export function readStackFile(dataDir: string): StackFile | undefined {
   }
 }
 
+/** A running stack as another command sees it: where it is, STS keys from its emulator, its clock. */
+export interface AttachedStack {
+  stack: StackFile;
+  credentials: StsCredentials;
+  /** A clock reading and running like the stack's (its emulator's `/_emulator/clock`). */
+  clock: ControlledClock;
+}
+
+/**
+ * Attaches to the stack announced in `dataDir`; undefined when none is running there. Errors
+ * name the emulator that failed to answer.
+ */
+export async function attachToStack(dataDir: string): Promise<AttachedStack | undefined> {
+  const stack = readStackFile(dataDir);
+  if (!stack) return undefined;
+  const admin = async <T>(path: string, init?: { method: 'POST'; body: string }): Promise<T> => {
+    const res = await request(`${stack.emulatorUrl}/_emulator${path}`, init && { ...init, headers: { 'content-type': 'application/json' } });
+    if (res.statusCode !== 200) throw new Error(`the emulator at ${stack.emulatorUrl} answered ${res.statusCode} to ${path}`);
+    return (await res.body.json()) as T;
+  };
+  const state = await admin<{ now: number; rate: number }>('/clock');
+  const credentials = await admin<StsCredentials>('/sts', { method: 'POST', body: '{"ttlSeconds":3600}' });
+  return { stack, credentials, clock: new ControlledClock({ startMs: state.now, rate: state.rate }) };
+}
+
 /** A stable local secret per data directory, so a pasted curl keeps working across restarts. */
+export const API_SECRET_FILE = 'api-secret';
+
 function localApiSecret(dataDir: string): string {
-  const file = join(dataDir, 'api-secret');
+  const file = join(dataDir, API_SECRET_FILE);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(24).toString('hex');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
@@ -216,8 +246,10 @@ export const startCommand: Command = {
         'Create a channel (signature valid for 5 minutes):',
         `  ${signedCreateChannelCurl(apiUrl, stack.apiSecret, stack.clock.now())}`,
         '',
-        'Simulate a broadcast into it:',
-        '  livecycle push cam-1',
+        'Simulate a broadcast into it (the publish URL from the answer above verifies as OSS would):',
+        `  livecycle push cam-1 --seconds 60${stack.emulator.url === DEFAULT_EMULATOR_URL ? '' : ` --endpoint ${stack.emulator.url}`} [--url '<publishUrl>']`,
+        '',
+        'Then: livecycle channels · livecycle cleanup --plan · livecycle sign-request GET /channels',
         '',
         'Logs of every function follow (JSON, one stream). Ctrl-C stops.',
         '',
