@@ -48,6 +48,15 @@ export interface Config {
   readonly generateVodFunction: string;
   /** MNS topic that carries snapshot notifications, if snapshots are configured. */
   readonly snapshotTopic: string | undefined;
+  /** RAM role OSS assumes to write snapshot images and publish to the topic (Snapshot/RoleName). */
+  readonly snapshotRoleName: string;
+  /** Seconds between snapshots of channels created with snapshots (Snapshot/Interval). */
+  readonly snapshotIntervalSeconds: number;
+  /**
+   * Channel-name prefixes whose folders cleanup treats as channels even without a ledger record
+   * (channels created outside livecycle); `''` (configured as `*`) matches every name, `[]` none.
+   */
+  readonly cleanupChannelPrefixes: readonly string[];
   readonly logLevel: string;
 }
 
@@ -69,18 +78,24 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const MIN_SECRET_LENGTH = 16;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+/** RAM role names: 1-64 letters, digits, `.` and `-`. */
+const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
+/** What may start a channel name (the ledger's channel alphabet). */
+const CHANNEL_PREFIX = /^[A-Za-z0-9._-]+$/;
 
 function raw(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number): number {
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(name, `must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(name, `must be a whole number ${range}, got ${JSON.stringify(value)}`);
+  }
   return n;
 }
 
@@ -143,6 +158,21 @@ function ledgerPrefix(env: Env): string {
   return value;
 }
 
+function snapshotRoleName(env: Env): string {
+  const value = raw(env, 'SNAPSHOT_ROLE') ?? 'AliyunOSSLiveChannelSnapshotRole';
+  if (!ROLE_NAME.test(value)) throw new ConfigError('SNAPSHOT_ROLE', `is not a RAM role name (1-64 of [A-Za-z0-9.-]): ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `*` stands for every channel name and becomes the prefix `''`. */
+function cleanupChannelPrefixes(env: Env): string[] {
+  const items = list(env, 'CLEANUP_CHANNEL_PREFIXES');
+  for (const item of items) {
+    if (item !== '*' && !CHANNEL_PREFIX.test(item)) throw new ConfigError('CLEANUP_CHANNEL_PREFIXES', `${JSON.stringify(item)} is not a channel-name prefix ([A-Za-z0-9._-], or *)`);
+  }
+  return items.map((p) => (p === '*' ? '' : p));
+}
+
 function webhookUrl(env: Env): string | undefined {
   const value = raw(env, 'WEBHOOK_URL');
   if (value === undefined) return undefined;
@@ -197,6 +227,10 @@ export function loadConfig(env: Env = process.env): Config {
     pollShardSize: integer(env, 'POLL_SHARD_SIZE', 1000, 1),
     generateVodFunction,
     snapshotTopic: raw(env, 'SNAPSHOT_TOPIC'),
+    snapshotRoleName: snapshotRoleName(env),
+    // OSS accepts Snapshot/Interval from 1 to 100 seconds.
+    snapshotIntervalSeconds: integer(env, 'SNAPSHOT_INTERVAL', 10, 1, 100),
+    cleanupChannelPrefixes: Object.freeze(cleanupChannelPrefixes(env)),
     logLevel,
   });
 }

@@ -1,4 +1,4 @@
-export { cleanupOrphans, cleanupChannelPrefixes, type BucketOutcome, type CleanupOptions } from './operation';
+export { cleanupOrphans, type BucketOutcome, type CleanupOptions } from './operation';
 export { BucketSweep, cursorName, parseCursor, type SweepSettings, type SweepInput } from './sweep';
 export { acquireLease, leasePrefix, type LeaseRecord, type LeaseOutcome } from './lease';
 export { ReportBuilder, REPORT_KEY_CAP, REPORT_CHANNEL_CAP, REPORT_ERROR_CAP, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';

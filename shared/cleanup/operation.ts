@@ -2,7 +2,6 @@
  * The cleanup-orphans operation: for each configured bucket, take the bucket's cleanup lease,
  * sweep (BucketSweep), store the report in the ledger and emit `cleanup.completed`.
  */
-import { ConfigError, type Env } from '../config';
 import type { CleanupRunReport } from './report';
 import type { OperationContext } from '../operations/context';
 import { acquireLease } from './lease';
@@ -12,32 +11,15 @@ import { BucketSweep, type SweepSettings } from './sweep';
 const MAX_WRAP_UP_MS = 30_000;
 /** A lease outlives the deadline by this much: FC kills the invocation a little after it. */
 const LEASE_SLACK_MS = 60_000;
-const PREFIX = /^[A-Za-z0-9._-]+$/;
 
 export type BucketOutcome =
   | { bucket: string; status: 'complete' | 'partial'; report: CleanupRunReport }
   | { bucket: string; status: 'skipped'; reason: 'another-run-holds-the-lease'; heldBy: string };
 
 export interface CleanupOptions {
-  /** Overrides for tests and the CLI; by default from the context's config and the environment. */
+  /** Overrides for tests and the CLI; by default from the context's config. */
   settings?: Partial<SweepSettings>;
   pageSize?: number;
-}
-
-/**
- * CLEANUP_CHANNEL_PREFIXES: comma-separated channel-name prefixes whose folders cleanup may
- * treat as channels even without a ledger record (channels created outside livecycle). Empty:
- * only channels livecycle created or deleted. `*` stands for every channel name.
- */
-export function cleanupChannelPrefixes(env: Env = process.env): string[] {
-  const items = (env.CLEANUP_CHANNEL_PREFIXES ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  for (const item of items) {
-    if (item !== '*' && !PREFIX.test(item)) throw new ConfigError('CLEANUP_CHANNEL_PREFIXES', `${JSON.stringify(item)} is not a channel-name prefix ([A-Za-z0-9._-], or *)`);
-  }
-  return items.map((p) => (p === '*' ? '' : p));
 }
 
 /** Run ids go into ledger keys: FC request ids already fit, anything else is made to. */
@@ -54,7 +36,7 @@ export async function cleanupOrphans(ctx: OperationContext, options: CleanupOpti
     retentionDays: config.vodRetentionDays,
     maxObjects: config.cleanupMaxObjects,
     maxBytes: config.cleanupMaxBytes,
-    channelPrefixes: options.settings?.channelPrefixes ?? cleanupChannelPrefixes(),
+    channelPrefixes: config.cleanupChannelPrefixes,
     endpoint: config.ossEndpoint,
     ...options.settings,
   };

@@ -141,7 +141,7 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     target: { fragDuration: summary.fragDuration, fragCount: summary.fragCount, playlistName: summary.playlistName },
   };
   if (snapshot && op.config.snapshotTopic) {
-    config.snapshot = { roleName: op.snapshot.roleName, destBucket: scope.name, notifyTopic: op.config.snapshotTopic, interval: op.snapshot.intervalSeconds };
+    config.snapshot = { roleName: op.config.snapshotRoleName, destBucket: scope.name, notifyTopic: op.config.snapshotTopic, interval: op.config.snapshotIntervalSeconds };
   }
   const created = await scope.oss.putLiveChannel(name, config);
   const { record } = await scope.ledger.recordChannelCreated({ channel: name, generation: op.clock.now(), config: summary });

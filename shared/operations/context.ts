@@ -19,19 +19,10 @@ export interface FcContext extends InvokerContext {
   function?: { name?: string; timeout?: number };
 }
 
-/** Snapshot settings for channels created with `snapshot: true`; not in shared/config.ts (api only). */
-export interface SnapshotSettings {
-  /** RAM role OSS assumes to write the JPGs and publish to the topic (Snapshot/RoleName). */
-  roleName: string;
-  /** Seconds between snapshots (Snapshot/Interval, 1–100). */
-  intervalSeconds: number;
-}
-
 /** One function instance's long-lived parts. */
 export interface Instance {
   readonly name: string;
   readonly config: Config;
-  readonly snapshot: SnapshotSettings;
   readonly logger: Logger;
   /** One client (and connection pool) per instance; credentials are swapped per invocation. */
   readonly oss: OssClient;
@@ -49,7 +40,6 @@ export interface BucketScope {
 
 export interface OperationContext {
   readonly config: Config;
-  readonly snapshot: SnapshotSettings;
   readonly logger: Logger;
   readonly requestId: string;
   /** This function's own name, for invoking itself (poll-stat shards). */
@@ -61,22 +51,10 @@ export interface OperationContext {
   bucket(name: string): BucketScope;
 }
 
-const DEFAULT_SNAPSHOT_ROLE = 'AliyunOSSLiveChannelSnapshotRole';
-const DEFAULT_SNAPSHOT_INTERVAL = 10;
 /** Without FC's timeout in the context, assume the shortest configured one (api, 30 s). */
 const DEFAULT_TIMEOUT_SECONDS = 30;
 /** Leave this much of the FC timeout for answering and logging. */
 const DEADLINE_MARGIN_MS = 3_000;
-
-function snapshotSettings(env: Env): SnapshotSettings {
-  const roleName = env.SNAPSHOT_ROLE?.trim() || DEFAULT_SNAPSHOT_ROLE;
-  const intervalText = env.SNAPSHOT_INTERVAL?.trim();
-  const intervalSeconds = intervalText ? Number(intervalText) : DEFAULT_SNAPSHOT_INTERVAL;
-  if (!Number.isInteger(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 100) {
-    throw new Error(`SNAPSHOT_INTERVAL: must be a whole number from 1 to 100, got ${JSON.stringify(intervalText)}`);
-  }
-  return { roleName, intervalSeconds };
-}
 
 /**
  * Credentials that follow the latest invocation: FC hands every invocation fresh STS keys of
@@ -108,7 +86,7 @@ export function createInstance(name: string, env: Env = process.env): Instance {
   const logger = createLogger({ name, level: config.logLevel });
   const credentials = new InvocationCredentials(env);
   const oss = new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, credentials, logger });
-  return { name, config, snapshot: snapshotSettings(env), logger, oss, useCredentials: (context) => credentials.use(context) };
+  return { name, config, logger, oss, useCredentials: (context) => credentials.use(context) };
 }
 
 /** The context of one invocation. Ledgers and webhooks are cheap views, built per bucket on demand. */
@@ -121,7 +99,6 @@ export function createOperationContext(instance: Instance, context: FcContext = 
   const { config } = instance;
   return {
     config,
-    snapshot: instance.snapshot,
     logger,
     requestId,
     functionName: context.function?.name ?? process.env.FC_FUNCTION_NAME ?? instance.name,

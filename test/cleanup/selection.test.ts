@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketHosts, channelInScope, channelOfFolder, cleanupChannelPrefixes, holdScope, parseCursor, startAfterFolder } from '../../shared/cleanup';
-import { ConfigError } from '../../shared/config';
+import { bucketHosts, channelInScope, channelOfFolder, holdScope, parseCursor, startAfterFolder } from '../../shared/cleanup';
 import type { HoldRecord } from '../../shared/ledger';
 import { classifyFragment, type FragmentInput } from '../../shared/lifecycle';
 
@@ -72,22 +71,6 @@ describe('bucketHosts', () => {
     ['http://127.0.0.1:9000', ['b.127.0.0.1:9000']],
   ])('%s', (endpoint, hosts) => {
     expect(bucketHosts('b', endpoint)).toEqual(hosts);
-  });
-});
-
-describe('cleanupChannelPrefixes', () => {
-  it.each([
-    [undefined, []],
-    ['', []],
-    ['cam-, lc_ ,', ['cam-', 'lc_']],
-    ['*', ['']],
-  ])('%j → %j', (value, prefixes) => {
-    expect(cleanupChannelPrefixes({ CLEANUP_CHANNEL_PREFIXES: value })).toEqual(prefixes);
-  });
-
-  it('refuses what cannot start a channel name, naming the variable', () => {
-    expect(() => cleanupChannelPrefixes({ CLEANUP_CHANNEL_PREFIXES: 'cam/' })).toThrow(ConfigError);
-    expect(() => cleanupChannelPrefixes({ CLEANUP_CHANNEL_PREFIXES: 'cam/' })).toThrow(/CLEANUP_CHANNEL_PREFIXES/);
   });
 });
 

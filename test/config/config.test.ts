@@ -39,10 +39,14 @@ describe('loadConfig', () => {
       pollShardSize: 1000,
       generateVodFunction: 'generate-vod',
       snapshotTopic: undefined,
+      snapshotRoleName: 'AliyunOSSLiveChannelSnapshotRole',
+      snapshotIntervalSeconds: 10,
+      cleanupChannelPrefixes: [],
       logLevel: 'info',
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.buckets)).toBe(true);
+    expect(Object.isFrozen(c.cleanupChannelPrefixes)).toBe(true);
   });
 
   it('reads every variable', () => {
@@ -68,6 +72,9 @@ describe('loadConfig', () => {
       POLL_SHARD_SIZE: '250',
       GENERATE_VOD_FUNCTION: 'livecycle-generate-vod',
       SNAPSHOT_TOPIC: 'snapshots',
+      SNAPSHOT_ROLE: 'livecycle-oss-snapshot',
+      SNAPSHOT_INTERVAL: '100',
+      CLEANUP_CHANNEL_PREFIXES: 'cam-, lc_ ,',
       LOG_LEVEL: 'DEBUG',
     });
     expect(c).toMatchObject({
@@ -92,6 +99,9 @@ describe('loadConfig', () => {
       pollShardSize: 250,
       generateVodFunction: 'livecycle-generate-vod',
       snapshotTopic: 'snapshots',
+      snapshotRoleName: 'livecycle-oss-snapshot',
+      snapshotIntervalSeconds: 100,
+      cleanupChannelPrefixes: ['cam-', 'lc_'],
       logLevel: 'debug',
     });
   });
@@ -123,6 +133,13 @@ describe('loadConfig', () => {
     ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'not a url', WEBHOOK_SECRETS: 'hook-secret-0123456789' }, /not a valid URL/],
     ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'ftp://hooks.example.com', WEBHOOK_SECRETS: 'hook-secret-0123456789' }, /http or https/],
     ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_URL: 'https://hooks.example.com/' }, /required when WEBHOOK_URL/],
+    ['SNAPSHOT_ROLE', { ...BASE, SNAPSHOT_ROLE: 'role/with-slash' }, /not a RAM role name/],
+    ['SNAPSHOT_ROLE', { ...BASE, SNAPSHOT_ROLE: 'r'.repeat(65) }, /not a RAM role name/],
+    ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '0' }, /whole number from 1 to 100, got "0"/],
+    ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '101' }, /whole number from 1 to 100/],
+    ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '2.5' }, /whole number from 1 to 100/],
+    ['CLEANUP_CHANNEL_PREFIXES', { ...BASE, CLEANUP_CHANNEL_PREFIXES: 'cam-,cam/' }, /"cam\/" is not a channel-name prefix/],
+    ['CLEANUP_CHANNEL_PREFIXES', { ...BASE, CLEANUP_CHANNEL_PREFIXES: 'cam*' }, /not a channel-name prefix/],
   ])('rejects a bad %s', (variable, env, message) => {
     const err = errorOf(env as Record<string, string>);
     expect(err.variable).toBe(variable);
@@ -147,6 +164,16 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/entry 1 is shorter than 16/);
     expect(err.message).not.toContain('cfg-shortGGG');
     expect(scrubSecrets('cfg-shortGGG')).toBe('[REDACTED]');
+  });
+
+  it.each([
+    ['', []],
+    ['cam-', ['cam-']],
+    ['cam-, lc_ ,', ['cam-', 'lc_']],
+    ['*', ['']],
+    ['cam-,*', ['cam-', '']],
+  ])('reads CLEANUP_CHANNEL_PREFIXES %j as %j (* = every channel name)', (value, prefixes) => {
+    expect(loadConfig({ ...BASE, CLEANUP_CHANNEL_PREFIXES: value }).cleanupChannelPrefixes).toEqual(prefixes);
   });
 
   it('treats blank variables as unset', () => {
