@@ -92,7 +92,7 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
           token = page.nextContinuationToken;
         }
         listPeer.push(pagesPerWalk / ((performance.now() - s) / 1000));
-        progress(`emulator limits: ${pagesPerWalk} pages from key #${num(first)}: ours ${num(listOurs.at(-1)!)} pages/s, ali-oss ${num(listPeer.at(-1)!)} pages/s`);
+        progress(`emulator limits: ${pagesPerWalk} pages from key #${first.toLocaleString("en-US")}: ours ${num(listOurs.at(-1)!)} pages/s, ali-oss ${num(listPeer.at(-1)!)} pages/s`);
       }
       const lo = median(listOurs);
       const lp = median(listPeer);
