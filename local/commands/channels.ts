@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { installClock } from '../../shared/clock';
 import { DEFAULT_LEDGER_PREFIX, Ledger } from '../../shared/ledger';
 import { groupBroadcasts, mergePushes, type Push } from '../../shared/lifecycle';
 import { pushOf } from '../../shared/operations/broadcasts';
@@ -110,7 +111,9 @@ async function openBucket(values: ReturnType<typeof parse>): Promise<OssBucket> 
   const dataDir = values.data ?? join(process.cwd(), '.data');
   const attached = await attachToStack(dataDir);
   if (!attached) throw new Error(`no running stack in ${dataDir}: start one with \`npm start\` (or \`livecycle start\`), or use --endpoint`);
-  const { stack, credentials } = attached;
+  const { stack, credentials, clock } = attached;
+  // Requests are signed with the time of the clock installed here: the stack's, which may be far from the real one.
+  installClock(clock);
   const bucket = values.bucket ?? stack.buckets[0];
   if (!bucket || !stack.buckets.includes(bucket)) throw new UsageError(`the stack serves ${stack.buckets.join(', ')}, not ${bucket}`);
   return new OssClient({ endpoint: stack.emulatorUrl, region: stack.region, pathStyle: true, credentials: staticCredentials(credentials) }).bucket(bucket);
