@@ -18,6 +18,9 @@ import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
 import { cli, ROOT, shellWords } from './helpers';
 
+/** Ceiling for tests that spawn the CLI several times (a loaded 2-core machine); not a timing assertion. */
+const SPAWNS_TIMEOUT = 90_000;
+
 let stack: LocalStack;
 let dataDir: string;
 let emptyDir: string;
@@ -91,7 +94,7 @@ describe('livecycle channels', () => {
       ['cam-idle', 0, null],
       ['cam-vod', 1, 1],
     ]);
-  });
+  }, SPAWNS_TIMEOUT);
 
   it('says when no stack runs (exit 1) and rejects bad arguments (exit 2)', async () => {
     const none = await cli(['channels', '--data', emptyDir]);
@@ -106,7 +109,7 @@ describe('livecycle channels', () => {
       expect(res.code, args.join(' ')).toBe(2);
       expect(res.stderr).toContain(message);
     }
-  });
+  }, SPAWNS_TIMEOUT);
 });
 
 describe('livecycle cleanup --plan', () => {
@@ -136,7 +139,7 @@ describe('livecycle cleanup --plan', () => {
     // s.yaml's own grace (a day): nothing is old enough yet.
     const defaults = await cli(['cleanup', '--plan', '--data', dataDir]);
     expect(defaults.stdout).toMatch(/^cam-gone\/ {2}\(tombstoned\)\n {2}would delete: 0 objects, 0 B\n {2}kept: .*younger than the grace period/m);
-  });
+  }, SPAWNS_TIMEOUT);
 
   it('needs --plan and a running stack', async () => {
     const bare = await cli(['cleanup', '--data', dataDir]);
@@ -148,7 +151,7 @@ describe('livecycle cleanup --plan', () => {
     const none = await cli(['cleanup', '--plan', '--data', emptyDir]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no running stack');
-  });
+  }, SPAWNS_TIMEOUT);
 });
 
 describe('livecycle sign-request', () => {
@@ -185,7 +188,7 @@ describe('livecycle sign-request', () => {
     // And the real api over HTTP takes it.
     const sent = await request(url, { headers: signed.headers });
     expect(sent.statusCode, await sent.body.text()).toBe(200);
-  });
+  }, SPAWNS_TIMEOUT);
 
   it('signs a body and reads the secret from --secret-env, never printing it', async () => {
     const secret = 'env-secret-for-sign-request-test';
@@ -198,7 +201,7 @@ describe('livecycle sign-request', () => {
     const now = Number(signed.headers['x-livecycle-timestamp']) * 1000;
     await expect(createAuthenticator({ secrets: [secret], clock: { now: () => now } }).authenticate(signed)).resolves.toBe('signature');
     await expect(createAuthenticator({ secrets: [stack.apiSecret], clock: { now: () => now } }).authenticate(signed)).rejects.toMatchObject({ code: 'bad_signature' });
-  });
+  }, SPAWNS_TIMEOUT);
 
   it('rejects bad arguments with exit 2 and missing secrets with exit 1', async () => {
     for (const [args, message] of [
@@ -220,7 +223,7 @@ describe('livecycle sign-request', () => {
     const noStack = await cli(['sign-request', 'GET', '/channels', '--data', emptyDir]);
     expect(noStack.code).toBe(1);
     expect(noStack.stderr).toContain('no local api secret');
-  });
+  }, SPAWNS_TIMEOUT);
 });
 
 describe('livecycle --help', () => {
@@ -232,5 +235,5 @@ describe('livecycle --help', () => {
       expect(own.code).toBe(0);
       expect(own.stdout).toContain(`Usage: livecycle ${name}`);
     }
-  });
+  }, SPAWNS_TIMEOUT);
 });

@@ -20,7 +20,7 @@ describe('livecycle start --demo', () => {
     const dataDir = /data: (\S+) \(removed at the end\)/.exec(res.stdout)?.[1];
     expect(dataDir).toBeDefined();
     expect(existsSync(dataDir!)).toBe(false);
-  });
+  }, 120_000);
 
   it('refuses options that would point it at another stack (exit 2)', async () => {
     const res = await cli(['start', '--demo', '--data', '.data']);
