@@ -11,7 +11,7 @@
  * delete). A lease expires when its run's function would be killed anyway, so a crashed run
  * blocks the next one for at most one function timeout.
  */
-import { descendingSequence, parseDescendingSequence } from '../ledger/keys';
+import { LedgerKeys } from '../ledger/keys';
 import { JsonStore, type LedgerObjects } from '../ledger/store';
 
 export interface LeaseRecord {
@@ -26,24 +26,20 @@ export type LeaseOutcome = { acquired: true; release(): Promise<void> } | { acqu
 /** Loses at most this many races in a row (each lost race is another run's success). */
 const MAX_RACES = 3;
 
-export function leasePrefix(ledgerPrefix: string): string {
-  return `${ledgerPrefix}cleanup/leases/`;
-}
-
 export async function acquireLease(objects: LedgerObjects, ledgerPrefix: string, input: { runId: string; now: number; expiresAt: number }): Promise<LeaseOutcome> {
   const store = new JsonStore(objects);
-  const prefix = leasePrefix(ledgerPrefix);
+  const leases = new LedgerKeys(ledgerPrefix).cleanupLeases();
   for (let race = 0; race < MAX_RACES; race++) {
-    const newestKey = await store.firstKey(prefix);
+    const newestKey = await store.firstKey(leases.prefix);
     let next = 1;
     if (newestKey !== undefined) {
       const newest = await store.read<LeaseRecord>(newestKey);
       // Released (deleted) between the listing and the GET: look again.
       if (newest === undefined) continue;
       if (newest.expiresAt > input.now && newest.runId !== input.runId) return { acquired: false, heldBy: newest };
-      next = parseDescendingSequence(newestKey.slice(prefix.length).replace(/\.json$/, '')) + 1;
+      next = leases.numberOf(newestKey) + 1;
     }
-    const key = `${prefix}${descendingSequence(next)}.json`;
+    const key = leases.key(next);
     const record: LeaseRecord = { v: 1, runId: input.runId, acquiredAt: input.now, expiresAt: input.expiresAt };
     if ((await store.createOnce(key, record)) === 'created') {
       // The previous lease is superseded; dropping it keeps the folder to one or two objects.
@@ -52,7 +48,7 @@ export async function acquireLease(objects: LedgerObjects, ledgerPrefix: string,
     }
     // Another run created lease `next` first; if it is in force the next pass yields to it.
   }
-  const newestKey = await store.firstKey(prefix);
+  const newestKey = await store.firstKey(leases.prefix);
   const holder = newestKey === undefined ? undefined : await store.read<LeaseRecord>(newestKey);
   return { acquired: false, heldBy: holder ?? { v: 1, runId: 'unknown', acquiredAt: input.now, expiresAt: input.expiresAt } };
 }

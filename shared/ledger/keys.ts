@@ -76,6 +76,24 @@ export function parseDescendingSequence(digits: string): number {
   return MAX_SEQUENCE - Number(digits);
 }
 
+/**
+ * A series of numbered create-once claims, `<prefix><descendingSequence(n)>.json`: the highest
+ * number lists first (a 1-key listing finds it), and of any number of writers creating number n
+ * exactly one succeeds.
+ */
+export class ClaimSeries {
+  constructor(readonly prefix: string) {}
+
+  key(n: number): string {
+    return `${this.prefix}${descendingSequence(n)}.json`;
+  }
+
+  numberOf(key: string): number {
+    if (!key.startsWith(this.prefix) || !key.endsWith('.json')) throw new LedgerKeyError(`not a claim of ${this.prefix}: ${JSON.stringify(key)}`);
+    return parseDescendingSequence(key.slice(this.prefix.length, -'.json'.length));
+  }
+}
+
 export const VOD_STATUSES = ['pending', 'failed', 'ready'] as const;
 export type VodStatus = (typeof VOD_STATUSES)[number];
 
@@ -180,6 +198,11 @@ export class LedgerKeys {
   cleanupCursor(name: string): string {
     assertToken('cursor name', name);
     return `${this.prefix}cleanup/cursors/${name}.json`;
+  }
+
+  /** The bucket's cleanup lease: one cleanup run at a time (shared/cleanup/lease.ts). */
+  cleanupLeases(): ClaimSeries {
+    return new ClaimSeries(`${this.prefix}cleanup/leases/`);
   }
 
   pollState(shard: string): string {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLease, leasePrefix } from '../../shared/cleanup';
+import { acquireLease } from '../../shared/cleanup';
+import { LedgerKeys } from '../../shared/ledger';
 import { allKeys, startCleanupEnv, T0, type CleanupEnv } from './helpers';
 
 let env: CleanupEnv;
@@ -20,7 +21,7 @@ describe('cleanup lease', () => {
     const winner = outcomes.find((o) => o.acquired);
     for (const o of outcomes) if (!o.acquired) expect(o.heldBy.expiresAt).toBe(T0 + 60_000);
     if (winner?.acquired) await winner.release();
-    expect(await allKeys(env.bucket, leasePrefix(prefix))).toEqual([]);
+    expect(await allKeys(env.bucket, new LedgerKeys(prefix).cleanupLeases().prefix)).toEqual([]);
   });
 
   it('a lease in force blocks others until it expires; then exactly one run takes over, without deleting first', async () => {
@@ -32,7 +33,7 @@ describe('cleanup lease', () => {
     const racers = await Promise.all(['a', 'b'].map((runId) => acquireLease(env.bucket, prefix, { runId, now: T0 + 60_000, expiresAt: T0 + 120_000 })));
     expect(racers.filter((o) => o.acquired)).toHaveLength(1);
     // The superseded lease is gone; only the winner's remains.
-    expect(await allKeys(env.bucket, leasePrefix(prefix))).toHaveLength(1);
+    expect(await allKeys(env.bucket, new LedgerKeys(prefix).cleanupLeases().prefix)).toHaveLength(1);
   });
 
   it('released: the next run acquires at once', async () => {

@@ -66,6 +66,7 @@ describe('ledger key encoding', () => {
       long.outboxEntry(id),
       long.delivered(id),
       long.abandoned(id),
+      long.cleanupLeases().key(9_999_999_999),
     ];
     for (const key of all) expect(Buffer.byteLength(key)).toBeLessThanOrEqual(1023);
   });
@@ -112,5 +113,15 @@ describe('ledger key encoding', () => {
     expect(keys.sequenceSlot('cam', 1)).toBe('_livecycle/webhooks/seq/cam/9999999998');
     expect(keys.sequenceSlot(null, 1)).toBe('_livecycle/webhooks/seq/~bucket/9999999998');
     expect(keys.event('cam', id)).toBe(`_livecycle/webhooks/events/cam/${id}.json`);
+    expect(keys.cleanupCursor('orphans')).toBe('_livecycle/cleanup/cursors/orphans.json');
+    expect(keys.cleanupLeases().key(1)).toBe('_livecycle/cleanup/leases/9999999998.json');
+  });
+
+  it('reads a claim number back from its key, and refuses keys of another series', () => {
+    const leases = keys.cleanupLeases();
+    expect(leases.numberOf(leases.key(42))).toBe(42);
+    expect(leases.key(43) < leases.key(42)).toBe(true);
+    expect(() => leases.numberOf(`${leases.prefix}9999999957`)).toThrow(LedgerKeyError);
+    expect(() => leases.numberOf(keys.cleanupCursor('orphans'))).toThrow(LedgerKeyError);
   });
 });
