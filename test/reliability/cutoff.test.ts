@@ -172,10 +172,10 @@ describe('cut off mid-way', () => {
       }
       await runTimer(stack, 'generate-vod');
       await deleteAndAge(stack);
-      // cleanup-orphans killed after K = 0, 2, 4, … requests until a run completes; a killed run
+      // cleanup-orphans killed after K = 0, 3, 6, … 18 requests (or until a run completes); a killed run
       // keeps its lease, so the next tick waits it out (advance past deadline + slack).
       let done = false;
-      for (let k = 0; k < 40 && !done; k += 2) {
+      for (let k = 0; k <= 18 && !done; k += 3) {
         sw.allow = k;
         let status = 'killed';
         try {
