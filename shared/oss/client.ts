@@ -5,7 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+// undici's package entry evaluates everything it exports (fetch, WebSocket, cache stores, mock
+// agents, and Node's own bundled undici via the web globals): ~520 KB and most of a function's
+// cold start. The client needs one Pool class and the request API, so it takes those modules
+// from undici's lib/ directly; undici.request() is the same function mixed into Dispatcher.
+import Pool from 'undici/lib/dispatcher/pool.js';
+import poolRequest from 'undici/lib/api/api-request.js';
 import { currentClock } from '../clock';
 import type { Logger } from '../log';
 import type { CredentialsProvider } from './credentials';
@@ -258,7 +263,7 @@ export class OssClient {
     let responseHeaders: Record<string, string>;
     let body: Buffer;
     try {
-      const res = await this.pool(origin).request({ method: req.method, path, headers: signed, body: req.body, signal: deadline });
+      const res = await poolRequest.call(this.pool(origin), { method: req.method, path, headers: signed, body: req.body, signal: deadline });
       status = res.statusCode;
       responseHeaders = headerRecord(res.headers);
       body = Buffer.from(await res.body.arrayBuffer());
