@@ -3,14 +3,14 @@
  * fires, FC retrying an invocation) would otherwise both sweep, double-count deletions in their
  * reports and fight over the cursor.
  *
- * Leases are numbered objects `<ledger>/cleanup/leases/<descending n>.json` created with
- * forbid-overwrite. To acquire, a run reads the newest lease (a 1-key listing: descending numbers
- * list newest first); if it is in force and not ours the run yields, otherwise it creates lease
- * n+1. Of any number of runs racing for n+1 exactly one PUT succeeds, so no lease is ever taken
- * over twice, and no delete is ever needed to take over an expired one (OSS has no conditional
- * delete). A lease expires when its run's function would be killed anyway, so a crashed run
- * blocks the next one for at most one function timeout.
+ * Leases are numbered create-once claims `<ledger>/cleanup/leases/<descending n>.json`
+ * (`claimNext`, shared/ledger/claims.ts): a run takes lease n+1 unless lease n is in force and
+ * another run's, exactly one of any number of racing runs succeeds, and taking over an expired
+ * lease needs no delete. Unlike other claims a lease is deleted on release, so the next run need
+ * not wait for it to expire. A lease expires when its run's function would be killed anyway, so a
+ * crashed run blocks the next one for at most one function timeout.
  */
+import { claimNext } from '../ledger/claims';
 import { LedgerKeys } from '../ledger/keys';
 import { JsonStore, type LedgerObjects } from '../ledger/store';
 
@@ -23,32 +23,13 @@ export interface LeaseRecord {
 
 export type LeaseOutcome = { acquired: true; release(): Promise<void> } | { acquired: false; heldBy: LeaseRecord };
 
-/** Loses at most this many races in a row (each lost race is another run's success). */
-const MAX_RACES = 3;
-
 export async function acquireLease(objects: LedgerObjects, ledgerPrefix: string, input: { runId: string; now: number; expiresAt: number }): Promise<LeaseOutcome> {
   const store = new JsonStore(objects);
-  const leases = new LedgerKeys(ledgerPrefix).cleanupLeases();
-  for (let race = 0; race < MAX_RACES; race++) {
-    const newestKey = await store.firstKey(leases.prefix);
-    let next = 1;
-    if (newestKey !== undefined) {
-      const newest = await store.read<LeaseRecord>(newestKey);
-      // Released (deleted) between the listing and the GET: look again.
-      if (newest === undefined) continue;
-      if (newest.expiresAt > input.now && newest.runId !== input.runId) return { acquired: false, heldBy: newest };
-      next = leases.numberOf(newestKey) + 1;
-    }
-    const key = leases.key(next);
-    const record: LeaseRecord = { v: 1, runId: input.runId, acquiredAt: input.now, expiresAt: input.expiresAt };
-    if ((await store.createOnce(key, record)) === 'created') {
-      // The previous lease is superseded; dropping it keeps the folder to one or two objects.
-      if (newestKey !== undefined) await store.delete(newestKey);
-      return { acquired: true, release: () => store.delete(key) };
-    }
-    // Another run created lease `next` first; if it is in force the next pass yields to it.
-  }
-  const newestKey = await store.firstKey(leases.prefix);
-  const holder = newestKey === undefined ? undefined : await store.read<LeaseRecord>(newestKey);
-  return { acquired: false, heldBy: holder ?? { v: 1, runId: 'unknown', acquiredAt: input.now, expiresAt: input.expiresAt } };
+  const record: LeaseRecord = { v: 1, runId: input.runId, acquiredAt: input.now, expiresAt: input.expiresAt };
+  const outcome = await claimNext(store, new LedgerKeys(ledgerPrefix).cleanupLeases(), record, { now: input.now, isOurs: (held) => held.runId === input.runId });
+  if (!outcome.claimed) return { acquired: false, heldBy: outcome.heldBy ?? { v: 1, runId: 'unknown', acquiredAt: input.now, expiresAt: input.expiresAt } };
+  // The previous lease is superseded; dropping it keeps the folder to one or two objects.
+  if (outcome.superseded !== undefined) await store.delete(outcome.superseded);
+  const { key } = outcome;
+  return { acquired: true, release: () => store.delete(key) };
 }

@@ -79,7 +79,7 @@ export function parseDescendingSequence(digits: string): number {
 /**
  * A series of numbered create-once claims, `<prefix><descendingSequence(n)>.json`: the highest
  * number lists first (a 1-key listing finds it), and of any number of writers creating number n
- * exactly one succeeds.
+ * exactly one succeeds. Used through `claimNext` (shared/ledger/claims.ts).
  */
 export class ClaimSeries {
   constructor(readonly prefix: string) {}
@@ -234,6 +234,11 @@ export class LedgerKeys {
   outboxEntry(id: string): string {
     assertEventId(id);
     return `${this.outbox()}${id}.json`;
+  }
+  /** Claims on a delivery attempt of one event: only the claimant POSTs (shared/webhooks). */
+  deliveryClaims(id: string): ClaimSeries {
+    assertEventId(id);
+    return new ClaimSeries(`${this.prefix}webhooks/claims/${id}/`);
   }
   delivered(id: string): string {
     assertEventId(id);

@@ -5,12 +5,14 @@
  * is harmless. The layout and the reasoning per key are in docs/ledger.md.
  */
 import { currentClock } from '../clock';
+import { claimNext } from './claims';
 import { LedgerKeys, VOD_STATUSES, ascendingMs, channelFromSegment, parseDescendingMs, parseDescendingSequence, type VodStatus } from './keys';
 import type {
   ChannelConfigSummary,
   ChannelRecord,
   CleanedRecord,
   CleanupReport,
+  DeliveryClaim,
   DeliveryRecord,
   DisableRecord,
   HoldRecord,
@@ -327,12 +329,37 @@ export class Ledger {
 
   async recordDelivered(record: Omit<DeliveryRecord, 'v'>): Promise<void> {
     await this.store.createOnce(this.keys.delivered(record.id), { v: 1, ...record } satisfies DeliveryRecord);
-    await this.store.delete(this.keys.outboxEntry(record.id));
+    await this.removeFromOutbox(record.id);
   }
 
   async recordAbandoned(record: Omit<DeliveryRecord, 'v'>): Promise<void> {
     await this.store.createOnce(this.keys.abandoned(record.id), { v: 1, ...record } satisfies DeliveryRecord);
-    await this.store.delete(this.keys.outboxEntry(record.id));
+    await this.removeFromOutbox(record.id);
+  }
+
+  /** Idempotent; for an entry whose delivery is already recorded. */
+  removeFromOutbox(id: string): Promise<void> {
+    return this.store.delete(this.keys.outboxEntry(id));
+  }
+
+  /**
+   * Claims the next delivery attempt of event `id`: the claim's number when no other attempt's
+   * claim is in force and ours was created first (of concurrent claimers exactly one gets it),
+   * else undefined. Numbered create-once claims, see shared/ledger/claims.ts.
+   */
+  async claimDelivery(id: string, claim: { claimId: string; claimedAt: number; expiresAt: number }): Promise<number | undefined> {
+    const record: DeliveryClaim = { v: 1, ...claim };
+    const outcome = await claimNext(this.store, this.keys.deliveryClaims(id), record, { now: claim.claimedAt, isOurs: (held) => held.claimId === claim.claimId });
+    return outcome.claimed ? outcome.number : undefined;
+  }
+
+  /**
+   * Ends claim `number` early (a failed attempt), so the next drain may retry at once: creates
+   * the following claim already lapsed. If someone took over meanwhile, theirs stands.
+   */
+  async releaseDelivery(id: string, number: number, claim: { claimId: string; at: number }): Promise<void> {
+    const record: DeliveryClaim = { v: 1, claimId: claim.claimId, claimedAt: claim.at, expiresAt: claim.at, released: true };
+    await this.store.createOnce(this.keys.deliveryClaims(id).key(number + 1), record);
   }
 
   /**

@@ -150,6 +150,20 @@ export interface StoredEvent {
   data: { [key: string]: JsonValue };
 }
 
+/**
+ * A claim on one delivery attempt of an event (`webhooks/claims/<id>/`): only its claimant POSTs.
+ * A failed attempt releases its claim by creating the next one already lapsed (`released`); a
+ * claimant that died blocks others until `expiresAt`.
+ */
+export interface DeliveryClaim {
+  v: 1;
+  /** Random per attempt, so a claimant recognises its own claim after a lost PUT response. */
+  claimId: string;
+  claimedAt: number;
+  expiresAt: number;
+  released?: true;
+}
+
 export interface DeliveryRecord {
   v: 1;
   id: string;

@@ -8,8 +8,14 @@
  * fails is logged and stays in the outbox for `drainOutbox()` in a later run; it never fails the
  * calling job. Only failing to record the event at all (OSS unavailable) throws, so the caller's
  * invocation is retried and the event is not lost.
+ *
+ * Once under concurrency: every delivery attempt first claims the event (Ledger.claimDelivery,
+ * numbered create-once claims), and only the claimant POSTs. Duplicated or overlapping
+ * invocations that find a claim in force leave the event to it. A failed attempt releases its
+ * claim so the next drain retries; a claimant that died blocks for `claimTimeoutMs`, after which
+ * a drain takes over with the next numbered claim.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { currentClock } from '../clock';
@@ -56,6 +62,12 @@ export interface DeliveryPolicy {
   timeoutMs: number;
   /** Events still undeliverable this long after they occurred are moved out of the outbox. */
   abandonAfterMs: number;
+  /**
+   * How long (lifecycle clock) an attempt's claim keeps others from POSTing the event: longer
+   * than the longest attempt (`worstCaseAttemptMs`), so a live claimant is never overtaken; after
+   * it, a claimant that died is replaced by the next drain.
+   */
+  claimTimeoutMs: number;
 }
 
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
@@ -64,14 +76,23 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   maxDelayMs: 5_000,
   timeoutMs: 5_000,
   abandonAfterMs: 3 * 24 * 3600 * 1000,
+  claimTimeoutMs: 60_000,
 };
 
-export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'queued' | 'abandoned' | 'disabled';
+/** The longest one delivery attempt can take: every HTTP attempt times out after the longest back-offs. */
+export function worstCaseAttemptMs(policy: DeliveryPolicy): number {
+  let total = policy.maxAttempts * policy.timeoutMs;
+  for (let attempt = 2; attempt <= policy.maxAttempts; attempt++) total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2));
+  return total;
+}
+
+/** `in-flight`: another invocation holds the delivery claim; it delivers, or a later drain retries. */
+export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'in-flight' | 'queued' | 'abandoned' | 'disabled';
 
 export interface EmitResult {
   id: string;
   outcome: DeliveryOutcome;
-  /** Absent when webhooks are disabled or numbering failed (the outbox retries it). */
+  /** Absent when this call did not attempt the delivery, or numbering failed (the outbox retries it). */
   sequence?: number;
 }
 
@@ -131,6 +152,9 @@ export class Webhooks {
     this.secrets = opts.secrets;
     this.log = opts.logger.child({ component: 'webhooks', bucket: opts.bucket });
     this.policy = { ...DEFAULT_DELIVERY_POLICY, ...opts.policy };
+    if (this.policy.claimTimeoutMs <= worstCaseAttemptMs(this.policy)) {
+      throw new Error(`webhook claimTimeoutMs (${this.policy.claimTimeoutMs}) must exceed the longest delivery attempt (${worstCaseAttemptMs(this.policy)} ms)`);
+    }
   }
 
   /** Records the event and tries to deliver it now. Throws only if the event cannot be recorded. */
@@ -155,7 +179,10 @@ export class Webhooks {
     return this.deliverRecorded(record, this.url);
   }
 
-  /** Retries what earlier runs could not deliver. Call at the end of a run; cheap when empty. */
+  /**
+   * Retries what earlier runs could not deliver. Call at the end of a run; cheap when empty. An
+   * event another invocation holds the claim on is left to it and counted as queued.
+   */
   async drainOutbox(opts: { maxEvents?: number } = {}): Promise<DrainResult> {
     const result: DrainResult = { delivered: 0, queued: 0, abandoned: 0 };
     if (!this.url) return result;
@@ -176,6 +203,15 @@ export class Webhooks {
     const id = event.id;
     let sequence: number | undefined;
     try {
+      const claimId = randomUUID();
+      const claimedAt = currentClock().now();
+      const claim = await this.ledger.claimDelivery(id, { claimId, claimedAt, expiresAt: claimedAt + this.policy.claimTimeoutMs });
+      if (claim === undefined) return { id, outcome: 'in-flight' };
+      // An earlier claimant delivered, then died before clearing the outbox entry.
+      if (await this.ledger.isDelivered(id)) {
+        await this.ledger.removeFromOutbox(id);
+        return { id, outcome: 'already-delivered' };
+      }
       sequence = await this.ledger.assignSequence(event.channel, id);
       const { ok, attempts, lastError } = await this.post(url, toPayload(event, sequence));
       if (ok) {
@@ -188,9 +224,11 @@ export class Webhooks {
         this.log.error({ eventId: id, type: event.type, channel: event.channel, sequence, lastError }, 'webhook abandoned: undeliverable past the retention window');
         return { id, outcome: 'abandoned', sequence };
       }
+      await this.ledger.releaseDelivery(id, claim, { claimId, at: currentClock().now() });
       this.log.warn({ eventId: id, type: event.type, channel: event.channel, sequence, attempts, lastError }, 'webhook delivery failed; left in the outbox for a later run');
     } catch (err) {
-      // Ledger trouble while numbering or bookkeeping: the event is in the outbox, a later run retries.
+      // Ledger trouble while claiming, numbering or bookkeeping: the event is in the outbox, and a
+      // later drain retries once any claim we hold has lapsed.
       this.log.warn({ eventId: id, type: event.type, err }, 'webhook bookkeeping failed; left in the outbox for a later run');
     }
     return { id, outcome: 'queued', sequence };

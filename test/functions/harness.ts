@@ -179,8 +179,9 @@ export function eventsOf(world: World, channel: string): WebhookPayload[] {
 }
 
 /**
- * What a receiver that dedupes by id (docs/ledger.md: concurrent duplicates may both POST) keeps:
- * one payload per id, and every copy of an id must carry the same sequence.
+ * What a receiver that dedupes by id (docs/ledger.md: a delivery is retried when its response is
+ * lost or its claimant died) keeps: one payload per id, and every copy of an id must carry the
+ * same sequence.
  */
 export function distinctEventsOf(world: World, channel: string): WebhookPayload[] {
   const byId = new Map<string, WebhookPayload>();

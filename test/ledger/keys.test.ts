@@ -67,6 +67,7 @@ describe('ledger key encoding', () => {
       long.delivered(id),
       long.abandoned(id),
       long.cleanupLeases().key(9_999_999_999),
+      long.deliveryClaims(id).key(9_999_999_999),
     ];
     for (const key of all) expect(Buffer.byteLength(key)).toBeLessThanOrEqual(1023);
   });
@@ -115,6 +116,7 @@ describe('ledger key encoding', () => {
     expect(keys.event('cam', id)).toBe(`_livecycle/webhooks/events/cam/${id}.json`);
     expect(keys.cleanupCursor('orphans')).toBe('_livecycle/cleanup/cursors/orphans.json');
     expect(keys.cleanupLeases().key(1)).toBe('_livecycle/cleanup/leases/9999999998.json');
+    expect(keys.deliveryClaims(id).key(2)).toBe(`_livecycle/webhooks/claims/${id}/9999999997.json`);
   });
 
   it('reads a claim number back from its key, and refuses keys of another series', () => {
@@ -123,5 +125,7 @@ describe('ledger key encoding', () => {
     expect(leases.key(43) < leases.key(42)).toBe(true);
     expect(() => leases.numberOf(`${leases.prefix}9999999957`)).toThrow(LedgerKeyError);
     expect(() => leases.numberOf(keys.cleanupCursor('orphans'))).toThrow(LedgerKeyError);
+    expect(() => leases.numberOf(keys.deliveryClaims(`evt_${'a'.repeat(32)}`).key(42))).toThrow(LedgerKeyError);
+    expect(() => keys.deliveryClaims('not-an-id')).toThrow(LedgerKeyError);
   });
 });

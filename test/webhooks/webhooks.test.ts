@@ -2,9 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ControlledClock, installClock } from '../../shared/clock';
-import { Ledger } from '../../shared/ledger';
+import { Ledger, LedgerKeys, type StoredEvent } from '../../shared/ledger';
 import { createLogger } from '../../shared/log';
-import { Webhooks, verifyWebhook, type WebhookPayload, type WebhooksOptions } from '../../shared/webhooks';
+import { DEFAULT_DELIVERY_POLICY, Webhooks, eventId, verifyWebhook, worstCaseAttemptMs, type WebhookPayload, type WebhooksOptions } from '../../shared/webhooks';
 import { keysUnder, startLedgerEnv, type LedgerEnv } from '../ledger/emulator';
 
 const T = 1_700_000_000_000;
@@ -24,6 +24,8 @@ class Receiver {
   readonly received: Received[] = [];
   script: number[] = [];
   hang = false;
+  /** Answer this much later, e.g. so an attempt outlasts concurrent duplicates' bookkeeping. */
+  delayMs = 0;
   private server!: Server;
   url = '';
 
@@ -35,8 +37,11 @@ class Receiver {
         const body = Buffer.concat(chunks).toString('utf8');
         this.received.push({ headers: req.headers, body, payload: JSON.parse(body) as WebhookPayload });
         if (this.hang) return;
-        res.statusCode = this.script.shift() ?? 200;
-        res.end();
+        const status = this.script.shift() ?? 200;
+        setTimeout(() => {
+          res.statusCode = status;
+          res.end();
+        }, this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -114,12 +119,34 @@ describe('webhook delivery', () => {
     expect(receiver.received).toHaveLength(1);
   });
 
-  it('sends concurrent duplicates at least once, always with the same id and sequence', async () => {
+  it('POSTs concurrent duplicates exactly once: only the claimant delivers', async () => {
     const fact = { type: 'vod.ready' as const, channel: 'cam', fact: '20231114T221320Z', occurredAt: T };
-    const results = await Promise.all([1, 2, 3, 4].map(() => webhooks().emit(fact)));
+    // Separate instances, as separate invocations would have.
+    const results = await Promise.all(Array.from({ length: 8 }, () => webhooks().emit(fact)));
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
-    expect(receiver.received.length).toBeGreaterThanOrEqual(1);
-    for (const r of receiver.received) expect([r.payload.id, r.payload.sequence]).toEqual([results[0]!.id, 1]);
+    expect(results.filter((r) => r.outcome === 'delivered')).toEqual([{ id: results[0]!.id, outcome: 'delivered', sequence: 1 }]);
+    for (const r of results.filter((r) => r.outcome !== 'delivered')) expect(['in-flight', 'already-delivered']).toContain(r.outcome);
+    expect(receiver.received.map((r) => [r.payload.id, r.payload.sequence])).toEqual([[results[0]!.id, 1]]);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
+    // Re-running the emit and a drain afterwards changes nothing more.
+    expect(await webhooks().emit(fact)).toEqual({ id: results[0]!.id, outcome: 'already-delivered' });
+    expect(await webhooks().drainOutbox()).toEqual({ delivered: 0, queued: 0, abandoned: 0 });
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('lets one claimant make the attempts of a failing delivery; its released claim lets the next drain retry at once', async () => {
+    receiver.script = [503, 503];
+    // Slow failures: the duplicates look while the claimant's attempt is still running.
+    receiver.delayMs = 300;
+    const fact = { type: 'stream.started' as const, channel: 'cam', fact: 'b-fail', occurredAt: T };
+    const results = await Promise.all(Array.from({ length: 4 }, () => webhooks({ policy: { ...FAST, maxAttempts: 2 } }).emit(fact)));
+    expect(results.filter((r) => r.outcome === 'queued')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'in-flight')).toHaveLength(3);
+    expect(receiver.received).toHaveLength(2);
+    // Claim 1 (the attempt) and claim 2 (its release, lapsed at birth).
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/claims/`)).toHaveLength(2);
+    expect(await webhooks().drainOutbox()).toEqual({ delivered: 1, queued: 0, abandoned: 0 });
+    expect(receiver.received.map((r) => r.payload.id)).toEqual([results[0]!.id, results[0]!.id, results[0]!.id]);
   });
 
   it('numbers each channel’s events 1, 2, 3… and bucket-wide events separately', async () => {
@@ -189,6 +216,12 @@ describe('webhook delivery', () => {
     expect(await keysUnder(env.bucket, `${prefix}webhooks/abandoned/`)).toEqual([`${prefix}webhooks/abandoned/${result.id}.json`]);
   });
 
+  it('refuses a claim timeout shorter than the longest delivery attempt', () => {
+    expect(() => webhooks({ policy: { ...FAST, maxAttempts: 4, timeoutMs: 2_000, claimTimeoutMs: 8_000 } })).toThrow(/claimTimeoutMs/);
+    expect(worstCaseAttemptMs(DEFAULT_DELIVERY_POLICY)).toBe(4 * 5_000 + 500 + 1_000 + 2_000);
+    expect(DEFAULT_DELIVERY_POLICY.claimTimeoutMs).toBeGreaterThan(worstCaseAttemptMs(DEFAULT_DELIVERY_POLICY));
+  });
+
   it('does nothing when no URL is configured', async () => {
     const result = await webhooks({ url: undefined }).emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
     expect(result.outcome).toBe('disabled');
@@ -197,5 +230,30 @@ describe('webhook delivery', () => {
 
   it('refuses a URL without signing secrets', () => {
     expect(() => webhooks({ secrets: [] })).toThrow(/signing secret/);
+  });
+
+  // Last in this file: it moves the shared clock.
+  it('leaves a crashed claimant’s event alone until its claim times out, then exactly one drain delivers it', async () => {
+    const id = eventId('channel.deleted', BUCKET, 'cam', 'crashed');
+    const event: StoredEvent = { v: 1, id, type: 'channel.deleted', bucket: BUCKET, channel: 'cam', fact: 'crashed', occurredAt: clock.now(), data: {} };
+    // What an emitter leaves behind when it dies right after claiming: outbox entry, event, claim 1.
+    await ledger.enqueueEvent(event);
+    await ledger.recordEvent(event);
+    const timeout = DEFAULT_DELIVERY_POLICY.claimTimeoutMs;
+    expect(await ledger.claimDelivery(id, { claimId: 'crashed-invocation', claimedAt: clock.now(), expiresAt: clock.now() + timeout })).toBe(1);
+
+    expect(await webhooks().drainOutbox()).toEqual({ delivered: 0, queued: 1, abandoned: 0 });
+    await clock.advance(timeout - 1);
+    expect(await webhooks().drainOutbox()).toEqual({ delivered: 0, queued: 1, abandoned: 0 });
+    expect(receiver.received).toEqual([]);
+
+    await clock.advance(1);
+    const drains = await Promise.all(Array.from({ length: 4 }, () => webhooks().drainOutbox()));
+    expect(drains.reduce((n, d) => n + d.delivered, 0)).toBe(1);
+    expect(receiver.received.map((r) => [r.payload.id, r.payload.sequence])).toEqual([[id, 1]]);
+    expect(await ledger.isDelivered(id)).toBe(true);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
+    // Claim 1 (crashed) and claim 2 (the drain that took over); nothing was deleted to take over.
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/claims/${id}/`)).toEqual([2, 1].map((n) => new LedgerKeys(prefix).deliveryClaims(id).key(n)));
   });
 });
