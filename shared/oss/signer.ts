@@ -50,9 +50,17 @@ export function lowerCaseHeaders(headers: Record<string, string> | undefined): R
   return out;
 }
 
-/** Byte-order comparison of UTF-16 strings is not UTF-8 byte order; compare UTF-8 bytes. */
+/** Code units from U+D800 up: where UTF-16 order (`<`) and UTF-8 byte order can disagree. */
+const HIGH_CODE_UNIT = /[\uD800-\uFFFF]/;
+
+/**
+ * UTF-8 byte order. UTF-16 code-unit order is the same except where a surrogate (U+D800–DFFF)
+ * meets U+E000–FFFF, so only strings holding such code units pay for encoding (header names,
+ * being ASCII, never do).
+ */
 function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  if (HIGH_CODE_UNIT.test(a) || HIGH_CODE_UNIT.test(b)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -95,12 +103,24 @@ export function signaturesEqual(expected: string, received: string): boolean {
 
 /** RFC 1123 date for the `Date` header and the V1 string to sign. */
 export function httpDate(nowMs: number): string {
-  return new Date(nowMs).toUTCString();
+  return requestDates(nowMs).http;
 }
 
 /** `YYYYMMDDTHHMMSSZ` for `x-oss-date` (V4). */
 export function v4DateTime(nowMs: number): string {
-  return new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return requestDates(nowMs).v4;
+}
+
+/** Both request date formats of the last second signed: requests within one second reuse them. */
+let lastDates = { second: NaN, http: '', v4: '' };
+
+function requestDates(nowMs: number): { http: string; v4: string } {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== lastDates.second) {
+    const date = new Date(second * 1000);
+    lastDates = { second, http: date.toUTCString(), v4: date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') };
+  }
+  return lastDates;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,11 +228,16 @@ function isV4DefaultSigned(lowerName: string): boolean {
  * `[abc, zabc]`).
  */
 export function v4AdditionalHeaders(names: readonly string[] | undefined, headers: Record<string, string> | undefined): string[] {
-  const present = lowerCaseHeaders(headers);
+  return additionalOf(names, lowerCaseHeaders(headers));
+}
+
+/** v4AdditionalHeaders over headers already lower-cased. */
+function additionalOf(names: readonly string[] | undefined, lowerHeaders: Record<string, string>): string[] {
+  if (!names?.length) return [];
   const kept = new Set<string>();
-  for (const name of names ?? []) {
+  for (const name of names) {
     const lower = name.trim().toLowerCase();
-    if (lower && !isV4DefaultSigned(lower) && lower in present) kept.add(lower);
+    if (lower && !isV4DefaultSigned(lower) && lower in lowerHeaders) kept.add(lower);
   }
   return [...kept].sort(byteOrder);
 }
@@ -229,20 +254,17 @@ export function v4CanonicalUri(bucket: string | undefined, key: string | undefin
  */
 export function v4CanonicalRequest(req: SignableRequest, additionalHeaders?: readonly string[]): string {
   const headers = lowerCaseHeaders(req.headers);
-  const additional = v4AdditionalHeaders(additionalHeaders, headers);
-  const signed = Object.entries(headers)
-    .filter(([name]) => isV4DefaultSigned(name) || additional.includes(name))
-    .sort(([a], [b]) => byteOrder(a, b))
-    .map(([name, value]) => `${name}:${value.trim()}\n`)
-    .join('');
-  return [
-    req.method.toUpperCase(),
-    v4CanonicalUri(req.bucket, req.key),
-    encodeQuery(req.query),
-    signed,
-    additional.join(';'),
-    headers['x-oss-content-sha256'] ?? UNSIGNED_PAYLOAD,
-  ].join('\n');
+  return canonicalRequestOf(req, headers, additionalOf(additionalHeaders, headers));
+}
+
+/** v4CanonicalRequest over lower-cased headers and an AdditionalHeaders list already normalised. */
+function canonicalRequestOf(req: SignableRequest, lowerHeaders: Record<string, string>, additional: readonly string[]): string {
+  const names = Object.keys(lowerHeaders).filter((name) => isV4DefaultSigned(name) || additional.includes(name)).sort(byteOrder);
+  let signed = '';
+  for (const name of names) signed += `${name}:${lowerHeaders[name]!.trim()}\n`;
+  return `${req.method.toUpperCase()}\n${v4CanonicalUri(req.bucket, req.key)}\n${encodeQuery(req.query)}\n${signed}\n${additional.join(';')}\n${
+    lowerHeaders['x-oss-content-sha256'] ?? UNSIGNED_PAYLOAD
+  }`;
 }
 
 /** `<YYYYMMDD>/<region>/<product>/aliyun_v4_request`. */
@@ -253,7 +275,7 @@ export function v4Scope(date8: string, region: string, product = 'oss'): string 
 /** `xOssDate` is `YYYYMMDDTHHMMSSZ`; the scope date is its first 8 characters. */
 export function v4StringToSign(canonicalRequest: string, xOssDate: string, region: string, product = 'oss'): string {
   const hash = createHash('sha256').update(canonicalRequest, 'utf8').digest('hex');
-  return [V4_ALGORITHM, xOssDate, v4Scope(xOssDate.slice(0, 8), region, product), hash].join('\n');
+  return `${V4_ALGORITHM}\n${xOssDate}\n${v4Scope(xOssDate.slice(0, 8), region, product)}\n${hash}`;
 }
 
 export function v4SigningKey(accessKeySecret: string, date8: string, region: string, product = 'oss'): Buffer {
@@ -263,12 +285,33 @@ export function v4SigningKey(accessKeySecret: string, date8: string, region: str
   return hmac(kProduct, V4_TERMINATOR);
 }
 
+/**
+ * Derived signing keys, as the AWS SDKs keep them: the key changes only with the secret, the
+ * day, the region and the product, so the four HMACs deriving it run once a day per credential
+ * instead of on every request. Small and cleared when full (STS secrets rotate).
+ */
+const signingKeys = new Map<string, Buffer>();
+const SIGNING_KEY_CACHE_SIZE = 16;
+
+function cachedSigningKey(accessKeySecret: string, date8: string, region: string, product: string): Buffer {
+  const id = `${date8}\n${region}\n${product}\n${accessKeySecret}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    if (signingKeys.size >= SIGNING_KEY_CACHE_SIZE) signingKeys.clear();
+    key = v4SigningKey(accessKeySecret, date8, region, product);
+    signingKeys.set(id, key);
+  }
+  return key;
+}
+
 /** Lower-case hex signature over the string to sign (its scope date is read from line 2). */
 export function v4Signature(accessKeySecret: string, stringToSign: string, region: string, product = 'oss'): string {
   const xOssDate = stringToSign.split('\n')[1] ?? '';
-  return createHmac('sha256', v4SigningKey(accessKeySecret, xOssDate.slice(0, 8), region, product))
-    .update(stringToSign, 'utf8')
-    .digest('hex');
+  return signWithKey(cachedSigningKey(accessKeySecret, xOssDate.slice(0, 8), region, product), stringToSign);
+}
+
+function signWithKey(signingKey: Buffer, stringToSign: string): string {
+  return createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
 }
 
 export interface V4SignOptions {
@@ -287,18 +330,20 @@ export interface V4SignOptions {
  */
 export function signRequestV4(req: SignableRequest, credentials: SigningCredentials, opts: V4SignOptions): Record<string, string> {
   const headers = lowerCaseHeaders(req.headers);
-  const xOssDate = v4DateTime(opts.nowMs);
-  headers['x-oss-date'] = xOssDate;
+  const dates = requestDates(opts.nowMs);
+  headers['x-oss-date'] = dates.v4;
   headers['x-oss-content-sha256'] ??= UNSIGNED_PAYLOAD;
-  headers['date'] = httpDate(opts.nowMs);
+  headers['date'] = dates.http;
   if (credentials.securityToken) headers['x-oss-security-token'] = credentials.securityToken;
-  const additional = v4AdditionalHeaders(opts.additionalHeaders, headers);
-  const canonical = v4CanonicalRequest({ ...req, headers }, additional);
-  const signature = v4Signature(credentials.accessKeySecret, v4StringToSign(canonical, xOssDate, opts.region, opts.product), opts.region, opts.product);
-  const parts = [`Credential=${credentials.accessKeyId}/${v4Scope(xOssDate.slice(0, 8), opts.region, opts.product)}`];
-  if (additional.length) parts.push(`AdditionalHeaders=${additional.join(';')}`);
-  parts.push(`Signature=${signature}`);
-  headers['authorization'] = `${V4_ALGORITHM} ${parts.join(',')}`;
+  const additional = additionalOf(opts.additionalHeaders, headers);
+  const canonical = canonicalRequestOf(req, headers, additional);
+  const date8 = dates.v4.slice(0, 8);
+  const product = opts.product ?? 'oss';
+  const stringToSign = v4StringToSign(canonical, dates.v4, opts.region, product);
+  const signature = signWithKey(cachedSigningKey(credentials.accessKeySecret, date8, opts.region, product), stringToSign);
+  const credential = `Credential=${credentials.accessKeyId}/${v4Scope(date8, opts.region, product)}`;
+  const additionalPart = additional.length ? `AdditionalHeaders=${additional.join(';')},` : '';
+  headers['authorization'] = `${V4_ALGORITHM} ${credential},${additionalPart}Signature=${signature}`;
   return headers;
 }
 

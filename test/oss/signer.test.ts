@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import vectors from './fixtures/signing-vectors.json';
 import {
@@ -18,6 +19,7 @@ import {
   v1StringToSign,
   v4CanonicalRequest,
   v4Signature,
+  v4SigningKey,
   v4StringToSign,
   type SignableRequest,
 } from '../../shared/oss/signer';
@@ -258,5 +260,37 @@ describe('percent-encoding', () => {
   it('sorts by encoded key and writes bare flags', () => {
     expect(encodeQuery({ vod: '', startTime: '1', endTime: '2' })).toBe('endTime=2&startTime=1&vod');
     expect(encodeQuery(new Map([['prefix', 'a/b'], ['list-type', '2']]))).toBe('list-type=2&prefix=a%2Fb');
+  });
+});
+
+describe('fast paths keep the slow paths’ results', () => {
+  it('orders names by UTF-8 bytes where UTF-16 order differs (U+FF01 before U+1F600)', () => {
+    const input = { bucket: 'b', channel: 'c', expires: 1, params: { '\u{1F600}': '2', '\uFF01': '1', a: '0' } };
+    expect(rtmpStringToSign(input)).toBe('1\na:0\n\uFF01:1\n\u{1F600}:2\n/b/c');
+  });
+
+  it('derives a fresh signing key when the secret, day, region or product changes', () => {
+    const req: SignableRequest = { method: 'GET', bucket: 'b', key: 'k' };
+    const sign = (secret: string, nowMs: number, region = 'cn-hangzhou', product?: string) => {
+      const headers = signRequestV4(req, { accessKeyId: 'id', accessKeySecret: secret }, { region, nowMs, product });
+      const sts = v4StringToSign(v4CanonicalRequest({ ...req, headers }), headers['x-oss-date']!, region, product);
+      // Recomputed through the exported derivation, never the cache.
+      const expected = createHmac('sha256', v4SigningKey(secret, headers['x-oss-date']!.slice(0, 8), region, product)).update(sts).digest('hex');
+      expect(parseV4Authorization(headers['authorization']!).signature).toBe(expected);
+      return expected;
+    };
+    const day = Date.UTC(2024, 4, 1, 23, 59, 59);
+    const base = sign('s1', day);
+    expect(sign('s1', day)).toBe(base);
+    expect(new Set([base, sign('s2', day), sign('s1', day + 1000), sign('s1', day, 'cn-beijing'), sign('s1', day, 'cn-hangzhou', 'oss-cloudbox')]).size).toBe(5);
+  });
+
+  it('formats dates per second, whatever the milliseconds', () => {
+    const a = signRequestV4({ method: 'GET' }, { accessKeyId: 'id', accessKeySecret: 's' }, { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 1) });
+    const b = signRequestV4({ method: 'GET' }, { accessKeyId: 'id', accessKeySecret: 's' }, { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 999) });
+    const c = signRequestV4({ method: 'GET' }, { accessKeyId: 'id', accessKeySecret: 's' }, { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 6) });
+    expect([a['x-oss-date'], a['date']]).toEqual(['20240102T030405Z', 'Tue, 02 Jan 2024 03:04:05 GMT']);
+    expect(b).toEqual(a);
+    expect([c['x-oss-date'], c['date']]).toEqual(['20240102T030406Z', 'Tue, 02 Jan 2024 03:04:06 GMT']);
   });
 });
