@@ -1,3 +1,4 @@
+import { parseVodPlaylistName } from '../lifecycle/vod';
 import { ApiError } from './errors';
 import type { HttpRequest } from './event';
 
@@ -76,11 +77,17 @@ export const channelName: Validator<string> = (value, field) => {
   return value;
 };
 
-const VOD_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
-
-/** A VOD's key: the file name of its playlist object (the last segment of the object key). */
+/**
+ * A VOD's key: the file name of a VOD playlist livecycle generated, `vod-<broadcast
+ * id>[-partNNN].m3u8` (e.g. `vod-20240501T120000Z.m3u8`). Holds are stored under this name and
+ * cleanup pins the playlist whose file name equals it (docs/cleanup.md); these names are short,
+ * so they always fit the ledger's 128-character hold ids. Other playlists (a manual VOD's custom
+ * `playlistName`, the live playlist) are never expired by retention, so they need no hold.
+ */
 export const vodKey: Validator<string> = (value, field) => {
-  if (typeof value !== 'string' || !VOD_KEY.test(value)) throw invalid(field, 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$');
+  if (typeof value !== 'string' || parseVodPlaylistName(value) === undefined) {
+    throw invalid(field, 'must be the file name of a generated VOD playlist: vod-<YYYYMMDDTHHMMSSZ>[-partNNN].m3u8');
+  }
   return value;
 };
 

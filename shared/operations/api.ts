@@ -95,6 +95,11 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
     deleteChannel: run(deleteChannel),
     createVod: run(createVod),
     holdVod: run(async (scope, _op, input: { name: string; key: string; reason?: string }) => {
+      // Cleanup pins the playlist a hold names, but a hold naming no stored playlist pins the
+      // whole channel (docs/cleanup.md): refuse a typo rather than pin more than was asked.
+      await scope.oss.headObject(`${input.name}/${input.key}`).catch((err: unknown) => {
+        throw err instanceof OssError && err.status === 404 ? new ApiError(404, 'vod_not_found', `no VOD playlist ${input.key} in channel ${input.name}`, 'key') : err;
+      });
       const hold = await scope.ledger.setHold({ channel: input.name, holdId: input.key, reason: input.reason ?? 'held via api' });
       return { name: input.name, key: input.key, held: true, reason: hold.reason, setAt: iso(hold.setAt) };
     }),

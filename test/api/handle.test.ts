@@ -68,8 +68,8 @@ describe('handleHttp with the api route table', () => {
     ['disable with force', signedSpec('POST', '/channels/cam-1/disable', { force: true }), 'disableChannel', { name: 'cam-1', force: true }],
     ['delete with force in the query', signedSpec('DELETE', '/channels/cam-1', undefined, { force: 'true' }), 'deleteChannel', { name: 'cam-1', force: true }],
     ['vod', signedSpec('POST', '/channels/cam-1/vod', { start: '2024-06-01T06:00:00Z', end: NOW }), 'createVod', { name: 'cam-1', startMs: NOW - 7_200_000, endMs: NOW, playlistName: undefined }],
-    ['hold', signedSpec('POST', '/channels/cam-1/vods/v1.m3u8/hold', { reason: 'legal' }), 'holdVod', { name: 'cam-1', key: 'v1.m3u8', reason: 'legal' }],
-    ['release', signedSpec('DELETE', '/channels/cam-1/vods/v1.m3u8/hold'), 'releaseVod', { name: 'cam-1', key: 'v1.m3u8' }],
+    ['hold', signedSpec('POST', '/channels/cam-1/vods/vod-20240601T060000Z.m3u8/hold', { reason: 'legal' }), 'holdVod', { name: 'cam-1', key: 'vod-20240601T060000Z.m3u8', reason: 'legal' }],
+    ['release', signedSpec('DELETE', '/channels/cam-1/vods/vod-20240601T060000Z-part002.m3u8/hold'), 'releaseVod', { name: 'cam-1', key: 'vod-20240601T060000Z-part002.m3u8' }],
     ['cleanup report', signedSpec('GET', '/cleanup/report'), 'cleanupReport', { limit: undefined, cursor: undefined }],
     // The name is optional: the operation generates one.
     ['create without a name', signedSpec('POST', '/channels', {}), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false }],
@@ -100,6 +100,8 @@ describe('handleHttp with the api route table', () => {
     ['publish url expiry too long', signedSpec('POST', '/channels/cam-1/publish-url', { expiresInSeconds: 86_401 }), 400, 'invalid_field', 'expiresInSeconds'],
     ['force as a string', signedSpec('POST', '/channels/cam-1/disable', { force: 'yes' }), 400, 'invalid_field', 'force'],
     ['vod end before start', signedSpec('POST', '/channels/cam-1/vod', { start: NOW, end: NOW - 1 }), 400, 'invalid_field', 'end'],
+    ['hold on a playlist that is not a generated VOD', signedSpec('POST', '/channels/cam-1/vods/playlist.m3u8/hold'), 400, 'invalid_field', 'key'],
+    ['release of a playlist that is not a generated VOD', signedSpec('DELETE', '/channels/cam-1/vods/v1.m3u8/hold'), 400, 'invalid_field', 'key'],
     ['unknown route', signedSpec('GET', '/admin'), 404, 'not_found', undefined],
     ['wrong method', signedSpec('PUT', '/channels/cam-1'), 405, 'method_not_allowed', undefined],
   ])('answers %s with a JSON error', async (_name, spec, status, code, field) => {

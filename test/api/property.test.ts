@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator, signApiRequest } from '../../shared/api/auth';
 import { handleHttp } from '../../shared/api/respond';
 import { apiRoutes, type ApiOperations } from '../../shared/api/routes';
+import { compactUtcSeconds, vodPlaylistName } from '../../shared/lifecycle';
 import { createLogger } from '../../shared/log';
 
 const NOW = Date.UTC(2024, 6, 1);
@@ -55,13 +56,17 @@ function decodedForSigning(path: string): string {
 
 /** Requests close to valid ones, so generation also reaches the operations and the 2xx path. */
 const validName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/);
+/** Generated VOD playlist names, the only keys the hold routes accept. */
+const vodName = fc
+  .tuple(fc.integer({ min: NOW - 30 * 86_400_000, max: NOW }), fc.option(fc.integer({ min: 1, max: 999 }), { nil: undefined }))
+  .map(([ms, part]) => vodPlaylistName(compactUtcSeconds(ms), part));
 const routeCall = fc.oneof(
   fc.record({ method: fc.constant('POST'), rawPath: fc.constant('/channels'), body: fc.record({ name: validName, description: fc.string({ maxLength: 40 }), fragDuration: fc.integer({ min: 0, max: 101 }), fragCount: fc.integer({ min: 1, max: 100 }), snapshot: fc.boolean(), playlistName: fc.constantFrom('a.m3u8', 'live.m3u8', 'x.m3u') }, { requiredKeys: ['name'] }).map((o) => JSON.stringify(o)), query: fc.constant({}) }),
   fc.record({ method: fc.constant('GET'), rawPath: fc.constant('/channels'), body: fc.constant(''), query: fc.record({ limit: fc.integer({ min: 0, max: 1001 }).map(String), cursor: fc.string({ maxLength: 20 }) }, { requiredKeys: [] }) }),
   fc.record({ method: fc.constantFrom('GET', 'DELETE'), rawPath: validName.map((n) => `/channels/${n}`), body: fc.constant(''), query: fc.constantFrom({}, { force: 'true' }, { force: 'no' }) }),
   fc.record({ method: fc.constant('POST'), rawPath: fc.tuple(validName, fc.constantFrom('enable', 'disable', 'publish-url')).map(([n, op]) => `/channels/${n}/${op}`), body: fc.constantFrom('', '{}', '{"force":true}', '{"expiresInSeconds":600}'), query: fc.constant({}) }),
   fc.record({ method: fc.constant('POST'), rawPath: validName.map((n) => `/channels/${n}/vod`), body: fc.record({ start: fc.integer({ min: NOW - 9 * 86_400_000, max: NOW }), end: fc.integer({ min: NOW - 86_400_000, max: NOW }) }).map((o) => JSON.stringify(o)), query: fc.constant({}) }),
-  fc.record({ method: fc.constantFrom('POST', 'DELETE'), rawPath: fc.tuple(validName, validName).map(([n, k]) => `/channels/${n}/vods/${k}/hold`), body: fc.constant(''), query: fc.constant({}) }),
+  fc.record({ method: fc.constantFrom('POST', 'DELETE'), rawPath: fc.tuple(validName, fc.oneof(vodName, validName)).map(([n, k]) => `/channels/${n}/vods/${k}/hold`), body: fc.constant(''), query: fc.constant({}) }),
   fc.record({ method: fc.constant('GET'), rawPath: fc.constant('/cleanup/report'), body: fc.constant(''), query: fc.constant({}) }),
 );
 const signable = fc.oneof(fc.record({ method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), rawPath, body, query }), routeCall);

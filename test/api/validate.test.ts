@@ -97,9 +97,16 @@ describe('validators', () => {
     for (const bad of ['', '_livecycle', '-a', '.a', 'a/b', 'a b', 'ü', 'a'.repeat(129), 12, null]) rejects(channelName, bad);
   });
 
-  it('vodKey', () => {
-    expect(accepts(vodKey, 'vod-1714564800-1714568400.m3u8')).toBe('vod-1714564800-1714568400.m3u8');
-    for (const bad of ['', '.hidden', 'a/b', 'a'.repeat(256)]) rejects(vodKey, bad);
+  it('vodKey accepts only generated VOD playlist names', () => {
+    for (const ok of ['vod-20240501T120000Z.m3u8', 'vod-20240501T120000Z-part001.m3u8', 'vod-20240501T120000Z-part999.m3u8']) expect(accepts(vodKey, ok)).toBe(ok);
+    const bad = [
+      '', '.hidden', 'a/b', 'a'.repeat(256), 5,
+      // Valid object names livecycle never generates as VODs: custom or live playlists, old shapes.
+      'playlist.m3u8', 'my-clip.m3u8', 'vod-1714564800-1714568400.m3u8',
+      // Near misses: bad time, part number shapes, suffix, something appended.
+      'vod-20241301T120000Z.m3u8', 'vod-20240501T120000Z-part1.m3u8', 'vod-20240501T120000Z-part000.m3u8', 'vod-20240501T120000Z.m3u', `vod-20240501T120000Z-${'x'.repeat(103)}.m3u8`,
+    ];
+    for (const value of bad) rejects(vodKey, value);
   });
 
   it('description is at most 128 bytes of UTF-8 without control characters', () => {

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
+import { handler as cleanup } from '../../functions/cleanup-orphans/index';
+import { timerEvent } from '../../local/runtime/events';
 import { channelName } from '../../shared/api/validate';
 import { compactUtcSeconds } from '../../shared/lifecycle';
 import { OssError } from '../../shared/oss';
+import { playlistSegments } from '../cleanup/helpers';
 import { BUCKET, SNAPSHOT_TOPIC, callApi, distinctEventsOf, keysUnder, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
-  world = await startWorld();
+  // For the cleanup runs in 'api holds': real deletes, VODs expire after a day.
+  world = await startWorld({ DRY_RUN: 'false', VOD_RETENTION_DAYS: '1' });
 });
 afterAll(() => world.stop());
 
@@ -173,5 +177,60 @@ describe('api channels', () => {
     expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: null } });
     await world.ledger.putCleanupReport({ runId: 'run-1', startedAt: 1, finishedAt: world.clock.now(), dryRun: true, deleted: 0 });
     expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: { runId: 'run-1', dryRun: true } } });
+  });
+});
+
+describe('api holds', () => {
+  /** One cleanup-orphans invocation through its deployed handler, on a timer event. */
+  async function cleanupRun() {
+    const result = (await cleanup(timerEvent('hourly', world.clock.now(), undefined), world.context('cleanup-orphans', 900))) as { buckets: { status: string }[] };
+    expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
+  }
+
+  it('accepts only generated VOD names that exist, and a hold set through the api pins that VOD through a real cleanup run until released', async () => {
+    await call('POST', '/channels', { body: { name: 'api-hold', fragDuration: 2, fragCount: 3 } });
+    const start = world.clock.now();
+    await world.emu.ingest.start({ bucket: BUCKET, channel: 'api-hold' });
+    await world.clock.advance(20_000);
+    await world.emu.ingest.stop({ bucket: BUCKET, channel: 'api-hold' });
+    const held = await call('POST', '/channels/api-hold/vod', { body: { start, end: start + 6_000 } });
+    const free = await call('POST', '/channels/api-hold/vod', { body: { start: start + 12_000, end: start + 20_000 } });
+    expect([held.status, free.status]).toEqual([201, 201]);
+    const heldKey = (held.body.playlist as string).split('/')[1]!;
+
+    expect(await call('POST', '/channels/api-hold/vods/playlist.m3u8/hold')).toMatchObject({ status: 400, body: { error: { code: 'invalid_field', field: 'key' } } });
+    expect(await call('POST', '/channels/api-hold/vods/vod-20200101T000000Z.m3u8/hold')).toMatchObject({ status: 404, body: { error: { code: 'vod_not_found', field: 'key' } } });
+    expect(await call('POST', `/channels/api-hold/vods/${heldKey}/hold`, { body: { reason: 'legal' } })).toMatchObject({ status: 200, body: { held: true } });
+    expect(await world.ledger.listHolds('api-hold')).toEqual([expect.objectContaining({ holdId: heldKey, reason: 'legal' })]);
+
+    const heldFragments = await playlistSegments(world.bucket, held.body.playlist);
+    const liveFragments = await playlistSegments(world.bucket, 'api-hold/playlist.m3u8');
+    const freeOnly = (await playlistSegments(world.bucket, free.body.playlist)).filter((k) => !heldFragments.includes(k) && !liveFragments.includes(k));
+    expect(heldFragments.length).toBeGreaterThan(0);
+    expect(freeOnly.length).toBeGreaterThan(0);
+    expect(await call('DELETE', '/channels/api-hold')).toMatchObject({ status: 200, body: { deleted: true } });
+
+    // Past the VOD retention (1 day) and the orphan grace (1 day).
+    await world.clock.advance(2 * 86_400_000);
+    await cleanupRun();
+    let left = new Set(await keysUnder(world.bucket, 'api-hold/'));
+    expect(left.has(held.body.playlist)).toBe(true);
+    for (const key of heldFragments) expect(left.has(key), key).toBe(true);
+    expect(left.has(free.body.playlist)).toBe(false);
+    for (const key of freeOnly) expect(left.has(key), key).toBe(false);
+
+    // Released through the api, the VOD expires at the next run. Its fragments follow a fresh
+    // grace period later: the first run recorded the tombstone as cleaned, so the folder is now
+    // a channel absent since this run (docs/cleanup.md, step 10).
+    expect(await call('DELETE', `/channels/api-hold/vods/${heldKey}/hold`)).toMatchObject({ status: 200, body: { held: false } });
+    await world.clock.advance(3_600_000);
+    await cleanupRun();
+    left = new Set(await keysUnder(world.bucket, 'api-hold/'));
+    expect(left.has(held.body.playlist)).toBe(false);
+    for (const key of heldFragments) expect(left.has(key), key).toBe(true);
+    await world.clock.advance(86_400_000);
+    await cleanupRun();
+    left = new Set(await keysUnder(world.bucket, 'api-hold/'));
+    for (const key of heldFragments.filter((k) => !liveFragments.includes(k))) expect(left.has(key), key).toBe(false);
   });
 });
