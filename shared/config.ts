@@ -2,6 +2,7 @@
  * Typed configuration from environment variables. Every function calls `loadConfig()` once per
  * instance; a bad value fails fast with an error naming the variable (never echoing a secret).
  */
+import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
 import { registerSecret, type Logger } from './log';
 import { OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 
@@ -150,7 +151,7 @@ function buckets(env: Env): string[] {
 }
 
 function ledgerPrefix(env: Env): string {
-  const value = raw(env, 'LEDGER_PREFIX') ?? '_livecycle/';
+  const value = raw(env, 'LEDGER_PREFIX') ?? DEFAULT_LEDGER_PREFIX;
   // Short enough that every ledger key stays under OSS's 1023-byte limit (see shared/ledger/keys.ts).
   if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(value) || value.length > 128 || value.split('/').some((s) => s === '.' || s === '..')) {
     throw new ConfigError('LEDGER_PREFIX', `must be 1-128 characters of [A-Za-z0-9._-] path segments ending in "/", got ${JSON.stringify(value)}`);

@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 
+/** Where the ledger lives in a bucket unless LEDGER_PREFIX says otherwise; no channel may be named `_livecycle`. */
+export const DEFAULT_LEDGER_PREFIX = '_livecycle/';
 /** Channel names livecycle accepts (a subset of OSS's rules; no `/`, so one key segment). */
 export const CHANNEL_NAME = /^[A-Za-z0-9._-]{1,1023}$/;
 /** Hold ids, broadcast ids, cursor names, shard ids, run ids: short, key-safe. */

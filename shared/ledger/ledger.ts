@@ -6,7 +6,7 @@
  */
 import { currentClock } from '../clock';
 import { claimNext } from './claims';
-import { LedgerKeys, VOD_STATUSES, ascendingMs, channelFromSegment, parseDescendingMs, parseDescendingSequence, type VodStatus } from './keys';
+import { DEFAULT_LEDGER_PREFIX, LedgerKeys, VOD_STATUSES, ascendingMs, channelFromSegment, parseDescendingMs, parseDescendingSequence, type VodStatus } from './keys';
 import type {
   ChannelConfigSummary,
   ChannelRecord,
@@ -25,8 +25,6 @@ import type {
   VodRecord,
 } from './records';
 import { JsonStore, LedgerCorruptError, type CreateOutcome, type LedgerObjects } from './store';
-
-export const DEFAULT_LEDGER_PREFIX = '_livecycle/';
 
 /** Outcome of recording a fact, with the fact as stored (the first writer's version). */
 export interface Recorded<T> {

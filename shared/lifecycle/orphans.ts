@@ -3,11 +3,11 @@
  * functions about one key or one playlist at a time, so its memory stays flat; nothing here
  * holds a listing.
  */
+import { DEFAULT_LEDGER_PREFIX } from '../ledger/keys';
 import { parsePlaylist } from './playlist';
 import { DEFAULT_SKEW_TOLERANCE_MS, minimumElapsedMs } from './time';
 
 export const DEFAULT_ORPHAN_GRACE_MS = 24 * 3_600_000;
-export const DEFAULT_LEDGER_PREFIX = '_livecycle/';
 
 /** Which keys cleanup may ever consider. */
 export interface IngestScope {
