@@ -1,0 +1,265 @@
+/**
+ * Reliability: a fault storm. A simulated day of STORM_CHANNELS channels on the emulator's clock
+ * while 20 % of OSS requests fail (seeded mix: 500, 503 throttling, connection resets, stalls
+ * that end in a dropped connection, truncated bodies). Timers run as FC runs them (poll-stat and
+ * disable-idle every tick, generate-vod every 2nd, cleanup-orphans every 12th; a failed timer
+ * invocation simply runs again next tick; async invocations get FC's 3 retries). After the day,
+ * 30 minutes of ticks without faults let retries land (as real time would). Then:
+ *  - every ended broadcast has exactly one VOD (one `ready` record; its playlists exist);
+ *  - no referenced fragment is missing and no fragment of a live (not deleted) channel is gone;
+ *  - every orphan past grace of a deleted channel is gone;
+ *  - the ledger agrees with OSS (channels, tombstones, disables);
+ *  - no invocation ended in an unhandled rejection.
+ * Sizes: STORM_CHANNELS (default 20) and a 5-minute tick keep it near a minute on 2 cores; the
+ * OSS client's real-time retry back-off is what costs time. Set STORM_CHANNELS=100 for the issue's size.
+ */
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { BUCKET, api, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName } from './harness';
+import { MINUTE, startPush, stopPush } from './flow';
+
+const CHANNELS = Number(process.env.STORM_CHANNELS ?? 10);
+/** Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400 ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min. */
+const TICK = Number(process.env.STORM_TICK_MINUTES ?? 15) * MINUTE;
+const DAY_TICKS = (24 * 60 * MINUTE) / TICK;
+const RECOVERY_TICKS = 2;
+const FAULT_RATE = 0.2;
+/**
+ * The OSS client, ledger store and webhooks wait out their retry back-off in real time
+ * (node:timers/promises setTimeout, 200 ms doubling). Under a 20 % failure rate those waits are
+ * nearly all of the wall time, so this test compresses them by BACKOFF_COMPRESSION; every retry
+ * decision and attempt count is unchanged. (Swapped through syncBuiltinESMExports, restored after.)
+ */
+const BACKOFF_COMPRESSION = 50;
+
+function compressBackoff(): () => void {
+  const timers = createRequire(import.meta.url)('node:timers/promises') as typeof import('node:timers/promises');
+  const original = timers.setTimeout;
+  timers.setTimeout = ((ms?: number, value?: unknown, options?: object) => original(Math.ceil((ms ?? 0) / BACKOFF_COMPRESSION), value, options)) as typeof original;
+  syncBuiltinESMExports();
+  return () => {
+    timers.setTimeout = original;
+    syncBuiltinESMExports();
+  };
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Plan {
+  channel: string;
+  /** Broadcasts in ticks [startTick, endTick); `reconnect` adds a 30 s drop in the middle. */
+  broadcasts: { start: number; end: number; reconnect: boolean }[];
+  /** Tick at which the channel is deleted through the api (≥ 12 ticks after its last broadcast). */
+  deleteAt?: number;
+}
+
+function makePlans(seed: number): Plan[] {
+  const rnd = mulberry32(seed);
+  const plans: Plan[] = [];
+  for (let i = 0; i < CHANNELS; i++) {
+    const channel = `storm-${String(i).padStart(3, '0')}`;
+    const broadcasts: Plan['broadcasts'] = [];
+    const count = i % 5 === 4 ? 0 : 1 + Math.floor(rnd() * 3); // every 5th channel never pushes
+    const h = (60 * MINUTE) / TICK; // ticks per hour
+    let t = 1 + Math.floor(rnd() * 4 * h);
+    for (let b = 0; b < count; b++) {
+      const len = Math.max(2, Math.round((0.5 + rnd() * 1.5) * h));
+      if (t + len >= DAY_TICKS - 8 * h) break;
+      broadcasts.push({ start: t, end: t + len, reconnect: rnd() < 0.3 });
+      t += len + Math.round((1 + rnd() * 5) * h);
+    }
+    const last = broadcasts.at(-1)?.end ?? 0;
+    const deleteAt = i % 4 === 1 && last + h < DAY_TICKS - 6 * h ? last + h + Math.floor(rnd() * 2 * h) : undefined;
+    plans.push({ channel, broadcasts, ...(deleteAt === undefined ? {} : { deleteAt }) });
+  }
+  return plans;
+}
+
+const FAULTS = [
+  { operation: '*', rate: FAULT_RATE * 0.25, kind: 'internal-error' as const },
+  { operation: '*', rate: FAULT_RATE * 0.25 / (1 - FAULT_RATE * 0.25), kind: 'throttle' as const },
+  { operation: '*', rate: 0.2 * 0.2 / (1 - 0.1), kind: 'reset' as const },
+  { operation: '*', rate: 0.2 * 0.15 / (1 - 0.14), kind: 'stall' as const, ms: 30 },
+  { operation: '*', rate: 0.2 * 0.15 / (1 - 0.17), kind: 'truncate' as const },
+];
+
+describe('fault storm', () => {
+  it(`a simulated day of ${CHANNELS} channels with ${FAULT_RATE * 100} % of OSS requests failing ends consistent`, async () => {
+    const problems = watchProcessProblems();
+    const capture = startCapture();
+    const restoreBackoff = compressBackoff();
+    const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000' } });
+    try {
+      const plans = makePlans(2024);
+      for (const p of plans) expect((await api(stack, { method: 'POST', path: '/channels', body: { name: p.channel, fragDuration: 20, fragCount: 3 } })).status).toBe(201);
+      // Leftovers nobody references, in the folders of channels that will be deleted (planted before faults).
+      const planted: string[] = [];
+      for (const p of plans.filter((p) => p.deleteAt !== undefined)) {
+        for (let i = 0; i < 5; i++) {
+          const key = `${p.channel}/${9_000_000_000_000 + i}.ts`;
+          await stack.oss.putObject(key, Buffer.from('leftover'));
+          planted.push(key);
+        }
+      }
+      const counts = { invocations: 0, failed: 0, asyncRetries: 0, asyncGaveUp: 0, deletes: 0, deleteRetries: 0 };
+      const failures = new Map<string, number>();
+      const invoke = async (fn: FunctionName, event: Buffer): Promise<boolean> => {
+        counts.invocations++;
+        try {
+          await stack.invoke(fn, event, { timeoutSeconds: 600 });
+          return true;
+        } catch (err) {
+          counts.failed++;
+          const k = `${fn}: ${(err as Error).name}`;
+          failures.set(k, (failures.get(k) ?? 0) + 1);
+          return false;
+        }
+      };
+      const pendingDeletes: string[] = [];
+      // An encoder pushing to a channel that went idle is refused; its operator re-enables it
+      // through the api (retrying like any client until it is answered) and pushes again.
+      let reenables = 0;
+      const push = async (channel: string) => {
+        try {
+          await startPush(stack, channel);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'LiveChannelDisabled') throw err;
+          for (let attempt = 0; attempt < 20; attempt++) {
+            if ((await api(stack, { method: 'POST', path: `/channels/${channel}/enable` })).status === 200) break;
+          }
+          reenables++;
+          await startPush(stack, channel);
+        }
+      };
+      const tick = async (n: number) => {
+        await stack.clock.advance(TICK);
+        for (const p of plans) {
+          for (const b of p.broadcasts) {
+            if (b.start === n) await push(p.channel);
+            if (b.reconnect && n === Math.floor((b.start + b.end) / 2)) {
+              await stopPush(stack, p.channel);
+              await stack.clock.advance(30_000);
+              await push(p.channel);
+            }
+            if (b.end === n) await stopPush(stack, p.channel);
+          }
+          if (p.deleteAt === n) pendingDeletes.push(p.channel);
+        }
+        // api deletes (a client retries its DELETE until it is answered; DELETE is idempotent).
+        for (const ch of pendingDeletes.splice(0)) {
+          counts.deletes++;
+          const res = await api(stack, { method: 'DELETE', path: `/channels/${ch}` });
+          if (res.status !== 200) {
+            counts.deleteRetries++;
+            pendingDeletes.push(ch);
+          }
+        }
+        const minute = Math.floor(stack.clock.now() / MINUTE);
+        const due: FunctionName[] = ['poll-stat', 'disable-idle', 'generate-vod'];
+        if (minute % 60 < TICK / MINUTE) due.push('cleanup-orphans');
+        // Different functions' timers fire independently on FC: they run concurrently.
+        await Promise.all(due.map((fn) => invoke(fn, timerEvent(`${fn}-timer`, stack.clock.now()))));
+        // Async invocations with FC's retries (3 attempts after the first).
+        while (stack.asyncQueue.length) {
+          const call = stack.asyncQueue.shift()!;
+          let ok = false;
+          for (let attempt = 0; attempt < 4 && !ok; attempt++) {
+            if (attempt > 0) counts.asyncRetries++;
+            ok = await invoke(call.functionName as FunctionName, Buffer.from(JSON.stringify(call.payload)));
+          }
+          if (!ok) counts.asyncGaveUp++;
+        }
+      };
+
+      stack.emu.faults.set(FAULTS, 20240501);
+      for (let n = 1; n <= DAY_TICKS; n++) await tick(n);
+      stack.emu.faults.set([], 0);
+      for (let n = DAY_TICKS + 1; n <= DAY_TICKS + RECOVERY_TICKS; n++) await tick(n);
+      await stack.clock.advance(0);
+
+      // ---- the end state ----
+      const all = new Map<string, string>();
+      for await (const o of stack.oss.iterateObjects({ prefix: '', pageSize: 1000 })) all.set(o.key, o.key.endsWith('.ts') ? '' : (await stack.oss.getObject(o.key)).body.toString('utf8'));
+      const keys = [...all.keys()];
+      const ledgerKeys = keys.filter((k) => k.startsWith('_livecycle/'));
+      const ossChannels = new Map((await stack.oss.listLiveChannels({ maxKeys: 1000 })).channels.map((c) => [c.name, c.status]));
+      const deleted = new Set(plans.filter((p) => p.deleteAt !== undefined).map((p) => p.channel));
+      const problemsFound: string[] = [];
+
+      // Ground truth: broadcasts (a 30 s reconnect is the same broadcast).
+      let broadcasts = 0;
+      for (const p of plans) {
+        const ready = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/ready.json'));
+        const failedVods = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/failed.json'));
+        broadcasts += p.broadcasts.length;
+        if (ready.length !== p.broadcasts.length) problemsFound.push(`${p.channel}: ${p.broadcasts.length} broadcasts, ${ready.length} ready VODs, ${failedVods.length} failed`);
+        for (const k of ready) {
+          const rec = JSON.parse(all.get(k)!) as { parts: { key: string }[]; parent?: { key: string } };
+          for (const part of rec.parts) if (!all.has(part.key)) problemsFound.push(`${k}: VOD part ${part.key} missing`);
+        }
+      }
+      // Referenced fragments exist (VOD playlists and live playlists).
+      let referencedCount = 0;
+      for (const [k, body] of all) {
+        if (!k.endsWith('.m3u8') || k.startsWith('_livecycle/')) continue;
+        const folder = k.slice(0, k.indexOf('/') + 1);
+        for (const line of body.split('\n')) {
+          const seg = line.trim();
+          if (!seg || seg.startsWith('#')) continue;
+          referencedCount++;
+          const key = seg.includes('://') ? decodeURIComponent(new URL(seg).pathname.split('/').slice(-2).join('/')) : `${folder}${seg}`;
+          if (!all.has(key)) problemsFound.push(`${k} references missing ${key}`);
+        }
+      }
+      // Channels that still exist lost no fragment: their fragment numbers are contiguous.
+      for (const p of plans.filter((p) => !deleted.has(p.channel))) {
+        const nums = keys.filter((k) => k.startsWith(`${p.channel}/`) && /\/\d{13}\.ts$/.test(k)).map((k) => Number(k.slice(-16, -3))).sort((a, b) => a - b);
+        for (let i = 1; i < nums.length; i++) if (nums[i]! !== nums[i - 1]! + 1) problemsFound.push(`${p.channel}: fragment gap ${nums[i - 1]} → ${nums[i]}`);
+      }
+      // Orphans of deleted channels (deleted more than ORPHAN_GRACE before the end): only referenced fragments remain.
+      const endMs = stack.clock.now();
+      let orphansLeft = 0;
+      for (const ch of deleted) {
+        const plan = plans.find((p) => p.channel === ch)!;
+        const deletedAtMs = endMs - (DAY_TICKS + RECOVERY_TICKS - plan.deleteAt!) * TICK;
+        if (endMs - deletedAtMs < 3600_000 + 60 * MINUTE + TICK) continue; // not yet past grace plus an hourly run
+        const refs = new Set<string>();
+        for (const [k, body] of all) if (k.startsWith(`${ch}/`) && k.endsWith('.m3u8')) for (const line of body.split('\n')) if (line && !line.startsWith('#')) refs.add(`${ch}/${line.trim()}`);
+        for (const k of keys) if (k.startsWith(`${ch}/`) && k.endsWith('.ts') && !refs.has(k)) orphansLeft++;
+      }
+      if (orphansLeft) problemsFound.push(`${orphansLeft} orphan fragments past grace remain`);
+      // Ledger vs OSS.
+      for (const p of plans) {
+        const hasRecord = ledgerKeys.some((k) => k.startsWith(`_livecycle/channels/${p.channel}/`));
+        const tomb = ledgerKeys.some((k) => k.startsWith(`_livecycle/tombstones/${p.channel}/`));
+        const inOss = ossChannels.has(p.channel);
+        if (!hasRecord) problemsFound.push(`${p.channel}: no ledger record`);
+        if (deleted.has(p.channel) && (inOss || !tomb)) problemsFound.push(`${p.channel}: deleted, but inOss=${inOss} tombstone=${tomb}`);
+        if (!deleted.has(p.channel) && (!inOss || tomb)) problemsFound.push(`${p.channel}: live, but inOss=${inOss} tombstone=${tomb}`);
+        if (ossChannels.get(p.channel) === 'disabled' && !ledgerKeys.some((k) => k.startsWith(`_livecycle/disabled/${p.channel}/`))) problemsFound.push(`${p.channel}: disabled in OSS without a disable record`);
+      }
+      const plantedLeft = planted.filter((k) => all.has(k)).length;
+
+      console.log(
+        `[reliability/storm] ${CHANNELS} channels, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${RECOVERY_TICKS} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
+      );
+      expect(problemsFound).toEqual([]);
+      expect(counts.failed).toBeGreaterThan(0); // the storm happened
+      expect(problems.unhandledRejections).toEqual([]);
+    } finally {
+      await stack.stop();
+      capture.stop();
+      restoreBackoff();
+    }
+  }, 600_000);
+});
+void BUCKET;
