@@ -66,15 +66,21 @@ function scrubValue(value: unknown, depth = 0): unknown {
   return out;
 }
 
-const DESTINATION = Symbol.for('livecycle.log.destination');
-type DestinationHolder = { [DESTINATION]?: DestinationStream };
+export const LOG_DESTINATION = Symbol.for('livecycle.log.destination');
+type DestinationHolder = { [LOG_DESTINATION]?: DestinationStream };
 
 /**
- * Installs the process-wide log destination. The local runtime does, so the lines of every
- * function bundle (each with its own copy of this module) land in one tagged stream.
+ * Installs the process-wide log destination and returns a function restoring the previous one.
+ * The local runtime does this so the lines of every function bundle (each with its own copy of
+ * this module) land in one tagged stream.
  */
-export function installLogDestination(destination: DestinationStream | undefined): void {
-  (globalThis as DestinationHolder)[DESTINATION] = destination;
+export function installLogDestination(destination: DestinationStream | undefined): () => void {
+  const holder = globalThis as DestinationHolder;
+  const previous = holder[LOG_DESTINATION];
+  holder[LOG_DESTINATION] = destination;
+  return () => {
+    holder[LOG_DESTINATION] = previous;
+  };
 }
 
 export interface LoggerOptions {
@@ -103,7 +109,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       },
       serializers: { err: pino.stdSerializers.err },
     },
-    opts.destination ?? (globalThis as DestinationHolder)[DESTINATION],
+    opts.destination ?? (globalThis as DestinationHolder)[LOG_DESTINATION],
   );
 }
 

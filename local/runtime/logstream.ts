@@ -10,8 +10,7 @@ import type { DestinationStream } from 'pino';
 import { scrubSecrets } from '../../shared/log';
 import { scopes } from './scope';
 
-export const LOG_DESTINATION = Symbol.for('livecycle.log.destination');
-type DestinationHolder = { [LOG_DESTINATION]?: DestinationStream };
+export { installLogDestination, LOG_DESTINATION } from '../../shared/log';
 
 export type LineSink = (line: string) => void;
 
@@ -35,14 +34,4 @@ function tag(line: string): string {
   if (!scope) return JSON.stringify(record);
   // Scope tags first so the line reads `{"fn":…,"requestId":…,…}`; the line's own values win.
   return JSON.stringify({ fn: scope.fn, ...(scope.requestId ? { requestId: scope.requestId } : {}), ...record });
-}
-
-/** Makes `destination` the process-wide log destination; returns a function restoring the previous one. */
-export function installLogDestination(destination: DestinationStream): () => void {
-  const holder = globalThis as DestinationHolder;
-  const previous = holder[LOG_DESTINATION];
-  holder[LOG_DESTINATION] = destination;
-  return () => {
-    holder[LOG_DESTINATION] = previous;
-  };
 }
