@@ -37,6 +37,9 @@ const REPEATED = new Set([
   'DeleteResult.Error',
 ]);
 
+/** Last path segments of REPEATED: only tags named like these need their full path built. */
+const REPEATED_NAMES = new Set([...REPEATED].map((path) => path.slice(path.lastIndexOf('.') + 1)));
+
 const PREDEFINED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /**
@@ -67,7 +70,11 @@ const parser = new XMLParser({
   ignorePiTags: true,
   trimValues: true,
   removeNSPrefix: true,
-  isArray: (_name, jPath) => REPEATED.has(String(jPath)),
+  // With jPath on, the parser renders every element's path to a string for each callback (most
+  // of a 1000-key ListObjectsV2 page's parse time); off, callbacks get its matcher, and the path
+  // is rendered only for the few tag names that can be repeated.
+  jPath: false,
+  isArray: (name, matcher) => REPEATED_NAMES.has(name) && REPEATED.has(String(matcher)),
   tagValueProcessor: (_name, value) => decodeXmlText(value),
 });
 
