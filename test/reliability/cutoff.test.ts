@@ -11,7 +11,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
-import { BUCKET, api, snapshotObjects, startCapture, startStack, timerEvent, watchProcessProblems, type Stack } from './harness';
+import { BUCKET, api, compressBackoff, snapshotObjects, startCapture, startStack, timerEvent, watchProcessProblems, type Stack } from './harness';
 import { MINUTE, createChannel, runTimer, startPush, stopPush } from './flow';
 
 const problems = watchProcessProblems();
@@ -143,6 +143,7 @@ describe('cut off mid-way', () => {
 
   it('generate-vod and cleanup-orphans killed after K OSS requests (K = 0..) finish on the next invocation with the uninterrupted result', async () => {
     const capture = startCapture();
+    const restoreBackoff = compressBackoff(20); // killed requests are retried by the client with real-time back-off
     try {
       const ref = await prepare(KILL_VODS);
       await finishVods(ref.stack);
@@ -208,6 +209,7 @@ describe('cut off mid-way', () => {
       expect(problems.unhandledRejections).toEqual([]);
     } finally {
       capture.stop();
+      restoreBackoff();
     }
   }, 120_000);
 });

@@ -9,6 +9,7 @@
  * Adding a function to the suite is one line in FUNCTIONS.
  */
 import fs from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { vi } from 'vitest';
@@ -371,4 +372,21 @@ export async function snapshotObjects(oss: OssBucket, prefix = ''): Promise<Map<
     out.set(o.key, (await oss.getObject(o.key)).body.toString('utf8'));
   }
   return out;
+}
+
+/**
+ * The OSS client, ledger store and webhooks wait out retry back-off in real time
+ * (node:timers/promises setTimeout, 200 ms doubling). Tests that fail many requests on purpose
+ * compress those waits by `factor`; every retry decision and attempt count is unchanged.
+ * Swapped through syncBuiltinESMExports (ESM named imports see it); returns the restore function.
+ */
+export function compressBackoff(factor: number): () => void {
+  const timers = createRequire(import.meta.url)('node:timers/promises') as typeof import('node:timers/promises');
+  const original = timers.setTimeout;
+  timers.setTimeout = ((ms?: number, value?: unknown, options?: object) => original(Math.ceil((ms ?? 0) / factor), value, options)) as typeof original;
+  syncBuiltinESMExports();
+  return () => {
+    timers.setTimeout = original;
+    syncBuiltinESMExports();
+  };
 }

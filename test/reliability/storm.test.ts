@@ -13,9 +13,8 @@
  * Sizes: STORM_CHANNELS (default 20) and a 5-minute tick keep it near a minute on 2 cores; the
  * OSS client's real-time retry back-off is what costs time. Set STORM_CHANNELS=100 for the issue's size.
  */
-import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { BUCKET, api, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName } from './harness';
+import { BUCKET, api, compressBackoff, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName } from './harness';
 import { MINUTE, startPush, stopPush } from './flow';
 
 const CHANNELS = Number(process.env.STORM_CHANNELS ?? 10);
@@ -24,24 +23,6 @@ const TICK = Number(process.env.STORM_TICK_MINUTES ?? 15) * MINUTE;
 const DAY_TICKS = (24 * 60 * MINUTE) / TICK;
 const RECOVERY_TICKS = 2;
 const FAULT_RATE = 0.2;
-/**
- * The OSS client, ledger store and webhooks wait out their retry back-off in real time
- * (node:timers/promises setTimeout, 200 ms doubling). Under a 20 % failure rate those waits are
- * nearly all of the wall time, so this test compresses them by BACKOFF_COMPRESSION; every retry
- * decision and attempt count is unchanged. (Swapped through syncBuiltinESMExports, restored after.)
- */
-const BACKOFF_COMPRESSION = 50;
-
-function compressBackoff(): () => void {
-  const timers = createRequire(import.meta.url)('node:timers/promises') as typeof import('node:timers/promises');
-  const original = timers.setTimeout;
-  timers.setTimeout = ((ms?: number, value?: unknown, options?: object) => original(Math.ceil((ms ?? 0) / BACKOFF_COMPRESSION), value, options)) as typeof original;
-  syncBuiltinESMExports();
-  return () => {
-    timers.setTimeout = original;
-    syncBuiltinESMExports();
-  };
-}
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -96,7 +77,7 @@ describe('fault storm', () => {
   it(`a simulated day of ${CHANNELS} channels with ${FAULT_RATE * 100} % of OSS requests failing ends consistent`, async () => {
     const problems = watchProcessProblems();
     const capture = startCapture();
-    const restoreBackoff = compressBackoff();
+    const restoreBackoff = compressBackoff(50);
     const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000' } });
     try {
       const plans = makePlans(2024);
