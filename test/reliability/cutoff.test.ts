@@ -212,5 +212,40 @@ describe('cut off mid-way', () => {
       restoreBackoff();
     }
   }, 120_000);
+
+  it('disable-idle killed after K OSS requests (K = 0..29, one run each) still disables every idle channel and announces each once', async () => {
+    const capture = startCapture();
+    const restoreBackoff = compressBackoff(20);
+    const stack = await startStack({ env: { IDLE_AFTER: '1800', LOG_LEVEL: 'warn' } });
+    stacks.push(stack);
+    try {
+      const sw = killSwitch(stack.emu);
+      const channels = Array.from({ length: 6 }, (_, i) => `idle-${i}`);
+      for (const ch of channels) await createChannel(stack, ch);
+      await stack.clock.advance(31 * MINUTE);
+      const outcomes: string[] = [];
+      for (let k = 0; k < 30; k++) {
+        sw.allow = k;
+        await stack
+          .invoke('disable-idle', timerEvent('idle', stack.clock.now()))
+          .then(() => outcomes.push(`K=${k}: resolved`))
+          .catch((err: unknown) => outcomes.push(`K=${k}: killed (${(err as Error).name})`));
+        sw.allow = undefined;
+        await stack.clock.advance(MINUTE);
+      }
+      // Later ticks without kills (disable-idle and poll-stat both drain the webhook outbox).
+      await runTimer(stack, 'disable-idle');
+      await runTimer(stack, 'poll-stat');
+      const statuses = (await stack.oss.listLiveChannels({})).channels.map((c) => `${c.name}:${c.status}`);
+      const announced = new Set(stack.receiver!.deliveries.filter((d) => d.type === 'channel.disabled').map((d) => (JSON.parse(d.body) as { channel: string }).channel));
+      console.log(`[reliability/cutoff] disable-idle kills: ${outcomes.filter((o) => o.includes('killed')).length}/30 killed; disabled ${statuses.filter((s) => s.endsWith(':disabled')).length}/${channels.length}; channel.disabled announced for ${announced.size}/${channels.length}: missing ${channels.filter((c) => !announced.has(c)).join(', ') || 'none'}`);
+      expect(statuses).toEqual(channels.map((c) => `${c}:disabled`));
+      expect([...announced].sort()).toEqual(channels);
+      expect(problems.unhandledRejections).toEqual([]);
+    } finally {
+      capture.stop();
+      restoreBackoff();
+    }
+  }, 120_000);
 });
 void BUCKET;
