@@ -10,6 +10,35 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const log = (msg) => { if (!quiet) console.log(msg); };
 
+/**
+ * Dependency modules the functions never run, replaced in their bundles by a stub that throws if
+ * it ever is: each is evaluated (or compiled) on every cold start otherwise.
+ * - undici's HTTP/2 client: only used for a connection that negotiated h2, which needs `allowH2`;
+ *   we never set it (OSS and webhook receivers are spoken to over HTTP/1.1). Loading it loads
+ *   node:http2 and node:tls.
+ * - undici's fetch body: only used to send a FormData body; we send Buffers and strings.
+ * - pino's thread-stream: only used by pino transports (worker threads); we log to stdout.
+ */
+const UNUSED_MODULES = [
+  { name: 'undici/lib/dispatcher/client-h2.js', importer: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/, path: './client-h2.js' },
+  { name: 'undici/lib/web/fetch/body.js', importer: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/, path: '../web/fetch/body.js' },
+  { name: 'thread-stream', importer: /[\\/]pino[\\/]lib[\\/]transport\.js$/, path: 'thread-stream' },
+];
+
+const stubUnusedModules = {
+  name: 'stub-unused-modules',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/client-h2\.js|\.\.\/web\/fetch\/body\.js|thread-stream)$/ }, (args) => {
+      const hit = UNUSED_MODULES.find((m) => m.path === args.path && m.importer.test(args.importer));
+      return hit ? { path: hit.name, namespace: 'unused' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'unused' }, (args) => ({
+      contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is not bundled (scripts/build.mjs UNUSED_MODULES)`)}); };\nmodule.exports = new Proxy(fail, { get: (_t, k) => (k === '__esModule' ? false : fail) });\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** The functions s.yaml deploys: each resource's `code: ./dist/<name>` names its source folder. */
 export function functionsInSYaml(file = join(root, 's.yaml')) {
   const doc = parse(readFileSync(file, 'utf8'));
@@ -40,6 +69,7 @@ async function main() {
         sourcemap: 'linked',
         // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
         external: ['@alicloud/fc2'],
+        plugins: [stubUnusedModules],
         legalComments: 'none',
         logLevel: 'warning',
       }),
