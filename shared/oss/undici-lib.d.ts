@@ -12,3 +12,12 @@ declare module 'undici/lib/api/api-request.js' {
   /** `Dispatcher.prototype.request`, unbound: the package entry mixes it into Dispatcher, the bare module does not. */
   export default function request(this: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
 }
+
+declare module 'undici/lib/global.js' {
+  export { getGlobalDispatcher } from 'undici';
+}
+
+declare module 'undici/lib/core/util.js' {
+  /** Validates an http(s) URL (InvalidArgumentError otherwise) and returns it as a URL. */
+  export function parseURL(url: string | URL): URL;
+}
