@@ -7,13 +7,13 @@ import {
   v1Signature,
   v1StringToSign,
   v4CanonicalRequest,
-  v4Signature,
+  v4SigningKey,
   v4StringToSign,
   V4_ALGORITHM,
   UNSIGNED_PAYLOAD,
   type V4Credential,
 } from '../../shared/oss/signer';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { errors } from './errors';
 import { STS_KEY_PREFIX, type StsIssuer } from './sts';
 import { OssErrorResponse, type EmuRequest } from './types';
@@ -80,6 +80,29 @@ function expired(expiresMs: number, nowMs: number): OssErrorResponse {
   });
 }
 
+/**
+ * V4 signing keys by (secret, scope date, region). Deriving one is four HMACs — most of the cost
+ * of verifying a request — yet it changes only when the date, key or region does, so a polling
+ * client signs thousands of requests with the same one. Bounded: STS mints a new secret per
+ * credential, and each would otherwise stay here for the life of the emulator.
+ */
+class SigningKeyCache {
+  private readonly keys = new Map<string, Buffer>();
+  constructor(private readonly limit = 256) {}
+
+  get(secret: string, date8: string, region: string): Buffer {
+    // '\n' cannot occur in a scope date or region, so the id is unambiguous.
+    const id = `${date8}\n${region}\n${secret}`;
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      if (this.keys.size >= this.limit) this.keys.delete(this.keys.keys().next().value!);
+      key = v4SigningKey(secret, date8, region);
+      this.keys.set(id, key);
+    }
+    return key;
+  }
+}
+
 /** `YYYYMMDDTHHMMSSZ` → epoch ms, or NaN. */
 function parseV4DateTime(value: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
@@ -94,6 +117,8 @@ function parseV4DateTime(value: string): number {
  * presigned URLs, STS tokens. Times are checked against the emulator clock.
  */
 export class Authenticator {
+  private readonly signingKeys = new SigningKeyCache();
+
   constructor(
     private readonly credentials: Pick<Credentials, 'secret'>,
     private readonly clock: Clock,
@@ -175,7 +200,9 @@ export class Authenticator {
     const secret = this.credentials.secret(accessKeyId, securityToken);
     const canonical = v4CanonicalRequest({ method: req.method, bucket: req.bucket, key: req.key, query, headers: req.headers }, additionalHeaders);
     const stringToSign = v4StringToSign(canonical, xOssDate, this.region);
-    if (!signaturesEqual(v4Signature(secret, stringToSign, this.region), provided)) {
+    // Same as v4Signature (shared/oss/signer.ts), with the derived key cached.
+    const expected = createHmac('sha256', this.signingKeys.get(secret, xOssDate.slice(0, 8), this.region)).update(stringToSign, 'utf8').digest('hex');
+    if (!signaturesEqual(expected, provided)) {
       const err = signatureMismatch(accessKeyId, stringToSign, provided);
       err.extra.CanonicalRequest = canonical;
       throw err;

@@ -4,6 +4,7 @@
  * fragment numbering) and a fragment index for VOD playlists. The push state is not here: a
  * simulated publisher lives in memory and is gone after a restart (see ingest.ts).
  */
+import { compareKeys } from '../storage/key-index';
 import type { StateStore } from '../types';
 import type { ChannelConfig } from './config';
 
@@ -104,7 +105,8 @@ export class ChannelStore {
     return (await this.state.list(CHANNELS))
       .filter((id) => id.startsWith(prefix))
       .map((id) => decodeURIComponent(id.slice(prefix.length)))
-      .sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+      // compareKeys is UTF-8 byte order without encoding both names on every comparison.
+      .sort(compareKeys);
   }
 
   /**
