@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { request } from '../oss/http';
 import { currentClock } from '../clock';
 import type { Logger } from '../log';
 import type { Ledger } from '../ledger/ledger';
