@@ -58,6 +58,21 @@ interface Candidate {
 /** Why a folder's sweep ended early. */
 type FolderEnd = { stop: StopReason; cursor: CleanupCursor } | undefined;
 
+/**
+ * A folder's first reads, which do not depend on each other and run concurrently: its channel's
+ * state, the holds at the start and the first page of its listing. The next folder's opening is
+ * started while the current folder is swept, so its round trips overlap that folder's deletes.
+ */
+type Opening =
+  | { inScope: false }
+  | { inScope: true; channel: string; state: ChannelState; goneSince?: number; holdsAtStart: HoldRecord[]; firstPage: Promise<ListObjectsResult | 'deadline'> };
+
+/** Marks a promise handled (its rejection still reaches whoever awaits it): for read-ahead work that may be abandoned. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 function isNoSuchLiveChannel(err: unknown): boolean {
   return err instanceof OssError && err.status === 404 && err.code === 'NoSuchLiveChannel';
 }
@@ -136,15 +151,26 @@ export class BucketSweep {
     const { ledger, settings } = this.input;
     const name = cursorName(settings.dryRun);
     let end: FolderEnd;
-    for await (const folder of this.folders()) {
+    const folders = this.folders();
+    let next = await folders.next();
+    let opening = next.done ? undefined : quiet(this.open(next.value));
+    while (!next.done) {
+      const folder = next.value;
       if (this.clock.now() >= this.input.stopAt) {
         end = { stop: 'deadline', cursor: { folder } };
         break;
       }
       const startAfter = folder === this.resumedFrom?.folder ? this.resumedFrom.startAfter : undefined;
-      end = await this.folder(folder, startAfter);
+      const current = await opening!;
+      // Read ahead: the next folder's opening runs while this one is swept (one folder ahead,
+      // so at most two folders' first pages are held).
+      next = await folders.next();
+      opening = next.done ? undefined : quiet(this.open(next.value));
+      end = await this.folder(folder, startAfter, current);
       if (end) break;
     }
+    // Cursor writes are ordered: the last batch's must land before the final one.
+    await this.cursorWrite;
     if (end) {
       this.report.stop(end.stop, end.cursor);
       await ledger.putCleanupCursor(name, JSON.stringify(end.cursor));
@@ -172,18 +198,38 @@ export class BucketSweep {
     } while (continuationToken);
   }
 
-  /** Pages of one folder's listing, stopping at the deadline (undefined page = stop). */
-  private async *pages(prefix: string, startAfter: string | undefined): AsyncGenerator<ListObjectsResult | 'deadline'> {
-    let continuationToken: string | undefined;
-    do {
-      if (this.clock.now() >= this.input.stopAt) {
-        yield 'deadline';
+  /** One listing request of a folder, or 'deadline' instead when the run's time is up. */
+  private listPage(prefix: string, startAfter: string | undefined, continuationToken: string | undefined): Promise<ListObjectsResult | 'deadline'> {
+    if (this.clock.now() >= this.input.stopAt) return Promise.resolve('deadline');
+    return quiet(this.input.bucket.listObjects({ prefix, startAfter: continuationToken ? undefined : startAfter, continuationToken, maxKeys: this.pageSize }));
+  }
+
+  /**
+   * Pages of one folder's listing ('deadline' = stop), from `first` when given. Each next page is
+   * requested as soon as the one before arrives, so listing page N+1 overlaps classifying and
+   * deleting page N; at most two pages are held.
+   */
+  private async *pages(prefix: string, startAfter: string | undefined, first?: Promise<ListObjectsResult | 'deadline'>): AsyncGenerator<ListObjectsResult | 'deadline'> {
+    let pending: Promise<ListObjectsResult | 'deadline'> | undefined = first ?? this.listPage(prefix, startAfter, undefined);
+    while (pending) {
+      const page: ListObjectsResult | 'deadline' = await pending;
+      if (page === 'deadline') {
+        yield page;
         return;
       }
-      const page = await this.input.bucket.listObjects({ prefix, startAfter: continuationToken ? undefined : startAfter, continuationToken, maxKeys: this.pageSize });
+      const token: string | undefined = page.isTruncated ? page.nextContinuationToken : undefined;
+      pending = token ? this.listPage(prefix, startAfter, token) : undefined;
       yield page;
-      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
-    } while (continuationToken);
+    }
+  }
+
+  /** The folder's concurrent first reads (see Opening). */
+  private async open(folder: string): Promise<Opening> {
+    const channel = channelOfFolder(folder, this.input.ledger.keys.prefix);
+    if (channel === undefined || !(await this.inScope(channel))) return { inScope: false };
+    const firstPage = this.listPage(folder, undefined, undefined);
+    const [{ state, goneSince }, holdsAtStart] = await Promise.all([this.channelState(channel), this.input.ledger.listHolds(channel)]);
+    return { inScope: true, channel, state, goneSince, holdsAtStart, firstPage };
   }
 
   private async channelState(channel: string): Promise<{ state: ChannelState; goneSince?: number }> {
@@ -204,22 +250,24 @@ export class BucketSweep {
     return channelInScope(channel, { channelPrefixes, knownToLedger: (await this.input.ledger.getChannel(channel)) !== undefined });
   }
 
-  private async folder(folder: string, startAfter: string | undefined): Promise<FolderEnd> {
+  private async folder(folder: string, startAfter: string | undefined, opening: Opening): Promise<FolderEnd> {
     const { ledger, settings } = this.input;
-    const channel = channelOfFolder(folder, ledger.keys.prefix);
-    if (channel === undefined || !(await this.inScope(channel))) {
+    if (!opening.inScope) {
       this.report.outOfScope();
       return undefined;
     }
-    const { state, goneSince } = await this.channelState(channel);
+    const { channel, state, goneSince, holdsAtStart } = opening;
     const tally = this.report.channel(channel, state);
     const gone = state === 'tombstoned' || state === 'absent';
     const here = startAfter === undefined ? { folder } : { folder, startAfter };
 
-    // Mark, step 1: the folder's playlists (one streamed pass; only .m3u8 keys are kept).
+    // Mark, step 1: the folder's playlists (one streamed pass; only .m3u8 keys are kept). Its
+    // first page is kept for the sweep, which then need not list it again.
     const playlists: Playlist[] = [];
-    for await (const page of this.pages(folder, undefined)) {
+    let firstPage: ListObjectsResult | undefined;
+    for await (const page of this.pages(folder, undefined, opening.firstPage)) {
       if (page === 'deadline') return { stop: 'deadline', cursor: here };
+      firstPage ??= page;
       for (const o of page.objects) {
         if (o.key.endsWith('.m3u8')) playlists.push({ key: o.key, lastModified: o.lastModified, size: o.size });
         // A channel that exists keeps everything; count it here, there is no second pass.
@@ -228,7 +276,6 @@ export class BucketSweep {
     }
 
     const now = this.clock.now();
-    const holdsAtStart = await ledger.listHolds(channel);
     const fileNames = new Set(playlists.map((p) => p.key.slice(p.key.lastIndexOf('/') + 1)));
     const holds = holdScope(holdsAtStart, fileNames, now);
 
@@ -274,6 +321,8 @@ export class BucketSweep {
       }
       const toDelete = batch;
       batch = [];
+      // The previous batch's cursor write (long done by now) must have succeeded before more is deleted.
+      await this.cursorWrite;
       if (!(await this.stillDeletable(channel, holdsAtStart))) {
         for (const _ of toDelete) this.report.kept(tally, 'channel-changed-mid-run');
         return 'aborted';
@@ -282,12 +331,17 @@ export class BucketSweep {
       const result = await this.input.bucket.deleteObjects(toDelete.map((c) => c.key), { quiet: true });
       for (const key of result.deleted) this.report.deleted(tally, key, sizes.get(key) ?? 0);
       for (const e of result.errors) this.report.error(e.key, e.code);
-      // Crash safety: a killed invocation resumes after the last batch it finished.
-      if (lastExamined !== undefined) await ledger.putCleanupCursor(cursorName(settings.dryRun), JSON.stringify({ folder, startAfter: lastExamined }));
+      // Crash safety: a killed invocation resumes after the last batch it finished. The write
+      // is not waited for here (the next page or folder goes on meanwhile); cursor writes stay in
+      // order, one at a time, and a failed one fails the run before its next delete batch.
+      if (lastExamined !== undefined) this.saveCursor({ folder, startAfter: lastExamined });
       return undefined;
     };
 
-    for await (const page of this.pages(folder, startAfter)) {
+    // Resuming mid-folder: the sweep starts at the cursor's key, not at the kept first page.
+    const sweepFrom = startAfter === undefined && firstPage ? Promise.resolve(firstPage) : undefined;
+    firstPage = undefined;
+    for await (const page of this.pages(folder, startAfter, sweepFrom)) {
       if (page === 'deadline') {
         await flush();
         return { stop: 'deadline', cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined } };
@@ -317,6 +371,15 @@ export class BucketSweep {
       }
     }
     return undefined;
+  }
+
+  /** The last batch cursor write (see saveCursor). */
+  private cursorWrite: Promise<void> = Promise.resolve();
+
+  /** Starts writing the batch cursor once the previous write has finished (a failure surfaces before the next batch, or at the end of run()). */
+  private saveCursor(cursor: CleanupCursor): void {
+    const { ledger, settings } = this.input;
+    this.cursorWrite = quiet(this.cursorWrite.then(() => ledger.putCleanupCursor(cursorName(settings.dryRun), JSON.stringify(cursor))));
   }
 
   /** Classifies one key and counts it; returns 'delete' or the reason it is kept. */
@@ -364,15 +427,23 @@ export class BucketSweep {
    * fragments either) and nobody placed a hold.
    */
   private async stillDeletable(channel: string, holdsAtStart: readonly HoldRecord[]): Promise<boolean> {
-    try {
-      await this.input.bucket.getLiveChannelStat(channel);
+    // Both reads are sent together (one round trip, not two); both must pass.
+    const [exists, holdsNow] = await Promise.all([
+      this.input.bucket.getLiveChannelStat(channel).then(
+        () => true,
+        (err: unknown) => {
+          if (!isNoSuchLiveChannel(err)) throw err;
+          return false;
+        },
+      ),
+      this.input.ledger.listHolds(channel),
+    ]);
+    if (exists) {
       this.log.warn({ channel }, 'channel exists again: its folder is left alone this run');
       return false;
-    } catch (err) {
-      if (!isNoSuchLiveChannel(err)) throw err;
     }
     const now = this.clock.now();
-    if (holdFingerprint(await this.input.ledger.listHolds(channel), now) !== holdFingerprint(holdsAtStart, now)) {
+    if (holdFingerprint(holdsNow, now) !== holdFingerprint(holdsAtStart, now)) {
       this.log.warn({ channel }, 'holds changed mid-run: its folder is left alone this run');
       return false;
     }
