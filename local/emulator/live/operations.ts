@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeKeyPath } from '../../../shared/oss/signer';
-import { compareKeys } from '../storage/key-index';
 import type { EmuContext, EmuRequest, EmuResponse, Operation } from '../types';
 import { parseChannelConfig, validateChannelName, validatePlaylistName, type ChannelConfig } from './config';
 import { channelStillLive, invalidArgument, noSuchLiveChannel } from './errors';
@@ -129,9 +128,7 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
         const maxKeys = maxKeysText === undefined ? DEFAULT_MAX_KEYS : /^\d{1,4}$/.test(maxKeysText) ? Number(maxKeysText) : NaN;
         if (!(maxKeys >= 1 && maxKeys <= 1000)) throw invalidArgument('max-keys must be an integer from 1 to 1000.');
 
-        const matching = (await store.names(req.bucket)).filter((n) => n.startsWith(prefix) && compareKeys(n, marker) > 0);
-        const page = matching.slice(0, maxKeys);
-        const truncated = matching.length > maxKeys;
+        const { names: page, truncated } = await store.page(req.bucket, prefix, marker, maxKeys);
         const records = (await Promise.all(page.map((n) => store.get(req.bucket, n)))).filter((r): r is ChannelRecord => r !== undefined);
         return xmlResponse('ListLiveChannelResult', {
           Prefix: prefix,

@@ -68,8 +68,27 @@ class KeyedQueue {
   }
 }
 
+/** First index in sorted `names` whose name is greater than `bound` (or equal too, when `inclusive`). */
+function searchFrom(names: readonly string[], bound: string, inclusive: boolean): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKeys(names[mid]!, bound);
+    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class ChannelStore {
   private queue = new KeyedQueue();
+  /**
+   * Each bucket's channel names in ListLiveChannel order, built on first use and dropped when a
+   * channel is created or deleted: listing 100,000 channels page by page would otherwise decode
+   * and sort every name once per page.
+   */
+  private sortedNames = new Map<string, Promise<string[]>>();
 
   constructor(private state: StateStore) {}
 
@@ -88,25 +107,57 @@ export class ChannelStore {
   ): Promise<T> {
     const id = channelId(bucket, name);
     return this.queue.run(id, async () => {
-      const outcome = await fn(await this.state.get<ChannelRecord>(CHANNELS, id));
+      const current = await this.state.get<ChannelRecord>(CHANNELS, id);
+      const outcome = await fn(current);
       if (outcome.record === null) {
         await this.state.delete(CHANNELS, id);
+        this.sortedNames.delete(bucket);
         await this.deleteFragments(bucket, name);
       } else if (outcome.record) {
         await this.state.put(CHANNELS, id, outcome.record);
+        // After the write: a listing built meanwhile read the old set of names.
+        if (current === undefined) this.sortedNames.delete(bucket);
       }
       return outcome.result;
     });
   }
 
-  /** Channel names of a bucket in UTF-8 byte order (ListLiveChannel order). */
-  async names(bucket: string): Promise<string[]> {
-    const prefix = `${bucket}.`;
-    return (await this.state.list(CHANNELS))
-      .filter((id) => id.startsWith(prefix))
-      .map((id) => decodeURIComponent(id.slice(prefix.length)))
-      // compareKeys is UTF-8 byte order without encoding both names on every comparison.
-      .sort(compareKeys);
+  /** Channel names of a bucket in UTF-8 byte order (ListLiveChannel order); shared, do not modify. */
+  names(bucket: string): Promise<readonly string[]> {
+    let names = this.sortedNames.get(bucket);
+    if (!names) {
+      const prefix = `${bucket}.`;
+      names = this.state.list(CHANNELS).then((ids) =>
+        ids
+          .filter((id) => id.startsWith(prefix))
+          .map((id) => decodeURIComponent(id.slice(prefix.length)))
+          // compareKeys is UTF-8 byte order without encoding both names on every comparison.
+          .sort(compareKeys),
+      );
+      this.sortedNames.set(bucket, names);
+      // A failed read is not kept.
+      names.catch(() => this.sortedNames.delete(bucket));
+    }
+    return names;
+  }
+
+  /**
+   * One ListLiveChannel page: up to `maxKeys` names starting with `prefix` and greater than
+   * `marker`, in order, and whether more follow. Binary search, not a scan of every name.
+   */
+  async page(bucket: string, prefix: string, marker: string, maxKeys: number): Promise<{ names: string[]; truncated: boolean }> {
+    const all = await this.names(bucket);
+    const out: string[] = [];
+    // Names with the prefix are one contiguous run in this order, starting at the prefix itself;
+    // those after the marker are the end of that run (or none of it).
+    const from = compareKeys(prefix, marker) > 0 ? searchFrom(all, prefix, true) : searchFrom(all, marker, false);
+    for (let i = from; i < all.length; i++) {
+      const name = all[i]!;
+      if (!name.startsWith(prefix)) break;
+      if (out.length === maxKeys) return { names: out, truncated: true };
+      out.push(name);
+    }
+    return { names: out, truncated: false };
   }
 
   /**
