@@ -12,6 +12,10 @@ export interface StsCredentials {
 }
 
 export const STS_KEY_PREFIX = 'STS.';
+
+function invalidToken(): OssErrorResponse {
+  return new OssErrorResponse(403, 'InvalidSecurityToken', 'The security token you provided is invalid.');
+}
 const TOKEN_PREFIX = 'LCSTS1.';
 export const MAX_STS_TTL_SECONDS = 12 * 3600;
 
@@ -20,7 +24,12 @@ export const MAX_STS_TTL_SECONDS = 12 * 3600;
  * HMAC over both under a per-instance key, and the secret is another HMAC of the same, so only
  * this emulator (or one restarted on the same data directory) can mint or accept them.
  */
+/** Tokens already verified, so a function signing thousands of requests costs two HMACs once, not per request. */
+const VERIFIED_LIMIT = 1024;
+
 export class StsIssuer {
+  private readonly verified = new Map<string, { accessKeyId: string; expiresMs: number; secret: string }>();
+
   constructor(
     private readonly key: Buffer,
     private readonly clock: Clock,
@@ -46,20 +55,28 @@ export class StsIssuer {
    * InvalidSecurityToken (forged, garbled, other key) or SecurityTokenExpired.
    */
   secretFor(accessKeyId: string, token: string): string {
-    const invalid = new OssErrorResponse(403, 'InvalidSecurityToken', 'The security token you provided is invalid.');
-    if (!token.startsWith(TOKEN_PREFIX)) throw invalid;
-    const [encodedClaims = '', mac = '', ...rest] = token.slice(TOKEN_PREFIX.length).split('.');
-    const claims = Buffer.from(encodedClaims, 'base64url').toString('utf8');
-    if (rest.length || !signaturesEqual(this.mac('token', claims), mac)) throw invalid;
-    const sep = claims.lastIndexOf(':');
-    if (claims.slice(0, sep) !== accessKeyId) throw invalid;
-    const expiresMs = Number(claims.slice(sep + 1));
-    if (!(this.clock.now() < expiresMs)) {
+    // The token's MAC was checked when it was first seen; its key id and expiry still are, every time.
+    const known = this.verified.get(token) ?? this.verify(token);
+    if (known.accessKeyId !== accessKeyId) throw invalidToken();
+    if (!(this.clock.now() < known.expiresMs)) {
       throw new OssErrorResponse(403, 'SecurityTokenExpired', 'The security token you provided has expired.', {
-        Expiration: new Date(expiresMs).toISOString(),
+        Expiration: new Date(known.expiresMs).toISOString(),
       });
     }
-    return this.mac('secret', claims);
+    return known.secret;
+  }
+
+  /** Checks the token's MAC and remembers its claims (bounded: oldest forgotten first). */
+  private verify(token: string): { accessKeyId: string; expiresMs: number; secret: string } {
+    if (!token.startsWith(TOKEN_PREFIX)) throw invalidToken();
+    const [encodedClaims = '', mac = '', ...rest] = token.slice(TOKEN_PREFIX.length).split('.');
+    const claims = Buffer.from(encodedClaims, 'base64url').toString('utf8');
+    if (rest.length || !signaturesEqual(this.mac('token', claims), mac)) throw invalidToken();
+    const sep = claims.lastIndexOf(':');
+    const entry = { accessKeyId: claims.slice(0, sep), expiresMs: Number(claims.slice(sep + 1)), secret: this.mac('secret', claims) };
+    if (this.verified.size >= VERIFIED_LIMIT) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, entry);
+    return entry;
   }
 
   private mac(purpose: string, claims: string): string {

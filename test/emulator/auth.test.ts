@@ -103,6 +103,9 @@ describe('STS', () => {
       { ...a, securityToken: 'token' },
     ];
     for (const credentials of cases) expect(errorOf(await oss(emu, { method: 'GET', key: 'obj.txt', credentials })).Code).toBe('InvalidSecurityToken');
+    // Verified tokens are remembered: b's, once accepted, still does not sign for a's key.
+    await oss(emu, { method: 'GET', key: 'obj.txt', credentials: b });
+    expect(errorOf(await oss(emu, { method: 'GET', key: 'obj.txt', credentials: { ...a, securityToken: b.securityToken } })).Code).toBe('InvalidSecurityToken');
     const noToken = await oss(emu, { method: 'GET', key: 'obj.txt', credentials: { accessKeyId: a.accessKeyId, accessKeySecret: a.accessKeySecret } });
     expect(errorOf(noToken).Code).toBe('InvalidAccessKeyId');
   });
