@@ -3,17 +3,18 @@
  * retention. Dry run by default; see docs/cleanup.md.
  */
 import { cleanupOrphans } from '../../shared/cleanup';
-import { isTimerEvent, jsonObject } from '../../shared/operations/events';
+import { isRunRequest, isTimerEvent, jsonObject } from '../../shared/operations/events';
 import { functionHandler } from '../../shared/operations/handler';
 
 export const handler = functionHandler('cleanup-orphans', async (event, ctx) => {
-  // A timer event, or a manual invoke with any JSON object (`s invoke`, the CLI): both just mean "run now".
+  // A timer event, or `{}` from a manual invoke: both mean "run now". Anything else is bad input:
+  // acknowledged without a run (a run per garbage event would cost a whole sweep).
   const trigger = jsonObject(event);
-  if (!trigger) {
-    ctx.logger.warn('cleanup-orphans: event is not a JSON object; running anyway');
-  } else if (isTimerEvent(trigger)) {
-    ctx.logger.info({ triggerName: trigger.triggerName, triggerTime: trigger.triggerTime }, 'cleanup-orphans: timer');
+  if (!trigger || !isRunRequest(trigger)) {
+    ctx.logger.warn('cleanup-orphans: unrecognised payload; acknowledged without work');
+    return { ignored: true };
   }
+  if (isTimerEvent(trigger)) ctx.logger.info({ triggerName: trigger.triggerName, triggerTime: trigger.triggerTime }, 'cleanup-orphans: timer');
   const outcomes = await cleanupOrphans(ctx);
   return {
     buckets: outcomes.map((o) =>

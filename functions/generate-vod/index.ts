@@ -3,7 +3,7 @@ import { decodeVodEvent, generateVod } from '../../shared/operations/generate-vo
 import { functionHandler } from '../../shared/operations/handler';
 
 export const handler = functionHandler('generate-vod', async (event, ctx) => {
-  const request = decodeVodEvent(event);
+  const request = decodeVodEvent(event, ctx.config);
   if (!request) {
     ctx.logger.warn('generate-vod: unrecognised payload; acknowledged without work');
     return { ignored: true };

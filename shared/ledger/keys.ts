@@ -26,8 +26,13 @@ export function assertChannelName(channel: string): void {
   if (!CHANNEL_NAME.test(channel)) throw new LedgerKeyError(`invalid channel name ${JSON.stringify(channel.slice(0, 80))}: must be 1-1023 characters of [A-Za-z0-9._-]`);
 }
 
+/** Whether `value` is a valid id (see TOKEN): what assertToken accepts. */
+export function isToken(value: string): boolean {
+  return TOKEN.test(value) && value !== '.' && value !== '..';
+}
+
 export function assertToken(what: string, value: string): void {
-  if (!TOKEN.test(value) || value === '.' || value === '..') throw new LedgerKeyError(`invalid ${what} ${JSON.stringify(value.slice(0, 80))}: must be 1-128 characters of [A-Za-z0-9._-], not "." or ".."`);
+  if (!isToken(value)) throw new LedgerKeyError(`invalid ${what} ${JSON.stringify(value.slice(0, 80))}: must be 1-128 characters of [A-Za-z0-9._-], not "." or ".."`);
 }
 
 /**

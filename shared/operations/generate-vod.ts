@@ -12,7 +12,8 @@ import type { VodRecord } from '../ledger';
 import { renderParentPlaylist } from '../lifecycle';
 import { OssError, OssNetworkError, OssTimeoutError } from '../oss';
 import type { BucketScope, OperationContext } from './context';
-import { isBucketName, isChannelName, isTimerEvent, jsonObject, stringField } from './events';
+import type { Config } from '../config';
+import { isChannelName, isLedgerId, isRunRequest, jsonObject, stringField } from './events';
 
 export interface VodTarget {
   bucket: string;
@@ -25,13 +26,19 @@ export type VodOutcome = 'ready' | 'already-ready' | 'failed' | 'already-failed'
 /** PostVodPlaylist's answer when no fragment starts in the range (EC observed, reference §9). */
 const NO_FRAGMENT_EC = '0044-00000308';
 
-export function decodeVodEvent(event: Buffer): VodTarget | 'sweep' | undefined {
+/**
+ * A timer tick (or a manual run) sweeps; `{bucket, channel, broadcastId}` with a configured
+ * bucket, a channel name and a ledger id builds that VOD; anything else is undefined (bad input,
+ * acknowledged without work).
+ */
+export function decodeVodEvent(event: Buffer, config: Pick<Config, 'buckets'>): VodTarget | 'sweep' | undefined {
   const parsed = jsonObject(event);
-  if (!parsed || isTimerEvent(parsed)) return 'sweep';
+  if (!parsed) return undefined;
+  if (isRunRequest(parsed)) return 'sweep';
   const bucket = stringField(parsed, 'bucket');
   const channel = stringField(parsed, 'channel');
   const broadcastId = stringField(parsed, 'broadcastId');
-  if (!isBucketName(bucket) || !isChannelName(channel) || !broadcastId || !/^[A-Za-z0-9._-]{1,128}$/.test(broadcastId)) return undefined;
+  if (bucket === undefined || !config.buckets.includes(bucket) || !isChannelName(channel) || !isLedgerId(broadcastId)) return undefined;
   return { bucket, channel, broadcastId };
 }
 

@@ -28,7 +28,8 @@ import {
 import type { LiveChannelSummary } from '../oss';
 import { announceStarted, concludeBroadcast, loadPushes, recordPushes } from './broadcasts';
 import { mapConcurrent, type BucketScope, type OperationContext } from './context';
-import { isBucketName, isTimerEvent, jsonObject, stringField } from './events';
+import type { Config } from '../config';
+import { isChannelName, isRunRequest, jsonObject, stringField } from './events';
 
 /**
  * What the poll state keeps per channel beyond the ledger's ChannelObservation (the store is
@@ -59,14 +60,24 @@ export interface PollResult {
   shards: ShardRequest[];
 }
 
-/** Decodes the event: a timer tick polls every bucket; a shard payload polls that run. */
-export function decodePollEvent(event: Buffer): ShardRequest | 'tick' | undefined {
+/**
+ * Decodes the event: a timer tick (or a manual run) polls every bucket; a shard payload polls
+ * that run. A shard payload is validated fully here, so nothing it carries can make the poll
+ * throw (FC would retry the invocation for nothing): the bucket is a configured one, the marker
+ * is '' or a channel name (what the fan-out writes; also keeps it under OSS's 1024-byte limit),
+ * and the limit is a whole number from 1 to POLL_SHARD_SIZE (the fan-out never cuts more). Any
+ * other event is undefined: bad input, to acknowledge without work.
+ */
+export function decodePollEvent(event: Buffer, config: Pick<Config, 'buckets' | 'pollShardSize'>): ShardRequest | 'tick' | undefined {
   const parsed = jsonObject(event);
-  if (!parsed || isTimerEvent(parsed)) return 'tick';
+  if (!parsed) return undefined;
+  if (isRunRequest(parsed)) return 'tick';
   const bucket = stringField(parsed, 'bucket');
-  const marker = stringField(parsed, 'marker') ?? '';
+  const marker = parsed.marker === undefined ? '' : parsed.marker;
   const limit = parsed.limit;
-  if (!isBucketName(bucket) || typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) return undefined;
+  if (bucket === undefined || !config.buckets.includes(bucket)) return undefined;
+  if (typeof marker !== 'string' || (marker !== '' && !isChannelName(marker))) return undefined;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > config.pollShardSize) return undefined;
   return { bucket, marker, limit };
 }
 

@@ -89,4 +89,28 @@ describe('poll-stat', () => {
   it('acknowledges an unrecognised payload', async () => {
     expect(await pollStat(Buffer.from('{"bucket":"x"}'), world.context('poll-stat'))).toEqual({ ignored: true });
   });
+
+  it('acknowledges shard payloads it could not poll and events that are not timer events, without a request', async () => {
+    const shard = (o: object) => Buffer.from(JSON.stringify({ bucket: BUCKET, marker: '', limit: 10, ...o }));
+    const bad = [
+      shard({ marker: 'm'.repeat(1024) }), // OSS refuses markers of 1024 bytes or more
+      shard({ marker: 'a/b' }),
+      shard({ marker: 7 }),
+      shard({ bucket: 'not-configured' }),
+      shard({ limit: 0 }),
+      shard({ limit: 1.5 }),
+      shard({ limit: 1_000_000 }), // past POLL_SHARD_SIZE
+      Buffer.from('not json'),
+      Buffer.from('[]'),
+      Buffer.from(JSON.stringify({ triggerTime: 'yesterday', triggerName: 't' })),
+      Buffer.from(JSON.stringify({ triggerTime: '2024-05-01T12:00:00Z', triggerName: 't', payload: 42 })),
+    ];
+    // Any OSS request would now fail, so only an answer without one is { ignored: true }.
+    world.emu.faults.set([{ operation: '*', rate: 1, kind: 'internal-error' }]);
+    try {
+      for (const event of bad) expect(await pollStat(event, world.context('poll-stat'))).toEqual({ ignored: true });
+    } finally {
+      world.emu.faults.set([]);
+    }
+  });
 });
