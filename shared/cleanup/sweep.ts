@@ -169,6 +169,9 @@ export class BucketSweep {
       end = await this.folder(folder, startAfter, current);
       if (end) break;
     }
+    // Stopped early: the next folder's opening may still be recording a missing channel; let it
+    // finish (its result unused) so nothing of this run writes after run() returns and the lease goes.
+    await opening?.catch(() => undefined);
     // Cursor writes are ordered: the last batch's must land before the final one.
     await this.cursorWrite;
     if (end) {
