@@ -14,7 +14,7 @@
  * Why 100,000 only with --huge: on 2 shared cores under load, creating 10,000 channels took ~9 s, tick 1
  * (Stat + History + a ledger listing per channel) ~40 s, tick 2 ~13 s. At 100,000 that is ~1.5 min
  * of setup and ~6-7 min for tick 1, whose 100 concurrent shards all share one emulator process and
- * so each run past poll-stat's 55 s timeout — a limit of the local stand-in, not of FC, where OSS
+ * so would each run past poll-stat's 55 s timeout (estimated, not run) — a limit of the local stand-in, not of FC, where OSS
  * serves the shards in parallel. It would not fit the 10-minute budget of a full run.
  */
 import { ControlledClock } from '../../shared/clock';
