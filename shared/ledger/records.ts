@@ -53,6 +53,11 @@ export interface VodRecord {
   parent?: { playlistName: string; key: string };
   /** Why a `failed` attempt failed. */
   error?: string;
+  /**
+   * On `ready`: the keys of the part playlists PostVodPlaylist wrote (a part with no fragment is
+   * absent), so `vod.ready` can be announced again from the record alone.
+   */
+  written?: string[];
   recordedAt: number;
 }
 

@@ -9,6 +9,7 @@
  * invocation was lost or failed.
  */
 import type { VodRecord } from '../ledger';
+import type { EmitInput } from '../webhooks';
 import { renderParentPlaylist } from '../lifecycle';
 import { OssError, OssNetworkError, OssTimeoutError } from '../oss';
 import type { BucketScope, OperationContext } from './context';
@@ -86,7 +87,12 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
     log.warn('generate-vod: no VOD planned for this broadcast; ignored');
     return 'not-planned';
   }
-  if (vod.status === 'ready') return 'already-ready';
+  if (vod.status === 'ready') {
+    // An earlier run may have died between recording `ready` and queueing the event; emit is
+    // idempotent per event id (one GET when it was delivered), so announce again from the record.
+    await scope.webhooks.emit(vodReadyEvent(vod));
+    return 'already-ready';
+  }
   if (vod.status === 'failed') return 'already-failed';
 
   const written: { playlistName: string; key: string }[] = [];
@@ -114,20 +120,28 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
     return 'failed';
   }
 
-  const { record } = await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'ready' });
-  const playlist = record.parent?.key ?? record.parts[0]?.key ?? '';
-  await scope.webhooks.emit({
-    type: 'vod.ready',
-    channel,
-    fact: broadcastId,
-    occurredAt: record.recordedAt,
-    data: { broadcastId, playlist, parts: written.map((p) => p.key) },
-  });
-  log.info({ playlist, parts: written.length }, 'VOD ready');
+  // The first `ready` recorded wins (a racing generator's), and the event is derived from it.
+  const { record } = await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'ready', written: written.map((p) => p.key) });
+  const event = vodReadyEvent(record);
+  await scope.webhooks.emit(event);
+  log.info({ playlist: event.data?.playlist, parts: written.length }, 'VOD ready');
   return 'ready';
 }
 
-function withoutMeta(vod: VodRecord): Omit<VodRecord, 'v' | 'recordedAt' | 'status' | 'error'> {
-  const { v: _v, recordedAt: _at, status: _s, error: _e, ...rest } = vod;
+/** `vod.ready` from the broadcast's `ready` record, so every run that sees the record announces the same event. */
+export function vodReadyEvent(record: VodRecord): EmitInput {
+  const playlist = record.parent?.key ?? record.parts[0]?.key ?? '';
+  return {
+    type: 'vod.ready',
+    channel: record.channel,
+    fact: record.broadcastId,
+    occurredAt: record.recordedAt,
+    // Records from before `written` existed name every planned part.
+    data: { broadcastId: record.broadcastId, playlist, parts: record.written ?? record.parts.map((p) => p.key) },
+  };
+}
+
+function withoutMeta(vod: VodRecord): Omit<VodRecord, 'v' | 'recordedAt' | 'status' | 'error' | 'written'> {
+  const { v: _v, recordedAt: _at, status: _s, error: _e, written: _w, ...rest } = vod;
   return rest;
 }
