@@ -4,12 +4,12 @@
  * --endpoint, any OSS endpoint.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { installClock } from '../../shared/clock';
 import { DEFAULT_LEDGER_PREFIX, Ledger } from '../../shared/ledger';
 import { groupBroadcasts, mergePushes, type Push } from '../../shared/lifecycle';
 import { pushOf } from '../../shared/operations/broadcasts';
 import { OssClient, envCredentials, staticCredentials, type OssBucket } from '../../shared/oss';
+import { parseCommandLine, parseOptions, UsageError } from './args';
 import { attachToStack } from './start';
 import type { Command } from './types';
 
@@ -40,8 +40,6 @@ export interface ChannelRow {
   lastBroadcast: { startedAt: string; endedAt: string | null; pushes: number } | null;
   vods: number;
 }
-
-class UsageError extends Error {}
 
 async function lastBroadcast(bucket: OssBucket, ledger: Ledger, channel: string): Promise<ChannelRow['lastBroadcast']> {
   let pushes: Push[] = (await ledger.listPushes(channel)).map(pushOf);
@@ -78,23 +76,16 @@ export function formatChannelTable(rows: readonly ChannelRow[]): string {
 }
 
 function parse(argv: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        endpoint: { type: 'string' },
-        bucket: { type: 'string' },
-        region: { type: 'string' },
-        'ledger-prefix': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseOptions(argv, {
+    options: {
+      data: { type: 'string' },
+      endpoint: { type: 'string' },
+      bucket: { type: 'string' },
+      region: { type: 'string' },
+      'ledger-prefix': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
   if (values.endpoint !== undefined && values.data !== undefined) throw new UsageError('give --data (a local stack) or --endpoint (any OSS), not both');
   if (values.endpoint !== undefined && values.bucket === undefined) throw new UsageError('--endpoint needs --bucket');
   if (values.region !== undefined && values.endpoint === undefined) throw new UsageError('--region only applies with --endpoint');
@@ -124,13 +115,8 @@ export const channelsCommand: Command = {
   summary: 'table of a bucket\'s channels: status, live, last broadcast, VODs',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      values = parse(argv);
-    } catch (err) {
-      process.stderr.write(`livecycle channels: ${(err as Error).message}\n\n${USAGE}\n`);
-      return 2;
-    }
+    const values = parseCommandLine(channelsCommand, () => parse(argv));
+    if (values === undefined) return 2;
     try {
       const bucket = await openBucket(values);
       const rows = await listChannelRows(bucket, new Ledger(bucket, values['ledger-prefix'] ?? DEFAULT_LEDGER_PREFIX));

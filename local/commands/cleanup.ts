@@ -4,12 +4,12 @@
  * report for people: per channel what would be deleted and what is kept, and why.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cleanupOrphans, type CleanupRunReport } from '../../shared/cleanup';
 import { installClock } from '../../shared/clock';
 import { createInstance, createOperationContext } from '../../shared/operations/context';
 import { createLogStream, installLogDestination } from '../runtime/logstream';
 import { loadSYaml } from '../runtime/syaml';
+import { parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
 import { attachToStack } from './start';
 import type { Command } from './types';
 
@@ -92,15 +92,14 @@ export const cleanupCommand: Command = {
   summary: 'cleanup --plan: what cleanup-orphans would delete (dry run) on the running stack',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: argv, strict: true, options: { plan: { type: 'boolean' }, data: { type: 'string' }, grace: { type: 'string' }, json: { type: 'boolean' } } }));
-      if (!values.plan) throw new Error('--plan is required (the only mode: a dry run that deletes nothing)');
-      if (values.grace !== undefined && !/^\d+$/.test(values.grace)) throw new Error(`--grace must be whole seconds, got ${values.grace}`);
-    } catch (err) {
-      process.stderr.write(`livecycle cleanup: ${(err as Error).message}\n\n${USAGE}\n`);
-      return 2;
-    }
+    const values = parseCommandLine(cleanupCommand, () => {
+      const { values } = parseOptions(argv, { options: { plan: { type: 'boolean' }, data: { type: 'string' }, grace: { type: 'string' }, json: { type: 'boolean' } } });
+      if (!values.plan) throw new UsageError('--plan is required (the only mode: a dry run that deletes nothing)');
+      // Checked only: ORPHAN_GRACE gets the text as given.
+      wholeNumberOption('grace', values.grace, Infinity, 'whole seconds');
+      return values;
+    });
+    if (values === undefined) return 2;
     const root = process.cwd();
     const dataDir = values.data ?? join(root, '.data');
     try {

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { startEmulator, DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_REGION, type AccessKey, type FaultRule } from '../emulator';
 import { isValidBucketName } from '../emulator/addressing';
 import { parseFaultSpec } from '../emulator/faults';
+import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
 import type { Command } from './types';
 
 const USAGE = `Usage: livecycle emulator [options]
@@ -23,15 +23,6 @@ Options:
 
 Admin API: <url>/_emulator/health, /clock, /sts, /faults, /ingest/... (docs/emulator.md)`;
 
-class UsageError extends Error {}
-
-function integer(name: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${text}`);
-  return n;
-}
-
 function accessKey(spec: string): AccessKey {
   const colon = spec.indexOf(':');
   if (colon <= 0 || colon === spec.length - 1) throw new UsageError(`--access-key must be ID:SECRET`);
@@ -39,9 +30,7 @@ function accessKey(spec: string): AccessKey {
 }
 
 function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
+  const { values } = parseOptions(argv, {
     allowPositionals: false,
     options: {
       port: { type: 'string' },
@@ -67,17 +56,17 @@ function parse(argv: string[]) {
       throw new UsageError((err as Error).message);
     }
   }
-  const latency = integer('latency-ms', values['latency-ms'], 0, 600_000);
+  const latency = wholeNumberOption('latency-ms', values['latency-ms'], 600_000);
   if (latency) faults.push({ operation: '*', rate: 1, kind: 'latency', ms: latency });
   return {
     help: values.help ?? false,
-    port: integer('port', values.port, 0, 65535) ?? 9000,
+    port: wholeNumberOption('port', values.port, MAX_PORT) ?? 9000,
     dataDir: values.data,
     buckets,
     accessKeys: (values['access-key'] ?? []).map(accessKey),
     region,
     faults,
-    seed: integer('seed', values.seed, 0, 2 ** 32 - 1) ?? 0,
+    seed: wholeNumberOption('seed', values.seed, 2 ** 32 - 1) ?? 0,
   };
 }
 
@@ -86,13 +75,8 @@ export const emulatorCommand: Command = {
   summary: 'run the local OSS/LiveChannel emulator',
   usage: USAGE,
   async run(argv) {
-    let opts;
-    try {
-      opts = parse(argv);
-    } catch (err) {
-      process.stderr.write(`livecycle emulator: ${(err as Error).message}\n\n${USAGE}\n`);
-      return 2;
-    }
+    const opts = parseCommandLine(emulatorCommand, () => parse(argv));
+    if (opts === undefined) return 2;
     if (opts.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;

@@ -6,13 +6,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ControlledClock } from '../../shared/clock';
 import { DEFAULT_BUCKET, startEmulator } from '../emulator';
 import { startRuntime, type StsCredentials } from '../runtime';
 import { httpEvent, mnsEvent, timerEvent } from '../runtime/events';
 import { loadSYaml, type FunctionSpec } from '../runtime/syaml';
+import { parseCommandLine, parseOptions, UsageError } from './args';
 import { readStackFile } from './start';
 import type { Command } from './types';
 
@@ -185,25 +185,18 @@ export const invokeCommand: Command = {
   summary: 'invoke one function locally (or --remote) with a synthetic or given event',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
+    const parsed = parseCommandLine(invokeCommand, () => {
+      const { values, positionals } = parseOptions(argv, {
         allowPositionals: true,
         options: { event: { type: 'string' }, async: { type: 'boolean' }, remote: { type: 'boolean' }, data: { type: 'string' } },
       });
-    } catch (err) {
-      process.stderr.write(`livecycle invoke: ${(err as Error).message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    const [fnName, ...extra] = parsed.positionals;
-    if (!fnName || extra.length) {
-      process.stderr.write(`livecycle invoke: expected exactly one function name\n\n${USAGE}\n`);
-      return 2;
-    }
-    const { event, remote, data } = parsed.values;
-    const isAsync = parsed.values.async ?? false;
+      const [fnName, ...extra] = positionals;
+      if (!fnName || extra.length) throw new UsageError('expected exactly one function name');
+      return { fnName, ...values };
+    });
+    if (parsed === undefined) return 2;
+    const { fnName, event, remote, data } = parsed;
+    const isAsync = parsed.async ?? false;
     if (remote) return invokeRemote(fnName, event, isAsync);
     return invokeLocal(fnName, event, isAsync, data ?? join(process.cwd(), '.data'));
   },

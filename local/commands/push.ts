@@ -4,7 +4,8 @@
  * time (read from `/_emulator/clock`), so with a fast clock a long broadcast takes little real
  * time; progress is printed per fragment; Ctrl-C stops the push cleanly.
  */
-import { parseArgs } from 'node:util';
+import type { LivePushInfo as PushInfo } from '../emulator/live';
+import { parseOptions, UsageError } from './args';
 import type { Command } from './types';
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:9000';
@@ -36,20 +37,6 @@ export interface PushCommandIo {
   pollMs?: number;
 }
 
-interface PushInfo {
-  bucket: string;
-  channel: string;
-  playlistName: string;
-  connectedTime: number;
-  remoteAddr: string;
-  fragmentsWritten: number;
-  stopAt?: number;
-  endTime?: number;
-  lastProblem?: string;
-}
-
-class UsageError extends Error {}
-
 class AdminCallError extends Error {
   constructor(
     readonly status: number,
@@ -59,25 +46,18 @@ class AdminCallError extends Error {
   }
 }
 
-function parseCommandLine(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        seconds: { type: 'string' },
-        bucket: { type: 'string' },
-        endpoint: { type: 'string' },
-        url: { type: 'string' },
-        playlist: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+function parsePushArgs(argv: string[]) {
+  const { values, positionals } = parseOptions(argv, {
+    allowPositionals: true,
+    options: {
+      seconds: { type: 'string' },
+      bucket: { type: 'string' },
+      endpoint: { type: 'string' },
+      url: { type: 'string' },
+      playlist: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
   const seconds = values.seconds === undefined ? DEFAULT_SECONDS : Number(values.seconds);
@@ -155,7 +135,7 @@ export function createPushCommand(io: PushCommandIo): Command {
     async run(argv) {
       let args;
       try {
-        args = parseCommandLine(argv);
+        args = parsePushArgs(argv);
       } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         io.err(`livecycle push: ${err.message}`);

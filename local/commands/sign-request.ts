@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { REPLAY_WINDOW_SECONDS, signApiRequest } from '../../shared/api/auth';
+import { parseCommandLine, parseOptions, UsageError } from './args';
 import { API_SECRET_FILE, attachToStack } from './start';
 import type { Command } from './types';
 
@@ -32,8 +32,6 @@ Options:
 The secret is never taken from the command line and never printed.
 Exit codes: 0 printed, 1 no secret or no api URL found, 2 usage error.`;
 
-class UsageError extends Error {}
-
 /** One shell word, single-quoted. */
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
@@ -41,18 +39,10 @@ function shellQuote(text: string): string {
 
 function parse(argv: string[]) {
   if (argv.some((a) => a === '--secret' || a.startsWith('--secret='))) throw new UsageError('the secret is never taken from the command line (shell history, process lists); use --secret-env VAR');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { body: { type: 'string' }, 'secret-env': { type: 'string' }, url: { type: 'string' }, data: { type: 'string' } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOptions(argv, {
+    allowPositionals: true,
+    options: { body: { type: 'string' }, 'secret-env': { type: 'string' }, url: { type: 'string' }, data: { type: 'string' } },
+  });
   if (positionals.length !== 2) throw new UsageError(`expected <METHOD> <PATH>, got ${positionals.length} argument(s)`);
   const method = positionals[0]!.toUpperCase();
   if (!METHODS.includes(method)) throw new UsageError(`METHOD must be one of ${METHODS.join(', ')}, got ${positionals[0]}`);
@@ -88,13 +78,8 @@ export const signRequestCommand: Command = {
   summary: 'print a signed curl for the livecycle api (secret from the stack or an env var)',
   usage: USAGE,
   async run(argv) {
-    let args;
-    try {
-      args = parse(argv);
-    } catch (err) {
-      process.stderr.write(`livecycle sign-request: ${(err as Error).message}\n\n${USAGE}\n`);
-      return 2;
-    }
+    const args = parseCommandLine(signRequestCommand, () => parse(argv));
+    if (args === undefined) return 2;
     const dataDir = args.data ?? join(process.cwd(), '.data');
     let secret: string;
     if (args.secretEnv !== undefined) {

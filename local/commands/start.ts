@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
 import { request } from 'undici';
 import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
 import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
 import { runDemo } from '../demo/story';
+import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
 import type { Command } from './types';
 
 export interface StackOptions {
@@ -179,11 +179,8 @@ export const startCommand: Command = {
   summary: 'run the emulator and all functions locally (timers, MNS, HTTP)',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
+    const parsed = parseCommandLine(startCommand, () =>
+      parseOptions(argv, {
         options: {
           data: { type: 'string' },
           fresh: { type: 'boolean' },
@@ -192,11 +189,10 @@ export const startCommand: Command = {
           rate: { type: 'string' },
           demo: { type: 'boolean' },
         },
-      }));
-    } catch (err) {
-      process.stderr.write(`livecycle start: ${(err as Error).message}\n\n${USAGE}\n`);
-      return 2;
-    }
+      }),
+    );
+    if (parsed === undefined) return 2;
+    const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
       const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate'] as const).filter((k) => values[k] !== undefined);
@@ -206,22 +202,14 @@ export const startCommand: Command = {
       }
       return runDemo({ root: process.cwd(), out: (line) => void process.stdout.write(`${line}\n`), err: (line) => void process.stderr.write(`${line}\n`) });
     }
-    const port = (name: string, text: string | undefined, fallback: number) => {
-      if (text === undefined) return fallback;
-      const n = Number(text);
-      if (!/^\d+$/.test(text) || n > 65535) throw new Error(`--${name} must be a port number, got ${text}`);
-      return n;
-    };
-    const rate = values.rate === undefined ? 1 : Number(values.rate);
-    if (!(rate >= 0) || !Number.isFinite(rate)) {
-      process.stderr.write(`livecycle start: --rate must be a number >= 0, got ${values.rate}\n`);
-      return 2;
-    }
+    let rate: number;
     let apiPort: number;
     let emulatorPort: number;
     try {
-      apiPort = port('port', values.port, 8080);
-      emulatorPort = port('emulator-port', values['emulator-port'], 9000);
+      rate = values.rate === undefined ? 1 : Number(values.rate);
+      if (!(rate >= 0) || !Number.isFinite(rate)) throw new UsageError(`--rate must be a number >= 0, got ${values.rate}`);
+      apiPort = wholeNumberOption('port', values.port, MAX_PORT, 'a port number') ?? 8080;
+      emulatorPort = wholeNumberOption('emulator-port', values['emulator-port'], MAX_PORT, 'a port number') ?? 9000;
     } catch (err) {
       process.stderr.write(`livecycle start: ${(err as Error).message}\n`);
       return 2;
