@@ -212,6 +212,11 @@ export class LedgerKeys {
     return new ClaimSeries(`${this.prefix}cleanup/leases/`);
   }
 
+  /** disable-idle's cache of disabled channels whose disable is announced (LWW). */
+  idleState(): string {
+    return `${this.prefix}idle/state.json`;
+  }
+
   pollState(shard: string): string {
     assertToken('poll shard', shard);
     return `${this.prefix}poll/${shard}.json`;

@@ -16,6 +16,7 @@ import type {
   DeliveryRecord,
   DisableRecord,
   HoldRecord,
+  IdleState,
   MissingRecord,
   PollState,
   PushRecord,
@@ -186,6 +187,22 @@ export class Ledger {
   /** Disable records of a channel, oldest generation and idle period first. */
   async listDisabled(channel: string): Promise<DisableRecord[]> {
     return this.readAll<DisableRecord>(this.keys.disables(channel));
+  }
+
+  /** The channel's latest disable decision (newest generation, then newest `since`): a key listing and one GET. */
+  async latestDisabled(channel: string): Promise<DisableRecord | undefined> {
+    let last: string | undefined;
+    for await (const key of this.store.keys(this.keys.disables(channel))) last = key;
+    return last === undefined ? undefined : this.store.read<DisableRecord>(last);
+  }
+
+  getIdleState(): Promise<IdleState | undefined> {
+    return this.store.read<IdleState>(this.keys.idleState());
+  }
+
+  /** Last-writer-wins: a lost entry only makes a later run check that channel's announcement again. */
+  putIdleState(state: IdleState): Promise<void> {
+    return this.store.put(this.keys.idleState(), state);
   }
 
   // ── tombstones ────────────────────────────────────────────────────────────────────────────

@@ -125,6 +125,16 @@ export interface CleanupReport {
   [field: string]: JsonValue;
 }
 
+/**
+ * disable-idle's cache: disabled channels whose latest disable is announced (its event recorded,
+ * so the outbox delivers it), each with the channel's LastModified when that was checked.
+ * Re-derivable from the ledger, so last-writer-wins.
+ */
+export interface IdleState {
+  updatedAt: number;
+  announced: Record<string, number>;
+}
+
 /** poll-stat's view of one channel at its last poll. */
 export interface ChannelObservation {
   status: 'Idle' | 'Live' | 'Disabled';

@@ -12,11 +12,13 @@ import { randomInt } from 'node:crypto';
 import { ApiError } from '../api/errors';
 import type { ApiOperations, CreateChannelInput, ForceInput, OperationContext as ApiContext, VodInput } from '../api/routes';
 import type { JsonObject } from '../api/validate';
-import { LedgerKeyError, type ChannelConfigSummary } from '../ledger';
+import { LedgerKeyError, type ChannelConfigSummary, type ChannelRecord, type TombstoneRecord } from '../ledger';
 import { broadcastState, compactUtcSeconds, groupBroadcasts, mergePushes, planVod, type VodPlan } from '../lifecycle';
 import { OssError, OssValidationError, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
+import type { EmitInput } from '../webhooks';
 import { channelFacts, loadPushes } from './broadcasts';
 import { createOperationContext, sleepOnClock, type BucketScope, type FcContext, type Instance, type OperationContext } from './context';
+import { announceLatestDisable, disabledEvent } from './disables';
 import { buildVod } from './generate-vod';
 
 /** OSS defaults for a channel's HLS target (reference §2). */
@@ -131,7 +133,13 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
         throw err;
       },
     );
-    if (exists) throw new ApiError(409, 'channel_exists', `a channel named ${name} exists; send replace: true to overwrite it`, 'name');
+    if (exists) {
+      // A create that died after PutLiveChannel and its ledger record still owes channel.created:
+      // the caller's retry ends here, so announce the recorded generation (idempotent per event id).
+      const record = await scope.ledger.getChannel(name);
+      if (record) await scope.webhooks.emit(createdEvent(record, input.replace));
+      throw new ApiError(409, 'channel_exists', `a channel named ${name} exists; send replace: true to overwrite it`, 'name');
+    }
   }
   const summary: ChannelConfigSummary = {
     description: input.description ?? '',
@@ -150,13 +158,7 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
   }
   const created = await scope.oss.putLiveChannel(name, config);
   const { record } = await scope.ledger.recordChannelCreated({ channel: name, generation: op.clock.now(), config: summary });
-  await scope.webhooks.emit({
-    type: 'channel.created',
-    channel: name,
-    fact: String(record.generation),
-    occurredAt: record.generation,
-    data: { generation: record.generation, snapshots: snapshot, replaced: input.replace },
-  });
+  await scope.webhooks.emit(createdEvent(record, input.replace));
   return {
     name,
     bucket: scope.name,
@@ -166,6 +168,24 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     playUrl: created.playUrls[0] ?? null,
     config: { ...summary },
   };
+}
+
+/**
+ * `channel.created` from the generation's record. `replaced` is the request's flag: a retry that
+ * re-announces carries the same request (and a recorded event, if any, is the canonical payload).
+ */
+function createdEvent(record: ChannelRecord, replaced: boolean): EmitInput {
+  return {
+    type: 'channel.created',
+    channel: record.channel,
+    fact: String(record.generation),
+    occurredAt: record.generation,
+    data: { generation: record.generation, snapshots: record.config.snapshots, replaced },
+  };
+}
+
+function deletedEvent(tombstone: TombstoneRecord): EmitInput {
+  return { type: 'channel.deleted', channel: tombstone.channel, fact: String(tombstone.generation), occurredAt: tombstone.deletedAt, data: { generation: tombstone.generation } };
 }
 
 async function getChannel(scope: BucketScope, op: OperationContext, input: { name: string }): Promise<JsonObject> {
@@ -215,7 +235,11 @@ function liveStatus(stat: LiveChannelStat): JsonObject {
 async function disableChannel(scope: BucketScope, op: OperationContext, input: ForceInput): Promise<JsonObject> {
   const channel = input.name;
   const info = await scope.oss.getLiveChannelInfo(channel);
-  if (info.status === 'disabled') return { name: channel, status: 'disabled' };
+  if (info.status === 'disabled') {
+    // A retry of a disable that died after PutLiveChannelStatus still owes its event.
+    await announceLatestDisable(scope, channel);
+    return { name: channel, status: 'disabled' };
+  }
   const stat = await scope.oss.getLiveChannelStat(channel);
   if (stat.status === 'Live' && !input.force) throw new ApiError(409, 'channel_live', 'the channel is live; send force: true to cut the publisher off', 'force');
   await disableNow(scope, op, channel);
@@ -227,13 +251,7 @@ async function disableNow(scope: BucketScope, op: OperationContext, channel: str
   const generation = (await scope.ledger.getChannel(channel))?.generation ?? 0;
   const { record } = await scope.ledger.recordDisabled({ channel, generation, since: now, disabledAt: now, reason: 'api' });
   await scope.oss.putLiveChannelStatus(channel, 'disabled');
-  await scope.webhooks.emit({
-    type: 'channel.disabled',
-    channel,
-    fact: `${generation}:${record.since}`,
-    occurredAt: record.disabledAt,
-    data: { reason: 'api', generation },
-  });
+  await scope.webhooks.emit(disabledEvent(record));
 }
 
 async function deleteChannel(scope: BucketScope, op: OperationContext, input: ForceInput): Promise<JsonObject> {
@@ -245,9 +263,12 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
   try {
     stat = await scope.oss.getLiveChannelStat(channel);
   } catch (err) {
-    // Gone already: finish an earlier delete that stopped before its tombstone, else 404.
-    if (err instanceof OssError && err.code === 'NoSuchLiveChannel' && record && !(await scope.ledger.getTombstone(channel, generation))) {
-      return { ...(await recordDeletion(scope, op, channel, generation)), alreadyDeleted: true };
+    // Gone already: finish an earlier delete that stopped before its tombstone, else 404 — after
+    // announcing the tombstone, for an earlier delete that died before its event.
+    if (err instanceof OssError && err.code === 'NoSuchLiveChannel' && record) {
+      const tombstone = await scope.ledger.getTombstone(channel, generation);
+      if (!tombstone) return { ...(await recordDeletion(scope, op, channel, generation)), alreadyDeleted: true };
+      await scope.webhooks.emit(deletedEvent(tombstone));
     }
     throw err;
   }
@@ -273,7 +294,7 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
 
 async function recordDeletion(scope: BucketScope, op: OperationContext, channel: string, generation: number): Promise<JsonObject> {
   const { record } = await scope.ledger.recordTombstone({ channel, generation, deletedAt: op.clock.now() });
-  await scope.webhooks.emit({ type: 'channel.deleted', channel, fact: String(generation), occurredAt: record.deletedAt, data: { generation } });
+  await scope.webhooks.emit(deletedEvent(record));
   return { name: channel, deleted: true, generation, deletedAt: iso(record.deletedAt) };
 }
 

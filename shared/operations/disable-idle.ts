@@ -5,28 +5,44 @@
  * against the ledger, and a live check (GetLiveChannelStat) comes right before disabling.
  *
  * Order per channel: decide → Stat → record the decision (create-once per idle period) →
- * PutLiveChannelStatus(disabled) → `channel.disabled`. A crash anywhere is finished by the next
- * run with the same decision identity, so the record and the event appear once.
+ * PutLiveChannelStatus(disabled) → `channel.disabled`, derived from the record. A crash before
+ * the status change is finished by the next run with the same decision identity. A crash after
+ * it leaves a disabled channel, which no later run would decide about again: so every run also
+ * announces the latest disable record of each disabled channel it has not yet confirmed (emit is
+ * idempotent per event id). Confirmed channels are cached in the ledger's idle state with their
+ * LastModified (PutLiveChannelStatus changes it), so in steady state that costs one GET per run;
+ * a channel seen enabled leaves the cache, and a cache entry lost to last-writer-wins is only
+ * checked again.
  */
 import { idleDecision } from '../lifecycle';
 import type { LiveChannelSummary } from '../oss';
 import { loadPushes } from './broadcasts';
 import type { BucketScope, OperationContext } from './context';
+import { announceLatestDisable, disabledEvent } from './disables';
 
 export interface DisableResult {
   disabled: { bucket: string; channel: string; idleSince: number }[];
   checked: number;
+  /** Disabled channels the cache did not confirm, whose latest disable was announced (again) this run. */
+  reannounced: number;
 }
 
 /** A day: pushes that started earlier than this before the last sighting are not read. */
 const LOOKBACK_MS = 24 * 3600_000;
 
 export async function disableIdle(ctx: OperationContext): Promise<DisableResult> {
-  const result: DisableResult = { disabled: [], checked: 0 };
+  const result: DisableResult = { disabled: [], checked: 0, reannounced: 0 };
   for (const bucket of ctx.config.buckets) {
     const scope = ctx.bucket(bucket);
+    const cached = (await scope.ledger.getIdleState())?.announced ?? {};
+    const announced: Record<string, number> = {};
     for await (const summary of scope.oss.iterateLiveChannels({ pageSize: 1000 })) {
-      if (summary.status !== 'enabled') continue;
+      if (summary.status !== 'enabled') {
+        const confirmed = await confirmAnnounced(scope, ctx, summary, cached);
+        if (confirmed !== 'failed') announced[summary.name] = summary.lastModified;
+        if (confirmed === 'announced') result.reannounced++;
+        continue;
+      }
       result.checked++;
       try {
         const idleSince = await disableIfIdle(scope, ctx, summary);
@@ -35,9 +51,27 @@ export async function disableIdle(ctx: OperationContext): Promise<DisableResult>
         ctx.logger.warn({ err, bucket, channel: summary.name }, 'idle check failed; the next run retries');
       }
     }
+    if (!sameEntries(cached, announced)) await scope.ledger.putIdleState({ updatedAt: ctx.clock.now(), announced });
     await scope.webhooks.drainOutbox({ maxEvents: 100 });
   }
   return result;
+}
+
+/** Whether the disabled channel's latest disable is announced: by the cache, or by announcing it now. */
+async function confirmAnnounced(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary, cached: Record<string, number>): Promise<'cached' | 'announced' | 'failed'> {
+  if (Object.hasOwn(cached, summary.name) && cached[summary.name] === summary.lastModified) return 'cached';
+  try {
+    await announceLatestDisable(scope, summary.name);
+    return 'announced';
+  } catch (err) {
+    ctx.logger.warn({ err, bucket: scope.name, channel: summary.name }, 'announcing a disabled channel failed; the next run retries');
+    return 'failed';
+  }
+}
+
+function sameEntries(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
 }
 
 /** The latest activity the ledger knows: the last push end or the last time seen live. */
@@ -66,13 +100,7 @@ async function disableIfIdle(scope: BucketScope, ctx: OperationContext, summary:
   const generation = record?.generation ?? summary.lastModified;
   const { record: disable } = await scope.ledger.recordDisabled({ channel, generation, since: decision.idleSince, disabledAt: ctx.clock.now(), reason: 'idle' });
   await scope.oss.putLiveChannelStatus(channel, 'disabled');
-  await scope.webhooks.emit({
-    type: 'channel.disabled',
-    channel,
-    fact: `${generation}:${decision.idleSince}`,
-    occurredAt: disable.disabledAt,
-    data: { reason: 'idle', idleSince: new Date(decision.idleSince).toISOString(), generation },
-  });
+  await scope.webhooks.emit(disabledEvent(disable));
   ctx.logger.info({ bucket: scope.name, channel, idleSince: decision.idleSince }, 'idle channel disabled');
   return decision.idleSince;
 }

@@ -247,5 +247,56 @@ describe('cut off mid-way', () => {
       restoreBackoff();
     }
   }, 120_000);
+
+  it('api create, disable and delete killed after K OSS requests (K = 0..24 each) and retried by the client announce every event once', async () => {
+    const capture = startCapture();
+    const restoreBackoff = compressBackoff(20);
+    const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
+    stacks.push(stack);
+    try {
+      const sw = killSwitch(stack.emu);
+      const KS = 25;
+      const outcomes = new Map<string, number>();
+      const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
+      /** One api call killed after K requests, then retried unarmed until it is answered below 500 (a client's retry). */
+      const killedThenRetried = async (k: number, call: Parameters<typeof api>[1], done: number[]): Promise<number> => {
+        sw.allow = k;
+        const first = await api(stack, call).catch(() => undefined);
+        sw.allow = undefined;
+        note(`${call.method} ${call.path.split('/').length > 3 ? call.path.split('/')[3] : 'channel'}: first ${first?.status ?? 'killed'}`);
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const res = await api(stack, call);
+          if (res.status < 500) {
+            expect(done).toContain(res.status);
+            return res.status;
+          }
+        }
+        throw new Error(`${call.method} ${call.path} still failing`);
+      };
+      const names = Array.from({ length: KS }, (_, k) => `api-${String(k).padStart(2, '0')}`);
+      for (const [k, name] of names.entries()) await killedThenRetried(k, { method: 'POST', path: '/channels', body: { name } }, [201, 409]);
+      for (const [k, name] of names.entries()) await killedThenRetried(k, { method: 'POST', path: `/channels/${name}/disable` }, [200]);
+      for (const [k, name] of names.entries()) await killedThenRetried(k, { method: 'DELETE', path: `/channels/${name}` }, [200, 404]);
+      // Events whose delivery a kill interrupted are delivered by a later drain once the dead claimant's claim lapses.
+      await stack.clock.advance(2 * MINUTE);
+      await runTimer(stack, 'poll-stat');
+      const announced = (type: string) => new Set(stack.receiver!.deliveries.filter((d) => d.type === type).map((d) => (JSON.parse(d.body) as { channel: string }).channel));
+      const missing = Object.fromEntries(['channel.created', 'channel.disabled', 'channel.deleted'].map((t) => [t, names.filter((n) => !announced(t).has(n))]));
+            console.log(`[reliability/cutoff] api kills: ${KS} channels × create/disable/delete, K = 0..${KS - 1}; first attempts ${JSON.stringify(Object.fromEntries(outcomes))}; events missing ${JSON.stringify(missing)}`);
+      expect((await stack.oss.listLiveChannels({})).channels).toEqual([]);
+      // Known limitation (docs/reliability.md): a create killed between PutLiveChannel and its ledger
+      // record leaves no record to announce from (the retry gets 409). Every create that recorded
+      // its generation is announced.
+      const recorded = new Set([...(await snapshotObjects(stack.oss, '_livecycle/channels/')).keys()].map((k) => k.split('/')[2]));
+      expect(missing['channel.created']!.filter((n) => recorded.has(n))).toEqual([]);
+      expect(missing['channel.created']!.length).toBeLessThanOrEqual(1);
+      expect(missing['channel.disabled']).toEqual([]);
+      expect(missing['channel.deleted']).toEqual([]);
+      expect(problems.unhandledRejections).toEqual([]);
+    } finally {
+      capture.stop();
+      restoreBackoff();
+    }
+  }, 120_000);
 });
 void BUCKET;
