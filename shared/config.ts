@@ -13,6 +13,8 @@ export interface Config {
   readonly ossRegion: string | undefined;
   /** Path-style addressing (the emulator on an IP); virtual-hosted style otherwise. */
   readonly ossPathStyle: boolean;
+  /** Deadline of one OSS call, its retries and back-off included (the client's `timeoutMs`). */
+  readonly ossTimeoutMs: number;
   /** Buckets whose LiveChannels this deployment manages; each holds its own ledger. */
   readonly buckets: readonly string[];
   /** Key prefix of the ledger inside each bucket, ending in `/`. */
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     ossEndpoint: endpoint(env),
     ossRegion: raw(env, 'OSS_REGION'),
     ossPathStyle: boolean(env, 'OSS_PATH_STYLE', false),
+    ossTimeoutMs: integer(env, 'OSS_TIMEOUT_MS', 30_000, 1),
     buckets: Object.freeze(buckets(env)),
     ledgerPrefix: ledgerPrefix(env),
     idleAfterSeconds: integer(env, 'IDLE_AFTER', 1800, 1),
@@ -244,5 +247,5 @@ export function loadConfig(env: Env = process.env): Config {
  */
 export function createOssClient(config: Config, opts: { context?: FcContextLike; env?: Env; logger?: Logger } = {}): OssClient {
   const credentials = opts.context?.credentials?.accessKeyId ? fcContextCredentials(opts.context) : envCredentials(opts.env ?? process.env);
-  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, credentials, logger: opts.logger });
+  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, timeoutMs: config.ossTimeoutMs, credentials, logger: opts.logger });
 }
