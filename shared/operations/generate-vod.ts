@@ -62,10 +62,18 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
       // Names over 200 bytes are hashed in keys; the api only creates names up to 128.
       const channel = ref.channel;
       if (!channel) continue;
-      for (const vod of await scope.ledger.listVods(channel)) {
-        if (vod.status !== 'pending') continue;
-        if (ctx.clock.now() > ctx.deadline) return { vods }; // the next sweep continues
-        vods.push({ bucket, channel, broadcastId: vod.broadcastId, outcome: await buildVod(scope, ctx, channel, vod.broadcastId) });
+      if (ctx.clock.now() > ctx.deadline) return { vods }; // the next sweep continues
+      // One channel's transient failure must not end the sweep: channels after it (in key order)
+      // would otherwise wait for a sweep in which no earlier channel fails.
+      try {
+        for (const vod of await scope.ledger.listVods(channel)) {
+          if (vod.status !== 'pending') continue;
+          if (ctx.clock.now() > ctx.deadline) return { vods };
+          vods.push({ bucket, channel, broadcastId: vod.broadcastId, outcome: await buildVod(scope, ctx, channel, vod.broadcastId) });
+        }
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        ctx.logger.warn({ err, bucket, channel }, 'generate-vod sweep: channel failed; the next sweep retries it');
       }
     }
   }
