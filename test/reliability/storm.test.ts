@@ -10,19 +10,25 @@
  *  - every orphan past grace of a deleted channel is gone;
  *  - the ledger agrees with OSS (channels, tombstones, disables);
  *  - no invocation ended in an unhandled rejection.
- * Sizes: STORM_CHANNELS (default 20) and a 5-minute tick keep it near a minute on 2 cores; the
- * OSS client's real-time retry back-off is what costs time. Set STORM_CHANNELS=100 for the issue's size.
+ * Sizes: 100 channels over a day of 15-minute ticks by default (STORM_CHANNELS,
+ * STORM_TICK_MINUTES scale it). Stalls hold a request 150 ms (real time) while the functions'
+ * OSS client gives a call 100 ms (OSS_TIMEOUT_MS; STORM_OSS_TIMEOUT_MS sets it, the stall is
+ * 1.5 times that), so a stall is a real client timeout. Stalls cost real time: they are most of
+ * the test's wall time.
  */
 import { describe, expect, it } from 'vitest';
 import { BUCKET, api, compressBackoff, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName } from './harness';
 import { MINUTE, startPush, stopPush } from './flow';
 
-const CHANNELS = Number(process.env.STORM_CHANNELS ?? 10);
+const CHANNELS = Number(process.env.STORM_CHANNELS ?? 100);
 /** Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400 ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min. */
 const TICK = Number(process.env.STORM_TICK_MINUTES ?? 15) * MINUTE;
 const DAY_TICKS = (24 * 60 * MINUTE) / TICK;
 const RECOVERY_TICKS = 2;
 const FAULT_RATE = 0.2;
+/** The functions' OSS client deadline per call (OSS_TIMEOUT_MS) and the stall, which exceeds it. */
+const OSS_TIMEOUT_MS = Number(process.env.STORM_OSS_TIMEOUT_MS ?? 100);
+const STALL_MS = Math.round(OSS_TIMEOUT_MS * 1.5);
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -69,7 +75,8 @@ const FAULTS = [
   { operation: '*', rate: FAULT_RATE * 0.25, kind: 'internal-error' as const },
   { operation: '*', rate: FAULT_RATE * 0.25 / (1 - FAULT_RATE * 0.25), kind: 'throttle' as const },
   { operation: '*', rate: 0.2 * 0.2 / (1 - 0.1), kind: 'reset' as const },
-  { operation: '*', rate: 0.2 * 0.15 / (1 - 0.14), kind: 'stall' as const, ms: 30 },
+  // Held past the functions' OSS_TIMEOUT_MS: the client times out, then the connection drops.
+  { operation: '*', rate: 0.2 * 0.15 / (1 - 0.14), kind: 'stall' as const, ms: STALL_MS },
   { operation: '*', rate: 0.2 * 0.15 / (1 - 0.17), kind: 'truncate' as const },
 ];
 
@@ -78,7 +85,7 @@ describe('fault storm', () => {
     const problems = watchProcessProblems();
     const capture = startCapture();
     const restoreBackoff = compressBackoff(50);
-    const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000' } });
+    const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000', OSS_TIMEOUT_MS: String(OSS_TIMEOUT_MS) } });
     try {
       const plans = makePlans(2024);
       for (const p of plans) expect((await api(stack, { method: 'POST', path: '/channels', body: { name: p.channel, fragDuration: 20, fragCount: 3 } })).status).toBe(201);
@@ -209,15 +216,18 @@ describe('fault storm', () => {
       // Orphans of deleted channels (deleted more than ORPHAN_GRACE before the end): only referenced fragments remain.
       const endMs = stack.clock.now();
       let orphansLeft = 0;
+      const orphansByChannel: string[] = [];
       for (const ch of deleted) {
         const plan = plans.find((p) => p.channel === ch)!;
         const deletedAtMs = endMs - (DAY_TICKS + RECOVERY_TICKS - plan.deleteAt!) * TICK;
         if (endMs - deletedAtMs < 3600_000 + 60 * MINUTE + TICK) continue; // not yet past grace plus an hourly run
         const refs = new Set<string>();
         for (const [k, body] of all) if (k.startsWith(`${ch}/`) && k.endsWith('.m3u8')) for (const line of body.split('\n')) if (line && !line.startsWith('#')) refs.add(`${ch}/${line.trim()}`);
-        for (const k of keys) if (k.startsWith(`${ch}/`) && k.endsWith('.ts') && !refs.has(k)) orphansLeft++;
+        const left = keys.filter((k) => k.startsWith(`${ch}/`) && k.endsWith('.ts') && !refs.has(k)).length;
+        if (left) orphansByChannel.push(`${ch} (deleted at tick ${plan.deleteAt}): ${left}`);
+        orphansLeft += left;
       }
-      if (orphansLeft) problemsFound.push(`${orphansLeft} orphan fragments past grace remain`);
+      if (orphansLeft) problemsFound.push(`${orphansLeft} orphan fragments past grace remain: ${orphansByChannel.join(', ')}`);
       // Ledger vs OSS.
       for (const p of plans) {
         const hasRecord = ledgerKeys.some((k) => k.startsWith(`_livecycle/channels/${p.channel}/`));
