@@ -4,8 +4,11 @@
  */
 import type { CleanupRunReport } from './report';
 import type { OperationContext } from '../operations/context';
+import type { Ledger } from '../ledger/ledger';
+import type { Logger } from '../log';
+import type { EmitInput } from '../webhooks';
 import { acquireLease } from './lease';
-import { BucketSweep, type SweepSettings } from './sweep';
+import { BucketSweep, isTransient, type SweepSettings } from './sweep';
 
 /** Time kept back from the invocation's deadline for the report, the webhook and the lease. */
 const MAX_WRAP_UP_MS = 30_000;
@@ -26,6 +29,35 @@ export interface CleanupOptions {
 function runIdOf(requestId: string, startedAt: number): string {
   const cleaned = requestId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100);
   return cleaned && cleaned !== '.' && cleaned !== '..' ? cleaned : `run-${startedAt}`;
+}
+
+/** `cleanup.completed` for a stored report: the event is derived from the report, never from run state. */
+function completedEvent(report: CleanupRunReport): EmitInput {
+  const { totals } = report;
+  return {
+    type: 'cleanup.completed',
+    channel: null,
+    fact: report.runId,
+    occurredAt: report.finishedAt,
+    data: { runId: report.runId, status: report.status, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes },
+  };
+}
+
+/**
+ * A run killed between storing its report and emitting its event would lose the event: each run
+ * first (re-)emits it for the newest stored report. Emit is idempotent per event id (fact = run
+ * id), so when it was delivered this costs the report lookup and one GET. A transient failure here
+ * is logged and left to the next run; it does not stop the sweep.
+ */
+async function emitLatestReport(ledger: Ledger, webhooks: { emit(input: EmitInput): Promise<unknown> }, log: Logger): Promise<void> {
+  try {
+    const latest = (await ledger.latestCleanupReport()) as CleanupRunReport | undefined;
+    if (!latest || typeof latest.runId !== 'string' || typeof latest.finishedAt !== 'number' || !latest.totals) return;
+    await webhooks.emit(completedEvent(latest));
+  } catch (err) {
+    if (!isTransient(err)) throw err;
+    log.warn({ err }, 'cleanup: could not re-emit cleanup.completed for the latest report; the next run tries again');
+  }
 }
 
 export async function cleanupOrphans(ctx: OperationContext, options: CleanupOptions = {}): Promise<BucketOutcome[]> {
@@ -54,18 +86,18 @@ export async function cleanupOrphans(ctx: OperationContext, options: CleanupOpti
       continue;
     }
     try {
+      await emitLatestReport(ledger, webhooks, log);
       const sweep = await BucketSweep.prepare({ bucket: oss, ledger, settings, runId, stopAt, logger: ctx.logger, pageSize: options.pageSize });
       const report = await sweep.run();
+      // The sweep has already saved (or cleared) its cursor: a failure from here on loses no progress.
       await ledger.putCleanupReport(report);
+      // Should the run die before this emit, the next run emits it from the stored report.
+      await webhooks.emit(completedEvent(report));
       const { totals } = report;
-      await webhooks.emit({
-        type: 'cleanup.completed',
-        channel: null,
-        fact: runId,
-        occurredAt: report.finishedAt,
-        data: { runId, status: report.status, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes },
-      });
-      log.info({ status: report.status, stoppedBy: report.stoppedBy, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes }, 'cleanup finished');
+      log.info(
+        { status: report.status, stoppedBy: report.stoppedBy, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes, folderErrors: totals.folderErrors },
+        'cleanup finished',
+      );
       outcomes.push({ bucket: name, status: report.status, report });
     } finally {
       await lease.release();

@@ -10,7 +10,7 @@ import type { CleanupReport, JsonValue } from '../ledger/records';
 export const REPORT_KEY_CAP = 200;
 /** Channels detailed in a report; the rest are only in the totals. */
 export const REPORT_CHANNEL_CAP = 100;
-/** Delete errors listed. */
+/** Delete errors listed; also folder errors listed. */
 export const REPORT_ERROR_CAP = 50;
 
 export type StopReason = 'deadline' | 'budget-objects' | 'budget-bytes';
@@ -48,7 +48,7 @@ export type CleanupRunReport = CleanupReport & {
   bucket: string;
   status: 'complete' | 'partial';
   settings: { [k: string]: JsonValue };
-  totals: { candidates: number; deleted: number; bytes: number; expiredPlaylists: number; kept: { [reason: string]: number }; deleteErrors: number; foldersOutOfScope: number };
+  totals: { candidates: number; deleted: number; bytes: number; expiredPlaylists: number; kept: { [reason: string]: number }; deleteErrors: number; foldersOutOfScope: number; folderErrors: number };
   keys: { listed: string[]; count: number; truncated: boolean };
   channels: {
     channel: string;
@@ -62,6 +62,8 @@ export type CleanupRunReport = CleanupReport & {
   }[];
   channelsOmitted: number;
   errors: { key: string; code: string }[];
+  /** Folders whose sweep a transient OSS failure ended (first 50); the run went on with the next folder. */
+  folderErrors: { folder: string; code: string }[];
   resumedFrom?: CursorJson;
   stoppedBy?: StopReason;
   cursor?: CursorJson;
@@ -80,6 +82,8 @@ export class ReportBuilder {
   private readonly errors: { key: string; code: string }[] = [];
   private errorCount = 0;
   private foldersOutOfScope = 0;
+  private readonly folderErrors: { folder: string; code: string }[] = [];
+  private folderErrorCount = 0;
   private stoppedBy: StopReason | undefined;
   private cursor: CleanupCursor | undefined;
 
@@ -127,6 +131,12 @@ export class ReportBuilder {
     if (this.errors.length < REPORT_ERROR_CAP) this.errors.push({ key, code });
   }
 
+  /** A folder left unfinished by a transient failure (revisited on a later pass). */
+  folderError(folder: string, code: string): void {
+    this.folderErrorCount++;
+    if (this.folderErrors.length < REPORT_ERROR_CAP) this.folderErrors.push({ folder, code });
+  }
+
   stop(reason: StopReason, cursor: CleanupCursor): void {
     this.stoppedBy = reason;
     this.cursor = cursor;
@@ -150,11 +160,12 @@ export class ReportBuilder {
       bucket: this.head.bucket,
       status: partial ? 'partial' : 'complete',
       settings: this.head.settings,
-      totals: { ...this.totals, kept: { ...this.totals.kept }, deleteErrors: this.errorCount, foldersOutOfScope: this.foldersOutOfScope },
+      totals: { ...this.totals, kept: { ...this.totals.kept }, deleteErrors: this.errorCount, foldersOutOfScope: this.foldersOutOfScope, folderErrors: this.folderErrorCount },
       keys: { listed: [...this.keys], count: this.keyCount, truncated: this.keyCount > this.keys.length },
       channels: this.channels.map((c) => ({ ...c, kept: { ...c.kept }, unreadablePlaylists: [...c.unreadablePlaylists] })),
       channelsOmitted: this.channelsOmitted,
       errors: [...this.errors],
+      folderErrors: [...this.folderErrors],
     };
     if (this.head.resumedFrom) report.resumedFrom = cursorJson(this.head.resumedFrom);
     if (this.stoppedBy && this.cursor) {

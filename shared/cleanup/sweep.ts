@@ -8,7 +8,7 @@ import type { Ledger } from '../ledger/ledger';
 import type { HoldRecord } from '../ledger/records';
 import { classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelState } from '../lifecycle';
 import type { Logger } from '../log';
-import { OssError, type ListObjectsResult, type OssBucket } from '../oss';
+import { OssError, OssNetworkError, OssTimeoutError, type ListObjectsResult, type OssBucket } from '../oss';
 import { ReportBuilder, type ChannelTally, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';
 import { bucketHosts, channelInScope, channelOfFolder, holdScope, startAfterFolder } from './selection';
 
@@ -43,6 +43,8 @@ export function cursorName(dryRun: boolean): string {
 }
 
 const PAGE_SIZE = 1000;
+/** Folders passed without a cursor write after which the folder reached is saved as the cursor. */
+const FOLDERS_PER_PASSING_CURSOR = 100;
 
 interface Playlist {
   key: string;
@@ -71,6 +73,22 @@ type Opening =
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
+}
+
+/**
+ * A failure worth retrying later (network, timeout, 5xx, throttling): it ends one folder's sweep,
+ * not the run. Same rule as the generate-vod sweep (shared/operations/generate-vod.ts).
+ */
+export function isTransient(err: unknown): boolean {
+  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
+}
+
+/** The code a folder error is reported with. */
+function errorCode(err: unknown): string {
+  if (err instanceof OssError) return err.code;
+  if (err instanceof OssNetworkError) return `${err.name}:${err.causeCode}`;
+  if (err instanceof OssTimeoutError) return `${err.name}:${err.phase}`;
+  return err instanceof Error ? err.name : 'Error';
 }
 
 function isNoSuchLiveChannel(err: unknown): boolean {
@@ -146,41 +164,114 @@ export class BucketSweep {
     return new BucketSweep(input, resumedFrom, startedAt, existing, tombstones);
   }
 
-  /** Sweeps every folder from the cursor on, until done, the deadline or the budget. */
+  /**
+   * Sweeps every folder from the cursor on, until done, the deadline or the budget. A transient
+   * OSS failure inside a folder ends that folder only (logged, counted in the report's
+   * `folderErrors`; a later pass revisits it). Anything else ends the run: the place it reached is
+   * saved first (best effort), so the next run resumes there instead of at the first folder.
+   */
   async run(): Promise<CleanupRunReport> {
     const { ledger, settings } = this.input;
     const name = cursorName(settings.dryRun);
     let end: FolderEnd;
     const folders = this.folders();
-    let next = await folders.next();
-    let opening = next.done ? undefined : quiet(this.open(next.value));
-    while (!next.done) {
-      const folder = next.value;
-      if (this.clock.now() >= this.input.stopAt) {
-        end = { stop: 'deadline', cursor: { folder } };
-        break;
-      }
-      const startAfter = folder === this.resumedFrom?.folder ? this.resumedFrom.startAfter : undefined;
-      const current = await opening!;
-      // Read ahead: the next folder's opening runs while this one is swept (one folder ahead,
-      // so at most two folders' first pages are held).
-      next = await folders.next();
+    let opening: Promise<Opening> | undefined;
+    try {
+      let next = await folders.next();
       opening = next.done ? undefined : quiet(this.open(next.value));
-      end = await this.folder(folder, startAfter, current);
-      if (end) break;
-    }
-    // Stopped early: the next folder's opening may still be recording a missing channel; let it
-    // finish (its result unused) so nothing of this run writes after run() returns and the lease goes.
-    await opening?.catch(() => undefined);
-    // Cursor writes are ordered: the last batch's must land before the final one.
-    await this.cursorWrite;
-    if (end) {
-      this.report.stop(end.stop, end.cursor);
-      await ledger.putCleanupCursor(name, JSON.stringify(end.cursor));
-    } else {
-      await ledger.clearCleanupCursor(name);
+      let foldersSinceCursor = 0;
+      while (!next.done) {
+        const folder = next.value;
+        const startAfter = folder === this.resumedFrom?.folder ? this.resumedFrom.startAfter : undefined;
+        this.position = startAfter === undefined ? { folder } : { folder, startAfter };
+        if (this.clock.now() >= this.input.stopAt) {
+          end = { stop: 'deadline', cursor: { folder } };
+          break;
+        }
+        // Folders without a delete batch save no cursor; on a long pass, mark the place now and
+        // then so that even a killed run (no error path) does not restart at the first folder.
+        if (++foldersSinceCursor > FOLDERS_PER_PASSING_CURSOR) {
+          this.saveCursor(this.position);
+          foldersSinceCursor = 0;
+        }
+        const current = await opening!.then(
+          (value) => ({ ok: true as const, value }),
+          (err: unknown) => ({ ok: false as const, err }),
+        );
+        // Read ahead: the next folder's opening runs while this one is swept (one folder ahead,
+        // so at most two folders' first pages are held). A failing folder listing ends the run.
+        next = await folders.next();
+        opening = next.done ? undefined : quiet(this.open(next.value));
+        const cursorWrites = this.cursorWrites;
+        try {
+          if (!current.ok) throw current.err;
+          end = await this.folder(folder, startAfter, current.value);
+        } catch (err) {
+          if (!isTransient(err)) throw err;
+          await this.folderFailed(folder, err);
+          continue;
+        } finally {
+          if (this.cursorWrites !== cursorWrites) foldersSinceCursor = 0;
+        }
+        if (end) break;
+      }
+      // Stopped early: the next folder's opening may still be recording a missing channel; let it
+      // finish (its result unused) so nothing of this run writes after run() returns and the lease goes.
+      await opening?.catch(() => undefined);
+      // Cursor writes are ordered: the last batch's must have settled before the final one, which
+      // replaces it (so its failure no longer matters).
+      await this.cursorWrite.catch(() => undefined);
+      this.cursorWriteFailed = undefined;
+      if (end) {
+        this.report.stop(end.stop, end.cursor);
+        this.position = end.cursor;
+        await ledger.putCleanupCursor(name, JSON.stringify(end.cursor));
+      } else {
+        this.position = 'done';
+        await ledger.clearCleanupCursor(name);
+      }
+    } catch (err) {
+      await opening?.catch(() => undefined);
+      await this.cursorWrite.catch(() => undefined);
+      await this.savePosition();
+      throw err;
     }
     return this.report.build(this.clock.now());
+  }
+
+  /**
+   * Where the run is: the folder being swept (with the key after which a resumed or batch-saved
+   * sweep of it goes on), or 'done' once the pass has ended. undefined until the first folder.
+   */
+  private position: CleanupCursor | 'done' | undefined;
+
+  /** A folder ended by a transient failure: recorded, and the run goes on with the next folder. */
+  private async folderFailed(folder: string, err: unknown): Promise<void> {
+    // The failure may be a batch cursor write (surfacing before the next batch); either way the
+    // pending write is settled and dropped: the next batch's write or the run's final write
+    // replaces it, and a stale cursor only makes a later run repeat idempotent deletes.
+    await this.cursorWrite.catch(() => undefined);
+    this.cursorWrite = Promise.resolve();
+    this.cursorWriteFailed = undefined;
+    const code = errorCode(err);
+    this.report.folderError(folder, code);
+    this.log.warn({ err, folder, code }, 'cleanup: folder failed transiently; going on with the next folder (a later pass retries it)');
+  }
+
+  /** Error path: saves (or clears) the cursor at the place reached, best effort. */
+  private async savePosition(): Promise<void> {
+    const position = this.position;
+    // Failed before the first folder: the stored cursor is still where this run started. A run
+    // ending on a refused cursor write (transient ones only end a folder) writes no more.
+    if (position === undefined || this.cursorWriteFailed !== undefined) return;
+    const { ledger, settings } = this.input;
+    const name = cursorName(settings.dryRun);
+    try {
+      if (position === 'done') await ledger.clearCleanupCursor(name);
+      else await ledger.putCleanupCursor(name, JSON.stringify(position));
+    } catch (err) {
+      this.log.warn({ err, position }, 'cleanup: the failed run could not save where it stopped; the next run resumes at the previous cursor');
+    }
   }
 
   /** Top-level folders in byte order, from the cursor's folder on (delimiter listing). */
@@ -378,11 +469,24 @@ export class BucketSweep {
 
   /** The last batch cursor write (see saveCursor). */
   private cursorWrite: Promise<void> = Promise.resolve();
+  /** The error of the last failed cursor write, if the run is ending on it. */
+  private cursorWriteFailed: unknown;
+  /** Cursor writes started so far. */
+  private cursorWrites = 0;
 
   /** Starts writing the batch cursor once the previous write has finished (a failure surfaces before the next batch, or at the end of run()). */
   private saveCursor(cursor: CleanupCursor): void {
     const { ledger, settings } = this.input;
-    this.cursorWrite = quiet(this.cursorWrite.then(() => ledger.putCleanupCursor(cursorName(settings.dryRun), JSON.stringify(cursor))));
+    this.position = cursor;
+    this.cursorWrites++;
+    this.cursorWrite = quiet(
+      this.cursorWrite.then(() =>
+        ledger.putCleanupCursor(cursorName(settings.dryRun), JSON.stringify(cursor)).catch((err: unknown) => {
+          this.cursorWriteFailed = err;
+          throw err;
+        }),
+      ),
+    );
   }
 
   /** Classifies one key and counts it; returns 'delete' or the reason it is kept. */
