@@ -15,7 +15,7 @@ import type { TopicHub } from '../emulator/types';
 import { credentialCache, type MintCredentials } from './context';
 import { timerEvent } from './events';
 import { serveHttpTrigger, type HttpTriggerServer } from './http';
-import { FunctionHost, type AsyncInvocation, type InvocationOutcome } from './invoke';
+import { DEFAULT_ASYNC_CONCURRENCY, FunctionHost, type AsyncInvocation, type InvocationOutcome } from './invoke';
 import { createLogStream, installLogDestination, type LineSink } from './logstream';
 import { subscribeTrigger, type MnsDelivery } from './mns';
 import { parseSchedule, runSchedule } from './scheduler';
@@ -50,6 +50,12 @@ export interface RuntimeOptions {
   /** Randomness for MNS back-off jitter; tests pin it. */
   random?: () => number;
   onMnsSettled?: (delivery: MnsDelivery) => void;
+  /**
+   * Async invocations each function runs at once; further ones queue FIFO and their timeout
+   * starts when they start (FC's capacity limits, reference §1.7). Default: the
+   * LIVECYCLE_LOCAL_ASYNC_CONCURRENCY environment variable, else 4. Sync invocations are not capped.
+   */
+  asyncConcurrency?: number;
   /** false: load the functions but serve no trigger (one-shot `livecycle invoke`). Default true. */
   serveTriggers?: boolean;
 }
@@ -81,6 +87,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const log = createLogger({ name: 'runtime', destination: logDestination, level: logLevel });
   const accountId = opts.accountId ?? String(spec.vars.accountId ?? '1234567890123456');
   const { clock } = opts;
+  const asyncConcurrency = opts.asyncConcurrency ?? asyncConcurrencyFromEnv(process.env.LIVECYCLE_LOCAL_ASYNC_CONCURRENCY);
 
   installClock(clock);
   installEnvIsolation();
@@ -99,7 +106,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   try {
     for (const fn of spec.functions) {
-      const host = new FunctionHost(fn, { distDir: opts.distDir, clock, accountId, credentials, envOverrides, logDestination, logLevel });
+      const host = new FunctionHost(fn, { distDir: opts.distDir, clock, accountId, credentials, envOverrides, logDestination, logLevel, asyncConcurrency });
       hosts.set(fn.name, host);
       for (const name of [fn.name, fn.functionName, fn.resourceId]) byAnyName.set(name, host);
       stoppers.push(() => host.stop());
@@ -162,4 +169,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await stopAll();
     throw err;
   }
+}
+
+function asyncConcurrencyFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_ASYNC_CONCURRENCY;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`LIVECYCLE_LOCAL_ASYNC_CONCURRENCY must be an integer >= 1, got "${value}"`);
+  return n;
 }

@@ -7,6 +7,12 @@
  * a concurrent request, so module-level state is per instance. Locally an instance is one fresh
  * evaluation of dist/<fn>/index.js; idle instances are reused (warm), a concurrent invocation
  * gets a new one, and an instance whose invocation timed out is discarded because FC kills it.
+ *
+ * Async concurrency: FC queues async invocations and runs them as capacity allows (reference
+ * §1.7). Locally each function runs at most `asyncConcurrency` async attempts at once (default
+ * DEFAULT_ASYNC_CONCURRENCY, RuntimeOptions.asyncConcurrency or LIVECYCLE_LOCAL_ASYNC_CONCURRENCY);
+ * the rest wait FIFO, and an attempt's timeout starts when it starts running. Retries re-enter
+ * the queue at the back. Synchronous invocations (HTTP, MNS, `invoke`) bypass the queue.
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -59,7 +65,12 @@ export interface FunctionHostOptions {
   envOverrides: Record<string, string>;
   logDestination: DestinationStream;
   logLevel: string;
+  /** Max async attempts of this function running at once; the rest queue FIFO. */
+  asyncConcurrency?: number;
 }
+
+/** Async attempts one function runs at once unless configured otherwise. */
+export const DEFAULT_ASYNC_CONCURRENCY = 4;
 
 /** FC's async payload limit (reference §1.6). */
 export const ASYNC_PAYLOAD_LIMIT = 128 * 1024;
@@ -82,6 +93,10 @@ export class FunctionHost {
   private readonly running = new Set<Promise<unknown>>();
   private readonly retryTimers = new Set<() => void>();
   private stopped = false;
+  private readonly asyncCap: number;
+  private asyncActive = 0;
+  /** Async attempts waiting for a slot, FIFO; each is woken with true (run) or false (stopped). */
+  private readonly asyncQueue: ((run: boolean) => void)[] = [];
 
   constructor(readonly spec: FunctionSpec, private readonly opts: FunctionHostOptions) {
     const dot = spec.handler.lastIndexOf('.');
@@ -91,6 +106,9 @@ export class FunctionHost {
     if (!existsSync(this.file)) throw new Error(`function ${spec.name}: ${this.file} does not exist (run \`npm run build\`)`);
     this.fnLog = createLogger({ name: spec.name, destination: opts.logDestination, level: opts.logLevel });
     this.log = this.fnLog.child({ origin: 'runtime' });
+    const cap = opts.asyncConcurrency ?? DEFAULT_ASYNC_CONCURRENCY;
+    if (!Number.isInteger(cap) || cap < 1) throw new Error(`function ${spec.name}: async concurrency must be an integer >= 1, got ${cap}`);
+    this.asyncCap = cap;
   }
 
   /** Loads one instance now so a broken bundle fails at startup; it stays warm for the first call. */
@@ -111,7 +129,7 @@ export class FunctionHost {
 
   /**
    * An asynchronous invocation (timer triggers, InvokeFunction with x-fc-invocation-type Async):
-   * queued and run at once; a failed attempt is retried up to maxAsyncRetryAttempts times on the
+   * queued and run when one of the function's async slots is free (FIFO); a failed attempt is retried up to maxAsyncRetryAttempts times on the
    * clock with the same request id, unless the event is older than maxAsyncEventAgeInSeconds.
    */
   invokeAsync(event: Buffer, requestId: string = randomUUID()): AsyncInvocation {
@@ -121,7 +139,8 @@ export class FunctionHost {
     const completion = new Promise<AsyncOutcome>((settle) => {
       const attempt = async (n: number): Promise<void> => {
         if (this.stopped) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
-        const last = await this.invoke(event, requestId);
+        const last = await this.invokeQueued(event, requestId);
+        if (!last) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
         if (last.status === 'succeeded') return settle({ requestId, status: 'succeeded', attempts: n, last });
         if (n > maxAsyncRetryAttempts) {
           this.log.error({ requestId, attempts: n }, 'async invocation failed; retries exhausted');
@@ -147,9 +166,40 @@ export class FunctionHost {
     return { requestId, completion };
   }
 
-  /** Whether an invocation of this function is running (scheduled retries don't count). */
+  /** Whether an invocation of this function is running or queued (scheduled retries don't count). */
   get busy(): boolean {
-    return this.running.size > 0;
+    return this.running.size > 0 || this.asyncQueue.length > 0;
+  }
+
+  /**
+   * One async attempt: waits FIFO for a slot, then runs (its timeout starts then). The wait is
+   * tracked in `running` so settled() covers queued attempts. Undefined if stopped while queued.
+   */
+  private invokeQueued(event: Buffer, requestId: string): Promise<InvocationOutcome | undefined> {
+    const attempt = (async () => {
+      if (this.asyncActive >= this.asyncCap) {
+        if (!(await new Promise<boolean>((wake) => this.asyncQueue.push(wake)))) return undefined;
+      } else {
+        this.asyncActive++;
+      }
+      // The slot is held here (taken above or handed over by release).
+      try {
+        return await this.run(event, requestId);
+      } finally {
+        this.releaseAsyncSlot();
+      }
+    })();
+    this.running.add(attempt);
+    const done = () => void this.running.delete(attempt);
+    attempt.then(done, done);
+    return attempt;
+  }
+
+  /** Hands the slot to the next queued attempt, or frees it. */
+  private releaseAsyncSlot(): void {
+    const next = this.stopped ? undefined : this.asyncQueue.shift();
+    if (next) next(true);
+    else this.asyncActive--;
   }
 
   /** Resolves once the invocations running now have finished. */
@@ -159,6 +209,7 @@ export class FunctionHost {
 
   stop(): void {
     this.stopped = true;
+    for (const wake of this.asyncQueue.splice(0)) wake(false);
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
   }

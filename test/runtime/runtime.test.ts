@@ -294,6 +294,50 @@ describe('async invocation', () => {
     expect(() => stack!.runtime.invokeAsync('worker', 'x'.repeat(128 * 1024 + 1))).toThrow(/async payload is 131073 bytes/);
   });
 
+  it('runs at most asyncConcurrency async invocations of a function at once, FIFO, each timed from its start', async () => {
+    const gauge = { active: 0, max: 0 };
+    (globalThis as Record<symbol, unknown>)[Symbol.for('livecycle.test.gauge')] = gauge;
+    stack = await startFixture({ asyncConcurrency: 2 });
+    // gauge's timeout is 2 s and each holds 1.5 s: the later ones wait longer than the timeout in
+    // the queue, so they only succeed if their timeout starts when they start.
+    const invocations = Array.from({ length: 10 }, (_, i) => stack!.runtime.invokeAsync('gauge', { id: i, holdMs: 1500 }));
+    let done = 0;
+    for (const inv of invocations) void inv.completion.then(() => done++);
+    // Advance the clock only once the expected invocations have started (their handler ran).
+    const until = async (cond: () => boolean) => {
+      for (let turns = 0; !cond(); turns++) {
+        if (turns > 10_000) throw new Error('gave up waiting for the runtime');
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    };
+    while (done < invocations.length) {
+      const batch = Math.min(2, invocations.length - done);
+      await until(() => gauge.active >= batch);
+      const before = done;
+      await stack.clock.advance(1500);
+      await until(() => done >= before + batch);
+    }
+    const outcomes = await Promise.all(invocations.map((inv) => inv.completion));
+    expect(outcomes.map((o) => [o.status, o.attempts])).toEqual(invocations.map(() => ['succeeded', 1]));
+    const starts = calls<{ id: number; active: number }>('gauge');
+    expect(starts.map((c) => c.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Math.max(...starts.map((c) => c.active))).toBe(2);
+    expect(gauge.max).toBe(2);
+    await stack.runtime.settled();
+  });
+
+  it('cancels queued async invocations on stop', async () => {
+    stack = await startFixture({ asyncConcurrency: 1 });
+    const first = stack.runtime.invokeAsync('gauge', { id: 'first', holdMs: 500 });
+    const queued = stack.runtime.invokeAsync('gauge', { id: 'queued', holdMs: 500 });
+    await stack.runtime.stop();
+    expect(await queued.completion).toMatchObject({ status: 'cancelled', attempts: 0 });
+    await stack.clock.advance(500);
+    expect(await first.completion).toMatchObject({ status: 'succeeded' });
+    expect(calls<{ id: string }>('gauge').map((c) => c.id)).toEqual(['first']);
+    stack = undefined;
+  });
+
   it('cancels scheduled retries on stop', async () => {
     stack = await startFixture();
     const failing = stack.runtime.invokeAsync('worker', { id: 'c', failTimes: 99 });
