@@ -53,7 +53,8 @@ export interface RuntimeOptions {
   /**
    * Async invocations each function runs at once; further ones queue FIFO and their timeout
    * starts when they start (FC's capacity limits, reference §1.7). Default: the
-   * LIVECYCLE_LOCAL_ASYNC_CONCURRENCY environment variable, else 4. Sync invocations are not capped.
+   * LIVECYCLE_LOCAL_ASYNC_CONCURRENCY environment variable, else 4. Sync (invoke, HTTP, MNS) and
+   * timer-trigger invocations are not capped.
    */
   asyncConcurrency?: number;
   /** false: load the functions but serve no trigger (one-shot `livecycle invoke`). Default true. */
@@ -138,7 +139,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         if (trigger.type === 'timer') {
           if (!trigger.enable) continue;
           const schedule = parseSchedule(trigger.cronExpression, clock.now());
-          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload))));
+          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, { uncapped: true })));
         } else if (trigger.type === 'mns_topic') {
           if (!opts.topics) throw new Error(`function ${host.spec.name}: trigger ${trigger.name} needs the emulator's topics (RuntimeOptions.topics)`);
           if (trigger.filterTag) log.warn({ trigger: trigger.name }, 'filterTag is not emulated locally; every message is delivered');

@@ -12,7 +12,8 @@
  * §1.7). Locally each function runs at most `asyncConcurrency` async attempts at once (default
  * DEFAULT_ASYNC_CONCURRENCY, RuntimeOptions.asyncConcurrency or LIVECYCLE_LOCAL_ASYNC_CONCURRENCY);
  * the rest wait FIFO, and an attempt's timeout starts when it starts running. Retries re-enter
- * the queue at the back. Synchronous invocations (HTTP, MNS, `invoke`) bypass the queue.
+ * the queue at the back. Synchronous invocations (HTTP, MNS, `invoke`) and timer-trigger
+ * invocations (invokeAsync with `uncapped`) bypass the queue.
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -132,14 +133,14 @@ export class FunctionHost {
    * queued and run when one of the function's async slots is free (FIFO); a failed attempt is retried up to maxAsyncRetryAttempts times on the
    * clock with the same request id, unless the event is older than maxAsyncEventAgeInSeconds.
    */
-  invokeAsync(event: Buffer, requestId: string = randomUUID()): AsyncInvocation {
+  invokeAsync(event: Buffer, requestId: string = randomUUID(), opts: { uncapped?: boolean } = {}): AsyncInvocation {
     if (event.length > ASYNC_PAYLOAD_LIMIT) throw new Error(`function ${this.spec.name}: async payload is ${event.length} bytes, FC's limit is ${ASYNC_PAYLOAD_LIMIT}`);
     const { maxAsyncRetryAttempts, maxAsyncEventAgeInSeconds } = this.spec.asyncInvokeConfig;
     const queuedAt = this.opts.clock.now();
     const completion = new Promise<AsyncOutcome>((settle) => {
       const attempt = async (n: number): Promise<void> => {
         if (this.stopped) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
-        const last = await this.invokeQueued(event, requestId);
+        const last = opts.uncapped ? await this.invoke(event, requestId) : await this.invokeQueued(event, requestId);
         if (!last) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
         if (last.status === 'succeeded') return settle({ requestId, status: 'succeeded', attempts: n, last });
         if (n > maxAsyncRetryAttempts) {
