@@ -37,7 +37,7 @@ const DEFAULT_LATENCY_MS = 100;
 const LIVE_CHANNEL_OPERATION = /LiveChannel|VodPlaylist/;
 
 /** mulberry32: tiny, fast, good enough to make fault runs repeatable. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -8,7 +8,8 @@ import type { Ledger } from '../ledger/ledger';
 import type { Logger } from '../log';
 import type { EmitInput } from '../webhooks';
 import { acquireLease } from './lease';
-import { BucketSweep, isTransient, type SweepSettings } from './sweep';
+import { isTransientFailure } from '../oss';
+import { BucketSweep, type SweepSettings } from './sweep';
 
 /** Time kept back from the invocation's deadline for the report, the webhook and the lease. */
 const MAX_WRAP_UP_MS = 30_000;
@@ -55,7 +56,7 @@ async function emitLatestReport(ledger: Ledger, webhooks: { emit(input: EmitInpu
     if (!latest || typeof latest.runId !== 'string' || typeof latest.finishedAt !== 'number' || !latest.totals) return;
     await webhooks.emit(completedEvent(latest));
   } catch (err) {
-    if (!isTransient(err)) throw err;
+    if (!isTransientFailure(err)) throw err;
     log.warn({ err }, 'cleanup: could not re-emit cleanup.completed for the latest report; the next run tries again');
   }
 }

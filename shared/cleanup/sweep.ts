@@ -8,7 +8,7 @@ import type { Ledger } from '../ledger/ledger';
 import type { HoldRecord } from '../ledger/records';
 import { classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelState } from '../lifecycle';
 import type { Logger } from '../log';
-import { OssError, OssNetworkError, OssTimeoutError, type ListObjectsResult, type OssBucket } from '../oss';
+import { OssError, OssNetworkError, OssTimeoutError, isTransientFailure, type ListObjectsResult, type OssBucket } from '../oss';
 import { ReportBuilder, type ChannelTally, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';
 import { bucketHosts, channelInScope, channelOfFolder, holdScope, startAfterFolder } from './selection';
 
@@ -73,14 +73,6 @@ type Opening =
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
-}
-
-/**
- * A failure worth retrying later (network, timeout, 5xx, throttling): it ends one folder's sweep,
- * not the run. Same rule as the generate-vod sweep (shared/operations/generate-vod.ts).
- */
-export function isTransient(err: unknown): boolean {
-  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
 }
 
 /** The code a folder error is reported with. */
@@ -207,7 +199,7 @@ export class BucketSweep {
           if (!current.ok) throw current.err;
           end = await this.folder(folder, startAfter, current.value);
         } catch (err) {
-          if (!isTransient(err)) throw err;
+          if (!isTransientFailure(err)) throw err;
           await this.folderFailed(folder, err);
           continue;
         } finally {

@@ -5,7 +5,7 @@
  * was lost — so it counts as success.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OssError, OssNetworkError, OssTimeoutError } from '../oss/errors';
+import { OssError, isTransientFailure } from '../oss/errors';
 import type { GetObjectResult, ListObjectsInput, ListObjectsResult, PutObjectInput } from '../oss/types';
 
 /** The part of the OSS bucket client the ledger uses (`OssClient.bucket(name)` satisfies it). */
@@ -42,11 +42,6 @@ function isAlreadyExists(err: unknown): boolean {
   return err instanceof OssError && err.status === 409 && err.code === 'FileAlreadyExists';
 }
 
-function isTransient(err: unknown): boolean {
-  if (err instanceof OssNetworkError || err instanceof OssTimeoutError) return true;
-  return err instanceof OssError && (err.status >= 500 || err.status === 429);
-}
-
 export class JsonStore {
   constructor(private readonly objects: LedgerObjects) {}
 
@@ -63,7 +58,7 @@ export class JsonStore {
         return 'created';
       } catch (err) {
         if (isAlreadyExists(err)) return 'exists';
-        if (attempt >= CREATE_ATTEMPTS || !isTransient(err)) throw err;
+        if (attempt >= CREATE_ATTEMPTS || !isTransientFailure(err)) throw err;
         // Real time: this waits out a transient OSS failure, not a lifecycle interval.
         await sleep(CREATE_RETRY_BASE_MS * 2 ** (attempt - 1));
       }

@@ -11,7 +11,7 @@
 import type { VodRecord } from '../ledger';
 import type { EmitInput } from '../webhooks';
 import { renderParentPlaylist } from '../lifecycle';
-import { OssError, OssNetworkError, OssTimeoutError } from '../oss';
+import { OssError, isTransientFailure } from '../oss';
 import type { BucketScope, OperationContext } from './context';
 import type { Config } from '../config';
 import { isChannelName, isLedgerId, isRunRequest, jsonObject, stringField } from './events';
@@ -72,16 +72,12 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
           vods.push({ bucket, channel, broadcastId: vod.broadcastId, outcome: await buildVod(scope, ctx, channel, vod.broadcastId) });
         }
       } catch (err) {
-        if (!isTransient(err)) throw err;
+        if (!isTransientFailure(err)) throw err;
         ctx.logger.warn({ err, bucket, channel }, 'generate-vod sweep: channel failed; the next sweep retries it');
       }
     }
   }
   return { vods };
-}
-
-function isTransient(err: unknown): boolean {
-  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
 }
 
 /**
@@ -121,7 +117,7 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
       await scope.oss.putObject(vod.parent.key, renderParentPlaylist(parts), { contentType: 'application/vnd.apple.mpegurl' });
     }
   } catch (err) {
-    if (isTransient(err)) throw err;
+    if (isTransientFailure(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'failed', error: message.slice(0, 500) });
     log.error({ err }, 'VOD generation failed');

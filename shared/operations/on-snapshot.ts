@@ -7,7 +7,7 @@
  * both report the same `stream.started` event.
  */
 import { groupBroadcasts, mergePushes, pushFromStat } from '../lifecycle';
-import { OssError, OssNetworkError, OssTimeoutError } from '../oss';
+import { isTransientFailure } from '../oss';
 import { announceStarted, loadPushes, recordPushes } from './broadcasts';
 import type { BucketScope, OperationContext } from './context';
 import { decodeSnapshotEvent, type SnapshotNotice } from './snapshot-message';
@@ -22,10 +22,6 @@ export interface SnapshotResult {
 
 /** Pushes that began this long before a live push are read to find its broadcast's start. */
 const LOOKBACK_MS = 24 * 3600_000;
-
-function isTransient(err: unknown): boolean {
-  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
-}
 
 /**
  * Never throws for what the event contains; only a transient OSS failure is thrown, so MNS
@@ -45,7 +41,7 @@ export async function onSnapshot(ctx: OperationContext, event: Buffer): Promise<
       else result.recorded++;
       if (outcome === 'started') result.started++;
     } catch (err) {
-      if (isTransient(err)) throw err;
+      if (isTransientFailure(err)) throw err;
       ctx.logger.warn({ err, bucket: notice.bucket, channel: notice.channel }, 'snapshot notice not recorded');
       result.skipped.push(`${notice.channel}: ${err instanceof Error ? err.name : 'error'}`);
     }

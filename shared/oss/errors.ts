@@ -85,3 +85,12 @@ export class OssValidationError extends Error {
     super(`invalid ${field}: ${detail}`);
   }
 }
+
+/**
+ * A whole call that failed in a way worth trying again later (network, timeout incl. the call's
+ * deadline, 5xx, throttling), after the client's own retries. Sweeps use it to skip one channel
+ * or folder and go on instead of ending the run.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
+}

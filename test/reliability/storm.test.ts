@@ -19,6 +19,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKET, api, compressBackoff, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName } from './harness';
 import { MINUTE, startPush, stopPush } from './flow';
+import { mulberry32 } from '../../local/emulator/faults';
 
 const CHANNELS = Number(process.env.STORM_CHANNELS ?? 100);
 /** Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400 ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min. */
@@ -29,17 +30,6 @@ const FAULT_RATE = 0.2;
 /** The functions' OSS client deadline per call (OSS_TIMEOUT_MS) and the stall, which exceeds it. */
 const OSS_TIMEOUT_MS = Number(process.env.STORM_OSS_TIMEOUT_MS ?? 100);
 const STALL_MS = Math.round(OSS_TIMEOUT_MS * 1.5);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Plan {
   channel: string;
