@@ -8,9 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BucketSweep, type SweepSettings } from '../../shared/cleanup';
 import type { Ledger } from '../../shared/ledger';
 import { createLogger } from '../../shared/log';
-import { mapConcurrent } from '../../shared/operations/context';
 import type { OssBucket } from '../../shared/oss';
-import { allKeys, HOUR, startCleanupEnv, T0, type CleanupEnv } from './helpers';
+import { allKeys, HOUR, resetWithFragments, startCleanupEnv, T0, type CleanupEnv } from './helpers';
 
 const FOLDERS = ['gone-a', 'gone-b', 'gone-c'];
 const PER_FOLDER = 250;
@@ -24,10 +23,7 @@ beforeAll(async () => {
 afterAll(() => env.stop());
 
 beforeEach(async () => {
-  await env.emu.clock.set(T0);
-  for (const key of await allKeys(env.bucket)) await env.bucket.deleteObject(key);
-  const keys = FOLDERS.flatMap((f) => Array.from({ length: PER_FOLDER }, (_, i) => `${f}/${String(1_000_000 + i).padStart(13, '0')}.ts`));
-  await mapConcurrent(keys, 32, (key) => env.bucket.putObject(key, Buffer.alloc(188, 0x47)));
+  await resetWithFragments(env, FOLDERS, PER_FOLDER);
   for (const channel of FOLDERS) await env.ledger.recordTombstone({ channel, generation: T0 - HOUR, deletedAt: T0 });
   await env.emu.clock.advance(25 * HOUR);
 });

@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { installClock } from '../../shared/clock';
 import { cleanupOrphans, type BucketOutcome, type CleanupRunReport } from '../../shared/cleanup';
-import { mapConcurrent } from '../../shared/operations/context';
-import { allKeys, HOUR, startCleanupEnv, steppingClock, T0, type CleanupEnv } from './helpers';
+import { allKeys, HOUR, resetWithFragments, startCleanupEnv, steppingClock, T0, type CleanupEnv } from './helpers';
 
 const ORPHANS = 1770;
 const REFERENCED = 30;
@@ -23,10 +22,7 @@ afterAll(() => env.stop());
 
 /** A fresh big folder per test: a deleted channel, thousands of orphans, a VOD over a few fragments. */
 beforeEach(async () => {
-  await env.emu.clock.set(T0);
-  for (const key of await allKeys(env.bucket)) await env.bucket.deleteObject(key);
-  const names = Array.from({ length: ORPHANS + REFERENCED }, (_, i) => `cam-big/${String(1_000_000 + i).padStart(13, '0')}.ts`);
-  await mapConcurrent(names, 32, (key) => env.bucket.putObject(key, Buffer.alloc(188, 0x47)));
+  const names = await resetWithFragments(env, ['cam-big'], ORPHANS + REFERENCED);
   // Referenced fragments spread through the listing, so every page has some to keep.
   referenced = names.filter((_, i) => i % Math.floor(names.length / REFERENCED) === 0).slice(0, REFERENCED);
   const set = new Set(referenced);
