@@ -216,6 +216,11 @@ export class Ledger {
     return this.store.read<TombstoneRecord>(this.keys.tombstone(channel, generation));
   }
 
+  /** Every tombstone of one channel (cleaned ones included), oldest generation first. */
+  listChannelTombstones(channel: string): Promise<TombstoneRecord[]> {
+    return this.readAll<TombstoneRecord>(this.keys.channelTombstones(channel));
+  }
+
   /**
    * Tombstones across all channels, in key order. With `pendingOnly`, those cleanup has not yet
    * marked cleaned; decided from two key listings, so only pending tombstones cost a GET.
