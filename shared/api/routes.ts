@@ -37,6 +37,8 @@ export interface CreateChannelInput {
   snapshot?: boolean;
   /** Overwrite an existing channel of that name instead of failing with 409. */
   replace: boolean;
+  /** Create even though `<name>/` holds objects livecycle did not write (else 409 folder_not_empty); recorded in the ledger. */
+  adoptExistingFolder: boolean;
 }
 
 export interface ChannelRef {
@@ -137,7 +139,7 @@ export function apiRoutes(ops: ApiOperations): Router {
     route(
       'POST',
       '/channels',
-      { body: ['name', 'description', 'fragDuration', 'fragCount', 'playlistName', 'snapshot', 'replace'] },
+      { body: ['name', 'description', 'fragDuration', 'fragCount', 'playlistName', 'snapshot', 'replace', 'adoptExistingFolder'] },
       async ({ body, ctx }) => {
         const input: CreateChannelInput = {
           name: optional(body, 'name', channelName),
@@ -146,6 +148,7 @@ export function apiRoutes(ops: ApiOperations): Router {
           playlistName: optional(body, 'playlistName', playlistName),
           snapshot: optional(body, 'snapshot', boolean),
           replace: optional(body, 'replace', boolean) ?? false,
+          adoptExistingFolder: optional(body, 'adoptExistingFolder', boolean) ?? false,
         };
         return json(201, await ops.createChannel(input, ctx));
       },

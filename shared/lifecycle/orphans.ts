@@ -26,6 +26,8 @@ export interface IngestScope {
  * counted in the report): a missed deletion costs storage, a wrong one loses data.
  */
 const INGEST_FRAGMENT_NAME = /^[0-9]{1,20}\.ts$/;
+/** Snapshot JPGs as the emulator writes them into the channel folder; OSS's naming is UNCONFIRMED (§12.2). */
+const INGEST_SNAPSHOT_NAME = /^[0-9]{1,20}\.jpg$/;
 
 /**
  * The channel and segment name when `key` looks like ingest output of a managed channel —
@@ -100,6 +102,24 @@ export function channelLives(history: ChannelHistory): ChannelLife[] {
  */
 export function writtenDuringLife(lastModified: number, lives: readonly ChannelLife[], skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS): boolean {
   return lives.some((life) => (life.from === undefined || lastModified >= life.from - skewToleranceMs) && lastModified <= life.to + skewToleranceMs);
+}
+
+/**
+ * The objects of a channel's folder (`<channel>/…`, one listing page) that livecycle cannot
+ * account for as its own channel's output: anything but a playlist (`.m3u8`) or a fragment or
+ * snapshot named as ingest names them (`<digits>.ts`, `<digits>.jpg`) directly in the folder, or
+ * anything written outside every recorded life of the name (`channelLives`). Creating a channel
+ * over a folder that holds any of these takes the caller's explicit consent (api
+ * `adoptExistingFolder`); a folder holding only what an earlier, deleted channel of the name wrote
+ * is the name's own.
+ */
+export function unaccountedObjects<T extends { key: string; lastModified: number }>(channel: string, objects: readonly T[], lives: readonly ChannelLife[], skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS): T[] {
+  const folder = `${channel}/`;
+  return objects.filter((o) => {
+    const name = o.key.startsWith(folder) ? o.key.slice(folder.length) : '/';
+    const ours = !name.includes('/') && (name.endsWith('.m3u8') || INGEST_FRAGMENT_NAME.test(name) || INGEST_SNAPSHOT_NAME.test(name));
+    return !ours || !writtenDuringLife(o.lastModified, lives, skewToleranceMs);
+  });
 }
 
 export interface PlaylistReferences {
