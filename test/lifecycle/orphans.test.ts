@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelLives, classifyFragment, parseIngestSegmentKey, referencedSegments, writtenDuringLife, type ChannelHistory, type ChannelLife, type FragmentInput } from '../../shared/lifecycle/orphans';
+import { channelLives, classifyFragment, parseIngestSegmentKey, referencedSegments, unaccountedObjects, writtenDuringLife, type ChannelHistory, type ChannelLife, type FragmentInput } from '../../shared/lifecycle/orphans';
 import { InvalidPlaylistError } from '../../shared/lifecycle/playlist';
 import { renderParentPlaylist } from '../../shared/lifecycle/vod';
 
@@ -202,5 +202,23 @@ describe('writtenDuringLife', () => {
     ['no lives', 1_500_000, [], 0, false],
   ])('%s', (_, lastModified, lifeList, skew, expected) => {
     expect(writtenDuringLife(lastModified, lifeList, skew)).toBe(expected);
+  });
+});
+
+describe('unaccountedObjects (creating a channel over a folder)', () => {
+  const lives = [{ from: 1_000_000, to: 2_000_000 }];
+  it.each<[string, string, number, readonly ChannelLife[], boolean]>([
+    ['a fragment of an earlier life', 'cam/0000000000001.ts', 1_500_000, lives, false],
+    ['a playlist of an earlier life', 'cam/vod-20240501T100000Z.m3u8', 1_500_000, lives, false],
+    ['a snapshot of an earlier life', 'cam/0000000001500.jpg', 1_500_000, lives, false],
+    ['a fragment-like name written before any life', 'cam/0000000000001.ts', 500_000, lives, true],
+    ['a fragment-like name written after the last life', 'cam/0000000000001.ts', 2_500_000, lives, true],
+    ['the folder of a name livecycle never had', 'cam/0000000000001.ts', 1_500_000, [], true],
+    ['a name ingest does not give', 'cam/2025-q4.ts', 1_500_000, lives, true],
+    ['any other file', 'cam/notes.txt', 1_500_000, lives, true],
+    ['deeper in the folder', 'cam/sub/0000000000001.ts', 1_500_000, lives, true],
+    ['outside the folder (not listed by the prefix, but never ours)', 'camera/0000000000001.ts', 1_500_000, lives, true],
+  ])('%s: %s', (_, key, lastModified, lifeList, unaccounted) => {
+    expect(unaccountedObjects('cam', [{ key, lastModified }], lifeList, 0)).toEqual(unaccounted ? [{ key, lastModified }] : []);
   });
 });
