@@ -8,7 +8,7 @@ import type { Ledger } from '../ledger/ledger';
 import type { HoldRecord } from '../ledger/records';
 import { channelLives, classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelLife, type ChannelState } from '../lifecycle';
 import type { Logger } from '../log';
-import { OssError, OssNetworkError, OssTimeoutError, isTransientFailure, type ListObjectsResult, type OssBucket } from '../oss';
+import { OssError, OssNetworkError, OssTimeoutError, isNoSuchLiveChannel, isTransientFailure, type ListObjectsResult, type OssBucket } from '../oss';
 import { ReportBuilder, type ChannelTally, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';
 import { bucketHosts, channelInScope, channelOfFolder, holdScope, startAfterFolder } from './selection';
 
@@ -90,10 +90,6 @@ function errorCode(err: unknown): string {
   if (err instanceof OssNetworkError) return `${err.name}:${err.causeCode}`;
   if (err instanceof OssTimeoutError) return `${err.name}:${err.phase}`;
   return err instanceof Error ? err.name : 'Error';
-}
-
-function isNoSuchLiveChannel(err: unknown): boolean {
-  return err instanceof OssError && err.status === 404 && err.code === 'NoSuchLiveChannel';
 }
 
 function isNoSuchKey(err: unknown): boolean {

@@ -14,7 +14,7 @@ import type { ApiOperations, CreateChannelInput, ForceInput, OperationContext as
 import type { JsonObject } from '../api/validate';
 import { LedgerKeyError, type AdoptedObjects, type ChannelConfigSummary, type ChannelRecord, type TombstoneRecord } from '../ledger';
 import { broadcastState, channelLives, compactUtcSeconds, groupBroadcasts, mergePushes, planVod, unaccountedObjects, type VodPlan } from '../lifecycle';
-import { OssError, OssValidationError, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
+import { OssError, OssValidationError, isNoSuchLiveChannel, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
 import type { EmitInput } from '../webhooks';
 import { channelFacts, loadPushes } from './broadcasts';
 import { createOperationContext, sleepOnClock, type BucketScope, type FcContext, type Instance, type OperationContext } from './context';
@@ -127,7 +127,7 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
   const exists = await scope.oss.getLiveChannelInfo(name).then(
     () => true,
     (err: unknown) => {
-      if (err instanceof OssError && err.code === 'NoSuchLiveChannel') return false;
+      if (isNoSuchLiveChannel(err)) return false;
       throw err;
     },
   );

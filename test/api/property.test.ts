@@ -145,7 +145,7 @@ describe('one channel-name rule', () => {
   /** 400 or not, through the real route table (router checks + validation), as the HTTP layer would run it. */
   async function accepted(method: string, segments: string[], body: unknown): Promise<boolean> {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const request = { method, path: `/${segments.join('/')}`, segments, query: {}, headers: { 'content-type': 'application/json' }, body: Buffer.from(text) };
+    const request = { method, path: `/${segments.join('/')}`, segments, query: {}, headers: { 'content-type': 'application/json' }, body: Buffer.from(text), sourceIp: '198.51.100.1', requestId: 'r' };
     try {
       const { route, params } = apiRoutes(trivialOps).match(method, segments);
       await route.handle({ request, params, requestId: 'r', logger: createLogger({ name: 'property', level: 'silent' }) });
