@@ -3,8 +3,9 @@
  * configured bucket: routes carry no bucket, and one api deployment per bucket keeps URLs simple.
  *
  * Idempotency: enable/disable converge on the status; create refuses an existing name unless
- * `replace` (and a folder holding objects livecycle did not write unless `adoptExistingFolder`) (a create without a name generates a fresh one, so a retried nameless create makes a
- * second channel: callers that retry send a name); DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
+ * `replace` (a create without a name generates a fresh one, so a retried nameless create makes a
+ * second channel: callers that retry send a name) — checked before the folder check
+ * (`adoptExistingFolder`), so a retried create answers channel_exists, never folder_not_empty; DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
  * event) instead of failing; manual VODs go through the same create-once plan and builder as
  * automatic ones.
  */
