@@ -81,6 +81,8 @@ describe('on-snapshot envelopes and bodies', () => {
       Buffer.alloc(2 * 1024 * 1024, 0x7b),
       Buffer.from(`{"Message":"${'A'.repeat(200_000)}"}`),
       Buffer.from([0xff, 0xfe, 0x00, 0x01]),
+      // No time in the body, and a PublishTime no Date can hold: skipped, not a RangeError.
+      Buffer.from(JSON.stringify({ Message: JSON.stringify({ event: 'LiveChannelSnapshot', bucket: BUCKET, channel: 'cam', object: 'cam/1.jpg' }), MessageId: 'X', PublishTime: 1e300 })),
     ];
     const before = await keysUnder(world.bucket, '_livecycle/');
     for (const event of garbage) {
