@@ -86,6 +86,9 @@ describe('a folder livecycle did not write', () => {
     expect(orphans.length).toBeGreaterThan(0);
     for (const key of orphans) expect(left.has(key), key).toBe(false);
     expect((await world.bucket.getObject('reports/2025-q4.ts')).body.toString('utf8')).toBe('someone else’s quarterly numbers');
+    const report = (await world.ledger.latestCleanupReport()) as { channels: { channel: string; kept: Record<string, number> }[] };
+    // The two fragment-named strangers are told apart by time (the report, the live playlist and snapshots by name).
+    expect(report.channels.find((c) => c.channel === 'reports')?.kept).toMatchObject({ 'outside-channel-life': 2, referenced: stillListed.length });
   });
 
   it('creating the name again over only what its own deleted channel wrote is not refused, and an idempotent retry still answers channel_exists', async () => {
