@@ -8,8 +8,10 @@
  *
  * Nothing is written for a notice whose time is not within MAX_REPORTED_TIME_SKEW_MS of now (a
  * snapshot "seen live" in 2286 would keep its channel from ever being disabled) or whose channel
- * does not exist (GetLiveChannelStat, which the notice needs anyway, answers NoSuchLiveChannel):
- * such notices are logged and acknowledged.
+ * does not exist in OSS — a forged notice, or one of a channel deleted since. That check is one
+ * GetLiveChannelStat per notice, whose answer the idle-channel path below reuses; the ledger
+ * would need a LIST and would not know channels created outside livecycle. Such notices are
+ * logged and acknowledged.
  */
 import { MAX_REPORTED_TIME_SKEW_MS, groupBroadcasts, mergePushes, pushFromStat, withinSkew } from '../lifecycle';
 import { isNoSuchLiveChannel, isTransientFailure } from '../oss';
