@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { handler as cleanup } from '../../functions/cleanup-orphans/index';
 import { timerEvent } from '../../local/runtime/events';
+import type { CleanupRunReport } from '../../shared/cleanup';
 import { OssError } from '../../shared/oss';
 import { playlistSegments } from '../cleanup/helpers';
 import { BUCKET, callApi, keysUnder, startWorld, type World } from './harness';
@@ -86,7 +87,7 @@ describe('a folder livecycle did not write', () => {
     expect(orphans.length).toBeGreaterThan(0);
     for (const key of orphans) expect(left.has(key), key).toBe(false);
     expect((await world.bucket.getObject('reports/2025-q4.ts')).body.toString('utf8')).toBe('someone else’s quarterly numbers');
-    const report = (await world.ledger.latestCleanupReport()) as { channels: { channel: string; kept: Record<string, number> }[] };
+    const report = (await world.ledger.latestCleanupReport()) as CleanupRunReport;
     // The two fragment-named strangers are told apart by time (the report, the live playlist and snapshots by name).
     expect(report.channels.find((c) => c.channel === 'reports')?.kept).toMatchObject({ 'outside-channel-life': 2, referenced: stillListed.length });
   });
