@@ -10,6 +10,7 @@ import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
 import { request } from 'undici';
 import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
+import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
 import { runDemo } from '../demo/story';
 import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
@@ -83,7 +84,7 @@ export async function attachToStack(dataDir: string): Promise<AttachedStack | un
   const stack = readStackFile(dataDir);
   if (!stack) return undefined;
   const admin = async <T>(path: string, init?: { method: 'POST'; body: string }): Promise<T> => {
-    const res = await request(`${stack.emulatorUrl}/_emulator${path}`, init && { ...init, headers: { 'content-type': 'application/json' } });
+    const res = await request(`${stack.emulatorUrl}${ADMIN_PREFIX}${path}`, { ...init, headers: adminHeaders(init !== undefined) });
     if (res.statusCode !== 200) throw new Error(`the emulator at ${stack.emulatorUrl} answered ${res.statusCode} to ${path}`);
     return (await res.body.json()) as T;
   };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as HLS from 'hls-parser';
 import { signRequestV1, signRtmpUrl } from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
-import { defaultCredentials, errorOf, oss, parseXml, rawRequest } from './helpers';
+import { adminCall, defaultCredentials, errorOf, oss, parseXml, rawRequest } from './helpers';
 import { quietEmulator } from './setup';
 import { channelXml } from './live-helpers';
 
@@ -19,10 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => emu.stop());
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await rawRequest(emu, method, `/_emulator${path}`, { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
-  return { status: res.status, json: JSON.parse(res.text) as Record<string, any> };
-}
+const admin = (method: string, path: string, body?: unknown) => adminCall(emu, method, path, body);
 
 /** A V1-signed request sent to a target written by hand (query spelling, %2F in the path). */
 function handWritten(method: string, target: string, signed: { key: string; query: Record<string, string> }) {

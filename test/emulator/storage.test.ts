@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compareKeys, SortedKeySet } from '../../local/emulator/storage/key-index';
 import { MemoryObjectStorage } from '../../local/emulator/storage/memory';
 import { DiskObjectStorage, DiskStateStore } from '../../local/emulator/storage/disk';
-import { oss, rawRequest } from './helpers';
+import { adminCall, oss } from './helpers';
 import { quietEmulator } from './setup';
 
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -104,8 +104,7 @@ describe('data directory', () => {
 
   it('the admin health call reports the configured buckets', async () => {
     const emu = await quietEmulator();
-    const res = await rawRequest(emu, 'GET', '/_emulator/health', {});
-    expect(JSON.parse(res.text)).toMatchObject({ ok: true, buckets: ['livecycle-demo'], region: 'cn-hangzhou' });
+    expect((await adminCall(emu, 'GET', '/health')).json).toMatchObject({ ok: true, buckets: ['livecycle-demo'], region: 'cn-hangzhou' });
     await emu.stop();
   });
 });
