@@ -2,6 +2,7 @@
  * The LiveChannel service mounted in the real emulator: raw HTTP with real signatures, the
  * server's routing and error rendering, and the admin API driving a push.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,19 @@ describe('LiveChannel over HTTP', () => {
     expect(anonymous.status).toBe(403);
     const refused = await admin('POST', '/ingest/start', { bucket: 'livecycle-demo', channel: 'nope' });
     expect(refused).toEqual({ status: 404, json: { error: 'NoSuchLiveChannel: The specified live channel does not exist.' } });
+  });
+
+  it('verifies a sent Content-MD5 on PutLiveChannel as PutObject does → 400 InvalidDigest, nothing created', async () => {
+    const body = channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>2</FragCount>');
+    const md5 = (text: string) => createHash('md5').update(text).digest('base64');
+    for (const sent of [md5(`${body} `), 'not-base64-md5']) {
+      const bad = await oss(emu, { method: 'PUT', key: 'md5-ch', query: { live: '' }, body, headers: { 'content-md5': sent } });
+      expect(bad.status, sent).toBe(400);
+      expect(errorOf(bad)).toMatchObject({ Code: 'InvalidDigest', 'Content-MD5': sent });
+      expect((await oss(emu, { method: 'GET', key: 'md5-ch', query: { live: '' } })).status).toBe(404);
+    }
+    const ok = await oss(emu, { method: 'PUT', key: 'md5-ch', query: { live: '' }, body, headers: { 'content-md5': md5(body) } });
+    expect(ok.status).toBe(200);
   });
 });
 
