@@ -1,6 +1,6 @@
 /** Key index order and listing against a naive model; data-directory persistence across restarts. */
 import fc from 'fast-check';
-import { mkdtemp, rm, readdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,6 +99,30 @@ describe('data directory', () => {
       expect(await again.list('ns')).toEqual(['id/with/slash']);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the STS signing key owner-only (0600), tightening a file an older version left 0644', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'emu-sts-mode-'));
+    const stateDir = join(dataDir, 'state');
+    const keyFile = async () => {
+      for (const name of await readdir(stateDir)) {
+        if (name.endsWith('.json') && (await readFile(join(stateDir, name), 'utf8')).includes('"sts-key"')) return join(stateDir, name);
+      }
+      throw new Error('no state file holds the STS key');
+    };
+    const mode = async (file: string) => (await stat(file)).mode & 0o777;
+    try {
+      let emu = await quietEmulator({ dataDir });
+      await emu.stop();
+      const file = await keyFile();
+      expect(await mode(file)).toBe(0o600);
+      await chmod(file, 0o644);
+      emu = await quietEmulator({ dataDir });
+      await emu.stop();
+      expect(await mode(file)).toBe(0o600);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
