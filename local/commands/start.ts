@@ -243,6 +243,11 @@ export const startCommand: Command = {
       return 1;
     }
     const apiUrl = stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)';
+    // Listening before the banner: a signal sent on seeing it must stop the stack (and free the lock).
+    const stopRequested = new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
     process.stderr.write(
       [
         `data:     ${stack.dataDir}${values.fresh ? ' (fresh)' : ''}`,
@@ -262,10 +267,7 @@ export const startCommand: Command = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((done) => {
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
+    await stopRequested;
     await stack.stop();
     return 0;
   },
