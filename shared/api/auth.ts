@@ -33,6 +33,8 @@ export interface ReplayStore {
  */
 export class MemoryReplayStore implements ReplayStore {
   private readonly expiries = new Map<string, number>();
+  /** No entry expires before this, so while the store is full and `now` is not past it, nothing can be purged. */
+  private earliestExpiryMs = Infinity;
 
   constructor(private readonly maxEntries = 10_000) {}
 
@@ -40,21 +42,21 @@ export class MemoryReplayStore implements ReplayStore {
     const known = this.expiries.get(key);
     if (known !== undefined && known >= nowMs) return { outcome: 'replayed' };
     if (known === undefined && this.expiries.size >= this.maxEntries) {
-      const earliestExpiryMs = this.purgeExpired(nowMs);
-      if (this.expiries.size >= this.maxEntries) return { outcome: 'full', retryAfterMs: earliestExpiryMs - nowMs + 1 };
+      if (this.earliestExpiryMs < nowMs) this.purgeExpired(nowMs);
+      if (this.expiries.size >= this.maxEntries) return { outcome: 'full', retryAfterMs: this.earliestExpiryMs - nowMs + 1 };
     }
     this.expiries.set(key, expiresAtMs);
+    this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expiresAtMs);
     return { outcome: 'new' };
   }
 
-  /** Drops expired entries; returns the earliest expiry among those kept (Infinity when none). */
-  private purgeExpired(nowMs: number): number {
-    let earliestExpiryMs = Infinity;
+  /** Drops expired entries and recomputes the earliest expiry among those kept. */
+  private purgeExpired(nowMs: number): void {
+    this.earliestExpiryMs = Infinity;
     for (const [key, expiresAtMs] of this.expiries) {
       if (expiresAtMs < nowMs) this.expiries.delete(key);
-      else earliestExpiryMs = Math.min(earliestExpiryMs, expiresAtMs);
+      else this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expiresAtMs);
     }
-    return earliestExpiryMs;
   }
 }
 
