@@ -85,7 +85,13 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
     onTakeover: (message) => log.warn({ dataDir: opts.dataDir }, message),
   });
   const topics = new InMemoryTopicHub(clock, log);
-  const sts = new StsIssuer(await stsKey(storage), clock);
+  const sts = new StsIssuer(
+    await stsKey(storage).catch(async (err: unknown) => {
+      await storage.close(); // frees the data-directory lock
+      throw err;
+    }),
+    clock,
+  );
   const credentials = new Credentials(new Map(accessKeys.map((k) => [k.id, k.secret])), sts);
   const ctx: EmuContext = {
     clock,
