@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { MAX_PUBLISH_URL_SECONDS } from '../oss/validate';
 import { json, type FcHttpResponse } from './respond';
 import { createRouter, type Route, type RouteContext, type Router } from './router';
 import {
@@ -88,8 +89,7 @@ export interface ApiOperations {
   cleanupReport(input: Page, ctx: OperationContext): Promise<JsonObject>;
 }
 
-/** Maximum lifetime of a signed publish URL: a day, so a leaked URL does not stay usable. */
-const publishUrlExpiry = integer(60, 86_400);
+const publishUrlExpiry = integer(60, MAX_PUBLISH_URL_SECONDS);
 
 interface RouteInput {
   /** The JSON body, holding only the route's declared fields. */
