@@ -190,16 +190,30 @@ export class Authenticator {
   }
 
   private v1Query(req: EmuRequest): Principal {
-    const accessKeyId = req.query.get('OSSAccessKeyId') ?? '';
-    const expiresText = req.query.get('Expires') ?? '';
-    const provided = req.query.get('Signature') ?? '';
+    const names = { keyId: 'OSSAccessKeyId', expires: 'Expires', signature: 'Signature' };
+    return this.presignedWithExpires(req, names, hmacSha1Base64, (expiresText) => v1StringToSign(req, expiresText));
+  }
+
+  /**
+   * V1 and V2 presigned URLs: key id, absolute expiry (Unix seconds), signature and STS
+   * `security-token` in the query; the expiry fills the date slot of the string to sign.
+   */
+  private presignedWithExpires(
+    req: EmuRequest,
+    names: { keyId: string; expires: string; signature: string },
+    hmac: (secret: string, stringToSign: string) => string,
+    stringToSign: (expiresText: string) => string,
+  ): Principal {
+    const accessKeyId = req.query.get(names.keyId) ?? '';
+    const expiresText = req.query.get(names.expires) ?? '';
+    const provided = req.query.get(names.signature) ?? '';
     if (!accessKeyId || !provided || !/^\d{1,12}$/.test(expiresText)) {
-      throw errors.invalidArgument('A presigned URL needs OSSAccessKeyId, Expires and Signature.', 'Expires', expiresText);
+      throw errors.invalidArgument(`A presigned URL needs ${names.keyId}, ${names.expires} and ${names.signature}.`, names.expires, expiresText);
     }
     this.checkExpires(Number(expiresText) * 1000);
     const securityToken = req.query.get('security-token');
     const secret = this.credentials.secret(accessKeyId, securityToken);
-    this.verifyAny((s) => hmacSha1Base64(secret, s), [v1StringToSign(req, expiresText)], provided, accessKeyId);
+    this.verifyAny((s) => hmac(secret, s), [stringToSign(expiresText)], provided, accessKeyId);
     return { accessKeyId, securityToken };
   }
 
@@ -221,20 +235,11 @@ export class Authenticator {
 
   /** `?x-oss-signature-version=OSS2&x-oss-expires=<unix s>&x-oss-access-key-id&[x-oss-additional-headers&]x-oss-signature`. */
   private v2Query(req: EmuRequest): Principal {
-    const accessKeyId = req.query.get('x-oss-access-key-id') ?? '';
-    const expiresText = req.query.get('x-oss-expires') ?? '';
-    const provided = req.query.get('x-oss-signature') ?? '';
-    if (!accessKeyId || !provided || !/^\d{1,12}$/.test(expiresText)) {
-      throw errors.invalidArgument('An OSS2 presigned URL needs x-oss-access-key-id, x-oss-expires and x-oss-signature.', 'x-oss-expires', expiresText);
-    }
-    this.checkExpires(Number(expiresText) * 1000);
-    const securityToken = req.query.get('security-token');
-    const secret = this.credentials.secret(accessKeyId, securityToken);
     const query = new Map(req.query);
     query.delete('x-oss-signature');
-    const stringToSign = v2StringToSign(req, expiresText, splitHeaderList(req.query.get('x-oss-additional-headers')), query);
-    this.verifyAny((s) => hmacSha256Base64(secret, s), [stringToSign], provided, accessKeyId);
-    return { accessKeyId, securityToken };
+    const additional = splitHeaderList(req.query.get('x-oss-additional-headers'));
+    const names = { keyId: 'x-oss-access-key-id', expires: 'x-oss-expires', signature: 'x-oss-signature' };
+    return this.presignedWithExpires(req, names, hmacSha256Base64, (expiresText) => v2StringToSign(req, expiresText, additional, query));
   }
 
   private checkScope(credential: V4Credential, xOssDate: string): void {
