@@ -8,6 +8,7 @@ import { getSignatureV2 } from '@alicloud/oss-util/dist/signature';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRtmpUrl, type SigningCredentials } from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
+import { crc64 } from '../../local/emulator/storage/crc64';
 import { defaultCredentials, errorOf, oss, rawRequest } from './helpers';
 import { channelXml } from './live-helpers';
 import { quietEmulator } from './setup';
@@ -40,6 +41,8 @@ async function fetchSegments(playlistText: string): Promise<{ uris: string[]; re
     const target = new URL(uri, base);
     const res = await rawRequest(emu, 'GET', target.pathname + target.search, {});
     results.push([res.status, res.body[0]]);
+    // Fragments written by ingest carry their CRC-64 like any object.
+    if (res.status === 200) expect(res.headers['x-oss-hash-crc64ecma']).toBe(crc64(res.body));
   }
   return { uris, results };
 }
