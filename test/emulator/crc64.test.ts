@@ -4,7 +4,7 @@
  * in the data directory's journal (computed once for journals written before it was kept).
  * @alicloud/oss-client's own CRC check against the emulator is in oss2.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,16 @@ describe('in the data directory', () => {
     expect((await reopened.head('b', 'k.ts'))?.crc64).toBe(crc64(Buffer.from('fragment')));
     await reopened.close();
     expect(JSON.parse(readFileSync(journal, 'utf8').trim()).put.crc64).toBe(crc64(Buffer.from('fragment')));
+  });
+
+  it('a journal entry whose body is missing (no CRC kept) does not stop the directory from opening', async () => {
+    const journal = join(dir, 'objects', 'c', 'journal.log');
+    mkdirSync(join(dir, 'objects', 'c'), { recursive: true });
+    writeFileSync(journal, `${JSON.stringify({ put: { key: 'gone.ts', size: 1, etag: '7215EE9C7D9DC229D2921A40E899EC5F', lastModified: 1, contentType: 'video/MP2T', meta: {} }, blob: 'missing' })}\n`);
+    const reopened = new DiskObjectStorage(dir);
+    const record = await reopened.head('c', 'gone.ts');
+    expect(record?.key).toBe('gone.ts');
+    expect(record?.crc64).toBeUndefined();
+    await reopened.close();
   });
 });

@@ -38,12 +38,12 @@ function objectHeaders(record: ObjectRecord): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': record.contentType,
     etag: `"${record.etag}"`,
-    'x-oss-hash-crc64ecma': record.crc64,
     'last-modified': httpDate(record.lastModified),
     'accept-ranges': 'bytes',
     'x-oss-object-type': 'Normal',
     'x-oss-storage-class': 'Standard',
   };
+  if (record.crc64 !== undefined) headers['x-oss-hash-crc64ecma'] = record.crc64;
   for (const [name, value] of Object.entries(record.meta)) headers[`x-oss-meta-${name}`] = value;
   return headers;
 }
@@ -115,7 +115,7 @@ export const putObject: Operation = {
     );
     return {
       status: 200,
-      headers: { etag: `"${record.etag}"`, 'content-md5': Buffer.from(record.etag, 'hex').toString('base64'), 'x-oss-hash-crc64ecma': record.crc64 },
+      headers: { etag: `"${record.etag}"`, 'content-md5': Buffer.from(record.etag, 'hex').toString('base64'), 'x-oss-hash-crc64ecma': record.crc64! },
     };
   },
 };

@@ -60,7 +60,8 @@ class BucketFiles {
     const live = new Set<string>();
     for (const entry of table.values()) {
       // Journals written before the CRC was kept: computed once here, then stored by the compaction.
-      entry.record.crc64 ??= crc64(await readFile(join(dir, 'blobs', entry.blob)));
+      // A body that is missing (a damaged directory) stays without one rather than failing startup.
+      entry.record.crc64 ??= await readFile(join(dir, 'blobs', entry.blob)).then(crc64, () => undefined);
       compacted.push(JSON.stringify({ put: entry.record, blob: entry.blob } satisfies JournalLine));
       live.add(entry.blob);
     }
