@@ -41,7 +41,7 @@ export function uriEncode(value: string, keepSlash = false): string {
  * Byte order of the UTF-8 encodings, which OSS sorts by. UTF-16 order (`<`) agrees except where
  * a surrogate meets U+E000–FFFF, so only such strings are encoded to compare.
  */
-export function byteOrder(a: string, b: string): number {
+function byteOrder(a: string, b: string): number {
   if (/[\uD800-\uFFFF]/.test(a + b)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -177,7 +177,7 @@ function isV4DefaultSigned(name: string): boolean {
  * AdditionalHeaders as they enter the canonical request: lower-case, de-duplicated, sorted,
  * only headers present and not signed by default (`x-oss-no-exist;ZAbc;x-oss-head1;abc` → `abc;zabc`).
  */
-export function v4AdditionalHeaders(names: readonly string[], headers: Readonly<Record<string, string>>): string[] {
+function v4AdditionalHeaders(names: readonly string[], headers: Readonly<Record<string, string>>): string[] {
   return [...new Set(names.map((n) => n.toLowerCase()))].filter((n) => !isV4DefaultSigned(n) && n in headers).sort(byteOrder);
 }
 
@@ -262,11 +262,6 @@ export function parseV4DateTime(value: string): number {
   if (!m) return NaN;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
-/** epoch ms → `YYYYMMDDTHHMMSSZ`. */
-export function formatV4DateTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:]/g, '').replace('.000', '');
 }
 
 // ---------------------------------------------------------------------------------------------
