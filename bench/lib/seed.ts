@@ -18,7 +18,7 @@ export async function writeSeedDir(dir: string, bucket: string, keys: Iterable<s
   let n = 0;
   let chunk = '';
   for (const key of keys) {
-    chunk += JSON.stringify({ put: { key, size: 1, etag: '7215EE9C7D9DC229D2921A40E899EC5F', lastModified, contentType: 'video/mp2t', meta: {} }, blob: 'seeded' }) + '\n';
+    chunk += JSON.stringify({ put: { key, size: 1, etag: '7215EE9C7D9DC229D2921A40E899EC5F', crc64: '16472728192407434187', lastModified, contentType: 'video/mp2t', meta: {} }, blob: 'seeded' }) + '\n';
     if (++n % 10_000 === 0) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';

@@ -1,21 +1,28 @@
 import type { Clock } from '../../shared/clock';
+import { createHash } from 'node:crypto';
+import { errors } from './errors';
+import { STS_KEY_PREFIX, type StsIssuer } from './sts';
 import {
-  AuthorizationFormatError,
+  hmacSha1Base64,
+  hmacSha256Base64,
+  parseV2Authorization,
   parseV4Authorization,
   parseV4Credential,
+  parseV4DateTime,
   signaturesEqual,
-  v1Signature,
+  splitHeaderList,
+  UNSIGNED_PAYLOAD,
   v1StringToSign,
+  v2StringToSign,
+  V2_ALGORITHM,
   v4CanonicalRequest,
+  v4Scope,
+  v4Signature,
   v4SigningKey,
   v4StringToSign,
   V4_ALGORITHM,
-  UNSIGNED_PAYLOAD,
   type V4Credential,
-} from '../../shared/oss/signer';
-import { createHash, createHmac } from 'node:crypto';
-import { errors } from './errors';
-import { STS_KEY_PREFIX, type StsIssuer } from './sts';
+} from './signature';
 import { OssErrorResponse, type EmuRequest } from './types';
 
 /** OSS rejects a request whose time is more than 15 minutes off its own (reference §14.1). */
@@ -96,25 +103,17 @@ class SigningKeyCache {
     let key = this.keys.get(id);
     if (key === undefined) {
       if (this.keys.size >= this.limit) this.keys.delete(this.keys.keys().next().value!);
-      key = v4SigningKey(secret, date8, region);
+      key = v4SigningKey(secret, date8, region, 'oss');
       this.keys.set(id, key);
     }
     return key;
   }
 }
 
-/** `YYYYMMDDTHHMMSSZ` → epoch ms, or NaN. */
-function parseV4DateTime(value: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return NaN;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
 /**
- * Verifies a request by recomputing its signature from what was received (reference §14.5),
- * with the same signer functions the client uses: V1 and V4 Authorization headers, V1 and V4
- * presigned URLs, STS tokens. Times are checked against the emulator clock.
+ * Verifies a request by recomputing its signature from what was received (reference §14.5) with
+ * the emulator's own algorithms (./signature): V1, V2 and V4 Authorization headers and presigned
+ * URLs, STS tokens. Times are checked against the emulator clock.
  */
 export class Authenticator {
   private readonly signingKeys = new SigningKeyCache();
@@ -130,10 +129,12 @@ export class Authenticator {
     const authorization = req.headers['authorization'];
     if (authorization !== undefined) {
       if (authorization.startsWith('OSS ')) return this.v1Header(req, authorization);
+      if (authorization.startsWith(`${V2_ALGORITHM} `)) return this.v2Header(req, authorization);
       if (authorization.startsWith(`${V4_ALGORITHM} `)) return this.v4Header(req, authorization);
       throw invalidAuthorization('unsupported scheme');
     }
     if (req.query.has('OSSAccessKeyId') || req.query.has('Signature')) return this.v1Query(req);
+    if (req.query.get('x-oss-signature-version') === V2_ALGORITHM) return this.v2Query(req);
     if (req.query.has('x-oss-signature-version') || req.query.has('x-oss-signature')) return this.v4Query(req);
     return undefined;
   }
@@ -149,44 +150,96 @@ export class Authenticator {
     }
   }
 
+  /** The Date header's time (or x-oss-date's), skew-checked; V1 and V2 header signatures. */
+  private checkHeaderDate(req: EmuRequest): void {
+    const requestMs = Date.parse(req.headers['x-oss-date'] ?? req.headers['date'] ?? '');
+    if (!Number.isFinite(requestMs)) throw errors.accessDenied('OSS authentication requires a valid Date.');
+    this.checkSkew(requestMs);
+  }
+
+  /**
+   * Checks `provided` against the signature of each string to sign in turn (the first is the
+   * one reported on a mismatch). V1 and V2 header signatures put the Date header in the date
+   * slot; some SDKs (Python) put x-oss-date there instead, so both are tried when it is sent.
+   */
+  private verifyAny(sign: (s: string) => string, stringsToSign: readonly string[], provided: string, accessKeyId: string): void {
+    // Every candidate is compared, so the time taken does not tell which one came close.
+    let matched = false;
+    for (const stringToSign of stringsToSign) matched = signaturesEqual(sign(stringToSign), provided) || matched;
+    if (!matched) throw signatureMismatch(accessKeyId, stringsToSign[0] ?? '', provided);
+  }
+
+  private headerDateSlots(req: EmuRequest): string[] {
+    const date = req.headers['date'] ?? '';
+    const xOssDate = req.headers['x-oss-date'];
+    return xOssDate === undefined || xOssDate === date ? [date] : [date, xOssDate];
+  }
+
   private v1Header(req: EmuRequest, authorization: string): Principal {
     const credential = authorization.slice(4).trim();
     const colon = credential.lastIndexOf(':');
     if (colon <= 0 || colon === credential.length - 1) throw invalidAuthorization('expected "OSS <AccessKeyId>:<Signature>"');
     const accessKeyId = credential.slice(0, colon);
     const provided = credential.slice(colon + 1);
-    const xOssDate = req.headers['x-oss-date'];
-    const requestMs = Date.parse(xOssDate ?? req.headers['date'] ?? '');
-    if (!Number.isFinite(requestMs)) throw errors.accessDenied('OSS authentication requires a valid Date.');
-    this.checkSkew(requestMs);
+    this.checkHeaderDate(req);
     const securityToken = req.headers['x-oss-security-token'];
     const secret = this.credentials.secret(accessKeyId, securityToken);
-    const signable = { method: req.method, bucket: req.bucket, key: req.key, query: req.query, headers: req.headers };
-    const stringToSign = v1StringToSign(signable);
-    if (signaturesEqual(v1Signature(secret, stringToSign), provided)) return { accessKeyId, securityToken };
-    // Some SDKs (Python) put x-oss-date in the Date slot; the reference advises keeping both equal.
-    if (xOssDate !== undefined) {
-      const alternative = v1StringToSign(signable, xOssDate);
-      if (signaturesEqual(v1Signature(secret, alternative), provided)) return { accessKeyId, securityToken };
-    }
-    throw signatureMismatch(accessKeyId, stringToSign, provided);
+    const candidates = this.headerDateSlots(req).map((slot) => v1StringToSign(req, slot));
+    this.verifyAny((s) => hmacSha1Base64(secret, s), candidates, provided, accessKeyId);
+    return { accessKeyId, securityToken };
   }
 
   private v1Query(req: EmuRequest): Principal {
-    const accessKeyId = req.query.get('OSSAccessKeyId') ?? '';
-    const expiresText = req.query.get('Expires') ?? '';
-    const provided = req.query.get('Signature') ?? '';
+    const names = { keyId: 'OSSAccessKeyId', expires: 'Expires', signature: 'Signature' };
+    return this.presignedWithExpires(req, names, hmacSha1Base64, (expiresText) => v1StringToSign(req, expiresText));
+  }
+
+  /**
+   * V1 and V2 presigned URLs: key id, absolute expiry (Unix seconds), signature and STS
+   * `security-token` in the query; the expiry fills the date slot of the string to sign.
+   */
+  private presignedWithExpires(
+    req: EmuRequest,
+    names: { keyId: string; expires: string; signature: string },
+    hmac: (secret: string, stringToSign: string) => string,
+    stringToSign: (expiresText: string) => string,
+  ): Principal {
+    const accessKeyId = req.query.get(names.keyId) ?? '';
+    const expiresText = req.query.get(names.expires) ?? '';
+    const provided = req.query.get(names.signature) ?? '';
     if (!accessKeyId || !provided || !/^\d{1,12}$/.test(expiresText)) {
-      throw errors.invalidArgument('A presigned URL needs OSSAccessKeyId, Expires and Signature.', 'Expires', expiresText);
+      throw errors.invalidArgument(`A presigned URL needs ${names.keyId}, ${names.expires} and ${names.signature}.`, names.expires, expiresText);
     }
-    const expiresMs = Number(expiresText) * 1000;
-    const now = this.clock.now();
-    if (now > expiresMs) throw expired(expiresMs, now);
+    this.checkExpires(Number(expiresText) * 1000);
     const securityToken = req.query.get('security-token');
     const secret = this.credentials.secret(accessKeyId, securityToken);
-    const stringToSign = v1StringToSign({ method: req.method, bucket: req.bucket, key: req.key, query: req.query, headers: req.headers }, expiresText);
-    if (!signaturesEqual(v1Signature(secret, stringToSign), provided)) throw signatureMismatch(accessKeyId, stringToSign, provided);
+    this.verifyAny((s) => hmac(secret, s), [stringToSign(expiresText)], provided, accessKeyId);
     return { accessKeyId, securityToken };
+  }
+
+  private checkExpires(expiresMs: number): void {
+    const now = this.clock.now();
+    if (now > expiresMs) throw expired(expiresMs, now);
+  }
+
+  private v2Header(req: EmuRequest, authorization: string): Principal {
+    const parsed = parseV2Authorization(authorization);
+    if (typeof parsed === 'string') throw invalidAuthorization(parsed);
+    this.checkHeaderDate(req);
+    const securityToken = req.headers['x-oss-security-token'];
+    const secret = this.credentials.secret(parsed.accessKeyId, securityToken);
+    const candidates = this.headerDateSlots(req).map((slot) => v2StringToSign(req, slot, parsed.additionalHeaders, req.query));
+    this.verifyAny((s) => hmacSha256Base64(secret, s), candidates, parsed.signature, parsed.accessKeyId);
+    return { accessKeyId: parsed.accessKeyId, securityToken };
+  }
+
+  /** `?x-oss-signature-version=OSS2&x-oss-expires=<unix s>&x-oss-access-key-id&[x-oss-additional-headers&]x-oss-signature`. */
+  private v2Query(req: EmuRequest): Principal {
+    const query = new Map(req.query);
+    query.delete('x-oss-signature');
+    const additional = splitHeaderList(req.query.get('x-oss-additional-headers'));
+    const names = { keyId: 'x-oss-access-key-id', expires: 'x-oss-expires', signature: 'x-oss-signature' };
+    return this.presignedWithExpires(req, names, hmacSha256Base64, (expiresText) => v2StringToSign(req, expiresText, additional, query));
   }
 
   private checkScope(credential: V4Credential, xOssDate: string): void {
@@ -198,11 +251,10 @@ export class Authenticator {
 
   private v4Verify(req: EmuRequest, accessKeyId: string, additionalHeaders: string[], xOssDate: string, provided: string, securityToken: string | undefined, query: ReadonlyMap<string, string>): Principal {
     const secret = this.credentials.secret(accessKeyId, securityToken);
-    const canonical = v4CanonicalRequest({ method: req.method, bucket: req.bucket, key: req.key, query, headers: req.headers }, additionalHeaders);
-    const stringToSign = v4StringToSign(canonical, xOssDate, this.region);
-    // Same as v4Signature (shared/oss/signer.ts), with the derived key cached.
-    const expected = createHmac('sha256', this.signingKeys.get(secret, xOssDate.slice(0, 8), this.region)).update(stringToSign, 'utf8').digest('hex');
-    if (!signaturesEqual(expected, provided)) {
+    const date8 = xOssDate.slice(0, 8);
+    const canonical = v4CanonicalRequest(req, additionalHeaders, query);
+    const stringToSign = v4StringToSign(canonical, xOssDate, v4Scope(date8, this.region, 'oss'));
+    if (!signaturesEqual(v4Signature(this.signingKeys.get(secret, date8, this.region), stringToSign), provided)) {
       const err = signatureMismatch(accessKeyId, stringToSign, provided);
       err.extra.CanonicalRequest = canonical;
       throw err;
@@ -211,13 +263,8 @@ export class Authenticator {
   }
 
   private v4Header(req: EmuRequest, authorization: string): Principal {
-    let parsed;
-    try {
-      parsed = parseV4Authorization(authorization);
-    } catch (err) {
-      if (err instanceof AuthorizationFormatError) throw invalidAuthorization(err.message);
-      throw err;
-    }
+    const parsed = parseV4Authorization(authorization);
+    if (typeof parsed === 'string') throw invalidAuthorization(parsed);
     const xOssDate = req.headers['x-oss-date'] ?? '';
     const requestMs = parseV4DateTime(xOssDate);
     // UNCONFIRMED status/code for a missing or malformed x-oss-date (EC 0002-00000502 exists).
@@ -248,7 +295,7 @@ export class Authenticator {
     const provided = req.query.get('x-oss-signature') ?? '';
     const xOssDate = req.query.get('x-oss-date') ?? '';
     const expiresText = req.query.get('x-oss-expires') ?? '';
-    if (version !== V4_ALGORITHM) throw errors.invalidArgument(`x-oss-signature-version must be ${V4_ALGORITHM}.`, 'x-oss-signature-version', version ?? '');
+    if (version !== V4_ALGORITHM) throw errors.invalidArgument(`x-oss-signature-version must be ${V4_ALGORITHM} or ${V2_ALGORITHM}.`, 'x-oss-signature-version', version ?? '');
     if (!/^[0-9a-f]{64}$/.test(provided)) throw errors.invalidArgument('x-oss-signature must be 64 hex digits.', 'x-oss-signature', provided);
     const signedMs = parseV4DateTime(xOssDate);
     if (!Number.isFinite(signedMs)) throw errors.invalidArgument('x-oss-date must be YYYYMMDDTHHMMSSZ.', 'x-oss-date', xOssDate);
@@ -256,22 +303,16 @@ export class Authenticator {
     if (!(expires >= 1 && expires <= MAX_V4_EXPIRES_SECONDS)) {
       throw errors.invalidArgument(`x-oss-expires must be an integer in [1, ${MAX_V4_EXPIRES_SECONDS}].`, 'x-oss-expires', expiresText);
     }
-    let credential;
-    try {
-      credential = parseV4Credential(req.query.get('x-oss-credential') ?? '');
-    } catch (err) {
-      if (err instanceof AuthorizationFormatError) throw errors.invalidArgument(err.message, 'x-oss-credential', req.query.get('x-oss-credential') ?? '');
-      throw err;
-    }
+    const credentialText = req.query.get('x-oss-credential') ?? '';
+    const credential = parseV4Credential(credentialText);
+    if (typeof credential === 'string') throw errors.invalidArgument(credential, 'x-oss-credential', credentialText);
     this.checkScope(credential, xOssDate);
-    const now = this.clock.now();
     // Signed in the future beyond the skew allowance: the same error as for header signatures.
-    if (signedMs - now > MAX_SKEW_MS) this.checkSkew(signedMs);
-    const expiresMs = signedMs + expires * 1000;
-    if (now > expiresMs) throw expired(expiresMs, now);
+    if (signedMs - this.clock.now() > MAX_SKEW_MS) this.checkSkew(signedMs);
+    this.checkExpires(signedMs + expires * 1000);
     const query = new Map(req.query);
     query.delete('x-oss-signature');
-    const additional = (req.query.get('x-oss-additional-headers') ?? '').split(';').filter(Boolean);
+    const additional = splitHeaderList(req.query.get('x-oss-additional-headers'));
     return this.v4Verify(req, credential.accessKeyId, additional, xOssDate, provided, req.query.get('x-oss-security-token'), query);
   }
 }

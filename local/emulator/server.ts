@@ -10,6 +10,14 @@ import type { FaultInjector } from './faults';
 import { operationSubResources } from './ops/common';
 import { AdminError, OssErrorResponse, type AdminRoute, type EmuContext, type EmuRequest, type EmuResponse, type Operation } from './types';
 
+/**
+ * How long an idle keep-alive connection stays open. Node's default (5 s) is shorter than SDK
+ * pools keep sockets (ali-oss 15 s, undici 4 s, many 60 s): a client reusing one the server just
+ * closed gets "socket hang up". OSS keeps them about a minute; above that, as load balancers do.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Must exceed the keep-alive timeout, or a slow next request on a reused socket is cut (Node's advice). */
+export const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 
 /** What an anonymous caller may do in a bucket configured public-read. */
@@ -118,6 +126,8 @@ export class EmulatorServer {
 
   constructor(private readonly deps: ServerDeps) {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
-import { signaturesEqual } from '../../shared/oss/signer';
+import { signaturesEqual } from './signature';
 import { OssErrorResponse } from './types';
 
 export interface StsCredentials {

@@ -51,6 +51,11 @@ export interface ObjectRecord {
   size: number;
   /** Upper-case hex MD5, without quotes. */
   etag: string;
+  /**
+   * CRC-64/XZ of the body as a decimal string (`x-oss-hash-crc64ecma`), computed once when stored.
+   * Absent only for an object of a data directory written before it was kept whose body is gone.
+   */
+  crc64?: string;
   lastModified: number;
   contentType: string;
   /** `x-oss-meta-*` headers, names lower-cased without the prefix. */

@@ -2,7 +2,7 @@
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
-import { rawRequest } from './helpers';
+import { errorOf, rawRequest } from './helpers';
 import { quietEmulator } from './setup';
 
 let emu: Emulator;
@@ -32,6 +32,7 @@ for (const [label, opts] of [
   ['V1', {}],
   ['V4', { authorizationV4: true }],
   ['STS V1', { sts: true }],
+  ['STS V4', { sts: true, authorizationV4: true }],
 ] as const) {
   describe(`ali-oss (${label})`, () => {
     const prefix = `ali/${label.replace(' ', '-')}/`;
@@ -86,4 +87,51 @@ it('ali-oss presigned URLs (virtual-hosted, as ali-oss builds them for a named e
   expect(new URL(url).host).toBe(`livecycle-demo.localhost:${new URL(emu.url).port}`);
   expect((await fetchSigned(url)).text).toBe('signed');
   expect((await fetchSigned(named('wrong').signatureUrl('ali/signed.txt', { expires: 60 }))).status).toBe(403);
+});
+
+describe('ali-oss presigned URLs, V1 and V4, static and STS keys (issue #17: the emulator verifies on its own)', () => {
+  const port = () => new URL(emu.url).port;
+  const named = (creds: { accessKeyId: string; accessKeySecret: string; securityToken?: string }) =>
+    new OSS({
+      endpoint: `http://localhost:${port()}`,
+      region: `oss-${emu.region}`,
+      bucket: 'livecycle-demo',
+      accessKeyId: creds.accessKeyId,
+      accessKeySecret: creds.accessKeySecret,
+      ...(creds.securityToken && { stsToken: creds.securityToken }),
+      secure: false,
+    });
+  const fetchSigned = (url: string) => {
+    const u = new URL(url);
+    return rawRequest(emu, 'GET', u.pathname + u.search, { host: u.host });
+  };
+  const staticKey = () => ({ accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: emu.accessKeys[0]!.secret });
+  const sign = {
+    V1: (c: ReturnType<typeof named>) => Promise.resolve(c.signatureUrl('ali/presigned-both.txt', { expires: 60 }) as string),
+    V4: (c: ReturnType<typeof named>) => c.signatureUrlV4('GET', 60, {}, 'ali/presigned-both.txt') as Promise<string>,
+  };
+
+  beforeAll(async () => {
+    await client().put('ali/presigned-both.txt', Buffer.from('both'));
+  });
+
+  for (const version of ['V1', 'V4'] as const) {
+    for (const kind of ['static', 'STS'] as const) {
+      it(`${version} ${kind}: accepted; one changed signature byte or a wrong secret → SignatureDoesNotMatch`, async () => {
+        const creds = kind === 'STS' ? emu.mintSts({ ttlSeconds: 900 }) : staticKey();
+        const url = await sign[version](named(creds));
+        expect((await fetchSigned(url)).text).toBe('both');
+
+        const u = new URL(url);
+        const param = version === 'V1' ? 'Signature' : 'x-oss-signature';
+        const signature = u.searchParams.get(param)!;
+        u.searchParams.set(param, (signature[0] === 'a' ? 'b' : 'a') + signature.slice(1));
+        const changed = await fetchSigned(u.toString());
+        expect([changed.status, errorOf(changed).Code]).toEqual([403, 'SignatureDoesNotMatch']);
+
+        const wrong = await fetchSigned(await sign[version](named({ ...creds, accessKeySecret: `${creds.accessKeySecret}x` })));
+        expect([wrong.status, errorOf(wrong).Code]).toEqual([403, 'SignatureDoesNotMatch']);
+      });
+    }
+  }
 });

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { ControlledClock } from '../../shared/clock';
 import { createLiveChannelService } from '../../local/emulator/live';
+import { crc64 } from '../../local/emulator/storage/crc64';
 import {
   OssErrorResponse,
   type EmuContext,
@@ -40,6 +41,7 @@ class TestObjects implements ObjectStorage {
       key,
       size: body.length,
       etag: createHash('md5').update(body).digest('hex').toUpperCase(),
+      crc64: crc64(body),
       lastModified: nowMs,
       contentType: attrs.contentType ?? 'application/octet-stream',
       meta: attrs.meta ?? {},

@@ -4,8 +4,8 @@
  * (`%2F` included) before calling them.
  */
 import { createHash } from 'node:crypto';
-import { encodeKeyPath } from '../../../shared/oss/signer';
 import { verifyContentMd5 } from '../ops/common';
+import { uriEncode } from '../signature';
 import type { EmuContext, EmuRequest, EmuResponse, Operation } from '../types';
 import { parseChannelConfig, validateChannelName, validatePlaylistName, type ChannelConfig } from './config';
 import { channelStillLive, invalidArgument, noSuchLiveChannel } from './errors';
@@ -41,10 +41,10 @@ function channelUrls(req: EmuRequest, channel: string, playlistName: string): { 
   const virtualHosted = req.host.startsWith(`${req.bucket}.`);
   const bucketHost = virtualHosted ? req.host : `${req.bucket}.${req.host}`;
   const playBase = virtualHosted ? `http://${req.host}` : `http://${req.host}/${req.bucket}`;
-  const encodedChannel = encodeKeyPath(channel);
+  const encodedChannel = uriEncode(channel, true);
   return {
     PublishUrls: { Url: `rtmp://${bucketHost}/live/${encodedChannel}` },
-    PlayUrls: { Url: `${playBase}/${encodedChannel}/${encodeKeyPath(playlistName)}` },
+    PlayUrls: { Url: `${playBase}/${encodedChannel}/${uriEncode(playlistName, true)}` },
   };
 }
 

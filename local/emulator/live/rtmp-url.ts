@@ -1,8 +1,8 @@
 /**
  * Verifies a signed RTMP ingest URL the way OSS does when an encoder connects (reference §11),
- * with the signer the client uses (shared/oss/signer.ts), and returns the ingest parameters.
+ * with the emulator's own algorithm (../signature), and returns the ingest parameters.
  */
-import { rtmpSignature, rtmpStringToSign, signaturesEqual } from '../../../shared/oss/signer';
+import { hmacSha1Base64, rtmpStringToSign, signaturesEqual } from '../signature';
 import { OssErrorResponse, type EmuContext } from '../types';
 import { invalidArgument } from './errors';
 
@@ -75,10 +75,9 @@ export function verifyRtmpUrl(signedUrl: string, bucket: string, channel: string
 
   // UNCONFIRMED (reference §11.2, §16 item 4): SDKs disagree on whether the STS token is part of
   // the string to sign, so both forms are accepted.
-  const input = { bucket, channel, expires, params };
-  const candidates = [rtmpStringToSign(input, { includeSecurityToken: false })];
-  if (securityToken !== undefined) candidates.push(rtmpStringToSign(input, { includeSecurityToken: true }));
-  if (!candidates.some((s) => signaturesEqual(rtmpSignature(secret, s), signature))) {
+  const candidates = [rtmpStringToSign(expiresText, params, bucket, channel, false)];
+  if (securityToken !== undefined) candidates.push(rtmpStringToSign(expiresText, params, bucket, channel, true));
+  if (!candidates.some((s) => signaturesEqual(hmacSha1Base64(secret, s), signature))) {
     throw new OssErrorResponse(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.', {
       StringToSign: candidates[0] ?? '',
       OSSAccessKeyId: accessKeyId,

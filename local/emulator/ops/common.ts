@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { V1_SUB_RESOURCES } from '../../../shared/oss/signer';
 import { errors } from '../errors';
+import { V1_SUB_RESOURCES } from '../signature';
 import type { EmuRequest, EmuResponse } from '../types';
 
 /**

@@ -1,4 +1,4 @@
-import { ossPercentEncode } from '../../../shared/oss/signer';
+import { uriEncode } from '../signature';
 import { errors } from '../errors';
 import type { Operation } from '../types';
 import { leaf, malformedXml, node, parseRequestXml, xmlDocument } from '../xml';
@@ -42,7 +42,7 @@ export const deleteMultipleObjects: Operation = {
     if (encodingType !== undefined && encodingType !== 'url') {
       throw errors.invalidArgument('Argument encoding-type must be url.', 'encoding-type', encodingType);
     }
-    const encode = encodingType === 'url' ? (s: string) => ossPercentEncode(s) : (s: string) => s;
+    const encode = encodingType === 'url' ? (s: string) => uriEncode(s) : (s: string) => s;
     for (const key of keys) await ctx.objects.delete(req.bucket, key);
     if (quiet) return { status: 200 };
     const xml = node('DeleteResult', [

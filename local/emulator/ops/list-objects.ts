@@ -1,4 +1,4 @@
-import { ossPercentEncode } from '../../../shared/oss/signer';
+import { uriEncode } from '../signature';
 import { errors } from '../errors';
 import type { EmuContext, EmuRequest, ObjectRecord, Operation } from '../types';
 import { leaf, node, xmlDocument } from '../xml';
@@ -125,7 +125,7 @@ export const listObjectsV2: Operation = {
     const token = req.query.get('continuation-token');
     const maxKeys = maxKeysParam(req);
     const url = urlEncodingParam(req);
-    const encode = url ? (s: string) => ossPercentEncode(s) : (s: string) => s;
+    const encode = url ? (s: string) => uriEncode(s) : (s: string) => s;
     const fetchOwner = req.query.get('fetch-owner') === 'true';
     // A continuation token takes precedence over start-after.
     const resumeFrom = token !== undefined ? decodeToken(token) : undefined;
@@ -163,7 +163,7 @@ export const listObjects: Operation = {
     const marker = stringParam(req, 'marker');
     const maxKeys = maxKeysParam(req);
     const url = urlEncodingParam(req);
-    const encode = url ? (s: string) => ossPercentEncode(s) : (s: string) => s;
+    const encode = url ? (s: string) => uriEncode(s) : (s: string) => s;
     const page = await listPage(ctx, req.bucket, { prefix, delimiter, maxKeys, ...resumeAfterKey(marker, prefix, delimiter) });
     const nextMarker = page.resume && ('key' in page.resume ? page.resume.key : page.resume.commonPrefix);
     const xml = node('ListBucketResult', [

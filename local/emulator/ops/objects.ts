@@ -1,6 +1,7 @@
 import { errors } from '../errors';
 import { OssErrorResponse, type EmuContext, type EmuRequest, type EmuResponse, type ObjectRecord, type Operation } from '../types';
 import { hasOnlySubResources, httpDate, verifyContentMd5 } from './common';
+import { HLS_SIGN, signPlaylist } from './hls-sign';
 
 /**
  * Content-Type when the upload sends none. OSS derives it from the key's extension; this table
@@ -42,6 +43,7 @@ function objectHeaders(record: ObjectRecord): Record<string, string> {
     'x-oss-object-type': 'Normal',
     'x-oss-storage-class': 'Standard',
   };
+  if (record.crc64 !== undefined) headers['x-oss-hash-crc64ecma'] = record.crc64;
   for (const [name, value] of Object.entries(record.meta)) headers[`x-oss-meta-${name}`] = value;
   return headers;
 }
@@ -113,7 +115,7 @@ export const putObject: Operation = {
     );
     return {
       status: 200,
-      headers: { etag: `"${record.etag}"`, 'content-md5': Buffer.from(record.etag, 'hex').toString('base64') },
+      headers: { etag: `"${record.etag}"`, 'content-md5': Buffer.from(record.etag, 'hex').toString('base64'), 'x-oss-hash-crc64ecma': record.crc64! },
     };
   },
 };
@@ -144,7 +146,14 @@ async function readObject(req: EmuRequest, ctx: EmuContext, withBody: boolean): 
 export const getObject: Operation = {
   name: 'GetObject',
   match: (req) => objectLevel('GET', req) && hasOnlySubResources(req),
-  handle: (req, ctx) => readObject(req, ctx, true),
+  async handle(req, ctx) {
+    const response = await readObject(req, ctx, true);
+    if (req.query.get('x-oss-process') !== HLS_SIGN || response.status !== 200) return response;
+    const body = Buffer.from(signPlaylist(String(response.body), req, ctx));
+    // The stored object's CRC does not describe the rewritten body (UNCONFIRMED what OSS sends).
+    const { 'x-oss-hash-crc64ecma': _stored, ...headers } = response.headers ?? {};
+    return { ...response, headers: { ...headers, 'content-length': String(body.length) }, body };
+  },
 };
 
 export const headObject: Operation = {

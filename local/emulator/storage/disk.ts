@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ListObjectsQuery, ObjectRecord, ObjectStorage, PutObjectAttributes } from '../types';
 import { MemoryStateStore } from './memory';
 import { ObjectTable } from './object-table';
+import { crc64 } from './crc64';
 import { fileAlreadyExists, newObjectRecord } from './records';
 
 /**
@@ -58,6 +59,9 @@ class BucketFiles {
     const compacted: string[] = [];
     const live = new Set<string>();
     for (const entry of table.values()) {
+      // Journals written before the CRC was kept: computed once here, then stored by the compaction.
+      // A body that is missing (a damaged directory) stays without one rather than failing startup.
+      entry.record.crc64 ??= await readFile(join(dir, 'blobs', entry.blob)).then(crc64, () => undefined);
       compacted.push(JSON.stringify({ put: entry.record, blob: entry.blob } satisfies JournalLine));
       live.add(entry.blob);
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc64 } from './crc64';
 import { OssErrorResponse, type ObjectRecord, type PutObjectAttributes } from '../types';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -12,6 +13,7 @@ export function newObjectRecord(key: string, body: Buffer, attrs: PutObjectAttri
     key,
     size: body.length,
     etag: md5Hex(body),
+    crc64: crc64(body),
     lastModified: nowMs,
     contentType: attrs.contentType || DEFAULT_CONTENT_TYPE,
     meta: { ...(attrs.meta ?? {}) },
