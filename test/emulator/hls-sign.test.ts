@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRtmpUrl, type SigningCredentials } from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
 import { crc64 } from '../../local/emulator/storage/crc64';
-import { defaultCredentials, errorOf, oss, rawRequest } from './helpers';
+import { adminCall, defaultCredentials, errorOf, oss, rawRequest } from './helpers';
 import { channelXml } from './live-helpers';
 import { quietEmulator } from './setup';
 
@@ -18,8 +18,7 @@ const PLAYLIST = 'hls-ch/playlist.m3u8';
 let emu: Emulator;
 
 async function admin(method: string, path: string, body?: unknown) {
-  const res = await rawRequest(emu, method, `/_emulator${path}`, { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
-  expect(res.status).toBe(200);
+  expect((await adminCall(emu, method, path, body)).status).toBe(200);
 }
 
 beforeAll(async () => {
