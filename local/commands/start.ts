@@ -29,6 +29,12 @@ export interface StackOptions {
   /** More local values for s.yaml-declared variables, over the stack's own (the demo's settings). */
   env?: Record<string, string>;
   logSink?: (line: string) => void;
+  /**
+   * Serve FC's InvokeFunction API on this port (0: a free one) and route the functions' async
+   * invocations through it with the production invoker (@alicloud/fc2 over HTTP). Undefined:
+   * in-process async invocation, no FC API.
+   */
+  fcApiPort?: number;
 }
 
 export interface LocalStack {
@@ -46,6 +52,8 @@ export interface StackFile {
   pid: number;
   emulatorUrl: string;
   apiUrl?: string;
+  /** The local FC InvokeFunction API (`livecycle invoke --remote --endpoint`). */
+  fcApiUrl?: string;
   region: string;
   buckets: string[];
 }
@@ -129,12 +137,13 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
       sYamlEnv: { ...process.env, LIVECYCLE_REGION: emulator.region },
       port: opts.apiPort ?? 8080,
       logSink: opts.logSink,
+      fcApi: opts.fcApiPort === undefined ? undefined : { port: opts.fcApiPort, resolveSecret: (id, token) => emulator.secretFor(id, token) },
     });
   } catch (err) {
     await emulator.stop();
     throw err;
   }
-  const stackFile: StackFile = { pid: process.pid, emulatorUrl: emulator.url, apiUrl: runtime.httpUrl, region: emulator.region, buckets: [DEFAULT_BUCKET] };
+  const stackFile: StackFile = { pid: process.pid, emulatorUrl: emulator.url, apiUrl: runtime.httpUrl, fcApiUrl: runtime.fcApiUrl, region: emulator.region, buckets: [DEFAULT_BUCKET] };
   writeFileSync(join(dataDir, STACK_FILE), `${JSON.stringify(stackFile, null, 2)}\n`);
   return {
     emulator,

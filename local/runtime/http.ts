@@ -14,7 +14,7 @@ import type { FunctionHost } from './invoke';
 import type { HttpTriggerSpec } from './syaml';
 
 /** FC's synchronous request limit (reference §1.6). */
-const SYNC_BODY_LIMIT = 32 * 1024 * 1024;
+export const SYNC_BODY_LIMIT = 32 * 1024 * 1024;
 
 export interface HttpTriggerServer {
   url: string;
@@ -40,7 +40,7 @@ export async function serveHttpTrigger(opts: {
       if (!trigger.methods.includes(req.method as HttpTriggerSpec['methods'][number])) {
         return send(405, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'MethodNotAllowed', ErrorMessage: `trigger ${trigger.name} accepts ${trigger.methods.join(', ')}` }));
       }
-      const body = await readBody(req);
+      const body = await readBody(req, SYNC_BODY_LIMIT);
       if (body === undefined) return send(413, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'RequestEntityTooLarge', ErrorMessage: `body exceeds ${SYNC_BODY_LIMIT} bytes` }));
       const event = httpEvent(
         { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, httpVersion: req.httpVersion, sourceIp: req.socket.remoteAddress ?? '', body },
@@ -74,12 +74,13 @@ export async function serveHttpTrigger(opts: {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The request body, or undefined once it exceeds `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > SYNC_BODY_LIMIT) return undefined;
+    if (size > limit) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

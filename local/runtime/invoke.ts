@@ -64,6 +64,8 @@ export interface FunctionHostOptions {
   credentials: () => Promise<StsCredentials>;
   /** Replacements for variables the function declares in s.yaml. */
   envOverrides: Record<string, string>;
+  /** Variables the local platform adds to every instance, besides FC's own (e.g. LIVECYCLE_FC_ENDPOINT). */
+  platformEnv?: Record<string, string>;
   logDestination: DestinationStream;
   logLevel: string;
   /** Max async attempts of this function running at once; the rest queue FIFO. */
@@ -292,6 +294,7 @@ export class FunctionHost {
       FC_INSTANCE_ID: instanceId,
       FC_RUNTIME: this.spec.runtime,
       FC_TIMEOUT: String(this.spec.timeout),
+      ...this.opts.platformEnv,
     };
   }
 }
