@@ -59,6 +59,15 @@ describe('livecycle CLI', () => {
     const missing = await cli(['invoke', 'nope'], root);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no function "nope"');
+    // Refused before anything starts.
+    expect(missing.stderr).not.toContain('local runtime started');
+    expect(missing.stderr).not.toContain('emulator');
+
+    writeFileSync(eventFile, '{"id": "cli",');
+    const malformed = await cli(['invoke', 'fixture-worker', '--event', eventFile], root);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/--event .*event\.json is not valid JSON \(.+\)/);
+    expect(malformed.stdout).toBe('');
   });
 
   it('invoke --remote names the missing credentials instead of calling out', async () => {
