@@ -131,10 +131,10 @@ export async function serveFcApi(opts: FcApiOptions): Promise<FcApiServer> {
       opts.log.info({ fn: host.spec.name, requestId, invocationType: type, accessKeyId }, `InvokeFunction ${functionName} (${type})`);
       if (type === 'Async') {
         if (body.length > ASYNC_PAYLOAD_LIMIT) throw new FcApiError(400, 'EntityTooLarge', `payload size exceeds maximum allowed size (${ASYNC_PAYLOAD_LIMIT} bytes)`);
-        host.invokeAsync(body, requestId);
+        host.invokeAsync(body, requestId, { trigger: 'InvokeFunction Async' });
         return send(202, {});
       }
-      const outcome = await host.invoke(body, requestId);
+      const outcome = await host.invoke(body, requestId, 'InvokeFunction Sync');
       // A failed invocation is still HTTP 200; the header says how it failed (reference §1.2).
       send(200, { 'content-type': 'application/octet-stream', ...(outcome.error ? { 'x-fc-error-type': outcome.error.type } : {}) }, outcome.payload);
     })().catch((err: unknown) => {

@@ -46,7 +46,7 @@ export async function serveHttpTrigger(opts: {
         { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, httpVersion: req.httpVersion, sourceIp: req.socket.remoteAddress ?? '', body },
         { requestId, accountId: opts.accountId, triggerName: trigger.name, nowMs: opts.clock.now() },
       );
-      const outcome = await host.invoke(event, requestId);
+      const outcome = await host.invoke(event, requestId, `http ${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`);
       if (outcome.status === 'failed') {
         return send(502, { 'content-type': 'application/json', 'x-fc-error-type': outcome.error!.type }, outcome.payload);
       }

@@ -68,6 +68,12 @@ export interface RuntimeOptions {
    * fc2 invoker, pointed at this server by LIVECYCLE_FC_ENDPOINT; no in-process invoker is installed.
    */
   fcApi?: { port?: number; resolveSecret: SecretResolver };
+  /**
+   * Checks each function's environment (s.yaml values with `env` applied) before anything loads or
+   * serves; throws to refuse it. Every function's refusal is collected into one startup error
+   * naming the function. livecycle's stack passes shared/config.ts's loadConfig.
+   */
+  checkEnvironment?: (fn: FunctionSpec, env: Readonly<Record<string, string>>) => void;
 }
 
 export interface TriggerInfo {
@@ -118,20 +124,33 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   try {
     const byFunctionName = new Map<string, FunctionHost>();
-    let fcApiUrl: string | undefined;
-    if (opts.fcApi) {
-      const fcApi = await serveFcApi({ port: opts.fcApi.port ?? 0, functionNamed: (name) => byFunctionName.get(name), resolveSecret: opts.fcApi.resolveSecret, log });
-      stoppers.push(() => fcApi.close());
-      fcApiUrl = fcApi.url;
-    }
-    // Only for the local runtime: where shared/platform.ts's fc2 invoker finds the FC API (FC sets no such variable).
-    const platformEnv: Record<string, string> = fcApiUrl ? { LIVECYCLE_FC_ENDPOINT: fcApiUrl } : {};
+    // Variables of the local platform in every instance; filled in before any bundle loads.
+    const platformEnv: Record<string, string> = {};
     for (const fn of spec.functions) {
       const host = new FunctionHost(fn, { distDir: opts.distDir, clock, accountId, credentials, envOverrides, platformEnv, logDestination, logLevel, asyncConcurrency });
       byFunctionName.set(fn.functionName, host);
       hosts.set(fn.name, host);
       for (const name of [fn.name, fn.functionName, fn.resourceId]) byAnyName.set(name, host);
       stoppers.push(() => host.stop());
+    }
+    if (opts.checkEnvironment) {
+      const problems = [...hosts.values()].flatMap((host) => {
+        try {
+          opts.checkEnvironment!(host.spec, host.environment());
+          return [];
+        } catch (err) {
+          return [`  ${host.spec.name}: ${(err as Error).message}`];
+        }
+      });
+      if (problems.length) throw new Error(`invalid function environment (${opts.sYamlPath}):\n${problems.join('\n')}`);
+    }
+    let fcApiUrl: string | undefined;
+    if (opts.fcApi) {
+      const fcApi = await serveFcApi({ port: opts.fcApi.port ?? 0, functionNamed: (name) => byFunctionName.get(name), resolveSecret: opts.fcApi.resolveSecret, log });
+      stoppers.push(() => fcApi.close());
+      fcApiUrl = fcApi.url;
+      // Only for the local runtime: where shared/platform.ts's fc2 invoker finds the FC API (FC sets no such variable).
+      platformEnv.LIVECYCLE_FC_ENDPOINT = fcApiUrl;
     }
     const hostFor = (name: string): FunctionHost => {
       const host = byAnyName.get(name);
@@ -144,7 +163,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ? undefined
         : {
             async invokeAsync(functionName, payload) {
-              hostFor(functionName).invokeAsync(payloadBytes(payload));
+              hostFor(functionName).invokeAsync(payloadBytes(payload), undefined, { trigger: 'async (in-process)' });
             },
           },
     );
@@ -164,7 +183,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         if (trigger.type === 'timer') {
           if (!trigger.enable) continue;
           const schedule = parseSchedule(trigger.cronExpression, clock.now());
-          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, { uncapped: true })));
+          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, { uncapped: true, trigger: `timer ${trigger.name}` })));
         } else if (trigger.type === 'mns_topic') {
           if (!opts.topics) throw new Error(`function ${host.spec.name}: trigger ${trigger.name} needs the emulator's topics (RuntimeOptions.topics)`);
           if (trigger.filterTag) log.warn({ trigger: trigger.name }, 'filterTag is not emulated locally; every message is delivered');

@@ -12,12 +12,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (dist/cli.js) from the project root; never rejects. */
-export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs the built CLI (dist/cli.js) in `cwd` (the project root by default); never rejects. */
+export async function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliResult> {
   ensureBuilt();
   try {
     const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, NODE_OPTIONS: '', NODE_NO_WARNINGS: '1', ...env },
       maxBuffer: 16 * 1024 * 1024,
     });
