@@ -4,6 +4,8 @@
  * its bucket, the local api secret). Every function's result is validated with shared/config.ts
  * before anything serves, so a bad value stops `livecycle start` naming function, variable and value.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../shared/config';
 import type { FunctionSpec } from '../runtime';
 
@@ -45,9 +47,14 @@ export function describeShellOverrides(overrides: ShellOverrides): string[] {
   return lines;
 }
 
-/** The runtime's checkEnvironment: shared/config.ts's own validation, noting values that came from the shell. */
-export function checkFunctionEnvironment(overrides: ShellOverrides): (fn: FunctionSpec, env: Readonly<Record<string, string>>) => void {
-  return (_fn, env) => {
+/**
+ * The runtime's checkEnvironment: shared/config.ts's own validation, noting values that came from
+ * the shell. Only for functions built from this project's functions/<name>/ (they all load that
+ * configuration); other bundles an s.yaml names are left to themselves.
+ */
+export function checkFunctionEnvironment(root: string, overrides: ShellOverrides): (fn: FunctionSpec, env: Readonly<Record<string, string>>) => void {
+  return (fn, env) => {
+    if (!existsSync(join(root, 'functions', fn.name, 'index.ts'))) return;
     try {
       loadConfig(env);
     } catch (err) {

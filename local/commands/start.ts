@@ -149,7 +149,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
         ...opts.env,
       },
       sYamlEnv,
-      checkEnvironment: checkFunctionEnvironment(overrides),
+      checkEnvironment: checkFunctionEnvironment(opts.root, overrides),
       port: opts.apiPort ?? 8080,
       logSink: opts.logSink,
       fcApi: opts.fcApiPort === undefined ? undefined : { port: opts.fcApiPort, resolveSecret: (id, token) => emulator.secretFor(id, token) },

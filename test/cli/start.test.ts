@@ -31,11 +31,12 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A project root like ROOT whose s.yaml has `IDLE_AFTER: <value>` (dist/ linked). */
+/** A project root like ROOT whose s.yaml has `IDLE_AFTER: <value>` (dist/ and functions/ linked). */
 function rootWithIdleAfter(value: string): string {
   const root = tempDir('livecycle-root-');
   writeFileSync(join(root, 's.yaml'), readFileSync(join(ROOT, 's.yaml'), 'utf8').replace("IDLE_AFTER: '1800'", `IDLE_AFTER: '${value}'`));
   symlinkSync(join(ROOT, 'dist'), join(root, 'dist'));
+  symlinkSync(join(ROOT, 'functions'), join(root, 'functions'));
   return root;
 }
 
