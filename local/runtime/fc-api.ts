@@ -16,10 +16,9 @@
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { signaturesEqual } from '../../shared/oss/signer';
-import { readBody, SYNC_BODY_LIMIT } from './http';
+import { listenLocal, readBody, SYNC_BODY_LIMIT } from './http';
 import { ASYNC_PAYLOAD_LIMIT, type FunctionHost } from './invoke';
 
 export const FC_API_VERSION = '2023-03-30';
@@ -147,17 +146,5 @@ export async function serveFcApi(opts: FcApiOptions): Promise<FcApiServer> {
       send(500, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'InternalServerError', ErrorMessage: 'internal error' }));
     });
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocal(server, opts.port);
 }

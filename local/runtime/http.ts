@@ -59,13 +59,18 @@ export async function serveHttpTrigger(opts: {
       res.end();
     });
   });
+  return listenLocal(server, opts.port);
+}
+
+/** Listens on 127.0.0.1:`port` (0: a free one); its URL, and a close that also drops open connections. */
+export async function listenLocal(server: Server, port: number): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port, '127.0.0.1', () => ok());
+    server.listen(port, '127.0.0.1', () => ok());
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());

@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { request } from 'undici';
+import { signApiRequest } from '../../shared/api/auth';
+import type { LocalStack } from '../../local/commands/start';
+import { DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -34,4 +38,17 @@ export function shellWords(line: string): string[] {
   const pattern = /'((?:[^']|'\\'')*)'|(\S+)/g;
   for (const m of line.matchAll(pattern)) words.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!);
   return words;
+}
+
+/** Creates `channel` through the stack's api (signed POST /channels) and starts a push into it with its publish URL. */
+export async function createAndPush(stack: LocalStack, channel: string): Promise<void> {
+  const body = JSON.stringify({ name: channel });
+  const res = await request(`${stack.runtime.httpUrl}/channels`, {
+    method: 'POST',
+    headers: { ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }), 'content-type': 'application/json' },
+    body,
+  });
+  const created = (await res.body.json()) as { publishUrl: string };
+  if (res.statusCode !== 201) throw new Error(`POST /channels: ${res.statusCode} ${JSON.stringify(created)}`);
+  await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel, signedUrl: created.publishUrl });
 }

@@ -18,7 +18,7 @@ import { terminalOutput } from '../../local/commands/start-output';
 import { DEFAULT_BUCKET, startEmulator } from '../../local/emulator';
 import { startRuntime } from '../../local/runtime';
 import { ensureBuilt } from '../helpers/build';
-import { cli, ROOT } from './helpers';
+import { cli, createAndPush, ROOT } from './helpers';
 
 const SPAWNS_TIMEOUT = 90_000;
 const dirs: string[] = [];
@@ -160,14 +160,7 @@ describe('livecycle start: what it prints', () => {
     const stack = await bootStack({ root: ROOT, dataDir, apiPort: 0, emulatorPort: 0, rate: 0, startMs: Date.UTC(2024, 4, 1, 5, 14, 50), publicRead: true, logSink: output.sink });
     const pushes = output.watch(stack);
     try {
-      const body = JSON.stringify({ name: 'cam-1' });
-      const res = await request(`${stack.runtime.httpUrl}/channels`, {
-        method: 'POST',
-        headers: { ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }), 'content-type': 'application/json' },
-        body,
-      });
-      const created = (await res.body.json()) as { publishUrl: string };
-      await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: 'cam-1', signedUrl: created.publishUrl });
+      await createAndPush(stack, 'cam-1');
       pushes.check();
       await stack.clock.advance(10_000);
       await stack.runtime.settled();

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signApiRequest } from '../../shared/api/auth';
 import { Ledger } from '../../shared/ledger';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { invokeFunction } from '../../shared/platform';
@@ -17,7 +16,7 @@ import { bootStack, type LocalStack } from '../../local/commands/start';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { fcSignature, fcStringToSign } from '../../local/runtime/fc-api';
 import { ensureBuilt } from '../helpers/build';
-import { cli, ROOT } from '../cli/helpers';
+import { cli, createAndPush, ROOT } from '../cli/helpers';
 
 const SPAWNS_TIMEOUT = 90_000;
 const START = Date.UTC(2024, 4, 1, 12, 0, 1);
@@ -62,15 +61,7 @@ afterAll(async () => {
 
 describe('the local FC InvokeFunction API', () => {
   it("carries poll-stat's async invocation of generate-vod through fc2: the VOD exists before any generate-vod timer could have made it", async () => {
-    const body = JSON.stringify({ name: 'cam-fc' });
-    const res = await request(`${stack.runtime.httpUrl}/channels`, {
-      method: 'POST',
-      headers: { ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }), 'content-type': 'application/json' },
-      body,
-    });
-    const created = (await res.body.json()) as { publishUrl: string };
-    expect(res.statusCode).toBe(201);
-    await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: 'cam-fc', signedUrl: created.publishUrl });
+    await createAndPush(stack, 'cam-fc');
     await pass(10_000);
     await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: 'cam-fc' });
     // 12:00:11 ended; reconnect window (60 s) over by 12:01:11; the 12:02:00 poll concludes the
