@@ -80,6 +80,10 @@ export function formatPlan(report: CleanupRunReport): string {
   if (report.channelsOmitted) lines.push(`… and ${report.channelsOmitted} more channel folders (in the totals)`);
   lines.push('');
   lines.push(`total: would delete ${totals.candidates} objects, ${bytes(totals.bytes)}; kept ${keptText(totals.kept)}; ${totals.foldersOutOfScope} folder${totals.foldersOutOfScope === 1 ? '' : 's'} out of scope`);
+  if (totals.foldersOutOfScope) {
+    const more = totals.foldersOutOfScope - report.foldersOutOfScope.length;
+    lines.push(`out of scope (never touched): ${report.foldersOutOfScope.join(', ')}${more > 0 ? ` and ${more} more` : ''}`);
+  }
   if (report.keys.count) {
     lines.push(`candidates${report.keys.truncated ? ` (first ${report.keys.listed.length} of ${report.keys.count})` : ''}:`);
     for (const key of report.keys.listed) lines.push(`  ${key}`);

@@ -13,6 +13,7 @@ import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { startRuntime, type StsCredentials } from '../runtime';
 import { httpEvent, mnsEvent, timerEvent } from '../runtime/events';
 import { loadSYaml, type FunctionSpec } from '../runtime/syaml';
+import { invokeFunction } from '../../shared/platform';
 import { parseCommandLine, parseOptions, UsageError } from './args';
 import { readStackFile } from './start';
 import type { Command } from './types';
@@ -30,12 +31,18 @@ Options:
   --async         asynchronous invocation (FC's retries apply); waits for the final outcome locally
   --data DIR      data directory of a running \`livecycle start\` (default .data); its emulator is
                   used when the stack is running, otherwise an embedded empty emulator
-  --remote        invoke the deployed function through Function Compute's API, with credentials
+  --remote        invoke the deployed function through Function Compute's InvokeFunction API
+                  (POST /2023-03-30/functions/<name>/invocations, FC signature), with credentials
                   from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET
                   (/ ALIBABA_CLOUD_SECURITY_TOKEN) and the account from ALIBABA_CLOUD_ACCOUNT_ID
+  --endpoint URL  with --remote: the FC API at URL instead of <account>.<region>.fc.aliyuncs.com,
+                  e.g. the one \`livecycle start\` prints ("fc api:"); the account then defaults
+                  to s.yaml's vars.accountId
   --help          show this text
 
-The function's result is printed on stdout; logs go to stderr. Exit 1 when it failed.`;
+The event must be JSON, except for an MNS trigger with notifyContentFormat STREAM (raw body);
+malformed JSON exits 2 with the parse error. The function's result is printed on stdout; logs
+go to stderr. Exit 1 when it failed.`;
 
 function findFunction(functions: FunctionSpec[], name: string): FunctionSpec | undefined {
   return functions.find((f) => [f.name, f.functionName, f.resourceId].includes(name));
@@ -70,8 +77,36 @@ async function readEvent(file: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The --event bytes, refused (UsageError) when the function's trigger delivers JSON and they are
+ * not JSON: a handler would only acknowledge them as unrecognised and exit 0.
+ */
+async function eventFor(fn: FunctionSpec, file: string | undefined, synthetic: () => Buffer): Promise<Buffer> {
+  if (file === undefined) return synthetic();
+  const event = await readEvent(file);
+  const trigger = fn.triggers[0];
+  if (trigger?.type === 'mns_topic' && trigger.notifyContentFormat === 'STREAM') return event;
+  try {
+    JSON.parse(event.toString('utf8'));
+  } catch (err) {
+    throw new UsageError(`--event ${file} is not valid JSON (${(err as Error).message})`);
+  }
+  return event;
+}
+
+/** The function named on the command line, from s.yaml; UsageError naming the known ones. */
+function functionFromSYaml(fnName: string): { spec: ReturnType<typeof loadSYaml>; fn: FunctionSpec } {
+  const spec = loadSYaml(join(process.cwd(), 's.yaml'));
+  const fn = findFunction(spec.functions, fnName);
+  if (!fn) throw new UsageError(`no function "${fnName}" in s.yaml (known: ${spec.functions.map((f) => f.name).join(', ')})`);
+  return { spec, fn };
+}
+
 async function invokeLocal(fnName: string, eventFile: string | undefined, isAsync: boolean, dataDir: string): Promise<number> {
   const root = process.cwd();
+  // Name and event are checked before anything starts.
+  const { spec, fn } = functionFromSYaml(fnName);
+  const given = eventFile === undefined ? undefined : await eventFor(fn, eventFile, () => Buffer.alloc(0));
   const running = readStackFile(dataDir);
   const clock = new ControlledClock();
   let mint: () => Promise<StsCredentials>;
@@ -111,12 +146,7 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
       logSink: (line) => void process.stderr.write(`${line}\n`),
     });
     try {
-      const fn = findFunction(runtime.functions, fnName);
-      if (!fn) {
-        process.stderr.write(`livecycle invoke: no function "${fnName}" in s.yaml (known: ${runtime.functions.map((f) => f.name).join(', ')})\n`);
-        return 2;
-      }
-      const event = eventFile ? await readEvent(eventFile) : syntheticEvent(fn, clock.now(), String(loadSYaml(join(root, 's.yaml')).vars.accountId ?? ''));
+      const event = given ?? syntheticEvent(fn, clock.now(), String(spec.vars.accountId ?? ''));
       if (isAsync) {
         const invocation = runtime.invokeAsync(fn.name, event);
         const outcome = await invocation.completion;
@@ -135,28 +165,19 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
   }
 }
 
-interface Fc2Client {
-  version: string;
-  post(path: string, body: Buffer, headers: Record<string, string>): Promise<{ headers: Record<string, string>; data: unknown }>;
-}
-
 /**
- * The deployed function, through FC's InvokeFunction on the 2023-03-30 path with @alicloud/fc2's
- * signature (the same choice as shared/platform.ts; see docs/deploy.md). Not exercisable without
- * an account: nothing here has run against real FC.
+ * The deployed function (or the FC API at `endpoint`), through FC's InvokeFunction on the
+ * 2023-03-30 path with @alicloud/fc2's signature: shared/platform.ts's invokeFunction, the same
+ * call the deployed poll-stat makes. Tested against the local runtime's FC API, which verifies
+ * the signature; not yet run against real FC (docs/deploy.md).
  */
-async function invokeRemote(fnName: string, eventFile: string | undefined, isAsync: boolean): Promise<number> {
-  const spec = loadSYaml(join(process.cwd(), 's.yaml'));
-  const fn = findFunction(spec.functions, fnName);
-  if (!fn) {
-    process.stderr.write(`livecycle invoke: no function "${fnName}" in s.yaml\n`);
-    return 2;
-  }
-  const accessKeyID = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+async function invokeRemote(fnName: string, eventFile: string | undefined, isAsync: boolean, endpoint: string | undefined): Promise<number> {
+  const { spec, fn } = functionFromSYaml(fnName);
+  const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const accessKeySecret = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-  const accountId = process.env.ALIBABA_CLOUD_ACCOUNT_ID;
+  const accountId = process.env.ALIBABA_CLOUD_ACCOUNT_ID || (endpoint ? String(spec.vars.accountId ?? '') : undefined);
   const missing = [
-    ['ALIBABA_CLOUD_ACCESS_KEY_ID', accessKeyID],
+    ['ALIBABA_CLOUD_ACCESS_KEY_ID', accessKeyId],
     ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', accessKeySecret],
     ['ALIBABA_CLOUD_ACCOUNT_ID', accountId],
   ].filter(([, v]) => !v).map(([k]) => k);
@@ -164,19 +185,17 @@ async function invokeRemote(fnName: string, eventFile: string | undefined, isAsy
     process.stderr.write(`livecycle invoke --remote: set ${missing.join(', ')}\n`);
     return 2;
   }
-  const event = eventFile ? await readEvent(eventFile) : syntheticEvent(fn, Date.now(), accountId!);
-  // @ts-expect-error -- @alicloud/fc2 ships no type declarations; Fc2Client names what is used.
-  const { default: FC } = (await import('@alicloud/fc2')) as { default: new (accountId: string, cfg: object) => Fc2Client };
-  const client = new FC(accountId!, { accessKeyID, accessKeySecret, securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN, region: fn.region, secure: true });
-  client.version = '2023-03-30';
+  const event = await eventFor(fn, eventFile, () => syntheticEvent(fn, Date.now(), accountId!));
+  const target = { accountId: accountId!, region: fn.region, endpoint, credentials: { accessKeyId: accessKeyId!, accessKeySecret: accessKeySecret!, securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN || undefined } };
   try {
-    const res = await client.post(`/functions/${encodeURIComponent(fn.functionName)}/invocations`, event, { 'x-fc-invocation-type': isAsync ? 'Async' : 'Sync', 'x-fc-log-type': 'None' });
+    const res = await invokeFunction(target, fn.functionName, event, isAsync ? 'Async' : 'Sync');
     const errorType = res.headers['x-fc-error-type'];
-    process.stdout.write(`${typeof res.data === 'string' ? res.data : JSON.stringify(res.data)}\n`);
+    if (!isAsync) process.stdout.write(`${typeof res.data === 'string' ? res.data : JSON.stringify(res.data)}\n`);
     process.stderr.write(`${isAsync ? 'queued' : errorType ? `failed (${errorType})` : 'succeeded'}, requestId ${res.headers['x-fc-request-id'] ?? '?'}\n`);
     return errorType ? 1 : 0;
   } catch (err) {
-    process.stderr.write(`livecycle invoke --remote: ${(err as Error).message}\n`);
+    const e = err as Error & { code?: string };
+    process.stderr.write(`livecycle invoke --remote: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
     return 1;
   }
 }
@@ -189,16 +208,23 @@ export const invokeCommand: Command = {
     const parsed = parseCommandLine(invokeCommand, () => {
       const { values, positionals } = parseOptions(argv, {
         allowPositionals: true,
-        options: { event: { type: 'string' }, async: { type: 'boolean' }, remote: { type: 'boolean' }, data: { type: 'string' } },
+        options: { event: { type: 'string' }, async: { type: 'boolean' }, remote: { type: 'boolean' }, data: { type: 'string' }, endpoint: { type: 'string' } },
       });
       const [fnName, ...extra] = positionals;
       if (!fnName || extra.length) throw new UsageError('expected exactly one function name');
+      if (values.endpoint !== undefined && !values.remote) throw new UsageError('--endpoint goes with --remote');
       return { fnName, ...values };
     });
     if (parsed === undefined) return 2;
-    const { fnName, event, remote, data } = parsed;
+    const { fnName, event, remote, data, endpoint } = parsed;
     const isAsync = parsed.async ?? false;
-    if (remote) return invokeRemote(fnName, event, isAsync);
-    return invokeLocal(fnName, event, isAsync, data ?? join(process.cwd(), '.data'));
+    try {
+      if (remote) return await invokeRemote(fnName, event, isAsync, endpoint);
+      return await invokeLocal(fnName, event, isAsync, data ?? join(process.cwd(), '.data'));
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      process.stderr.write(`livecycle invoke: ${err.message}\n`);
+      return 2;
+    }
   },
 };

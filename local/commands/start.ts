@@ -13,8 +13,11 @@ import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
 import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { DataDirInUseError, DataDirLock, LOCK_FILE } from '../emulator/storage/lock';
 import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
+import { loadSYaml } from '../runtime/syaml';
 import { runDemo } from '../demo/story';
+import { checkFunctionEnvironment, shellOverrides, type ShellOverrides } from './stack-env';
 import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
+import { bannerLines, logFormat, stoppedLines, terminalOutput, type LogFormat } from './start-output';
 import type { Command } from './types';
 
 export interface StackOptions {
@@ -31,6 +34,16 @@ export interface StackOptions {
   /** More local values for s.yaml-declared variables, over the stack's own (the demo's settings). */
   env?: Record<string, string>;
   logSink?: (line: string) => void;
+  /**
+   * Serve FC's InvokeFunction API on this port (0: a free one) and route the functions' async
+   * invocations through it with the production invoker (@alicloud/fc2 over HTTP). Undefined:
+   * in-process async invocation, no FC API.
+   */
+  fcApiPort?: number;
+  /** The shell's environment: its values for s.yaml-declared variables override s.yaml (stack-env.ts). */
+  shellEnv?: Record<string, string | undefined>;
+  /** Let anyone read the local bucket's objects (players fetching a VOD); local only. */
+  publicRead?: boolean;
 }
 
 export interface LocalStack {
@@ -40,6 +53,8 @@ export interface LocalStack {
   dataDir: string;
   /** HMAC secret the local api accepts (persisted per data dir; local only). */
   apiSecret: string;
+  /** Which shell variables replaced s.yaml values (and which were ignored). */
+  shellOverrides: ShellOverrides;
   stop(): Promise<void>;
 }
 
@@ -48,6 +63,8 @@ export interface StackFile {
   pid: number;
   emulatorUrl: string;
   apiUrl?: string;
+  /** The local FC InvokeFunction API (`livecycle invoke --remote --endpoint`). */
+  fcApiUrl?: string;
   region: string;
   buckets: string[];
 }
@@ -123,16 +140,21 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
   if (opts.fresh) for (const name of readdirSync(dataDir)) if (name !== LOCK_FILE) rmSync(join(dataDir, name), { recursive: true, force: true });
   const apiSecret = localApiSecret(dataDir);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
-  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock, program: 'livecycle start' });
+  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock, publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], program: 'livecycle start' });
+  const sYamlPath = join(opts.root, 's.yaml');
+  const sYamlEnv = { ...process.env, LIVECYCLE_REGION: emulator.region };
   let runtime: Runtime;
+  let overrides: ShellOverrides = { applied: {}, ignored: [] };
   try {
+    if (opts.shellEnv) overrides = shellOverrides(loadSYaml(sYamlPath, sYamlEnv).functions.flatMap((f) => Object.keys(f.environmentVariables)), opts.shellEnv);
     runtime = await startRuntime({
-      sYamlPath: join(opts.root, 's.yaml'),
+      sYamlPath,
       distDir: join(opts.root, 'dist'),
       clock,
       topics: emulator.topics,
       mintCredentials: async () => emulator.mintSts({ ttlSeconds: 3600 }),
       env: {
+        ...overrides.applied,
         OSS_ENDPOINT: emulator.url,
         OSS_REGION: emulator.region,
         OSS_PATH_STYLE: 'true',
@@ -140,16 +162,18 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
         API_SECRETS: apiSecret,
         ...opts.env,
       },
-      sYamlEnv: { ...process.env, LIVECYCLE_REGION: emulator.region },
+      sYamlEnv,
+      checkEnvironment: checkFunctionEnvironment(opts.root, overrides),
       port: opts.apiPort ?? 8080,
       logSink: opts.logSink,
+      fcApi: opts.fcApiPort === undefined ? undefined : { port: opts.fcApiPort, resolveSecret: (id, token) => emulator.secretFor(id, token) },
     });
   } catch (err) {
     await emulator.stop();
     throw err;
   }
   await lock.announce(runtime.httpUrl ? { emulator: emulator.url, api: runtime.httpUrl } : { emulator: emulator.url });
-  const stackFile: StackFile = { pid: process.pid, emulatorUrl: emulator.url, apiUrl: runtime.httpUrl, region: emulator.region, buckets: [DEFAULT_BUCKET] };
+  const stackFile: StackFile = { pid: process.pid, emulatorUrl: emulator.url, apiUrl: runtime.httpUrl, fcApiUrl: runtime.fcApiUrl, region: emulator.region, buckets: [DEFAULT_BUCKET] };
   writeFileSync(join(dataDir, STACK_FILE), `${JSON.stringify(stackFile, null, 2)}\n`);
   return {
     emulator,
@@ -157,6 +181,7 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
     clock,
     dataDir,
     apiSecret,
+    shellOverrides: overrides,
     async stop() {
       rmSync(join(dataDir, STACK_FILE), { force: true });
       await runtime.stop();
@@ -184,7 +209,11 @@ Options:
   --fresh               wipe the data directory first
   --port N              api HTTP trigger port (default 8080; 0 picks a free one)
   --emulator-port N     emulator port (default 9000)
-  --rate N              clock speed, clock ms per real ms (default 1)
+  --rate N              clock speed, clock ms per real ms (default 1; 60 = an hour a minute;
+                        0 = frozen). Timers, reconnect windows and idle timeouts follow it
+  --log-format F        human (default on a terminal): one line per invocation and event;
+                        json (default otherwise): every function's JSON log lines. Either way
+                        the full JSON goes to <data>/logs/livecycle.jsonl
   --demo                narrated story of one channel, creation to cleanup, on a fresh stack
                         (temporary data dir, free ports, accelerated clock); exit 0 when every
                         step was observed, 1 naming the step that was not
@@ -203,6 +232,7 @@ export const startCommand: Command = {
           port: { type: 'string' },
           'emulator-port': { type: 'string' },
           rate: { type: 'string' },
+          'log-format': { type: 'string' },
           demo: { type: 'boolean' },
         },
       }),
@@ -211,7 +241,7 @@ export const startCommand: Command = {
     const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
-      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate', 'log-format'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length) {
         process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
         return 2;
@@ -221,7 +251,9 @@ export const startCommand: Command = {
     let rate: number;
     let apiPort: number;
     let emulatorPort: number;
+    let format: LogFormat;
     try {
+      format = logFormat(values['log-format']);
       rate = values.rate === undefined ? 1 : Number(values.rate);
       if (!(rate >= 0) || !Number.isFinite(rate)) throw new UsageError(`--rate must be a number >= 0, got ${values.rate}`);
       apiPort = wholeNumberOption('port', values.port, MAX_PORT, 'a port number') ?? 8080;
@@ -231,14 +263,15 @@ export const startCommand: Command = {
       return 2;
     }
     const root = process.cwd();
+    const output = terminalOutput({ dataDir: resolve(values.data ?? join(root, '.data')), format, colour: format === 'human' && process.stdout.isTTY === true });
     let stack: LocalStack;
     try {
-      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rate });
+      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rate, fcApiPort: 0, shellEnv: process.env, publicRead: true, logSink: output.sink });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0` : e.message}\n`);
       if (err instanceof DataDirInUseError && err.holder.program === 'livecycle start') {
-        process.stderr.write(`To use it: npx livecycle channels|invoke|cleanup|sign-request --data ${err.dir} (push: --endpoint ${err.holder.urls.emulator ?? '<its emulator>'})\n`);
+        process.stderr.write(`To use it: node bin/livecycle.js channels|invoke|cleanup|sign-request --data ${err.dir} (push: --endpoint ${err.holder.urls.emulator ?? '<its emulator>'})\n`);
       }
       return 1;
     }
@@ -248,27 +281,15 @@ export const startCommand: Command = {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
     });
-    process.stderr.write(
-      [
-        `data:     ${stack.dataDir}${values.fresh ? ' (fresh)' : ''}`,
-        `emulator: ${stack.emulator.url}`,
-        `api:      ${apiUrl}`,
-        `functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`,
-        '',
-        'Create a channel (signature valid for 5 minutes):',
-        `  ${signedCreateChannelCurl(apiUrl, stack.apiSecret, stack.clock.now())}`,
-        '',
-        'Simulate a broadcast into it (the publish URL from the answer above verifies as OSS would):',
-        `  npx livecycle push cam-1 --seconds 60${stack.emulator.url === DEFAULT_EMULATOR_URL ? '' : ` --endpoint ${stack.emulator.url}`} [--url '<publishUrl>']`,
-        '',
-        'Then: npx livecycle channels · npx livecycle cleanup --plan · npx livecycle sign-request GET /channels',
-        '',
-        'Logs of every function follow (JSON, one stream). Ctrl-C stops.',
-        '',
-      ].join('\n'),
-    );
+    const createCurl = signedCreateChannelCurl(apiUrl, stack.apiSecret, stack.clock.now());
+    const pushEndpoint = stack.emulator.url === DEFAULT_EMULATOR_URL ? undefined : stack.emulator.url;
+    process.stderr.write(`${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint }).join('\n')}\n`);
+    const pushes = output.watch(stack, 250);
     await stopRequested;
+    pushes.stop();
     await stack.stop();
+    output.log.close();
+    process.stderr.write(`\n${stoppedLines(stack, output.log.file).join('\n')}\n`);
     return 0;
   },
 };

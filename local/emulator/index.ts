@@ -51,6 +51,8 @@ export interface Emulator {
   clock: ControlledClock;
   accessKeys: AccessKey[];
   mintSts(opts: { ttlSeconds: number }): StsCredentials;
+  /** The secret of a static key, or of an STS key with its live token; undefined otherwise (the local FC API verifies with it). */
+  secretFor(accessKeyId: string, securityToken?: string): string | undefined;
   ingest: IngestControl;
   topics: InMemoryTopicHub;
   faults: FaultInjector;
@@ -140,6 +142,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
       registerSecret(creds.securityToken);
       return creds;
     },
+    secretFor: (accessKeyId, securityToken) => credentials.trySecret(accessKeyId, securityToken),
     ingest: live.ingest,
     topics,
     faults,

@@ -14,7 +14,7 @@ import type { FunctionHost } from './invoke';
 import type { HttpTriggerSpec } from './syaml';
 
 /** FC's synchronous request limit (reference §1.6). */
-const SYNC_BODY_LIMIT = 32 * 1024 * 1024;
+export const SYNC_BODY_LIMIT = 32 * 1024 * 1024;
 
 export interface HttpTriggerServer {
   url: string;
@@ -40,13 +40,13 @@ export async function serveHttpTrigger(opts: {
       if (!trigger.methods.includes(req.method as HttpTriggerSpec['methods'][number])) {
         return send(405, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'MethodNotAllowed', ErrorMessage: `trigger ${trigger.name} accepts ${trigger.methods.join(', ')}` }));
       }
-      const body = await readBody(req);
+      const body = await readBody(req, SYNC_BODY_LIMIT);
       if (body === undefined) return send(413, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'RequestEntityTooLarge', ErrorMessage: `body exceeds ${SYNC_BODY_LIMIT} bytes` }));
       const event = httpEvent(
         { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, httpVersion: req.httpVersion, sourceIp: req.socket.remoteAddress ?? '', body },
         { requestId, accountId: opts.accountId, triggerName: trigger.name, nowMs: opts.clock.now() },
       );
-      const outcome = await host.invoke(event, requestId);
+      const outcome = await host.invoke(event, requestId, `http ${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`);
       if (outcome.status === 'failed') {
         return send(502, { 'content-type': 'application/json', 'x-fc-error-type': outcome.error!.type }, outcome.payload);
       }
@@ -59,13 +59,18 @@ export async function serveHttpTrigger(opts: {
       res.end();
     });
   });
+  return listenLocal(server, opts.port);
+}
+
+/** Listens on 127.0.0.1:`port` (0: a free one); its URL, and a close that also drops open connections. */
+export async function listenLocal(server: Server, port: number): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port, '127.0.0.1', () => ok());
+    server.listen(port, '127.0.0.1', () => ok());
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());
@@ -74,12 +79,13 @@ export async function serveHttpTrigger(opts: {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The request body, or undefined once it exceeds `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > SYNC_BODY_LIMIT) return undefined;
+    if (size > limit) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -1,7 +1,9 @@
 /**
  * The local Function Compute: boots every function declared in s.yaml from its built bundle and
  * serves its triggers — timers on the controlled clock, MNS topic subscriptions on the
- * emulator's TopicHub, the HTTP trigger on a local port — plus in-process async invocation.
+ * emulator's TopicHub, the HTTP trigger on a local port — plus async invocation: in-process, or
+ * (with `fcApi`) through FC's InvokeFunction API served locally (fc-api.ts), which the functions
+ * then call with the production invoker, @alicloud/fc2 over HTTP.
  *
  * Process-wide seams it installs (global symbol registry, shared by every bundle's copy of
  * shared/): the clock (shared/clock.ts), the async invoker (shared/platform.ts) and the log
@@ -15,6 +17,7 @@ import type { TopicHub } from '../emulator/types';
 import { credentialCache, type MintCredentials } from './context';
 import { timerEvent } from './events';
 import { serveHttpTrigger, type HttpTriggerServer } from './http';
+import { serveFcApi, type SecretResolver } from './fc-api';
 import { DEFAULT_ASYNC_CONCURRENCY, FunctionHost, type AsyncInvocation, type InvocationOutcome } from './invoke';
 import { createLogStream, installLogDestination, type LineSink } from './logstream';
 import { subscribeTrigger, type MnsDelivery } from './mns';
@@ -59,6 +62,18 @@ export interface RuntimeOptions {
   asyncConcurrency?: number;
   /** false: load the functions but serve no trigger (one-shot `livecycle invoke`). Default true. */
   serveTriggers?: boolean;
+  /**
+   * Serve FC's InvokeFunction API (port 0 picks a free one), verifying FC signatures with
+   * `resolveSecret`. The functions' own async invocations then take the deployed path: shared/platform.ts's
+   * fc2 invoker, pointed at this server by LIVECYCLE_FC_ENDPOINT; no in-process invoker is installed.
+   */
+  fcApi?: { port?: number; resolveSecret: SecretResolver };
+  /**
+   * Checks each function's environment (s.yaml values with `env` applied) before anything loads or
+   * serves; throws to refuse it. Every function's refusal is collected into one startup error
+   * naming the function. livecycle's stack passes shared/config.ts's loadConfig.
+   */
+  checkEnvironment?: (fn: FunctionSpec, env: Readonly<Record<string, string>>) => void;
 }
 
 export interface TriggerInfo {
@@ -69,6 +84,8 @@ export interface TriggerInfo {
 export interface Runtime {
   /** Base URL of the HTTP trigger, when a function declares one. */
   httpUrl?: string;
+  /** Base URL of the local InvokeFunction API, when `fcApi` was given. */
+  fcApiUrl?: string;
   functions: FunctionSpec[];
   triggers: TriggerInfo[];
   /** Synchronous invocation; `fn` is the short name, FC functionName or s.yaml resource id. */
@@ -106,11 +123,34 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
 
   try {
+    const byFunctionName = new Map<string, FunctionHost>();
+    // Variables of the local platform in every instance; filled in before any bundle loads.
+    const platformEnv: Record<string, string> = {};
     for (const fn of spec.functions) {
-      const host = new FunctionHost(fn, { distDir: opts.distDir, clock, accountId, credentials, envOverrides, logDestination, logLevel, asyncConcurrency });
+      const host = new FunctionHost(fn, { distDir: opts.distDir, clock, accountId, credentials, envOverrides, platformEnv, logDestination, logLevel, asyncConcurrency });
+      byFunctionName.set(fn.functionName, host);
       hosts.set(fn.name, host);
       for (const name of [fn.name, fn.functionName, fn.resourceId]) byAnyName.set(name, host);
       stoppers.push(() => host.stop());
+    }
+    if (opts.checkEnvironment) {
+      const problems = [...hosts.values()].flatMap((host) => {
+        try {
+          opts.checkEnvironment!(host.spec, host.environment());
+          return [];
+        } catch (err) {
+          return [`  ${host.spec.name}: ${(err as Error).message}`];
+        }
+      });
+      if (problems.length) throw new Error(`invalid function environment (${opts.sYamlPath}):\n${problems.join('\n')}`);
+    }
+    let fcApiUrl: string | undefined;
+    if (opts.fcApi) {
+      const fcApi = await serveFcApi({ port: opts.fcApi.port ?? 0, functionNamed: (name) => byFunctionName.get(name), resolveSecret: opts.fcApi.resolveSecret, log });
+      stoppers.push(() => fcApi.close());
+      fcApiUrl = fcApi.url;
+      // Only for the local runtime: where shared/platform.ts's fc2 invoker finds the FC API (FC sets no such variable).
+      platformEnv.LIVECYCLE_FC_ENDPOINT = fcApiUrl;
     }
     const hostFor = (name: string): FunctionHost => {
       const host = byAnyName.get(name);
@@ -118,11 +158,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       return host;
     };
 
-    installInvoker({
-      async invokeAsync(functionName, payload) {
-        hostFor(functionName).invokeAsync(payloadBytes(payload));
-      },
-    });
+    installInvoker(
+      fcApiUrl
+        ? undefined
+        : {
+            async invokeAsync(functionName, payload) {
+              hostFor(functionName).invokeAsync(payloadBytes(payload), undefined, { trigger: 'async (in-process)' });
+            },
+          },
+    );
     stoppers.push(() => installInvoker(undefined));
     stoppers.push(restoreLogDestination);
 
@@ -139,7 +183,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         if (trigger.type === 'timer') {
           if (!trigger.enable) continue;
           const schedule = parseSchedule(trigger.cronExpression, clock.now());
-          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, { uncapped: true })));
+          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, { uncapped: true, trigger: `timer ${trigger.name}` })));
         } else if (trigger.type === 'mns_topic') {
           if (!opts.topics) throw new Error(`function ${host.spec.name}: trigger ${trigger.name} needs the emulator's topics (RuntimeOptions.topics)`);
           if (trigger.filterTag) log.warn({ trigger: trigger.name }, 'filterTag is not emulated locally; every message is delivered');
@@ -152,10 +196,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         }
       }
     }
-    log.info({ functions: [...hosts.keys()], httpUrl: http?.url }, 'local runtime started');
+    log.info({ functions: [...hosts.keys()], httpUrl: http?.url, fcApiUrl }, 'local runtime started');
 
     return {
       httpUrl: http?.url,
+      fcApiUrl,
       functions: spec.functions,
       triggers,
       invoke: async (fn, event) => hostFor(fn).invoke(event),

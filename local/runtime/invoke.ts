@@ -64,6 +64,8 @@ export interface FunctionHostOptions {
   credentials: () => Promise<StsCredentials>;
   /** Replacements for variables the function declares in s.yaml. */
   envOverrides: Record<string, string>;
+  /** Variables the local platform adds to every instance, besides FC's own (e.g. LIVECYCLE_FC_ENDPOINT). */
+  platformEnv?: Record<string, string>;
   logDestination: DestinationStream;
   logLevel: string;
   /** Max async attempts of this function running at once; the rest queue FIFO. */
@@ -117,9 +119,12 @@ export class FunctionHost {
     this.idle.push(this.load());
   }
 
-  /** A synchronous invocation: runs now, resolves with the outcome (never rejects). */
-  async invoke(event: Buffer, requestId: string = randomUUID()): Promise<InvocationOutcome> {
-    const run = this.run(event, requestId);
+  /**
+   * A synchronous invocation: runs now, resolves with the outcome (never rejects). `trigger` says
+   * what invoked it (e.g. `http POST /channels`); it is logged with the invocation's start and end.
+   */
+  async invoke(event: Buffer, requestId: string = randomUUID(), trigger = 'invoke'): Promise<InvocationOutcome> {
+    const run = this.run(event, requestId, trigger);
     this.running.add(run);
     try {
       return await run;
@@ -133,14 +138,16 @@ export class FunctionHost {
    * queued and run when one of the function's async slots is free (FIFO); a failed attempt is retried up to maxAsyncRetryAttempts times on the
    * clock with the same request id, unless the event is older than maxAsyncEventAgeInSeconds.
    */
-  invokeAsync(event: Buffer, requestId: string = randomUUID(), opts: { uncapped?: boolean } = {}): AsyncInvocation {
+  invokeAsync(event: Buffer, requestId: string = randomUUID(), opts: { uncapped?: boolean; trigger?: string } = {}): AsyncInvocation {
+    const trigger = opts.trigger ?? 'async';
     if (event.length > ASYNC_PAYLOAD_LIMIT) throw new Error(`function ${this.spec.name}: async payload is ${event.length} bytes, FC's limit is ${ASYNC_PAYLOAD_LIMIT}`);
     const { maxAsyncRetryAttempts, maxAsyncEventAgeInSeconds } = this.spec.asyncInvokeConfig;
     const queuedAt = this.opts.clock.now();
     const completion = new Promise<AsyncOutcome>((settle) => {
       const attempt = async (n: number): Promise<void> => {
         if (this.stopped) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
-        const last = opts.uncapped ? await this.invoke(event, requestId) : await this.invokeQueued(event, requestId);
+        const label = n === 1 ? trigger : `${trigger} (retry ${n - 1})`;
+        const last = opts.uncapped ? await this.invoke(event, requestId, label) : await this.invokeQueued(event, requestId, label);
         if (!last) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
         if (last.status === 'succeeded') return settle({ requestId, status: 'succeeded', attempts: n, last });
         if (n > maxAsyncRetryAttempts) {
@@ -176,7 +183,7 @@ export class FunctionHost {
    * One async attempt: waits FIFO for a slot, then runs (its timeout starts then). The wait is
    * tracked in `running` so settled() covers queued attempts. Undefined if stopped while queued.
    */
-  private invokeQueued(event: Buffer, requestId: string): Promise<InvocationOutcome | undefined> {
+  private invokeQueued(event: Buffer, requestId: string, trigger: string): Promise<InvocationOutcome | undefined> {
     const attempt = (async () => {
       if (this.asyncActive >= this.asyncCap) {
         if (!(await new Promise<boolean>((wake) => this.asyncQueue.push(wake)))) return undefined;
@@ -185,7 +192,7 @@ export class FunctionHost {
       }
       // The slot is held here (taken above or handed over by release).
       try {
-        return await this.run(event, requestId);
+        return await this.run(event, requestId, trigger);
       } finally {
         this.releaseAsyncSlot();
       }
@@ -215,10 +222,10 @@ export class FunctionHost {
     this.retryTimers.clear();
   }
 
-  private async run(event: Buffer, requestId: string): Promise<InvocationOutcome> {
+  private async run(event: Buffer, requestId: string, trigger: string): Promise<InvocationOutcome> {
     const { clock } = this.opts;
     const started = clock.now();
-    const log = this.log.child({ requestId });
+    const log = this.log.child({ requestId, trigger });
     // The deadline is set before anything is awaited: the function's clock starts at the call.
     const abort = new AbortController();
     const timedOut = new Promise<'timeout'>((fire) => {
@@ -263,7 +270,7 @@ export class FunctionHost {
 
   private load(): Instance {
     const id = randomUUID();
-    const env: Record<string, string> = { ...this.systemEnv(id), ...this.functionEnv() };
+    const env: Record<string, string> = { ...this.systemEnv(id), ...this.environment() };
     const require = createRequire(join(this.opts.distDir, 'noop.js'));
     // A fresh evaluation per instance: module state must not leak between instances.
     delete require.cache[this.file];
@@ -274,7 +281,8 @@ export class FunctionHost {
     return { id, handler: handler as Handler, env };
   }
 
-  private functionEnv(): Record<string, string> {
+  /** The function's own variables as its instances see them: s.yaml's values with the local overrides. */
+  environment(): Record<string, string> {
     const env = { ...this.spec.environmentVariables };
     for (const [k, v] of Object.entries(this.opts.envOverrides)) if (k in env) env[k] = v;
     return env;
@@ -292,6 +300,7 @@ export class FunctionHost {
       FC_INSTANCE_ID: instanceId,
       FC_RUNTIME: this.spec.runtime,
       FC_TIMEOUT: String(this.spec.timeout),
+      ...this.opts.platformEnv,
     };
   }
 }

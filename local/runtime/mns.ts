@@ -51,7 +51,7 @@ export function subscribeTrigger(opts: MnsSubscriptionOptions): () => void {
 
   const push = async (message: TopicMessage, attempt: number): Promise<void> => {
     const event = mnsEvent(trigger.notifyContentFormat, message, subscription);
-    const last = await host.invoke(event);
+    const last = await host.invoke(event, undefined, `mns ${trigger.name}`);
     if (last.status === 'succeeded') return opts.onSettled?.({ message, trigger: trigger.name, status: 'delivered', attempts: attempt, last });
     const delay = retryDelaySeconds(trigger.notifyStrategy, attempt, opts.random);
     if (delay === undefined || stopped) {

@@ -64,6 +64,8 @@ export type CleanupRunReport = CleanupReport & {
   errors: { key: string; code: string }[];
   /** Folders whose sweep a transient OSS failure ended (first 50); the run went on with the next folder. */
   folderErrors: { folder: string; code: string }[];
+  /** Folders outside cleanup's scope (first 50), e.g. the ledger's or another tool's; never touched. */
+  foldersOutOfScope: string[];
   resumedFrom?: CursorJson;
   stoppedBy?: StopReason;
   cursor?: CursorJson;
@@ -82,6 +84,7 @@ export class ReportBuilder {
   private readonly errors: { key: string; code: string }[] = [];
   private errorCount = 0;
   private foldersOutOfScope = 0;
+  private readonly outOfScopeListed: string[] = [];
   private readonly folderErrors: { folder: string; code: string }[] = [];
   private folderErrorCount = 0;
   private stoppedBy: StopReason | undefined;
@@ -99,8 +102,9 @@ export class ReportBuilder {
     return tally;
   }
 
-  outOfScope(): void {
+  outOfScope(folder: string): void {
     this.foldersOutOfScope++;
+    if (this.outOfScopeListed.length < REPORT_ERROR_CAP) this.outOfScopeListed.push(folder);
   }
 
   kept(tally: ChannelTally, reason: string): void {
@@ -166,6 +170,7 @@ export class ReportBuilder {
       channelsOmitted: this.channelsOmitted,
       errors: [...this.errors],
       folderErrors: [...this.folderErrors],
+      foldersOutOfScope: [...this.outOfScopeListed],
     };
     if (this.head.resumedFrom) report.resumedFrom = cursorJson(this.head.resumedFrom);
     if (this.stoppedBy && this.cursor) {

@@ -357,7 +357,7 @@ export class BucketSweep {
   private async folder(folder: string, startAfter: string | undefined, opening: Opening): Promise<FolderEnd> {
     const { ledger, settings } = this.input;
     if (!opening.inScope) {
-      this.report.outOfScope();
+      this.report.outOfScope(folder);
       return undefined;
     }
     const { channel, state, goneSince, lives, holdsAtStart } = opening;

@@ -178,7 +178,8 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     status: 'enabled',
     ...(await publishUrl(scope, op, name)),
     playUrl: created.playUrls[0] ?? null,
-    config: { ...summary },
+    // The same shape as GET /channels/{name}: `snapshot`, as in the request (the ledger says `snapshots`).
+    config: { description: summary.description, fragDuration: summary.fragDuration, fragCount: summary.fragCount, playlistName: summary.playlistName, snapshot: summary.snapshots },
     ...(record.adoptedObjects ? { adoptedExistingFolder: { ...record.adoptedObjects } } : {}),
   };
 }

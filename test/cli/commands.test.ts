@@ -126,7 +126,9 @@ describe('livecycle cleanup --plan', () => {
     expect(res.stdout).toMatch(/^settings: grace 0 s, VOD retention forever/m);
     expect(res.stdout).toMatch(/^cam-gone\/ {2}\(tombstoned\)\n {2}would delete: 3 objects, [\d.]+ KiB\n {2}kept: 3 in a playlist/m);
     expect(res.stdout).toMatch(/^cam-vod\/ {2}\(exists\)\n {2}would delete: 0 objects, 0 B\n {2}kept: 6 channel exists/m);
-    expect(res.stdout).toMatch(/^total: would delete 3 objects/m);
+    expect(res.stdout).toMatch(/^total: would delete 3 objects.*; 1 folder out of scope$/m);
+    // The ledger's own folder: named, not just counted.
+    expect(res.stdout).toMatch(/^out of scope \(never touched\): _livecycle\/$/m);
     expect(await fragments('cam-gone/')).toEqual(before);
 
     const json = await cli(['cleanup', '--plan', '--data', dataDir, '--grace', '0', '--json']);

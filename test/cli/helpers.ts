@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { request } from 'undici';
+import { signApiRequest } from '../../shared/api/auth';
+import type { LocalStack } from '../../local/commands/start';
+import { DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -12,12 +16,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (dist/cli.js) from the project root; never rejects. */
-export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs the built CLI (dist/cli.js) in `cwd` (the project root by default); never rejects. */
+export async function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliResult> {
   ensureBuilt();
   try {
     const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, NODE_OPTIONS: '', NODE_NO_WARNINGS: '1', ...env },
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -34,4 +38,17 @@ export function shellWords(line: string): string[] {
   const pattern = /'((?:[^']|'\\'')*)'|(\S+)/g;
   for (const m of line.matchAll(pattern)) words.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!);
   return words;
+}
+
+/** Creates `channel` through the stack's api (signed POST /channels) and starts a push into it with its publish URL. */
+export async function createAndPush(stack: LocalStack, channel: string): Promise<void> {
+  const body = JSON.stringify({ name: channel });
+  const res = await request(`${stack.runtime.httpUrl}/channels`, {
+    method: 'POST',
+    headers: { ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }), 'content-type': 'application/json' },
+    body,
+  });
+  const created = (await res.body.json()) as { publishUrl: string };
+  if (res.statusCode !== 201) throw new Error(`POST /channels: ${res.statusCode} ${JSON.stringify(created)}`);
+  await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel, signedUrl: created.publishUrl });
 }

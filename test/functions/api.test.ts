@@ -25,11 +25,14 @@ describe('api channels', () => {
   it('creates a channel once, refuses the name again unless replace, and hands out a working publish URL', async () => {
     const created = await call('POST', '/channels', { body: { name: 'api-cam', fragDuration: 2, fragCount: 4, snapshot: true } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'api-cam', bucket: BUCKET, status: 'enabled', config: { fragDuration: 2, fragCount: 4, snapshots: true } });
+    expect(created.body).toMatchObject({ name: 'api-cam', bucket: BUCKET, status: 'enabled', config: { fragDuration: 2, fragCount: 4, snapshot: true } });
     const info = await world.bucket.getLiveChannelInfo('api-cam');
     expect(info.target).toMatchObject({ fragDuration: 2, fragCount: 4 });
     expect(info.snapshot).toMatchObject({ notifyTopic: SNAPSHOT_TOPIC, destBucket: BUCKET, interval: 10 });
     expect(Date.parse(created.body.expiresAt)).toBe(world.clock.now() + 3600_000);
+    // One name per field: what create answers, GET answers too (it adds the live status).
+    const fetched = await call('GET', '/channels/api-cam');
+    expect(fetched.body.config).toMatchObject(created.body.config);
 
     const again = await call('POST', '/channels', { body: { name: 'api-cam' } });
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'channel_exists' } } });

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bootStack, readStackFile, type LocalStack } from '../../local/commands/start';
 import { calls, FIXTURES, resetCalls } from './helpers';
 
@@ -24,9 +24,15 @@ async function cli(args: string[], cwd = ROOT): Promise<{ code: number; stdout: 
   }
 }
 
-/** A project root whose s.yaml and dist/ are the fixture stack's. */
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** A project root whose s.yaml and dist/ are the fixture stack's (removed after the tests). */
 function fixtureRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'livecycle-root-'));
+  roots.push(root);
   cpSync(join(FIXTURES, 's.yaml'), join(root, 's.yaml'));
   cpSync(join(FIXTURES, 'bundles'), join(root, 'dist'), { recursive: true });
   return root;
@@ -59,6 +65,15 @@ describe('livecycle CLI', () => {
     const missing = await cli(['invoke', 'nope'], root);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no function "nope"');
+    // Refused before anything starts.
+    expect(missing.stderr).not.toContain('local runtime started');
+    expect(missing.stderr).not.toContain('emulator');
+
+    writeFileSync(eventFile, '{"id": "cli",');
+    const malformed = await cli(['invoke', 'fixture-worker', '--event', eventFile], root);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/--event .*event\.json is not valid JSON \(.+\)/);
+    expect(malformed.stdout).toBe('');
   });
 
   it('invoke --remote names the missing credentials instead of calling out', async () => {
