@@ -55,7 +55,7 @@ describe('one stack per data directory (CLI)', () => {
       expect(res.code, res.stderr).toBe(1);
       expect(res.stderr).toContain(`data directory ${dataDir} is in use by livecycle start (pid ${process.pid}, emulator ${stack.emulator.url}, api ${stack.runtime.httpUrl}`);
       expect(res.stderr).toContain('or give another --data DIR');
-      expect(res.stderr).toContain(`To use it: npx livecycle channels|invoke|cleanup|sign-request --data ${dataDir} (push: --endpoint ${stack.emulator.url})`);
+      expect(res.stderr).toContain(`To use it: node bin/livecycle.js channels|invoke|cleanup|sign-request --data ${dataDir} (push: --endpoint ${stack.emulator.url})`);
     }
     expect((await oss(stack.emulator, { method: 'GET', key: 'cam-1/000001.ts' })).text).toBe('written by the first stack');
     expect(existsSync(join(dataDir, STACK_FILE))).toBe(true);
