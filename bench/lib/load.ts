@@ -26,13 +26,17 @@ export interface LoadSample {
   exports: string[];
 }
 
-export async function loadOnce(target: string): Promise<LoadSample> {
-  const { stdout } = await run(process.execPath, ['-e', PROBE, target], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+/** A module to require, and the NODE_OPTIONS its process runs with (none by default). */
+export type LoadTarget = string | { path: string; nodeOptions: string };
+
+export async function loadOnce(target: LoadTarget): Promise<LoadSample> {
+  const { path, nodeOptions } = typeof target === 'string' ? { path: target, nodeOptions: '' } : target;
+  const { stdout } = await run(process.execPath, ['-e', PROBE, path], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: nodeOptions } });
   return JSON.parse(stdout) as LoadSample;
 }
 
 /** Median load time of each target over `runs` fresh processes. */
-export async function loadTimes(targets: Record<string, string>, runs: number): Promise<Record<string, { medianMs: number; samples: number[]; fc2: boolean; exports: string[] }>> {
+export async function loadTimes(targets: Record<string, LoadTarget>, runs: number): Promise<Record<string, { medianMs: number; minMs: number; maxMs: number; samples: number[]; fc2: boolean; exports: string[] }>> {
   const names = Object.keys(targets);
   const samples = new Map<string, LoadSample[]>(names.map((n) => [n, []]));
   // One warm-up each (file system cache), not counted.
@@ -41,7 +45,8 @@ export async function loadTimes(targets: Record<string, string>, runs: number): 
   return Object.fromEntries(
     names.map((n) => {
       const s = samples.get(n)!;
-      return [n, { medianMs: median(s.map((x) => x.ms)), samples: s.map((x) => x.ms), fc2: s.some((x) => x.fc2), exports: s[0]!.exports }];
+      const ms = s.map((x) => x.ms);
+      return [n, { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), samples: ms, fc2: s.some((x) => x.fc2), exports: s[0]!.exports }];
     }),
   );
 }
