@@ -234,15 +234,13 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
   if (previous?.historyAt !== undefined) observation.historyAt = previous.historyAt;
   const changed = !previous || previous.status !== stat.status || previous.connectedTime !== stat.connectedTime;
 
+  let history: LiveRecord[] | undefined;
   if (!changed && readHistory && !previous.open) {
-    // The periodic check: only a push newer than everything settled needs the ledger.
-    const history = await scope.oss.getLiveChannelHistory(channel);
-    observation.historyAt = now;
+    // The schedule's periodic check: only a push newer than everything settled needs the ledger.
+    history = await scope.oss.getLiveChannelHistory(channel);
     const settled = previous.settledThrough ?? -Infinity;
-    if (!history.some((record) => record.startTime > settled)) return { observation, reconciled: false, ended: 0 };
-    return reconcile(scope, ctx, channel, stat, previous, observation, history);
-  }
-  if (!changed) {
+    if (!history.some((record) => record.startTime > settled)) return { observation: { ...observation, historyAt: now }, reconciled: false, ended: 0 };
+  } else if (!changed) {
     const open = previous.open;
     // Nothing new and nothing waiting, or still live in the open broadcast: nothing to do.
     if (!open || stat.status === 'Live') return { observation: { ...observation, ...(open ? { open } : {}) }, reconciled: false, ended: 0 };
@@ -255,23 +253,10 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
     }
   }
 
-  // Something changed (or an open broadcast's end is unknown): ask History and fold it in.
-  const history = await scope.oss.getLiveChannelHistory(channel);
+  // Something changed (or an open broadcast's end is unknown, or a push the schedule's History
+  // read found): ask History and fold it in.
+  history ??= await scope.oss.getLiveChannelHistory(channel);
   observation.historyAt = now;
-  return reconcile(scope, ctx, channel, stat, previous, observation, history);
-}
-
-/** Folds History's records into the ledger's pushes and settles the broadcasts they form. */
-async function reconcile(
-  scope: BucketScope,
-  ctx: OperationContext,
-  channel: string,
-  stat: StatObservation,
-  previous: TrackedObservation | undefined,
-  observation: TrackedObservation,
-  history: readonly LiveRecord[],
-): Promise<ChannelOutcome> {
-  const now = observation.observedAt;
   const since = previous?.open?.firstStart ?? (previous?.settledThrough === undefined ? undefined : previous.settledThrough + 1);
   const known = await loadPushes(scope, channel, since === undefined ? undefined : since - ctx.config.reconnectWindowSeconds * 1000);
   const { newRecords, gap } = newPushesFromHistory(known, history);
