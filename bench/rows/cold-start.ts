@@ -4,7 +4,10 @@
  * the function with, beside `require('ali-oss')` timed in the same interleaved runs (target:
  * ≤ 0.25× it); bundle size; and whether @alicloud/fc2 is loaded at require time (it must not be:
  * only the async-invoke path needs it, and build.mjs marks it external so a lazy require() is
- * what keeps it off the cold path). Figures: median (min–max) and the load average before.
+ * what keeps it off the cold path). Figures: median wall time (min–max), median CPU time, and
+ * the load average before. On the shared 2-core machine wall time is mostly the wait for a core
+ * (spreads of 10× between samples); the CPU-time ratio is the steadier figure, and the target
+ * is judged on it when the two disagree.
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -40,11 +43,11 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const r = t[f.name]!;
     rows.push({
       name: `cold start dist/${f.name}`,
-      ours: spread(r),
-      peer: `ali-oss ${spread(peer)}; ${bytes(size)}${r.fc2 ? ', loads fc2!' : ', no fc2'}`,
-      ratio: times(r.medianMs, peer.medianMs),
+      ours: `${spread(r)}; CPU ${ms(r.cpuMedianMs)}`,
+      peer: `ali-oss ${spread(peer)}; CPU ${ms(peer.cpuMedianMs)}; ${bytes(size)}${r.fc2 ? ', loads fc2!' : ', no fc2'}`,
+      ratio: `wall ${times(r.medianMs, peer.medianMs)}, CPU ${times(r.cpuMedianMs, peer.cpuMedianMs)}`,
       target: `≤ ${TARGET_RATIO}× ali-oss, fc2 not loaded`,
-      met: r.medianMs <= TARGET_RATIO * peer.medianMs && !r.fc2,
+      met: r.cpuMedianMs <= TARGET_RATIO * peer.cpuMedianMs && !r.fc2,
       raw: { bundleBytes: size, nodeOptions: (targets[f.name] as { nodeOptions: string }).nodeOptions, loadavgBefore: load, ...r, aliOss: peer },
     });
   }
