@@ -13,11 +13,12 @@ import { clientLoad } from './rows/client-load';
 import { emulatorLimits } from './rows/emulator-limits';
 import { coldStart } from './rows/cold-start';
 import { pollTick } from './rows/poll-tick';
+import { pollSchedule } from './rows/poll-schedule';
 import { cleanup } from './rows/cleanup';
 import { lifecycleLatency } from './rows/lifecycle';
 import { fanOut } from './rows/fan-out';
 
-const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, cleanup, lifecycleLatency, fanOut];
+const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, pollSchedule, cleanup, lifecycleLatency, fanOut];
 
 function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<string> } {
   const quick = argv.includes('--quick');

@@ -2,11 +2,14 @@
 // `handler` as FC's nodejs20 runtime expects) plus the CLI (dist/cli.js).
 import { build } from 'esbuild';
 import { readFileSync, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const requireFromRoot = createRequire(join(root, 'package.json'));
 const quiet = process.argv.includes('--quiet');
 const log = (msg) => { if (!quiet) console.log(msg); };
 
@@ -39,6 +42,57 @@ const stubUnusedModules = {
   },
 };
 
+/**
+ * undici's HTTP/1 parser (llhttp) is WebAssembly shipped as base64 inside two JS modules, 141 KB of
+ * each bundle's 490 KB that V8 had to read and compile on every cold start, although undici
+ * loads one of them (SIMD, or the plain one as fallback) only when it opens its first connection.
+ * They become binary files next to the bundle (dist/<fn>/llhttp*.wasm), read on that first
+ * connection: no base64 in the bundle, no decoding.
+ */
+const LLHTTP_WASM = [
+  { module: '../llhttp/llhttp_simd-wasm.js', file: 'llhttp_simd.wasm' },
+  { module: '../llhttp/llhttp-wasm.js', file: 'llhttp.wasm' },
+];
+
+const llhttpAsFiles = {
+  name: 'llhttp-as-files',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/llhttp\/llhttp(_simd)?-wasm\.js$/ }, (args) => {
+      const hit = LLHTTP_WASM.find((w) => w.module === args.path);
+      return hit && /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/.test(args.importer) ? { path: hit.file, namespace: 'llhttp-wasm' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'llhttp-wasm' }, (args) => ({
+      contents: `module.exports = require('node:fs').readFileSync(require('node:path').join(__dirname, ${JSON.stringify(args.path)}));\n`,
+      loader: 'js',
+    }));
+    b.onEnd(async (result) => {
+      if (result.errors.length) return;
+      const dir = dirname(b.initialOptions.outfile);
+      await mkdir(dir, { recursive: true });
+      for (const w of LLHTTP_WASM) await writeFile(join(dir, w.file), requireFromRoot(`undici/lib/llhttp/${basename(w.module)}`));
+    });
+  },
+};
+
+/**
+ * Modules whose evaluation has no side effects, so esbuild may drop them from a bundle that
+ * imports them without using them: hls-parser is only needed where playlists are read or
+ * written (generate-vod, cleanup-orphans, the api's VOD routes), but shared/lifecycle's index
+ * reaches every function.
+ */
+const SIDE_EFFECT_FREE = /^hls-parser$/;
+
+const sideEffectFree = {
+  name: 'side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: SIDE_EFFECT_FREE }, async (args) => {
+      if (args.pluginData?.sideEffectFree) return undefined;
+      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { sideEffectFree: true } });
+      return resolved.errors.length ? undefined : { ...resolved, sideEffects: false };
+    });
+  },
+};
+
 /** The functions s.yaml deploys: each resource's `code: ./dist/<name>` names its source folder. */
 export function functionsInSYaml(file = join(root, 's.yaml')) {
   const doc = parse(readFileSync(file, 'utf8'));
@@ -49,6 +103,26 @@ export function functionsInSYaml(file = join(root, 's.yaml')) {
   });
 }
 
+/** esbuild options of one function's bundle (also used to profile a bundle's load: --profile). */
+export function functionBuildOptions(fn, overrides = {}) {
+  return {
+    entryPoints: [join(root, 'functions', fn, 'index.ts')],
+    outfile: join(root, 'dist', fn, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    sourcemap: 'linked',
+    // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
+    external: ['@alicloud/fc2'],
+    plugins: [stubUnusedModules, llhttpAsFiles, sideEffectFree],
+    legalComments: 'none',
+    logLevel: 'warning',
+    ...overrides,
+  };
+}
+
 async function main() {
   const started = Date.now();
   const declared = functionsInSYaml();
@@ -57,23 +131,7 @@ async function main() {
   // Everything that can be built is built (the CLI and the local runtime are usable while some
   // functions are still being written); the build still fails if s.yaml names a missing one.
   await Promise.all([
-    ...functions.map((fn) =>
-      build({
-        entryPoints: [join(root, 'functions', fn, 'index.ts')],
-        outfile: join(root, 'dist', fn, 'index.js'),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        minify: true,
-        sourcemap: 'linked',
-        // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
-        external: ['@alicloud/fc2'],
-        plugins: [stubUnusedModules],
-        legalComments: 'none',
-        logLevel: 'warning',
-      }),
-    ),
+    ...functions.map((fn) => build(functionBuildOptions(fn))),
     build({
       entryPoints: [join(root, 'local', 'cli.ts')],
       outfile: join(root, 'dist', 'cli.js'),

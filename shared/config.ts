@@ -47,6 +47,8 @@ export interface Config {
   readonly pollConcurrency: number;
   /** Channels per poll shard (one invocation's worth). */
   readonly pollShardSize: number;
+  /** Longest interval between two Stats of an idle channel (adaptive polling, shared/lifecycle/poll-schedule.ts). */
+  readonly pollIdleMaxIntervalSeconds: number;
   /** FC function invoked asynchronously to build VOD playlists. */
   readonly generateVodFunction: string;
   /** MNS topic that carries snapshot notifications, if snapshots are configured. */
@@ -167,6 +169,13 @@ function snapshotRoleName(env: Env): string {
   return value;
 }
 
+/** Whole minutes, since poll-stat ticks once a minute. */
+function pollIdleMaxInterval(env: Env): number {
+  const seconds = integer(env, 'POLL_IDLE_MAX_INTERVAL', 300, 60, 3600);
+  if (seconds % 60 !== 0) throw new ConfigError('POLL_IDLE_MAX_INTERVAL', `must be whole minutes (a multiple of 60 seconds), got ${seconds}`);
+  return seconds;
+}
+
 /** `*` stands for every channel name and becomes the prefix `''`. */
 function cleanupChannelPrefixes(env: Env): string[] {
   const items = list(env, 'CLEANUP_CHANNEL_PREFIXES');
@@ -230,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     cleanupMaxBytes: integer(env, 'CLEANUP_MAX_BYTES', 10 * 1024 ** 3, 1),
     pollConcurrency: integer(env, 'POLL_CONCURRENCY', 8, 1),
     pollShardSize: integer(env, 'POLL_SHARD_SIZE', 1000, 1),
+    pollIdleMaxIntervalSeconds: pollIdleMaxInterval(env),
     generateVodFunction,
     snapshotTopic: raw(env, 'SNAPSHOT_TOPIC'),
     snapshotRoleName: snapshotRoleName(env),

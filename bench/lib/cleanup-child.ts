@@ -6,8 +6,14 @@
  *   limit — a bare ListObjectsV2 + DeleteMultipleObjects loop with our client: the emulator's
  *           own list+delete rate, nothing decided
  *   peer  — the same bare loop with ali-oss (listV2 + deleteMulti, quiet)
- * Prints one JSON line: { deleted, wallMs, maxRssKiB }.
+ * Prints one JSON line: { deleted, wallMs, maxRssKiB, heapLimitMiB, killed }.
+ *
+ * Limited as FC limits the function (bench/rows/cleanup.ts passes s.yaml's NODE_OPTIONS, so the
+ * V8 heap limit is the deployed one): a cgroup-like watchdog samples RSS every 10 ms and kills
+ * the process (exit 137, as the OOM killer would) once it exceeds BENCH_RSS_LIMIT_MIB, the
+ * function's memorySize; the exact peak (maxRSS) is checked against it again at the end.
  */
+import { getHeapStatistics } from 'node:v8';
 import { aliOss, ourClient } from './clients';
 import { BUCKET } from './constants';
 
@@ -20,6 +26,20 @@ interface Args {
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
+const MIB = 1024 * 1024;
+const rssLimit = Number(process.env.BENCH_RSS_LIMIT_MIB) * MIB;
+
+function kill(rss: number): never {
+  process.stdout.write(JSON.stringify({ deleted: 0, wallMs: 0, maxRssKiB: Math.round(rss / 1024), heapLimitMiB: heapLimitMiB(), killed: true }) + '\n');
+  process.exit(137);
+}
+const heapLimitMiB = () => Math.round(getHeapStatistics().heap_size_limit / MIB);
+if (rssLimit > 0) {
+  setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > rssLimit) kill(rss);
+  }, 10).unref();
+}
 
 async function ours(): Promise<number> {
   const { createInstance, createOperationContext } = await import('../../shared/operations/context');
@@ -84,7 +104,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const deleted = await (args.mode === 'ours' ? ours() : args.mode === 'limit' ? limit() : peer());
   const wallMs = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ deleted, wallMs, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  if (rssLimit > 0 && maxRssKiB * 1024 > rssLimit) kill(maxRssKiB * 1024);
+  process.stdout.write(JSON.stringify({ deleted, wallMs, maxRssKiB, heapLimitMiB: heapLimitMiB(), killed: false }) + '\n');
 }
 
 main().catch((err) => {

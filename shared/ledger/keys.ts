@@ -224,6 +224,13 @@ export class LedgerKeys {
     assertToken('poll shard', shard);
     return `${this.prefix}poll/${shard}.json`;
   }
+  /** Wake markers: one per channel, overwritten (LWW); their LastModified is the wake time. */
+  pollWakes(): string {
+    return `${this.prefix}poll/wake/`;
+  }
+  pollWake(channel: string): string {
+    return `${this.pollWakes()}${channelSegment(channel)}`;
+  }
 
   /** Scope of webhook sequences: a channel segment, or BUCKET_SCOPE. */
   eventScope(channel: string | null): string {

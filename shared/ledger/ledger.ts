@@ -321,6 +321,27 @@ export class Ledger {
     return this.store.put(this.keys.pollState(shard), state);
   }
 
+  /**
+   * Asks poll-stat to poll the channel every tick again (api actions, snapshots of an idle
+   * channel): one small overwrite; losing one to a concurrent writer loses nothing, both wake.
+   */
+  wakePoll(channel: string, at: number): Promise<void> {
+    return this.store.put(this.keys.pollWake(channel), { at });
+  }
+
+  /** Every wake marker: channel key segment → wake time (the marker's LastModified, OSS time), from key listings alone. */
+  async listPollWakes(): Promise<Map<string, number>> {
+    const prefix = this.keys.pollWakes();
+    const wakes = new Map<string, number>();
+    for await (const { key, lastModified } of this.store.entries(prefix)) wakes.set(key.slice(prefix.length), lastModified);
+    return wakes;
+  }
+
+  /** Removes a wake marker that no longer changes the schedule (idempotent). */
+  clearPollWake(segment: string): Promise<void> {
+    return this.store.delete(`${this.keys.pollWakes()}${segment}`);
+  }
+
   // ── webhook events (used by shared/webhooks) ───────────────────────────────────────────────
 
   /** Records the event; a duplicate gets the first writer's version back. */

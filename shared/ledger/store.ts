@@ -105,10 +105,15 @@ export class JsonStore {
 
   /** Keys under `prefix`, in key order, every page. */
   async *keys(prefix: string, opts: { startAfter?: string } = {}): AsyncGenerator<string> {
+    for await (const entry of this.entries(prefix, opts)) yield entry.key;
+  }
+
+  /** Keys under `prefix` with their LastModified (OSS time), in key order, every page. */
+  async *entries(prefix: string, opts: { startAfter?: string } = {}): AsyncGenerator<{ key: string; lastModified: number }> {
     let continuationToken: string | undefined;
     do {
       const page = await this.objects.listObjects({ prefix, startAfter: continuationToken ? undefined : opts.startAfter, continuationToken, maxKeys: 1000 });
-      for (const o of page.objects) yield o.key;
+      for (const o of page.objects) yield { key: o.key, lastModified: o.lastModified };
       continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
     } while (continuationToken);
   }

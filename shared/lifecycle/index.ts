@@ -6,4 +6,5 @@ export * from './vod';
 export * from './idle';
 export * from './orphans';
 export * from './retention';
+export * from './poll-schedule';
 export { InvalidPlaylistError } from './playlist';

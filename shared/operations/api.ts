@@ -90,8 +90,9 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
       await scope.oss.getLiveChannelInfo(input.name);
       return { name: input.name, ...(await publishUrl(scope, op, input.name, input.expiresInSeconds)) };
     }),
-    enableChannel: run(async (scope, _op, input: { name: string }) => {
+    enableChannel: run(async (scope, op, input: { name: string }) => {
       await scope.oss.putLiveChannelStatus(input.name, 'enabled');
+      await scope.ledger.wakePoll(input.name, op.clock.now());
       return { name: input.name, status: 'enabled' };
     }),
     disableChannel: run(disableChannel),
@@ -118,6 +119,8 @@ async function publishUrl(scope: BucketScope, op: OperationContext, channel: str
   const ttl = expiresInSeconds ?? op.config.publishUrlTtlSeconds;
   // With STS credentials the URL carries the token and also stops working when the token expires.
   const url = await scope.oss.signRtmpUrl(channel, { expiresInSeconds: ttl });
+  // A publish URL means a push is coming: poll the channel every tick again (adaptive polling).
+  await scope.ledger.wakePoll(channel, op.clock.now());
   return { publishUrl: url, expiresAt: iso(op.clock.now() + ttl * 1000) };
 }
 

@@ -78,6 +78,8 @@ async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: S
   await scope.ledger.recordSeenLive(channel, at);
   const windowMs = ctx.config.reconnectWindowSeconds * 1000;
   if (seenBefore !== undefined && at - seenBefore < windowMs) return 'recorded';
+  // Live after a quiet spell: poll-stat may have backed this channel off; poll it every tick again.
+  await scope.ledger.wakePoll(channel, at);
 
   const live = pushFromStat(stat);
   if (!live) return 'recorded'; // the push is already over; poll-stat reconciles from History

@@ -1,10 +1,14 @@
 /**
  * poll-stat: one tick of LiveChannel observation per bucket.
  *
- * Cost in steady state: ListLiveChannel pages (1000 channels each), one GetLiveChannelStat per
- * ENABLED channel, nothing for disabled ones, and the poll state read and written once per shard.
- * GetLiveChannelHistory and ledger reads happen only for a channel whose Stat changed since the
- * last tick (status or ConnectedTime), or whose broadcast is open with an end not yet known.
+ * Cost in steady state: ListLiveChannel pages (1000 channels each), one listing of wake markers,
+ * the poll state read once (and written when it changed), nothing for disabled channels, and for
+ * enabled ones what the adaptive schedule says is due (shared/lifecycle/poll-schedule.ts): one
+ * GetLiveChannelStat per tick for a channel that is live or recently active, one per back-off
+ * interval for an idle one, plus a History read on the coarse History grid. GetLiveChannelHistory
+ * and ledger reads otherwise happen only for a channel whose Stat changed since the last poll
+ * (status or ConnectedTime), or whose broadcast is open with an end not yet known.
+ * The api and on-snapshot wake a channel (ledger.wakePoll) so it is polled every tick again.
  *
  * Sharding (simple on purpose): a timer tick that finds more than POLL_SHARD_SIZE channels in a
  * bucket does not poll them itself; it cuts the name-sorted list into runs of POLL_SHARD_SIZE
@@ -13,9 +17,11 @@
  * a channel that moves to another shard as names are added just costs one extra History read.
  */
 import { createHash } from 'node:crypto';
-import type { ChannelObservation, PollState } from '../ledger';
+import { channelSegment, type ChannelObservation, type PollState } from '../ledger';
 import {
   broadcastState,
+  pollDecision,
+  pollPhase,
   groupBroadcasts,
   mergePushes,
   newPushesFromHistory,
@@ -25,7 +31,7 @@ import {
   type Push,
   type StatObservation,
 } from '../lifecycle';
-import type { LiveChannelSummary } from '../oss';
+import type { LiveChannelSummary, LiveRecord } from '../oss';
 import { announceStarted, concludeBroadcast, loadPushes, recordPushes } from './broadcasts';
 import { mapConcurrent, type BucketScope, type OperationContext } from './context';
 import type { Config } from '../config';
@@ -41,6 +47,10 @@ export interface TrackedObservation extends ChannelObservation {
   open?: { id: string; firstStart: number; lastEnd?: number };
   /** Latest end of any broadcast already concluded; pushes starting at or before it are done. */
   settledThrough?: number;
+  /** Last Stat while backed off (the schedule's grid needs it; unset while polled every tick). */
+  polledAt?: number;
+  /** Last GetLiveChannelHistory read. */
+  historyAt?: number;
 }
 
 interface TrackedPollState extends PollState {
@@ -55,7 +65,7 @@ export interface ShardRequest {
 }
 
 export interface PollResult {
-  buckets: { bucket: string; shard: string; channels: number; polled: number; reconciled: number; ended: number }[];
+  buckets: { bucket: string; shard: string; channels: number; polled: number; skipped: number; reconciled: number; ended: number }[];
   /** Shards handed to other invocations. */
   shards: ShardRequest[];
 }
@@ -95,10 +105,13 @@ export async function pollStat(ctx: OperationContext, request: ShardRequest | 't
         result.shards.push(...shards);
         continue;
       }
-      result.buckets.push(await pollChannels(scope, ctx, 'all', channels));
+      result.buckets.push(await pollChannels(scope, ctx, 'all', channels, () => true));
     } else {
       const channels = await listRun(scope, request.marker, request.limit);
-      result.buckets.push(await pollChannels(scope, ctx, shardId(request.marker), channels));
+      const last = channels.length === request.limit ? channels.at(-1)?.name : undefined;
+      // Wake markers of this run's range (names after the marker, up to its last channel).
+      const owns = (segment: string) => segment > request.marker && (last === undefined || segment <= last);
+      result.buckets.push(await pollChannels(scope, ctx, shardId(request.marker), channels, owns));
     }
     await scope.webhooks.drainOutbox({ maxEvents: 100 });
   }
@@ -133,16 +146,33 @@ function shardId(marker: string): string {
   return marker === '' ? 'shard-first' : `shard-${createHash('sha256').update(marker).digest('hex').slice(0, 16)}`;
 }
 
-async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: string, channels: readonly LiveChannelSummary[]) {
-  const before = ((await scope.ledger.getPollState(shard)) as TrackedPollState | undefined)?.channels ?? {};
+async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: string, channels: readonly LiveChannelSummary[], ownsWake: (segment: string) => boolean) {
+  const [state, wakes] = await Promise.all([scope.ledger.getPollState(shard) as Promise<TrackedPollState | undefined>, scope.ledger.listPollWakes()]);
+  const before = state?.channels ?? {};
+  const now = ctx.clock.now();
+  const idleAfterMs = ctx.config.idleAfterSeconds * 1000;
   let reconciled = 0;
   let ended = 0;
   let polled = 0;
+  let skipped = 0;
   const outcomes = await mapConcurrent(channels, ctx.config.pollConcurrency, async (summary) => {
     const previous = Object.hasOwn(before, summary.name) ? before[summary.name] : undefined;
     try {
-      if (summary.status === 'enabled') polled++;
-      const outcome = await pollChannel(scope, ctx, summary, previous);
+      let history = false;
+      let backedOff = false;
+      if (summary.status === 'enabled') {
+        const activeAt = Math.max(summary.lastModified, previous?.settledThrough ?? -Infinity, wakes.get(channelSegment(summary.name)) ?? -Infinity);
+        const due = pollDecision({ now, phase: pollPhase(summary.name), previous: previous && { ...previous, open: previous.open !== undefined }, activeAt, idleAfterMs, maxIdleIntervalMs: ctx.config.pollIdleMaxIntervalSeconds * 1000 });
+        if (!due.stat && previous) {
+          skipped++;
+          return [summary.name, previous] as const;
+        }
+        polled++;
+        history = due.history;
+        backedOff = due.reason === 'idle';
+      }
+      const outcome = await pollChannel(scope, ctx, summary, previous, history);
+      if (backedOff) outcome.observation.polledAt = now;
       if (outcome.reconciled) reconciled++;
       ended += outcome.ended;
       return [summary.name, outcome.observation] as const;
@@ -158,8 +188,18 @@ async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: st
     const state: TrackedPollState = { updatedAt: ctx.clock.now(), channels: after };
     await scope.ledger.putPollState(shard, state);
   }
-  ctx.logger.info({ bucket: scope.name, shard, channels: channels.length, polled, reconciled, ended }, 'poll done');
-  return { bucket: scope.name, shard, channels: channels.length, polled, reconciled, ended };
+  await clearStaleWakes(scope, wakes, now - idleAfterMs, ownsWake);
+  ctx.logger.info({ bucket: scope.name, shard, channels: channels.length, polled, skipped, reconciled, ended }, 'poll done');
+  return { bucket: scope.name, shard, channels: channels.length, polled, skipped, reconciled, ended };
+}
+
+/**
+ * Wake markers older than IDLE_AFTER no longer change any schedule: removing them keeps the
+ * per-tick listing short. A wake written again between the listing and the delete is lost,
+ * which only delays that channel's next poll to its back-off interval.
+ */
+async function clearStaleWakes(scope: BucketScope, wakes: ReadonlyMap<string, number>, staleBefore: number, owns: (segment: string) => boolean): Promise<void> {
+  for (const [segment, at] of wakes) if (at < staleBefore && owns(segment)) await scope.ledger.clearPollWake(segment);
 }
 
 /** Whether the state differs in anything but observation times (those alone need no write). */
@@ -182,7 +222,8 @@ interface ChannelOutcome {
   ended: number;
 }
 
-async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary, previous: TrackedObservation | undefined): Promise<ChannelOutcome> {
+/** `readHistory`: the schedule's periodic History read, which finds pushes that began and ended between two Stats. */
+async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary, previous: TrackedObservation | undefined, readHistory: boolean): Promise<ChannelOutcome> {
   const channel = summary.name;
   const now = ctx.clock.now();
   // A disabled channel cannot be live (OSS drops its publisher), so it costs no request.
@@ -190,9 +231,16 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
   const observation: TrackedObservation = { status: stat.status, observedAt: now };
   if (stat.connectedTime !== undefined) observation.connectedTime = stat.connectedTime;
   if (previous?.settledThrough !== undefined) observation.settledThrough = previous.settledThrough;
+  if (previous?.historyAt !== undefined) observation.historyAt = previous.historyAt;
   const changed = !previous || previous.status !== stat.status || previous.connectedTime !== stat.connectedTime;
 
-  if (!changed) {
+  let history: LiveRecord[] | undefined;
+  if (!changed && readHistory && !previous.open) {
+    // The schedule's periodic check: only a push newer than everything settled needs the ledger.
+    history = await scope.oss.getLiveChannelHistory(channel);
+    const settled = previous.settledThrough ?? -Infinity;
+    if (!history.some((record) => record.startTime > settled)) return { observation: { ...observation, historyAt: now }, reconciled: false, ended: 0 };
+  } else if (!changed) {
     const open = previous.open;
     // Nothing new and nothing waiting, or still live in the open broadcast: nothing to do.
     if (!open || stat.status === 'Live') return { observation: { ...observation, ...(open ? { open } : {}) }, reconciled: false, ended: 0 };
@@ -205,8 +253,10 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
     }
   }
 
-  // Something changed (or an open broadcast's end is unknown): ask History and fold it in.
-  const history = await scope.oss.getLiveChannelHistory(channel);
+  // Something changed (or an open broadcast's end is unknown, or a push the schedule's History
+  // read found): ask History and fold it in.
+  history ??= await scope.oss.getLiveChannelHistory(channel);
+  observation.historyAt = now;
   const since = previous?.open?.firstStart ?? (previous?.settledThrough === undefined ? undefined : previous.settledThrough + 1);
   const known = await loadPushes(scope, channel, since === undefined ? undefined : since - ctx.config.reconnectWindowSeconds * 1000);
   const { newRecords, gap } = newPushesFromHistory(known, history);
