@@ -13,6 +13,8 @@ export interface Config {
   readonly ossRegion: string | undefined;
   /** Path-style addressing (the emulator on an IP); virtual-hosted style otherwise. */
   readonly ossPathStyle: boolean;
+  /** OSS_RTMP_ENDPOINT: `rtmp://host[:port]` origin of publish URLs (the local emulator's RTMP port); unset on OSS. */
+  readonly ossRtmpEndpoint: string | undefined;
   /** Deadline of one OSS call, its retries and back-off included (the client's `timeoutMs`). */
   readonly ossTimeoutMs: number;
   /** Buckets whose LiveChannels this deployment manages; each holds its own ledger. */
@@ -212,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     ossEndpoint: endpoint(env),
     ossRegion: raw(env, 'OSS_REGION'),
     ossPathStyle: boolean(env, 'OSS_PATH_STYLE', false),
+    ossRtmpEndpoint: raw(env, 'OSS_RTMP_ENDPOINT'),
     ossTimeoutMs: integer(env, 'OSS_TIMEOUT_MS', 30_000, 1),
     buckets: Object.freeze(buckets(env)),
     ledgerPrefix: ledgerPrefix(env),
@@ -247,5 +250,5 @@ export function loadConfig(env: Env = process.env): Config {
  */
 export function createOssClient(config: Config, opts: { context?: FcContextLike; env?: Env; logger?: Logger } = {}): OssClient {
   const credentials = opts.context?.credentials?.accessKeyId ? fcContextCredentials(opts.context) : envCredentials(opts.env ?? process.env);
-  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, timeoutMs: config.ossTimeoutMs, credentials, logger: opts.logger });
+  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, rtmpEndpoint: config.ossRtmpEndpoint, timeoutMs: config.ossTimeoutMs, credentials, logger: opts.logger });
 }

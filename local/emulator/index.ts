@@ -8,6 +8,8 @@ import { FaultInjector, type FaultRule } from './faults';
 import { createLiveChannelService } from './live';
 import { objectOperations } from './ops';
 import { EmulatorServer } from './server';
+import { RtmpIngestServer } from './rtmp/server';
+import type { PublishHooks } from './rtmp/publish';
 import { openStorage } from './storage';
 import { StsIssuer, type StsCredentials } from './sts';
 import { InMemoryTopicHub } from './topics';
@@ -35,6 +37,10 @@ export interface StartEmulatorOptions {
   faults?: FaultRule[];
   /** Buckets anonymous callers may read (GetObject, HeadObject, listings). */
   publicReadBuckets?: string[];
+  /** Run the RTMP ingest on this port (0 picks a free one); no RTMP server when absent. */
+  rtmpPort?: number;
+  /** Instrumentation of the RTMP ingest (the bench measures fragment lateness with it). */
+  rtmpHooks?: PublishHooks;
   /** Largest request body accepted; default 256 MiB (OSS's own limit, 5 GiB, is not held in memory). */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -45,6 +51,8 @@ export interface Emulator {
   url: string;
   /** `127.0.0.1:<port>`: the host part, as in Publish/Play URLs. */
   endpoint: string;
+  /** `rtmp://127.0.0.1:<port>` when the RTMP ingest runs: the origin of publish URLs (`/live/<channel>?…`). */
+  rtmpOrigin?: string;
   region: string;
   clock: ControlledClock;
   accessKeys: AccessKey[];
@@ -106,9 +114,13 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   });
   let port: number;
   const host = opts.host ?? '127.0.0.1';
+  const rtmp = opts.rtmpPort === undefined ? undefined : new RtmpIngestServer({ ctx, ingest: live.ingest, log, hooks: opts.rtmpHooks });
+  let rtmpPort: number | undefined;
   try {
     port = await server.listen(opts.port ?? 0, host);
+    if (rtmp) rtmpPort = await rtmp.listen(opts.rtmpPort!, host);
   } catch (err) {
+    await server.close();
     await live.close();
     await storage.close();
     throw err;
@@ -118,6 +130,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   return {
     url: `http://${endpoint}`,
     endpoint,
+    ...(rtmpPort === undefined ? {} : { rtmpOrigin: `rtmp://${host.includes(':') ? `[${host}]` : host}:${rtmpPort}` }),
     region,
     clock,
     accessKeys: accessKeys.map((k) => ({ ...k })),
@@ -132,8 +145,12 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
     faults,
     stop: () =>
       (stopped ??= (async () => {
+        const rtmpClosed = rtmp?.stopAccepting();
         await server.close();
+        // Ends every push, real publishers included (their last fragment stored, then dropped).
         await live.close();
+        rtmp?.disconnectAll();
+        await rtmpClosed;
         await topics.idle();
         await storage.close();
       })()),
