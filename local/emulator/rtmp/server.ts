@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../shared/log';
 import type { Ingest } from '../live/ingest';
-import { withBucketHost } from '../live/ingest-host';
+import { bucketOfIngestHost, withBucketHost } from '../live/ingest-host';
 import { OssErrorResponse, type EmuContext } from '../types';
 import { PublishRefused, RtmpConnection, type PublishRequest } from './connection';
 import { RtmpPublish, type PublishHooks } from './publish';
@@ -20,6 +20,11 @@ const APP = 'live';
  * description carries the OSS error code and message (ffmpeg prints it as "Server error: …").
  */
 const REFUSED = 'NetStream.Publish.BadName';
+
+/** An OSS error as the encoder sees it: `<Code>: <message>` in the onStatus description. */
+function refusal(err: unknown): unknown {
+  return err instanceof OssErrorResponse ? new PublishRefused(REFUSED, `${err.code}: ${err.message}`) : err;
+}
 
 export interface IngestTarget {
   bucket: string;
@@ -41,6 +46,12 @@ export function ingestTarget(req: Pick<PublishRequest, 'app' | 'tcUrl' | 'stream
   } catch {
     host = new URL('rtmp://127.0.0.1'); // no usable tcUrl: like an IP host
   }
+  let bucket: string;
+  try {
+    bucket = bucketOfIngestHost(host.hostname, buckets);
+  } catch (err) {
+    throw refusal(err);
+  }
   const q = req.streamName.indexOf('?');
   const channel = q < 0 ? req.streamName : req.streamName.slice(0, q);
   if (channel === '') throw new PublishRefused(REFUSED, 'InvalidArgument: the stream name must be <channel>?<signed query>.');
@@ -51,7 +62,6 @@ export function ingestTarget(req: Pick<PublishRequest, 'app' | 'tcUrl' | 'stream
     throw new PublishRefused(REFUSED, `InvalidArgument: ${req.tcUrl}/${req.streamName} is not a valid URL.`);
   }
   const signedUrl = withBucketHost(url, buckets);
-  const bucket = new URL(signedUrl).hostname.split('.')[0]!;
   let decoded: string;
   try {
     decoded = decodeURIComponent(channel);
@@ -88,8 +98,7 @@ export class RtmpIngestServer {
               target = ingestTarget(req, buckets);
               publish.attach(await opts.ingest.connect({ ...target, remoteAddr: req.remoteAddr, source: publish }));
             } catch (err) {
-              if (err instanceof OssErrorResponse) throw new PublishRefused(REFUSED, `${err.code}: ${err.message}`);
-              throw err;
+              throw refusal(err);
             }
             opts.log.info({ bucket: target.bucket, channel: target.channel, remoteAddr: req.remoteAddr }, 'rtmp publish accepted');
             return publish;
