@@ -4,6 +4,7 @@
  * time (read from `/_emulator/clock`), so with a fast clock a long broadcast takes little real
  * time; progress is printed per fragment; Ctrl-C stops the push cleanly.
  */
+import { isBareIngestHost } from '../emulator/live/ingest-host';
 import type { LivePushInfo as PushInfo } from '../emulator/live';
 import { parseOptions, UsageError } from './args';
 import type { Command } from './types';
@@ -78,8 +79,8 @@ function parsePushArgs(argv: string[]) {
       throw new UsageError('--url must be an rtmp:// URL');
     }
     if (rtmp.protocol !== 'rtmp:') throw new UsageError('--url must be an rtmp:// URL');
-    // The publish URL's host is `<bucket>.<endpoint host>`.
-    bucket ??= rtmp.hostname.split('.')[0];
+    // The publish URL's host is `<bucket>.<endpoint host>`, or the RTMP port's IP (first bucket).
+    if (!isBareIngestHost(rtmp.hostname)) bucket ??= rtmp.hostname.split('.')[0];
   }
   return {
     help: false as const,

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
 import { request } from 'undici';
-import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
+import { startEmulator, DEFAULT_BUCKET, DEFAULT_RTMP_PORT, rtmpLines, type Emulator } from '../emulator';
 import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
 import { runDemo } from '../demo/story';
 import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
@@ -22,6 +22,8 @@ export interface StackOptions {
   fresh?: boolean;
   apiPort?: number;
   emulatorPort?: number;
+  /** The emulator's RTMP ingest port (0 picks a free one); no RTMP ingest when absent. */
+  rtmpPort?: number;
   /** Clock speed: clock ms per real ms (1 = real time; 0 = frozen, driven by advance()). */
   rate?: number;
   /** Clock reading at boot (default: the real time). */
@@ -109,7 +111,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
   mkdirSync(dataDir, { recursive: true });
   const apiSecret = localApiSecret(dataDir);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
-  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock });
+  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock, rtmpPort: opts.rtmpPort });
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -122,6 +124,8 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
         OSS_ENDPOINT: emulator.url,
         OSS_REGION: emulator.region,
         OSS_PATH_STYLE: 'true',
+        // Publish URLs the api signs point at the RTMP port (its IP host names the first bucket).
+        ...(emulator.rtmpOrigin && { OSS_RTMP_ENDPOINT: emulator.rtmpOrigin }),
         BUCKETS: DEFAULT_BUCKET,
         API_SECRETS: apiSecret,
         ...opts.env,
@@ -168,6 +172,7 @@ Options:
   --fresh               wipe the data directory first
   --port N              api HTTP trigger port (default 8080; 0 picks a free one)
   --emulator-port N     emulator port (default 9000)
+  --rtmp-port N         RTMP ingest port for ffmpeg/OBS (default 1935; 0 picks a free one)
   --rate N              clock speed, clock ms per real ms (default 1)
   --demo                narrated story of one channel, creation to cleanup, on a fresh stack
                         (temporary data dir, free ports, accelerated clock); exit 0 when every
@@ -186,6 +191,7 @@ export const startCommand: Command = {
           fresh: { type: 'boolean' },
           port: { type: 'string' },
           'emulator-port': { type: 'string' },
+          'rtmp-port': { type: 'string' },
           rate: { type: 'string' },
           demo: { type: 'boolean' },
         },
@@ -195,7 +201,7 @@ export const startCommand: Command = {
     const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
-      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rtmp-port', 'rate'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length) {
         process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
         return 2;
@@ -205,11 +211,13 @@ export const startCommand: Command = {
     let rate: number;
     let apiPort: number;
     let emulatorPort: number;
+    let rtmpPort: number;
     try {
       rate = values.rate === undefined ? 1 : Number(values.rate);
       if (!(rate >= 0) || !Number.isFinite(rate)) throw new UsageError(`--rate must be a number >= 0, got ${values.rate}`);
       apiPort = wholeNumberOption('port', values.port, MAX_PORT, 'a port number') ?? 8080;
       emulatorPort = wholeNumberOption('emulator-port', values['emulator-port'], MAX_PORT, 'a port number') ?? 9000;
+      rtmpPort = wholeNumberOption('rtmp-port', values['rtmp-port'], MAX_PORT, 'a port number') ?? DEFAULT_RTMP_PORT;
     } catch (err) {
       process.stderr.write(`livecycle start: ${(err as Error).message}\n`);
       return 2;
@@ -217,10 +225,10 @@ export const startCommand: Command = {
     const root = process.cwd();
     let stack: LocalStack;
     try {
-      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rate });
+      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rtmpPort, rate });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0` : e.message}\n`);
+      process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0 --rtmp-port 0` : e.message}\n`);
       return 1;
     }
     const apiUrl = stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)';
@@ -228,6 +236,7 @@ export const startCommand: Command = {
       [
         `data:     ${stack.dataDir}${values.fresh ? ' (fresh)' : ''}`,
         `emulator: ${stack.emulator.url}`,
+        ...rtmpLines(stack.emulator.rtmpOrigin!),
         `api:      ${apiUrl}`,
         `functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`,
         '',
@@ -236,6 +245,8 @@ export const startCommand: Command = {
         '',
         'Simulate a broadcast into it (the publish URL from the answer above verifies as OSS would):',
         `  npx livecycle push cam-1 --seconds 60${stack.emulator.url === DEFAULT_EMULATOR_URL ? '' : ` --endpoint ${stack.emulator.url}`} [--url '<publishUrl>']`,
+        '',
+        'Or push a real stream to it: ffmpeg -re -i input.mp4 -c copy -f flv "<publishUrl>"',
         '',
         'Then: npx livecycle channels · npx livecycle cleanup --plan · npx livecycle sign-request GET /channels',
         '',

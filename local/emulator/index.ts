@@ -66,6 +66,16 @@ export interface Emulator {
 export const DEFAULT_BUCKET = 'livecycle-demo';
 export const DEFAULT_ACCESS_KEY: AccessKey = { id: 'livecycle-local-id', secret: 'livecycle-local-secret' };
 export const DEFAULT_REGION = 'cn-hangzhou';
+/** The standard RTMP port, as OSS ingest uses. */
+export const DEFAULT_RTMP_PORT = 1935;
+
+/** What `livecycle emulator` and `livecycle start` print about the RTMP ingest (OBS splits the publish URL). */
+export function rtmpLines(rtmpOrigin: string): string[] {
+  return [
+    `rtmp:     ${rtmpOrigin}/live  (publish URLs: ${rtmpOrigin}/live/<channel>?<signed query>)`,
+    `          OBS: Server ${rtmpOrigin}/live, Stream Key <channel>?<signed query> (the publish URL after /live/)`,
+  ];
+}
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 /** Per-instance STS signing key, kept in the state store so tokens survive a restart on the same data dir. */
