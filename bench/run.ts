@@ -16,8 +16,9 @@ import { pollTick } from './rows/poll-tick';
 import { cleanup } from './rows/cleanup';
 import { lifecycleLatency } from './rows/lifecycle';
 import { fanOut } from './rows/fan-out';
+import { rtmpIngest } from './rows/rtmp-ingest';
 
-const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, cleanup, lifecycleLatency, fanOut];
+const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, cleanup, lifecycleLatency, fanOut, rtmpIngest];
 
 function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<string> } {
   const quick = argv.includes('--quick');
