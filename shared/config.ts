@@ -5,6 +5,7 @@
 import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
 import { registerSecret, type Logger } from './log';
 import { OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
+import { parseRtmpEndpoint } from './oss/endpoint';
 
 export interface Config {
   /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
@@ -146,6 +147,16 @@ function endpoint(env: Env): string {
   return value;
 }
 
+function rtmpEndpoint(env: Env): string | undefined {
+  const value = raw(env, 'OSS_RTMP_ENDPOINT');
+  if (value === undefined) return undefined;
+  try {
+    return parseRtmpEndpoint(value);
+  } catch (err) {
+    throw new ConfigError('OSS_RTMP_ENDPOINT', `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(value)}`);
+  }
+}
+
 function buckets(env: Env): string[] {
   const values = list(env, 'BUCKETS');
   if (values.length === 0) throw new ConfigError('BUCKETS', 'must list at least one bucket (comma-separated)');
@@ -214,7 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     ossEndpoint: endpoint(env),
     ossRegion: raw(env, 'OSS_REGION'),
     ossPathStyle: boolean(env, 'OSS_PATH_STYLE', false),
-    ossRtmpEndpoint: raw(env, 'OSS_RTMP_ENDPOINT'),
+    ossRtmpEndpoint: rtmpEndpoint(env),
     ossTimeoutMs: integer(env, 'OSS_TIMEOUT_MS', 30_000, 1),
     buckets: Object.freeze(buckets(env)),
     ledgerPrefix: ledgerPrefix(env),

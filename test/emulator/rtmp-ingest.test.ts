@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Emulator } from '../../local/emulator';
 import { installClock } from '../../shared/clock';
+import { ConfigError, createOssClient, loadConfig } from '../../shared/config';
 import { findFfmpeg, findFfprobe } from '../../local/emulator/rtmp/ffmpeg';
 import { cutDecision } from '../../local/emulator/rtmp/publish';
 import { ingestTarget } from '../../local/emulator/rtmp/server';
@@ -43,6 +44,27 @@ describe('RTMP publish target (pure)', () => {
     expect(() => ingestTarget(req('rtmp://127.0.0.1/app', 'cam', 'app'), BUCKETS)).toThrow(/application must be "live"/);
     expect(() => ingestTarget(req('rtmp://nobucket.example.com/live', 'cam'), BUCKETS)).toThrow(/NoSuchBucket/);
     expect(() => ingestTarget(req('rtmp://127.0.0.1/live', '?Expires=1'), BUCKETS)).toThrow(/stream name/);
+  });
+});
+
+describe('OSS_RTMP_ENDPOINT (publish URLs for the emulator RTMP port)', () => {
+  const base = { OSS_ENDPOINT: 'http://127.0.0.1:9000', OSS_REGION: 'cn-hangzhou', BUCKETS: 'livecycle-demo' };
+
+  it('makes the client sign rtmp://<that origin>/live/<channel>; unset, OSS hosts are unchanged', async () => {
+    const credentials = { OSS_ACCESS_KEY_ID: 'id', OSS_ACCESS_KEY_SECRET: 'secret-0123456789' };
+    const local = createOssClient(loadConfig({ ...base, OSS_RTMP_ENDPOINT: 'rtmp://127.0.0.1:1935' }), { env: credentials });
+    expect(await local.bucket('livecycle-demo').signRtmpUrl('cam', { expiresInSeconds: 60 })).toMatch(/^rtmp:\/\/127\.0\.0\.1:1935\/live\/cam\?/);
+    const oss = createOssClient(loadConfig({ ...base, OSS_ENDPOINT: 'oss-cn-hangzhou-internal.aliyuncs.com' }), { env: credentials });
+    expect(await oss.bucket('livecycle-demo').signRtmpUrl('cam', { expiresInSeconds: 60 })).toMatch(/^rtmp:\/\/livecycle-demo\.oss-cn-hangzhou\.aliyuncs\.com\/live\/cam\?/);
+    await local.close();
+    await oss.close();
+  });
+
+  it('refuses a value that is not rtmp://host[:port], naming the variable', () => {
+    for (const bad of ['http://127.0.0.1:1935', 'rtmp://127.0.0.1:1935/live', 'not a url']) {
+      expect(() => loadConfig({ ...base, OSS_RTMP_ENDPOINT: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, OSS_RTMP_ENDPOINT: bad })).toThrow(/OSS_RTMP_ENDPOINT/);
+    }
   });
 });
 
