@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Emulator } from '../../local/emulator';
 import { installClock } from '../../shared/clock';
 import { ConfigError, createOssClient, loadConfig } from '../../shared/config';
+import { createPushCommand } from '../../local/commands/push';
 import { findFfmpeg, findFfprobe } from '../../local/emulator/rtmp/ffmpeg';
 import { cutDecision } from '../../local/emulator/rtmp/publish';
 import { ingestTarget } from '../../local/emulator/rtmp/server';
@@ -232,6 +233,39 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', () => {
     expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     const image = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-f', 'image2pipe', '-i', 'pipe:0'], { stdin: jpeg });
     expect(image.stdout.toString().trim()).toBe('mjpeg,320,240');
+  });
+
+  it('livecycle push --rtmp publishes a real test pattern with the signed URL; refusals exit 1', async () => {
+    const channel = 'push-cmd-cam';
+    await bucket.putLiveChannel(channel, { target: { fragDuration: 1, fragCount: 3 } });
+    const url = await bucket.signRtmpUrl(channel, { expiresInSeconds: 600 });
+    const io = () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      return { out, err, command: createPushCommand({ out: (l) => out.push(l), err: (l) => err.push(l), interrupt: new AbortController().signal }) };
+    };
+    const usage = io();
+    expect(await usage.command.run([channel, '--rtmp'])).toBe(2);
+    expect(usage.err[0]).toContain('--rtmp needs --url');
+
+    const ok = io();
+    expect(await ok.command.run([channel, '--rtmp', '--url', url, '--seconds', '3']), ok.err.join('\n')).toBe(0);
+    const history = await vi.waitFor(
+      async () => {
+        const h = await bucket.getLiveChannelHistory(channel);
+        if (h.length !== 1) throw new Error('push not ended yet');
+        return h;
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    expect(history[0]!.remoteAddr).toMatch(/^127\.0\.0\.1:/);
+    const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) => o.key.endsWith('.ts'));
+    expect(fragments.length).toBeGreaterThanOrEqual(3);
+
+    const refused = io();
+    await bucket.putLiveChannelStatus(channel, 'disabled');
+    expect(await refused.command.run([channel, '--rtmp', '--url', url, '--seconds', '3'])).toBe(1);
+    expect(refused.err.join('\n')).toContain('LiveChannelDisabled');
   });
 
   it('refuses an expired URL, a bad signature, a disabled channel and a second publisher with the error ffmpeg shows', async () => {
