@@ -8,6 +8,7 @@ import { errors, renderError } from './errors';
 import type { FaultInjector } from './faults';
 import { operationSubResources } from './ops/common';
 import { AdminError, OssErrorResponse, type AdminRoute, type EmuContext, type EmuRequest, type EmuResponse, type Operation } from './types';
+import { listenOn } from './listen';
 
 export const ADMIN_PREFIX = '/_emulator';
 const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
@@ -109,14 +110,7 @@ export class EmulatorServer {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   async close(): Promise<void> {

@@ -141,6 +141,17 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', () => {
     bucket = client.bucket(BUCKETS[0]!);
     work = mkdtempSync(join(tmpdir(), 'livecycle-rtmp-'));
   });
+  /** The channel's History once its one push has ended (the publisher's disconnect is asynchronous). */
+  const endedPush = (channel: string) =>
+    vi.waitFor(
+      async () => {
+        const h = await bucket.getLiveChannelHistory(channel);
+        if (h.length !== 1) throw new Error('push not ended yet');
+        return h;
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+
   afterAll(async () => {
     await client?.close();
     await emu?.stop();
@@ -175,14 +186,7 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', () => {
     const result = await pushing;
     expect(result.code, result.stderr).toBe(0);
 
-    const history = await vi.waitFor(
-      async () => {
-        const h = await bucket.getLiveChannelHistory(channel);
-        if (h.length !== 1) throw new Error('push not ended yet');
-        return h;
-      },
-      { timeout: 30_000, interval: 50 },
-    );
+    const history = await endedPush(channel);
     expect((await bucket.getLiveChannelStat(channel)).status).toBe('Idle');
 
     // Live playlist: the last FragCount fragments; TARGETDURATION is the real maximum, rounded.
@@ -250,14 +254,7 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', () => {
 
     const ok = io();
     expect(await ok.command.run([channel, '--rtmp', '--url', url, '--seconds', '3']), ok.err.join('\n')).toBe(0);
-    const history = await vi.waitFor(
-      async () => {
-        const h = await bucket.getLiveChannelHistory(channel);
-        if (h.length !== 1) throw new Error('push not ended yet');
-        return h;
-      },
-      { timeout: 30_000, interval: 50 },
-    );
+    const history = await endedPush(channel);
     expect(history[0]!.remoteAddr).toMatch(/^127\.0\.0\.1:/);
     const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) => o.key.endsWith('.ts'));
     expect(fragments.length).toBeGreaterThanOrEqual(3);

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../shared/log';
 import type { Ingest } from '../live/ingest';
 import { bucketOfIngestHost, withBucketHost } from '../live/ingest-host';
+import { listenOn } from '../listen';
 import { OssErrorResponse, type EmuContext } from '../types';
 import { PublishRefused, RtmpConnection, type PublishRequest } from './connection';
 import { RtmpPublish, type PublishHooks } from './publish';
@@ -110,14 +111,7 @@ export class RtmpIngestServer {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   /**
