@@ -310,4 +310,27 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', () => {
     const history = await bucket.getLiveChannelHistory(channel);
     expect(history).toHaveLength(1);
   });
+
+  it('drops a real publisher 10 s of emulator time after its channel is disabled, keeping what it wrote', async () => {
+    const channel = 'disabled-live-cam';
+    await bucket.putLiveChannel(channel, { target: { fragDuration: 1, fragCount: 3 } });
+    const pushing = push(await bucket.signRtmpUrl(channel, { expiresInSeconds: 600 }), 60);
+    await vi.waitFor(
+      async () => {
+        const s = await bucket.getLiveChannelStat(channel);
+        if (!(s.status === 'Live' && s.video && s.video.bandwidth > 0)) throw new Error('no fragment yet');
+      },
+      { timeout: 60_000, interval: 50 },
+    );
+    await bucket.putLiveChannelStatus(channel, 'disabled');
+    await emu.clock.advance(9_999);
+    expect(emu.ingest.active().some((p) => p.channel === channel)).toBe(true);
+    await emu.clock.advance(1);
+    const ended = await pushing;
+    expect(ended.code).not.toBe(0);
+    const history = await endedPush(channel);
+    expect(history[0]!.endTime - history[0]!.startTime).toBe(10_000);
+    const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) => o.key.endsWith('.ts'));
+    expect(fragments.length).toBeGreaterThanOrEqual(2);
+  });
 });

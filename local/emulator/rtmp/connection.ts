@@ -94,6 +94,8 @@ export class RtmpConnection {
   private buf: Buffer = Buffer.alloc(0);
   private phase: 'c0c1' | 'c2' | 'chunks' | 'closed' = 'c0c1';
   private inChunkSize = 128;
+  /** 128 until our Set Chunk Size in answer to connect. */
+  private outChunkSize = 128;
   private streams = new Map<number, ChunkStream>();
   private bytesIn = 0;
   private ackWindow = 0;
@@ -347,8 +349,6 @@ export class RtmpConnection {
     this.phase = 'closed';
     this.endPublish();
   }
-
-  private outChunkSize = 128;
 
   private status(level: 'status' | 'error', code: string, description: string): void {
     this.sendCommand(STREAM_ID, 'onStatus', 0, null, { level, code, description });
