@@ -32,7 +32,7 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 
 const CHANNEL = 'cam-rtmp-e2e';
 
-describe.skipIf(!ffmpeg)('a real RTMP broadcast through the lifecycle', () => {
+describe.skipIf(!ffmpeg)('a real RTMP broadcast through the lifecycle', { timeout: 180_000 }, () => {
   let world: World;
   let work: string;
   beforeAll(async () => {

@@ -1,6 +1,8 @@
 /**
- * Simulated RTMP publishers (reference §12). A push writes what OSS writes while a stream is
- * live, on the cadence of the emulator clock: a .ts fragment under `<channel>/` every
+ * RTMP publishers (reference §12): simulated ones here, and the real encoders of the RTMP port
+ * (local/emulator/rtmp), which connect through `connect` and write through the same code. A
+ * simulated push writes what OSS writes while a stream is live, on the cadence of the emulator
+ * clock: a .ts fragment under `<channel>/` every
  * FragDuration seconds, the live playlist rewritten after each one, and (when configured) a
  * snapshot JPG plus a topic message every Interval seconds. Push state is in memory only: a
  * simulated publisher does not survive an emulator restart, its written objects and the
