@@ -17,8 +17,9 @@ import { pollSchedule } from './rows/poll-schedule';
 import { cleanup } from './rows/cleanup';
 import { lifecycleLatency } from './rows/lifecycle';
 import { fanOut } from './rows/fan-out';
+import { rtmpIngest } from './rows/rtmp-ingest';
 
-const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, pollSchedule, cleanup, lifecycleLatency, fanOut];
+const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, pollSchedule, cleanup, lifecycleLatency, fanOut, rtmpIngest];
 
 function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<string> } {
   const quick = argv.includes('--quick');

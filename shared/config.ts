@@ -5,6 +5,7 @@
 import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
 import { registerSecret, type Logger } from './log';
 import { MAX_PUBLISH_URL_SECONDS, OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
+import { parseRtmpEndpoint } from './oss/endpoint';
 
 export interface Config {
   /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
@@ -13,6 +14,8 @@ export interface Config {
   readonly ossRegion: string | undefined;
   /** Path-style addressing (the emulator on an IP); virtual-hosted style otherwise. */
   readonly ossPathStyle: boolean;
+  /** OSS_RTMP_ENDPOINT: `rtmp://host[:port]` origin of publish URLs (the local emulator's RTMP port); unset on OSS. */
+  readonly ossRtmpEndpoint: string | undefined;
   /** Deadline of one OSS call, its retries and back-off included (the client's `timeoutMs`). */
   readonly ossTimeoutMs: number;
   /** Buckets whose LiveChannels this deployment manages; each holds its own ledger. */
@@ -146,6 +149,16 @@ function endpoint(env: Env): string {
   return value;
 }
 
+function rtmpEndpoint(env: Env): string | undefined {
+  const value = raw(env, 'OSS_RTMP_ENDPOINT');
+  if (value === undefined) return undefined;
+  try {
+    return parseRtmpEndpoint(value);
+  } catch (err) {
+    throw new ConfigError('OSS_RTMP_ENDPOINT', `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(value)}`);
+  }
+}
+
 function buckets(env: Env): string[] {
   const values = list(env, 'BUCKETS');
   if (values.length === 0) throw new ConfigError('BUCKETS', 'must list at least one bucket (comma-separated)');
@@ -221,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
     ossEndpoint: endpoint(env),
     ossRegion: raw(env, 'OSS_REGION'),
     ossPathStyle: boolean(env, 'OSS_PATH_STYLE', false),
+    ossRtmpEndpoint: rtmpEndpoint(env),
     ossTimeoutMs: integer(env, 'OSS_TIMEOUT_MS', 30_000, 1),
     buckets: Object.freeze(buckets(env)),
     ledgerPrefix: ledgerPrefix(env),
@@ -258,5 +272,5 @@ export function loadConfig(env: Env = process.env): Config {
  */
 export function createOssClient(config: Config, opts: { context?: FcContextLike; env?: Env; logger?: Logger } = {}): OssClient {
   const credentials = opts.context?.credentials?.accessKeyId ? fcContextCredentials(opts.context) : envCredentials(opts.env ?? process.env);
-  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, timeoutMs: config.ossTimeoutMs, credentials, logger: opts.logger });
+  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, rtmpEndpoint: config.ossRtmpEndpoint, timeoutMs: config.ossTimeoutMs, credentials, logger: opts.logger });
 }

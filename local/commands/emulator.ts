@@ -1,4 +1,4 @@
-import { startEmulator, DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_REGION, type AccessKey, type FaultRule } from '../emulator';
+import { startEmulator, rtmpLines, DEFAULT_RTMP_PORT, DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_REGION, type AccessKey, type FaultRule } from '../emulator';
 import { isValidBucketName } from '../emulator/addressing';
 import { ADMIN_HEADER, ADMIN_PREFIX } from '../emulator/admin-client';
 import { parseFaultSpec } from '../emulator/faults';
@@ -11,6 +11,7 @@ Runs the local OSS + LiveChannel emulator until Ctrl-C.
 
 Options:
   --port N                 port on 127.0.0.1 (default 9000; 0 picks a free one)
+  --rtmp-port N            RTMP ingest port for ffmpeg/OBS (default ${DEFAULT_RTMP_PORT}; 0 picks a free one)
   --data DIR               persist objects and state in DIR (default: memory only)
   --bucket NAME            a bucket to serve; repeatable (default ${DEFAULT_BUCKET})
   --access-key ID:SECRET   an access key; repeatable (default ${DEFAULT_ACCESS_KEY.id}:<local secret>)
@@ -36,6 +37,7 @@ function parse(argv: string[]) {
     allowPositionals: false,
     options: {
       port: { type: 'string' },
+      'rtmp-port': { type: 'string' },
       data: { type: 'string' },
       bucket: { type: 'string', multiple: true },
       'access-key': { type: 'string', multiple: true },
@@ -63,6 +65,7 @@ function parse(argv: string[]) {
   return {
     help: values.help ?? false,
     port: wholeNumberOption('port', values.port, MAX_PORT) ?? 9000,
+    rtmpPort: wholeNumberOption('rtmp-port', values['rtmp-port'], MAX_PORT) ?? DEFAULT_RTMP_PORT,
     dataDir: values.data,
     buckets,
     accessKeys: (values['access-key'] ?? []).map(accessKey),
@@ -87,6 +90,7 @@ export const emulatorCommand: Command = {
     try {
       emu = await startEmulator({
         port: opts.port,
+        rtmpPort: opts.rtmpPort,
         dataDir: opts.dataDir,
         buckets: opts.buckets,
         accessKeys: opts.accessKeys.length ? opts.accessKeys : undefined,
@@ -96,7 +100,7 @@ export const emulatorCommand: Command = {
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      process.stderr.write(`livecycle emulator: cannot start: ${code === 'EADDRINUSE' ? `port ${opts.port} is in use (try --port 0)` : (err as Error).message}\n`);
+      process.stderr.write(`livecycle emulator: cannot start: ${code === 'EADDRINUSE' ? `a port is in use (${(err as Error).message}; try --port 0 --rtmp-port 0)` : (err as Error).message}\n`);
       return 1;
     }
     // Listening before the banner: a signal sent on seeing it must stop the emulator (and free the lock).
@@ -108,6 +112,7 @@ export const emulatorCommand: Command = {
       `OSS emulator listening on ${emu.url} (region ${emu.region}, path-style addressing)`,
       `buckets: ${opts.buckets.join(', ')}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
       ...emu.accessKeys.map((k) => `access key: ${k.id} / ${k.secret}`),
+      ...rtmpLines(emu.rtmpOrigin!),
       `admin: curl -H '${ADMIN_HEADER}: 1' ${emu.url}${ADMIN_PREFIX}/health`,
       ...(opts.faults.length ? [`faults (seed ${opts.seed}): ${JSON.stringify(opts.faults)}`] : []),
     ];

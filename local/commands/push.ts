@@ -5,8 +5,10 @@
  * time; progress is printed per fragment; Ctrl-C stops the push cleanly.
  */
 import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
+import { isBareIngestHost } from '../emulator/live/ingest-host';
 import type { LivePushInfo as PushInfo } from '../emulator/live';
 import { parseOptions, UsageError } from './args';
+import { pushTestPattern } from './push-rtmp';
 import type { Command } from './types';
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:9000';
@@ -24,6 +26,8 @@ Options:
   --endpoint URL     the emulator (default ${DEFAULT_ENDPOINT})
   --url RTMP_URL     signed rtmp:// URL to push with; the emulator verifies it as OSS would
   --playlist NAME    playlist name for this push (ignored when --url carries playlistName)
+  --rtmp             a real stream instead: ffmpeg publishes a test pattern to --url (the
+                     emulator's RTMP port) for --seconds of real time
   -h, --help         show this help
 
 Exit codes: 0 pushed and stopped, 1 refused or failed, 2 usage error,
@@ -56,6 +60,7 @@ function parsePushArgs(argv: string[]) {
       endpoint: { type: 'string' },
       url: { type: 'string' },
       playlist: { type: 'string' },
+      rtmp: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,9 +84,10 @@ function parsePushArgs(argv: string[]) {
       throw new UsageError('--url must be an rtmp:// URL');
     }
     if (rtmp.protocol !== 'rtmp:') throw new UsageError('--url must be an rtmp:// URL');
-    // The publish URL's host is `<bucket>.<endpoint host>`.
-    bucket ??= rtmp.hostname.split('.')[0];
+    // The publish URL's host is `<bucket>.<endpoint host>`, or the RTMP port's IP (first bucket).
+    if (!isBareIngestHost(rtmp.hostname)) bucket ??= rtmp.hostname.split('.')[0];
   }
+  if (values.rtmp && values.url === undefined) throw new UsageError('--rtmp needs --url <publishUrl> (the signed URL the api returned)');
   return {
     help: false as const,
     channel: positionals[0]!,
@@ -90,6 +96,7 @@ function parsePushArgs(argv: string[]) {
     endpoint: endpoint.origin,
     url: values.url,
     playlistName: values.playlist,
+    rtmp: values.rtmp ?? false,
   };
 }
 
@@ -155,6 +162,7 @@ export function createPushCommand(io: PushCommandIo): Command {
       if (!io.interrupt) process.once('SIGINT', onSigint);
       const interrupt = io.interrupt ?? sigint.signal;
       try {
+        if (args.rtmp) return await pushTestPattern({ url: args.url!, seconds, out: io.out, err: io.err, interrupt });
         let push: PushInfo;
         try {
           // The emulator stops the push itself after `seconds` of its clock, exactly on time

@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { loadConfig } from '../../shared/config';
 import { DEFAULT_SKEW_TOLERANCE_MS } from '../../shared/lifecycle/time';
 import type { PushInfo } from '../emulator/types';
+import { rtmpLines } from '../emulator';
 import type { LineSink } from '../runtime/logstream';
 import { clockTime, paint, prettyLine } from '../runtime/pretty';
 import { parseSchedule, type Schedule } from '../runtime/scheduler';
@@ -65,6 +66,7 @@ export function bannerLines(stack: LocalStack, opts: { root: string; fresh: bool
   return [
     `data:      ${stack.dataDir}${opts.fresh ? ' (fresh)' : ''}`,
     `emulator:  ${stack.emulator.url}`,
+    ...rtmpLines(stack.emulator.rtmpOrigin!),
     `api:       ${stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)'}`,
     ...(stack.runtime.fcApiUrl ? [`fc api:    ${stack.runtime.fcApiUrl} (InvokeFunction; poll-stat reaches generate-vod through it)`] : []),
     `functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`,
@@ -75,6 +77,8 @@ export function bannerLines(stack: LocalStack, opts: { root: string; fresh: bool
     '',
     'Simulate a broadcast into it (the publish URL from the answer above verifies as OSS would):',
     `  ${CLI} push cam-1 --seconds 60${opts.pushEndpoint ? ` --endpoint ${opts.pushEndpoint}` : ''} [--url '<publishUrl>']`,
+    '',
+    'Or push a real stream to it: ffmpeg -re -i input.mp4 -c copy -f flv "<publishUrl>"',
     '',
     `Then: ${CLI} channels${data} · ${CLI} cleanup --plan${data} · ${CLI} sign-request GET /channels${data}`,
     '',

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
 import { request } from 'undici';
-import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
+import { startEmulator, DEFAULT_BUCKET, DEFAULT_RTMP_PORT, type Emulator } from '../emulator';
 import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { DataDirInUseError, DataDirLock, LOCK_FILE } from '../emulator/storage/lock';
 import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
@@ -27,6 +27,8 @@ export interface StackOptions {
   fresh?: boolean;
   apiPort?: number;
   emulatorPort?: number;
+  /** The emulator's RTMP ingest port (0 picks a free one); no RTMP ingest when absent. */
+  rtmpPort?: number;
   /** Clock speed: clock ms per real ms (1 = real time; 0 = frozen, driven by advance()). */
   rate?: number;
   /** Clock reading at boot (default: the real time). */
@@ -140,7 +142,7 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
   if (opts.fresh) for (const name of readdirSync(dataDir)) if (name !== LOCK_FILE) rmSync(join(dataDir, name), { recursive: true, force: true });
   const apiSecret = localApiSecret(dataDir);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
-  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock, publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], program: 'livecycle start' });
+  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock, rtmpPort: opts.rtmpPort, publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], program: 'livecycle start' });
   const sYamlPath = join(opts.root, 's.yaml');
   const sYamlEnv = { ...process.env, LIVECYCLE_REGION: emulator.region };
   let runtime: Runtime;
@@ -158,6 +160,8 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
         OSS_ENDPOINT: emulator.url,
         OSS_REGION: emulator.region,
         OSS_PATH_STYLE: 'true',
+        // Publish URLs the api signs point at the RTMP port (its IP host names the first bucket).
+        ...(emulator.rtmpOrigin && { OSS_RTMP_ENDPOINT: emulator.rtmpOrigin }),
         BUCKETS: DEFAULT_BUCKET,
         API_SECRETS: apiSecret,
         ...opts.env,
@@ -209,6 +213,7 @@ Options:
   --fresh               wipe the data directory first
   --port N              api HTTP trigger port (default 8080; 0 picks a free one)
   --emulator-port N     emulator port (default 9000)
+  --rtmp-port N         RTMP ingest port for ffmpeg/OBS (default 1935; 0 picks a free one)
   --rate N              clock speed, clock ms per real ms (default 1; 60 = an hour a minute;
                         0 = frozen). Timers, reconnect windows and idle timeouts follow it
   --log-format F        human (default on a terminal): one line per invocation and event;
@@ -231,6 +236,7 @@ export const startCommand: Command = {
           fresh: { type: 'boolean' },
           port: { type: 'string' },
           'emulator-port': { type: 'string' },
+          'rtmp-port': { type: 'string' },
           rate: { type: 'string' },
           'log-format': { type: 'string' },
           demo: { type: 'boolean' },
@@ -241,7 +247,7 @@ export const startCommand: Command = {
     const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
-      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate', 'log-format'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rtmp-port', 'rate', 'log-format'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length) {
         process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
         return 2;
@@ -252,12 +258,14 @@ export const startCommand: Command = {
     let apiPort: number;
     let emulatorPort: number;
     let format: LogFormat;
+    let rtmpPort: number;
     try {
       format = logFormat(values['log-format']);
       rate = values.rate === undefined ? 1 : Number(values.rate);
       if (!(rate >= 0) || !Number.isFinite(rate)) throw new UsageError(`--rate must be a number >= 0, got ${values.rate}`);
       apiPort = wholeNumberOption('port', values.port, MAX_PORT, 'a port number') ?? 8080;
       emulatorPort = wholeNumberOption('emulator-port', values['emulator-port'], MAX_PORT, 'a port number') ?? 9000;
+      rtmpPort = wholeNumberOption('rtmp-port', values['rtmp-port'], MAX_PORT, 'a port number') ?? DEFAULT_RTMP_PORT;
     } catch (err) {
       process.stderr.write(`livecycle start: ${(err as Error).message}\n`);
       return 2;
@@ -266,10 +274,10 @@ export const startCommand: Command = {
     const output = terminalOutput({ dataDir: resolve(values.data ?? join(root, '.data')), format, colour: format === 'human' && process.stdout.isTTY === true });
     let stack: LocalStack;
     try {
-      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rate, fcApiPort: 0, shellEnv: process.env, publicRead: true, logSink: output.sink });
+      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rtmpPort, rate, fcApiPort: 0, shellEnv: process.env, publicRead: true, logSink: output.sink });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0` : e.message}\n`);
+      process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0 --rtmp-port 0` : e.message}\n`);
       if (err instanceof DataDirInUseError && err.holder.program === 'livecycle start') {
         process.stderr.write(`To use it: node bin/livecycle.js channels|invoke|cleanup|sign-request --data ${err.dir} (push: --endpoint ${err.holder.urls.emulator ?? '<its emulator>'})\n`);
       }

@@ -8,6 +8,8 @@ import { FaultInjector, type FaultRule } from './faults';
 import { createLiveChannelService } from './live';
 import { objectOperations } from './ops';
 import { EmulatorServer } from './server';
+import { RtmpIngestServer } from './rtmp/server';
+import type { PublishHooks } from './rtmp/publish';
 import { openStorage } from './storage';
 import { StsIssuer, type StsCredentials } from './sts';
 import { InMemoryTopicHub } from './topics';
@@ -35,6 +37,10 @@ export interface StartEmulatorOptions {
   faults?: FaultRule[];
   /** Buckets anonymous callers may read (GetObject, HeadObject, listings). */
   publicReadBuckets?: string[];
+  /** Run the RTMP ingest on this port (0 picks a free one); no RTMP server when absent. */
+  rtmpPort?: number;
+  /** Instrumentation of the RTMP ingest (the bench measures fragment lateness with it). */
+  rtmpHooks?: PublishHooks;
   /** Largest request body accepted; default 256 MiB (OSS's own limit, 5 GiB, is not held in memory). */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -47,6 +53,8 @@ export interface Emulator {
   url: string;
   /** `127.0.0.1:<port>`: the host part, as in Publish/Play URLs. */
   endpoint: string;
+  /** `rtmp://127.0.0.1:<port>` when the RTMP ingest runs: the origin of publish URLs (`/live/<channel>?…`). */
+  rtmpOrigin?: string;
   region: string;
   clock: ControlledClock;
   accessKeys: AccessKey[];
@@ -62,6 +70,16 @@ export interface Emulator {
 export const DEFAULT_BUCKET = 'livecycle-demo';
 export const DEFAULT_ACCESS_KEY: AccessKey = { id: 'livecycle-local-id', secret: 'livecycle-local-secret' };
 export const DEFAULT_REGION = 'cn-hangzhou';
+/** The standard RTMP port, as OSS ingest uses. */
+export const DEFAULT_RTMP_PORT = 1935;
+
+/** What `livecycle emulator` and `livecycle start` print about the RTMP ingest (OBS splits the publish URL). */
+export function rtmpLines(rtmpOrigin: string): string[] {
+  return [
+    `rtmp:     ${rtmpOrigin}/live  (publish URLs: ${rtmpOrigin}/live/<channel>?<signed query>)`,
+    `          OBS: Server ${rtmpOrigin}/live, Stream Key <channel>?<signed query> (the publish URL after /live/)`,
+  ];
+}
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 /** Per-instance STS signing key, kept in the state store so tokens survive a restart on the same data dir. */
@@ -119,8 +137,11 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   });
   let port: number;
   const host = opts.host ?? '127.0.0.1';
+  const rtmp = opts.rtmpPort === undefined ? undefined : new RtmpIngestServer({ ctx, ingest: live.ingest, log, hooks: opts.rtmpHooks });
+  let rtmpPort: number | undefined;
   try {
     port = await server.listen(opts.port ?? 0, host);
+    if (rtmp) rtmpPort = await rtmp.listen(opts.rtmpPort!, host);
     await storage.announce({ emulator: `http://${host}:${port}` });
   } catch (err) {
     await server.close();
@@ -133,6 +154,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   return {
     url: `http://${endpoint}`,
     endpoint,
+    ...(rtmpPort === undefined ? {} : { rtmpOrigin: `rtmp://${host.includes(':') ? `[${host}]` : host}:${rtmpPort}` }),
     region,
     clock,
     accessKeys: accessKeys.map((k) => ({ ...k })),
@@ -148,8 +170,12 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
     faults,
     stop: () =>
       (stopped ??= (async () => {
+        const rtmpClosed = rtmp?.stopAccepting();
         await server.close();
+        // Ends every push, real publishers included (their last fragment stored, then dropped).
         await live.close();
+        rtmp?.disconnectAll();
+        await rtmpClosed;
         await topics.idle();
         await storage.close();
       })()),

@@ -9,6 +9,7 @@ import { errors, renderError } from './errors';
 import type { FaultInjector } from './faults';
 import { operationSubResources } from './ops/common';
 import { AdminError, OssErrorResponse, type AdminRoute, type EmuContext, type EmuRequest, type EmuResponse, type Operation } from './types';
+import { listenOn } from './listen';
 
 /**
  * How long an idle keep-alive connection stays open. Node's default (5 s) is shorter than SDK
@@ -140,14 +141,7 @@ export class EmulatorServer {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   async close(): Promise<void> {

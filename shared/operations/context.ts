@@ -85,7 +85,7 @@ export function createInstance(name: string, env: Env = process.env): Instance {
   const config = loadConfig(env);
   const logger = createLogger({ name, level: config.logLevel });
   const credentials = new InvocationCredentials(env);
-  const oss = new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, timeoutMs: config.ossTimeoutMs, credentials, logger });
+  const oss = new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, rtmpEndpoint: config.ossRtmpEndpoint, timeoutMs: config.ossTimeoutMs, credentials, logger });
   return { name, config, logger, oss, useCredentials: (context) => credentials.use(context) };
 }
 

@@ -14,7 +14,7 @@ import poolRequest from 'undici/lib/api/api-request.js';
 import { currentClock } from '../clock';
 import type { Logger } from '../log';
 import type { CredentialsProvider } from './credentials';
-import { bucketAddress, parseEndpoint, rtmpOrigin, type Endpoint } from './endpoint';
+import { bucketAddress, parseEndpoint, parseRtmpEndpoint, rtmpOrigin, type Endpoint } from './endpoint';
 import { OssError, OssNetworkError, OssProtocolError, OssTimeoutError, OssValidationError } from './errors';
 import { backoffDelayMs, DEFAULT_RETRY, isRetryableError, type RetryOptions } from './retry';
 import { encodeKeyPath, encodeQuery, presignV1, presignV4, signRequestV1, signRequestV4, signRtmpUrl, type SignableRequest } from './signer';
@@ -86,6 +86,8 @@ export interface OssClientOptions {
   logger?: Logger;
   /** Connections per origin. Default 16. */
   connections?: number;
+  /** `rtmp://host[:port]` as the origin of publish URLs (the local emulator's RTMP port); see parseRtmpEndpoint. */
+  rtmpEndpoint?: string;
 }
 
 /** Keys per DeleteMultipleObjects request (OSS maximum). */
@@ -139,6 +141,7 @@ export class OssClient {
   readonly region: string;
   readonly signatureVersion: 'v4' | 'v1';
   readonly pathStyle: boolean;
+  private readonly rtmpEndpoint: string | undefined;
   private readonly credentials: CredentialsProvider;
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -158,6 +161,7 @@ export class OssClient {
     if (!opts.credentials || typeof opts.credentials.getCredentials !== 'function') throw new OssValidationError('credentials', 'must be a CredentialsProvider');
     this.credentials = opts.credentials;
     this.pathStyle = opts.pathStyle ?? false;
+    this.rtmpEndpoint = opts.rtmpEndpoint === undefined ? undefined : parseRtmpEndpoint(opts.rtmpEndpoint);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!(this.timeoutMs > 0)) throw new OssValidationError('timeoutMs', 'must be > 0');
     this.connectTimeoutMs = opts.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, this.timeoutMs);
@@ -203,7 +207,7 @@ export class OssClient {
   async rtmpUrl(bucket: string, channel: string, expiresInSeconds: number, params: Record<string, string> | undefined): Promise<string> {
     const credentials = await this.credentials.getCredentials();
     const expires = Math.floor(this.nowMs() / 1000) + expiresInSeconds;
-    return signRtmpUrl(rtmpOrigin(this.endpoint, bucket), { bucket, channel, expires, params }, credentials);
+    return signRtmpUrl(this.rtmpEndpoint ?? rtmpOrigin(this.endpoint, bucket), { bucket, channel, expires, params }, credentials);
   }
 
   /** @internal Sends with retries inside the call's deadline; resolves only on 2xx. */

@@ -55,6 +55,24 @@ export function bucketAddress(endpoint: Endpoint, bucket: string, pathStyle: boo
 }
 
 /**
+ * `rtmp://host[:port]` given as the client's `rtmpEndpoint`: the origin of every publish URL
+ * instead of `rtmp://<bucket>.<host>`. The local emulator's RTMP port is reached so (its IP
+ * host names its first bucket, docs/emulator.md); the host is not part of the signature.
+ */
+export function parseRtmpEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OssValidationError('rtmpEndpoint', `${JSON.stringify(value)} is not a URL`);
+  }
+  if (url.protocol !== 'rtmp:' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
+    throw new OssValidationError('rtmpEndpoint', 'must be rtmp://host[:port] only');
+  }
+  return `rtmp://${url.host}`;
+}
+
+/**
  * Everything before `/live/<channel>` of an RTMP publish URL: `rtmp://<bucket>.<host>`, always
  * virtual-hosted (the bucket is read from the host). For OSS hosts the public host is used:
  * encoders usually run outside Alibaba Cloud and whether ingest is reachable on an `-internal`

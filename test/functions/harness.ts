@@ -54,10 +54,13 @@ let requestCounter = 0;
  * Sets process.env for the functions (read once per function instance, on its first call), so
  * call it in beforeAll before any handler runs. `env` overrides the defaults.
  */
-export async function startWorld(env: Record<string, string> = {}): Promise<World> {
+/** `rtmpPort`: run the emulator's RTMP ingest too; the api then signs publish URLs for it. */
+export async function startWorld(env: Record<string, string> = {}, opts: { rtmpPort?: number } = {}): Promise<World> {
   const clock = new ControlledClock({ startMs: T0, rate: 0 });
   installClock(clock);
-  const emu = await startEmulator({ port: 0, buckets: [BUCKET], clock });
+  const emu = await startEmulator({ port: 0, buckets: [BUCKET], clock, rtmpPort: opts.rtmpPort });
+  if (emu.rtmpOrigin) process.env.OSS_RTMP_ENDPOINT = emu.rtmpOrigin;
+  else delete process.env.OSS_RTMP_ENDPOINT;
   const deliveries: Delivery[] = [];
   const receiver: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];

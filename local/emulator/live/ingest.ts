@@ -1,6 +1,8 @@
 /**
- * Simulated RTMP publishers (reference §12). A push writes what OSS writes while a stream is
- * live, on the cadence of the emulator clock: a .ts fragment under `<channel>/` every
+ * RTMP publishers (reference §12): simulated ones here, and the real encoders of the RTMP port
+ * (local/emulator/rtmp), which connect through `connect` and write through the same code. A
+ * simulated push writes what OSS writes while a stream is live, on the cadence of the emulator
+ * clock: a .ts fragment under `<channel>/` every
  * FragDuration seconds, the live playlist rewritten after each one, and (when configured) a
  * snapshot JPG plus a topic message every Interval seconds. Push state is in memory only: a
  * simulated publisher does not survive an emulator restart, its written objects and the
@@ -12,6 +14,7 @@ import { validateChannelName, validatePlaylistName } from './config';
 import { channelStillLive, liveChannelDisabled, noSuchLiveChannel } from './errors';
 import { loadMedia } from './media';
 import { PLAYLIST_CONTENT_TYPE, renderPlaylist, type PlaylistSegment } from './playlist';
+import { withBucketHost } from './ingest-host';
 import { verifyRtmpUrl } from './rtmp-url';
 import { HISTORY_LIMIT, type ChannelStore } from './store';
 
@@ -42,6 +45,8 @@ export interface SnapshotMessage {
 
 /** A push as the admin API shows it: PushInfo plus what went wrong, if anything. */
 export interface LivePushInfo extends PushInfo {
+  /** A simulated publisher (fixture media on the emulator clock) or a real RTMP encoder. */
+  encoder: 'simulated' | 'rtmp';
   /** When the push will be stopped: its requested duration ran out. */
   stopAt?: number;
   disabledDropAt?: number;
@@ -51,6 +56,46 @@ export interface LivePushInfo extends PushInfo {
   /** Snapshots not taken, e.g. because DestBucket is not a bucket of this emulator. */
   snapshotsSkipped: number;
   lastProblem?: string;
+  /** GetLiveChannelStat figures of a real RTMP publisher, once it has said or sent them. */
+  video?: VideoStat;
+  audio?: AudioStat;
+}
+
+export interface VideoStat {
+  width: number;
+  height: number;
+  frameRate: number;
+  /** Bytes/s over the last stored fragment; 0 until one is stored (see operations.ts). */
+  bandwidth: number;
+  codec: string;
+}
+
+export interface AudioStat {
+  sampleRate: number;
+  bandwidth: number;
+  codec: string;
+}
+
+/**
+ * What a real RTMP publisher (local/emulator/rtmp) writes through: the same fragment, playlist,
+ * snapshot and history code as the simulated publisher, fed with media instead of fixtures.
+ */
+export interface LiveOutput {
+  readonly fragDuration: number;
+  readonly snapshotInterval: number | undefined;
+  /** Stores a finished fragment and rewrites the live playlist; resolves once both are written. */
+  fragment(f: { body: Buffer; startMs: number; durationS: number }): Promise<void>;
+  snapshot(jpeg: Buffer, atMs: number): Promise<void>;
+  /** A snapshot that could not be taken (e.g. no ffmpeg to decode the frame). */
+  snapshotSkipped(reason: string): void;
+  stats(video: VideoStat | undefined, audio: AudioStat | undefined): void;
+  /** The publisher went away: ends the push like ingest.stop. */
+  stop(): Promise<void>;
+}
+
+/** A real publisher's side of a push: `finish` stores its last fragment and disconnects it. */
+export interface LiveSource {
+  finish(): Promise<void>;
 }
 
 interface Session {
@@ -68,6 +113,8 @@ interface Session {
   /** Storage writes run one after another in clock order. */
   writes: Promise<void>;
   stopping?: Promise<void>;
+  /** A real RTMP publisher; simulated pushes have none. */
+  source?: LiveSource;
 }
 
 /** Ended pushes kept for the admin API, so a watcher can see how its push finished. */
@@ -102,10 +149,71 @@ export class Ingest implements IngestControl {
     remoteAddr?: string;
     durationSeconds?: number;
   }): Promise<LivePushInfo> {
+    const session = await this.open({ ...opts, encoder: 'simulated' });
+    const { bucket, channel, connectedTime: now } = session.info;
+    this.scheduleFragment(session);
+    if (opts.durationSeconds !== undefined) {
+      const stopAt = now + Math.round(opts.durationSeconds * 1000);
+      session.info.stopAt = stopAt;
+      session.timers.set('stop', this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })));
+    }
+    if (session.snapshot) this.scheduleSnapshot(session, now + session.snapshot.interval * 1000);
+    return { ...session.info };
+  }
+
+  /**
+   * A real RTMP publisher connects: the same checks as a simulated push (signed URL, channel,
+   * status, one publisher), then the publisher writes through the LiveOutput.
+   */
+  async connect(opts: { bucket: string; channel: string; signedUrl: string; remoteAddr: string; source: LiveSource }): Promise<LiveOutput> {
+    const session = await this.open({ ...opts, encoder: 'rtmp' });
+    session.source = opts.source;
+    const { bucket, channel } = session.info;
+    return {
+      fragDuration: session.fragDuration,
+      snapshotInterval: session.snapshot?.interval,
+      fragment: ({ body, startMs, durationS }) => this.enqueue(session, () => this.writeFragment(session, { body, startMs, durationS, writtenMs: this.ctx.clock.now() })),
+      snapshot: async (jpeg, atMs) => {
+        const snapshot = session.snapshot;
+        if (snapshot) await this.enqueue(session, () => this.takeSnapshot(session, snapshot, atMs, jpeg));
+      },
+      snapshotSkipped: (reason) => {
+        session.info.snapshotsSkipped++;
+        session.info.lastProblem = `snapshot skipped: ${reason}`;
+      },
+      stats: (video, audio) => {
+        session.info.video = video;
+        session.info.audio = audio;
+      },
+      stop: async () => {
+        await this.stop({ bucket, channel });
+      },
+    };
+  }
+
+  /** A publish URL on an IP host (the emulator's RTMP port) names the first bucket: see ingest-host.ts. */
+  private bucketHosted(signedUrl: string): string {
+    let url: URL;
+    try {
+      url = new URL(signedUrl);
+    } catch {
+      return signedUrl; // the verifier names what is wrong
+    }
+    return url.protocol === 'rtmp:' ? withBucketHost(url, [...this.ctx.buckets]) : signedUrl;
+  }
+
+  private async open(opts: {
+    bucket: string;
+    channel: string;
+    encoder: LivePushInfo['encoder'];
+    signedUrl?: string;
+    playlistName?: string;
+    remoteAddr?: string;
+  }): Promise<Session> {
     const { bucket, channel } = opts;
     validateChannelName(channel);
     if (!this.ctx.buckets.has(bucket)) throw new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket, EC: '0015-00000101' });
-    const urlParams = opts.signedUrl === undefined ? undefined : verifyRtmpUrl(opts.signedUrl, bucket, channel, this.ctx);
+    const urlParams = opts.signedUrl === undefined ? undefined : verifyRtmpUrl(this.bucketHosted(opts.signedUrl), bucket, channel, this.ctx);
     const record = await this.store.get(bucket, channel);
     if (!record) throw noSuchLiveChannel();
     if (record.config.status === 'disabled') throw liveChannelDisabled();
@@ -121,6 +229,7 @@ export class Ingest implements IngestControl {
       info: {
         bucket,
         channel,
+        encoder: opts.encoder,
         playlistName,
         connectedTime: now,
         remoteAddr: opts.remoteAddr ?? `127.0.0.1:${this.nextPort++}`,
@@ -138,14 +247,7 @@ export class Ingest implements IngestControl {
       writes: Promise.resolve(),
     };
     this.sessions.set(key, session);
-    this.scheduleFragment(session);
-    if (opts.durationSeconds !== undefined) {
-      const stopAt = now + Math.round(opts.durationSeconds * 1000);
-      session.info.stopAt = stopAt;
-      session.timers.set('stop', this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })));
-    }
-    if (session.snapshot) this.scheduleSnapshot(session, now + session.snapshot.interval * 1000);
-    return { ...session.info };
+    return session;
   }
 
   /** Disconnects the publisher and answers the push as it ended; a channel nobody pushes to: undefined. */
@@ -206,23 +308,28 @@ export class Ingest implements IngestControl {
         const startMs = session.fragmentStartMs;
         session.fragmentStartMs = endMs;
         this.scheduleFragment(session);
-        void this.enqueue(session, () => this.writeFragment(session, startMs, endMs));
+        void this.enqueue(session, () => this.simulatedFragment(session, startMs, endMs));
       }),
     );
   }
 
-  private async writeFragment(session: Session, startMs: number, endMs: number): Promise<void> {
+  private simulatedFragment(session: Session, startMs: number, endMs: number): Promise<void> {
+    const segments = loadMedia().segments;
+    const body = segments[session.sequence % segments.length] ?? segments[0]!;
+    return this.writeFragment(session, { body, startMs, durationS: (endMs - startMs) / 1000, writtenMs: endMs });
+  }
+
+  /** `startMs` indexes the fragment for VOD ranges; `writtenMs` is its objects' LastModified. */
+  private async writeFragment(session: Session, f: { body: Buffer; startMs: number; durationS: number; writtenMs: number }): Promise<void> {
     const { bucket, channel, playlistName } = session.info;
+    const { body, startMs, durationS, writtenMs } = f;
     const number = await this.store.modify(bucket, channel, (record) => {
       if (!record) throw noSuchLiveChannel();
       return { record: { ...record, nextFragmentNumber: record.nextFragmentNumber + 1 }, result: record.nextFragmentNumber };
     });
     const name = fragmentName(number);
     const key = `${channel}/${name}`;
-    const media = loadMedia();
-    const body = media.segments[session.sequence % media.segments.length] ?? media.segments[0]!;
-    await this.ctx.objects.put(bucket, key, body, { contentType: TS_CONTENT_TYPE }, endMs);
-    const durationS = (endMs - startMs) / 1000;
+    await this.ctx.objects.put(bucket, key, body, { contentType: TS_CONTENT_TYPE }, writtenMs);
     await this.store.appendFragment(bucket, channel, { key, startMs, durationS });
 
     session.sequence++;
@@ -231,7 +338,7 @@ export class Ingest implements IngestControl {
     // The live playlist is a sliding window of FragCount fragments, rewritten after every one
     // (§12.3); MEDIA-SEQUENCE counts from the session's first fragment. UNCONFIRMED: exact text.
     const text = renderPlaylist({ mediaSequence: session.sequence - session.window.length, segments: session.window, ended: false });
-    await this.ctx.objects.put(bucket, `${channel}/${playlistName}`, Buffer.from(text), { contentType: PLAYLIST_CONTENT_TYPE }, endMs);
+    await this.ctx.objects.put(bucket, `${channel}/${playlistName}`, Buffer.from(text), { contentType: PLAYLIST_CONTENT_TYPE }, writtenMs);
     session.info.fragmentsWritten++;
   }
 
@@ -247,7 +354,7 @@ export class Ingest implements IngestControl {
     );
   }
 
-  private async takeSnapshot(session: Session, snapshot: SnapshotConfig, atMs: number): Promise<void> {
+  private async takeSnapshot(session: Session, snapshot: SnapshotConfig, atMs: number, jpeg = loadMedia().snapshot): Promise<void> {
     const { bucket, channel } = session.info;
     if (!this.ctx.buckets.has(snapshot.destBucket)) {
       // OSS would fail to write with the role; nothing is written and nothing is published.
@@ -257,7 +364,7 @@ export class Ingest implements IngestControl {
     }
     // UNCONFIRMED (§12.2, §16 item 1): snapshot key naming; ours is `<channel>/<13-digit ms>.jpg`.
     const object = `${channel}/${String(atMs).padStart(13, '0')}.jpg`;
-    await this.ctx.objects.put(snapshot.destBucket, object, loadMedia().snapshot, { contentType: SNAPSHOT_CONTENT_TYPE }, atMs);
+    await this.ctx.objects.put(snapshot.destBucket, object, jpeg, { contentType: SNAPSHOT_CONTENT_TYPE }, atMs);
     const message: SnapshotMessage = {
       event: SNAPSHOT_EVENT,
       bucket,
@@ -273,11 +380,13 @@ export class Ingest implements IngestControl {
   private async disconnect(session: Session): Promise<void> {
     for (const cancel of session.timers.values()) cancel();
     const { bucket, channel, connectedTime, remoteAddr } = session.info;
+    // The fragment being recorded is stored when the publisher goes away (a VOD of the whole
+    // session needs its tail): a real publisher stores what it has, a simulated one its
+    // fragment unless it is shorter than one GOP.
+    if (session.source) await session.source.finish();
     const endMs = this.ctx.clock.now();
     const startMs = session.fragmentStartMs;
-    // The fragment being recorded is stored when the publisher goes away (a VOD of the whole
-    // session needs its tail), unless it is shorter than one GOP.
-    if (endMs - startMs >= MIN_FINAL_FRAGMENT_MS) await this.enqueue(session, () => this.writeFragment(session, startMs, endMs));
+    if (!session.source && endMs - startMs >= MIN_FINAL_FRAGMENT_MS) await this.enqueue(session, () => this.simulatedFragment(session, startMs, endMs));
     await this.enqueue(session, () =>
       this.store.modify(bucket, channel, (record) => {
         if (!record) return { result: undefined };

@@ -23,6 +23,7 @@ const DEFAULT_MAX_KEYS = 100;
  * samples fit B/s) and 0 until the first fragment has been stored, as OSS reports right after
  * a publisher connects.
  */
+/** (A real RTMP publisher's figures are measured instead: rtmp/publish.ts.) */
 const LIVE_VIDEO = { Width: 1280, Height: 720, FrameRate: 25, Bandwidth: 250_000, Codec: 'H264' };
 const LIVE_AUDIO = { Bandwidth: 16_000, SampleRate: 44_100, Codec: 'AAC' };
 
@@ -212,11 +213,19 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
         if (record.config.status === 'disabled') return xmlResponse('LiveChannelStat', { Status: 'Disabled' });
         const push = ingest.push(req.bucket, req.key);
         if (!push) return xmlResponse('LiveChannelStat', { Status: 'Idle' });
+        const live = { Status: 'Live', ConnectedTime: isoTime(push.connectedTime), RemoteAddr: push.remoteAddr };
+        if (push.encoder === 'rtmp') {
+          // A real publisher's figures; Video/Audio stay absent until it has sent them (§7).
+          const { video, audio } = push;
+          return xmlResponse('LiveChannelStat', {
+            ...live,
+            ...(video && { Video: { Width: video.width, Height: video.height, FrameRate: video.frameRate, Bandwidth: video.bandwidth, Codec: video.codec } }),
+            ...(audio && { Audio: { Bandwidth: audio.bandwidth, SampleRate: audio.sampleRate, Codec: audio.codec } }),
+          });
+        }
         const sending = push.fragmentsWritten > 0;
         return xmlResponse('LiveChannelStat', {
-          Status: 'Live',
-          ConnectedTime: isoTime(push.connectedTime),
-          RemoteAddr: push.remoteAddr,
+          ...live,
           Video: { ...LIVE_VIDEO, Bandwidth: sending ? LIVE_VIDEO.Bandwidth : 0 },
           Audio: { ...LIVE_AUDIO, Bandwidth: sending ? LIVE_AUDIO.Bandwidth : 0 },
         });
