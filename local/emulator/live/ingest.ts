@@ -5,12 +5,21 @@
  * snapshot JPG plus a topic message every Interval seconds. Push state is in memory only: a
  * simulated publisher does not survive an emulator restart, its written objects and the
  * channel's history do.
+ *
+ * Fragments are honest media: a fragment of d seconds holds d seconds of H.264 + AAC (media.ts)
+ * and its EXTINF says d. UNCONFIRMED how OSS timestamps a reconnect (an encoder restarts its
+ * RTMP timestamps at 0); the emulator keeps ONE media timeline per channel: every fragment,
+ * of this push or a later one, continues the PTS and continuity counters where the channel's
+ * previous fragment ended. So any VOD playlist (a run of consecutive fragments) is one
+ * continuous stream that `ffmpeg -c copy` reads without a timestamp jump, and no
+ * #EXT-X-DISCONTINUITY is needed.
  */
 import { OssErrorResponse, type EmuContext, type IngestControl, type PushInfo } from '../types';
 import type { SnapshotConfig } from './config';
 import { validateChannelName, validatePlaylistName } from './config';
 import { channelStillLive, liveChannelDisabled, noSuchLiveChannel } from './errors';
-import { loadMedia } from './media';
+import { loadMedia, MEDIA_FORMAT } from './media';
+import { TIMELINE_START } from './mpegts';
 import { PLAYLIST_CONTENT_TYPE, renderPlaylist, type PlaylistSegment } from './playlist';
 import { verifyRtmpUrl } from './rtmp-url';
 import { HISTORY_LIMIT, type ChannelStore } from './store';
@@ -22,7 +31,7 @@ export const DISABLE_DROP_DELAY_MS = 10_000;
  * A disconnect flushes the fragment in progress only if it holds at least one full GOP of the
  * fixture media (1 s); a shorter tail has no complete picture group to store.
  */
-const MIN_FINAL_FRAGMENT_MS = 1_000;
+const MIN_FINAL_FRAGMENT_MS = (MEDIA_FORMAT.video.gopFrames / MEDIA_FORMAT.video.frameRate) * 1000;
 
 const TS_CONTENT_TYPE = 'video/MP2T';
 const SNAPSHOT_CONTENT_TYPE = 'image/jpeg';
@@ -213,16 +222,21 @@ export class Ingest implements IngestControl {
 
   private async writeFragment(session: Session, startMs: number, endMs: number): Promise<void> {
     const { bucket, channel, playlistName } = session.info;
-    const number = await this.store.modify(bucket, channel, (record) => {
+    const media = loadMedia();
+    // Whole frames of the span; every fragment but a disconnect's tail is whole GOPs.
+    const frames = Math.floor(((endMs - startMs) * MEDIA_FORMAT.video.frameRate) / 1000);
+    const { number, body } = await this.store.modify(bucket, channel, (record) => {
       if (!record) throw noSuchLiveChannel();
-      return { record: { ...record, nextFragmentNumber: record.nextFragmentNumber + 1 }, result: record.nextFragmentNumber };
+      // The fragment continues the channel's media timeline where its last fragment ended.
+      const fragment = media.muxer.fragment(record.timeline ?? TIMELINE_START, frames);
+      const next = { ...record, nextFragmentNumber: record.nextFragmentNumber + 1, timeline: fragment.next };
+      return { record: next, result: { number: record.nextFragmentNumber, body: fragment.body } };
     });
     const name = fragmentName(number);
     const key = `${channel}/${name}`;
-    const media = loadMedia();
-    const body = media.segments[session.sequence % media.segments.length] ?? media.segments[0]!;
     await this.ctx.objects.put(bucket, key, body, { contentType: TS_CONTENT_TYPE }, endMs);
-    const durationS = (endMs - startMs) / 1000;
+    // EXTINF is the media's duration: whole frames, equal to FragDuration but for the tail.
+    const durationS = frames / MEDIA_FORMAT.video.frameRate;
     await this.store.appendFragment(bucket, channel, { key, startMs, durationS });
 
     session.sequence++;
