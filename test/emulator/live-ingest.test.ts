@@ -440,4 +440,17 @@ describe('admin routes', () => {
     const url = signRtmpUrl(ORIGIN, { bucket: BUCKET, channel: 'c1', expires: Math.floor(h.clock.now() / 1000) - 1 }, { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret });
     expect((await adminStatus(start({ bucket: BUCKET, channel: 'c1', url })))[0]).toBe(403);
   });
+
+  it('lists a disconnecting push until it is listed as ended (a watcher polling in between never loses it)', async () => {
+    const h = await withChannel();
+    const list = route(h, 'GET', '/ingest');
+    await h.service.ingest.start({ bucket: BUCKET, channel: 'c1' });
+    await h.clock.advance(3_000);
+    // The disconnect has begun (its tail fragment and History write are pending), not finished.
+    const stopping = h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
+    const during = (await list(undefined)) as { pushes: unknown[]; ended: unknown[] };
+    expect(during).toMatchObject({ pushes: [{ channel: 'c1', connectedTime: T0 }], ended: [] });
+    await stopping;
+    expect(await list(undefined)).toMatchObject({ pushes: [], ended: [{ channel: 'c1', connectedTime: T0, endTime: T0 + 3_000 }] });
+  });
 });

@@ -166,8 +166,12 @@ export class Ingest implements IngestControl {
     return { ...session.info };
   }
 
+  /**
+   * Pushes not yet ended, disconnecting ones included: a push leaves this list in the same step
+   * that puts it in recentlyEnded(), so a watcher always finds it in one of the two.
+   */
   active(): LivePushInfo[] {
-    return [...this.sessions.values()].filter((s) => !s.stopping).map((s) => ({ ...s.info }));
+    return [...this.sessions.values()].map((s) => ({ ...s.info }));
   }
 
   /** The last pushes that ended, oldest first. */
@@ -300,6 +304,7 @@ export class Ingest implements IngestControl {
       }),
     );
     session.info.endTime = endMs;
+    // Both in one synchronous step (see active()).
     this.ended = [...this.ended, { ...session.info }].slice(-RECENTLY_ENDED_LIMIT);
     this.sessions.delete(sessionKey(bucket, channel));
   }
