@@ -12,6 +12,8 @@ Options:
   --port N                 port on 127.0.0.1 (default 9000; 0 picks a free one)
   --data DIR               persist objects and state in DIR (default: memory only)
   --bucket NAME            a bucket to serve; repeatable (default ${DEFAULT_BUCKET})
+  --public-read            anyone may read the buckets without signing (GET/HEAD/list), so
+                           players open \`livecycle play\` URLs; local use only
   --access-key ID:SECRET   an access key; repeatable (default ${DEFAULT_ACCESS_KEY.id}:<local secret>)
   --region REGION          V4 signing region (default ${DEFAULT_REGION})
   --fault OP:RATE:KIND[:MS]  inject faults; repeatable. OP is an operation name or *, RATE 0..1,
@@ -36,6 +38,7 @@ function parse(argv: string[]) {
       port: { type: 'string' },
       data: { type: 'string' },
       bucket: { type: 'string', multiple: true },
+      'public-read': { type: 'boolean' },
       'access-key': { type: 'string', multiple: true },
       region: { type: 'string' },
       fault: { type: 'string', multiple: true },
@@ -63,6 +66,7 @@ function parse(argv: string[]) {
     port: wholeNumberOption('port', values.port, MAX_PORT) ?? 9000,
     dataDir: values.data,
     buckets,
+    publicRead: values['public-read'] ?? false,
     accessKeys: (values['access-key'] ?? []).map(accessKey),
     region,
     faults,
@@ -87,6 +91,7 @@ export const emulatorCommand: Command = {
         port: opts.port,
         dataDir: opts.dataDir,
         buckets: opts.buckets,
+        publicReadBuckets: opts.publicRead ? opts.buckets : [],
         accessKeys: opts.accessKeys.length ? opts.accessKeys : undefined,
         region: opts.region,
         faults: opts.faults,
@@ -99,7 +104,7 @@ export const emulatorCommand: Command = {
     }
     const lines = [
       `OSS emulator listening on ${emu.url} (region ${emu.region}, path-style addressing)`,
-      `buckets: ${opts.buckets.join(', ')}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
+      `buckets: ${opts.buckets.join(', ')}${opts.publicRead ? ' (public-read)' : ''}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
       ...emu.accessKeys.map((k) => `access key: ${k.id} / ${k.secret}`),
       `admin: ${emu.url}/_emulator/health`,
       ...(opts.faults.length ? [`faults (seed ${opts.seed}): ${JSON.stringify(opts.faults)}`] : []),

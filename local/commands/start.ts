@@ -26,6 +26,8 @@ export interface StackOptions {
   rate?: number;
   /** Clock reading at boot (default: the real time). */
   startMs?: number;
+  /** Anonymous reads of the bucket (players fetch playlists and segments unsigned; see `livecycle play`). */
+  publicRead?: boolean;
   /** More local values for s.yaml-declared variables, over the stack's own (the demo's settings). */
   env?: Record<string, string>;
   logSink?: (line: string) => void;
@@ -109,7 +111,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
   mkdirSync(dataDir, { recursive: true });
   const apiSecret = localApiSecret(dataDir);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
-  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock });
+  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], clock });
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -169,6 +171,8 @@ Options:
   --port N              api HTTP trigger port (default 8080; 0 picks a free one)
   --emulator-port N     emulator port (default 9000)
   --rate N              clock speed, clock ms per real ms (default 1)
+  --public-read         anyone may read the bucket without signing (GET/HEAD/list), so players
+                        open \`livecycle play\` URLs; local use only
   --demo                narrated story of one channel, creation to cleanup, on a fresh stack
                         (temporary data dir, free ports, accelerated clock); exit 0 when every
                         step was observed, 1 naming the step that was not
@@ -188,6 +192,7 @@ export const startCommand: Command = {
           'emulator-port': { type: 'string' },
           rate: { type: 'string' },
           demo: { type: 'boolean' },
+          'public-read': { type: 'boolean' },
         },
       }),
     );
@@ -195,7 +200,7 @@ export const startCommand: Command = {
     const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
-      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rate', 'public-read'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length) {
         process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
         return 2;
@@ -217,7 +222,7 @@ export const startCommand: Command = {
     const root = process.cwd();
     let stack: LocalStack;
     try {
-      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rate });
+      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rate, publicRead: values['public-read'] });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0` : e.message}\n`);
@@ -227,7 +232,7 @@ export const startCommand: Command = {
     process.stderr.write(
       [
         `data:     ${stack.dataDir}${values.fresh ? ' (fresh)' : ''}`,
-        `emulator: ${stack.emulator.url}`,
+        `emulator: ${stack.emulator.url}${values['public-read'] ? ` (${DEFAULT_BUCKET} public-read)` : ''}`,
         `api:      ${apiUrl}`,
         `functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`,
         '',
