@@ -27,8 +27,9 @@ playlist and its segments are fetched anonymously, as a player does. The emulato
 the bucket public-read: \`livecycle start --public-read\` (or \`livecycle emulator --public-read\`).
 
 Options:
-  --vod NAME         a VOD playlist of the channel, the object <channel>/NAME (e.g. written by
-                     PostVodPlaylist); default: the live playlist
+  --vod NAME         a VOD playlist of the channel: the object <channel>/NAME (written by
+                     PostVodPlaylist; the stack's are listed by GET /channels/<channel> as
+                     vods[].playlist, which --vod also takes); default: the live playlist
   --playlist NAME    the live playlist's name (default ${DEFAULT_PLAYLIST}, the channel's PlaylistName
                      unless it was created with another)
   --bucket B         bucket of the channel (default ${DEFAULT_BUCKET})
@@ -59,11 +60,14 @@ function parsePlayArgs(argv: string[]) {
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
   if (values.vod !== undefined && values.playlist !== undefined) throw new UsageError('--vod and --playlist name two different playlists; give one');
-  const name = values.vod ?? values.playlist ?? DEFAULT_PLAYLIST;
+  const channel = positionals[0]!;
+  // --vod also takes the object key, as GET /channels/{name} lists it (`vods[].playlist`).
+  const vod = values.vod?.startsWith(`${channel}/`) ? values.vod.slice(channel.length + 1) : values.vod;
+  const name = vod ?? values.playlist ?? DEFAULT_PLAYLIST;
   if (!name.endsWith('.m3u8') || name.includes('/')) throw new UsageError(`${values.vod !== undefined ? '--vod' : '--playlist'} must be a playlist name ending in .m3u8, got ${name}`);
   return {
     help: false as const,
-    channel: positionals[0]!,
+    channel,
     name,
     vod: values.vod !== undefined,
     bucket: values.bucket ?? DEFAULT_BUCKET,

@@ -69,6 +69,7 @@ describe('livecycle play', () => {
     expect(vod.out).toEqual([`${publicEmu.url}/${BUCKET}/cam-1/vod.m3u8`]);
     expect(vod.err.join('\n')).toContain('VOD: 3 segment(s), 6.000 s');
     expect((await fetchAsPlayer(vod.out[0]!)).endlist).toBe(true);
+    expect((await play(['cam-1', '--vod', 'cam-1/vod.m3u8', '--endpoint', publicEmu.url])).out).toEqual(vod.out);
     if (ffmpeg) {
       const { stderr } = await promisify(execFile)('ffmpeg', ['-hide_banner', '-nostats', '-v', 'warning', '-i', vod.out[0]!, '-f', 'null', '-']);
       expect(stderr).toBe('');
@@ -94,7 +95,7 @@ describe('livecycle play', () => {
 
   it('prints help and refuses bad usage with exit code 2', async () => {
     expect((await play(['--help'])).out.join('\n')).toContain('Usage: livecycle play <channel>');
-    for (const argv of [[], ['a', 'b'], ['a', '--vod', 'x.txt'], ['a', '--vod', 'a/b.m3u8'], ['a', '--vod', 'v.m3u8', '--playlist', 'p.m3u8'], ['a', '--endpoint', 'nope'], ['a', '--bogus']]) {
+    for (const argv of [[], ['a', 'b'], ['a', '--vod', 'x.txt'], ['a', '--vod', 'b/c.m3u8'], ['a', '--vod', 'v.m3u8', '--playlist', 'p.m3u8'], ['a', '--endpoint', 'nope'], ['a', '--bogus']]) {
       const r = await play(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err[0]).toMatch(/^livecycle play: /);
