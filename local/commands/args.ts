@@ -1,7 +1,7 @@
 /**
  * Command-line handling shared by the `livecycle` commands: node:util `parseArgs` (strict) whose
- * complaints become UsageErrors, whole-number options, and the usage-error report every command
- * but `push` gives: `livecycle <name>: <message>`, a blank line and the command's usage on
+ * complaints become UsageErrors, whole-number options, `--endpoint`, and the usage-error report
+ * every command but `push` gives: `livecycle <name>: <message>`, a blank line and the command's usage on
  * stderr, exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';

@@ -12,7 +12,7 @@
  */
 import * as HLS from 'hls-parser';
 import { encodeKeyPath } from '../../shared/oss/signer';
-import { endpointOption, parseOptions, UsageError } from './args';
+import { endpointOption, parseCommandLine, parseOptions, UsageError } from './args';
 import type { Command } from './types';
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:9000';
@@ -118,20 +118,13 @@ async function checkPlays(url: string, args: { endpoint: string; bucket: string;
 }
 
 export function createPlayCommand(io: PlayCommandIo): Command {
-  return {
+  const command: Command = {
     name: 'play',
     summary: 'print a URL that ffplay, VLC or a browser plays: a channel live, or one of its VODs',
     usage: USAGE,
     async run(argv) {
-      let args;
-      try {
-        args = parsePlayArgs(argv);
-      } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        io.err(`livecycle play: ${err.message}`);
-        io.err('Run `livecycle play --help` for usage.');
-        return 2;
-      }
+      const args = parseCommandLine(command, () => parsePlayArgs(argv));
+      if (args === undefined) return 2;
       if (args.help) {
         io.out(USAGE);
         return 0;
@@ -156,6 +149,7 @@ export function createPlayCommand(io: PlayCommandIo): Command {
       return 0;
     },
   };
+  return command;
 }
 
 export const playCommand: Command = createPlayCommand({

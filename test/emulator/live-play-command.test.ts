@@ -6,7 +6,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as HLS from 'hls-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPlayCommand } from '../../local/commands/play';
 import type { Emulator } from '../../local/emulator';
 import { oss } from './helpers';
@@ -96,9 +96,12 @@ describe('livecycle play', () => {
   it('prints help and refuses bad usage with exit code 2', async () => {
     expect((await play(['--help'])).out.join('\n')).toContain('Usage: livecycle play <channel>');
     for (const argv of [[], ['a', 'b'], ['a', '--vod', 'x.txt'], ['a', '--vod', 'b/c.m3u8'], ['a', '--vod', 'v.m3u8', '--playlist', 'p.m3u8'], ['a', '--endpoint', 'nope'], ['a', '--bogus']]) {
+      const stderr: string[] = [];
+      vi.spyOn(process.stderr, 'write').mockImplementation((s) => (stderr.push(String(s)), true));
       const r = await play(argv);
+      vi.restoreAllMocks();
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.err[0]).toMatch(/^livecycle play: /);
+      expect(stderr.join(''), argv.join(' ')).toMatch(/^livecycle play: .*\n\nUsage: livecycle play <channel>/);
     }
   });
 });
