@@ -79,8 +79,8 @@ describe('a push on the emulator clock', () => {
       Status: 'Live',
       ConnectedTime: new Date(T0 + 500).toISOString(),
       RemoteAddr: '10.1.2.3:47745',
-      Video: { Width: '320', Height: '180', FrameRate: '25', Bandwidth: '0', Codec: 'H264' },
-      Audio: { Bandwidth: '0', SampleRate: '48000', Codec: 'AAC' },
+      Video: { Width: '320', Height: '180', FrameRate: '5', Bandwidth: '0', Codec: 'H264' },
+      Audio: { Bandwidth: '0', SampleRate: '8000', Codec: 'AAC' },
     });
     await h.clock.advance(2_000);
     const live = await stat(h);

@@ -1,6 +1,7 @@
 /**
  * The media the simulated publisher "sends": one GOP of H.264 and a run of AAC frames of a
- * steady tone (local/emulator/fixtures; its README says how they were made), muxed into
+ * steady tone, both as small as honest media gets (5 fps colour bars, 8 kbit/s audio: about
+ * 2.7 kB per second of MPEG-TS, since the storm and bench write days of fragments) (local/emulator/fixtures; its README says how they were made), muxed into
  * MPEG-TS fragments of any length (mpegts.ts), and one JPG for snapshots. MEDIA_FORMAT is the
  * one description of that media: the muxer times frames by it, GetLiveChannelStat reports it,
  * loading checks the fixtures against what it can read of them, and a test checks the rest
@@ -16,12 +17,12 @@ const AUDIO_FILE = 'tone.aac';
 const SNAPSHOT_FILE = 'snapshot.jpg';
 
 export const MEDIA_FORMAT = {
-  video: { codec: 'H264', width: 320, height: 180, frameRate: 25, gopFrames: 25 },
-  audio: { codec: 'AAC', sampleRate: 48_000, samplesPerFrame: 1024 },
+  video: { codec: 'H264', width: 320, height: 180, frameRate: 5, gopFrames: 5 },
+  audio: { codec: 'AAC', sampleRate: 8_000, samplesPerFrame: 1024 },
 } as const;
 
 /** ADTS sampling_frequency_index of MEDIA_FORMAT.audio.sampleRate. */
-const ADTS_48000 = 3;
+const ADTS_8000 = 11;
 
 export interface Media {
   muxer: TsMuxer;
@@ -68,7 +69,7 @@ function splitAdtsFrames(stream: Buffer): Buffer[] {
   const frames: Buffer[] = [];
   for (let at = 0; at < stream.length; ) {
     if (stream[at] !== 0xff || (stream[at + 1]! & 0xf0) !== 0xf0) throw new Error(`${AUDIO_FILE}: no ADTS sync word at byte ${at}`);
-    if (((stream[at + 2]! >> 2) & 0x0f) !== ADTS_48000) throw new Error(`${AUDIO_FILE}: not ${MEDIA_FORMAT.audio.sampleRate} Hz`);
+    if (((stream[at + 2]! >> 2) & 0x0f) !== ADTS_8000) throw new Error(`${AUDIO_FILE}: not ${MEDIA_FORMAT.audio.sampleRate} Hz`);
     const length = ((stream[at + 3]! & 0x03) << 11) | (stream[at + 4]! << 3) | (stream[at + 5]! >> 5);
     frames.push(stream.subarray(at, at + length));
     at += length;
