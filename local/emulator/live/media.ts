@@ -1,8 +1,9 @@
 /**
  * The media the simulated publisher "sends": one GOP of H.264 and a run of AAC frames of a
- * steady tone, both as small as honest media gets (5 fps colour bars, 8 kbit/s audio: about
- * 3.7 kB per second of MPEG-TS, since the storm and bench write days of fragments) (local/emulator/fixtures; its README says how they were made), muxed into
- * MPEG-TS fragments of any length (mpegts.ts), and one JPG for snapshots. MEDIA_FORMAT is the
+ * steady tone (local/emulator/fixtures; its README says how they were made), muxed into MPEG-TS
+ * fragments of any length (mpegts.ts), and one JPG for snapshots. Both as small as honest media
+ * gets (5 fps colour bars, 8 kbit/s audio: about 3.7 kB of MPEG-TS per second), since the storm
+ * and the bench write days of fragments. MEDIA_FORMAT is the
  * one description of that media: the muxer times frames by it, GetLiveChannelStat reports it,
  * loading checks the fixtures against what it can read of them, and a test checks the rest
  * with ffprobe.
