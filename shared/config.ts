@@ -4,7 +4,7 @@
  */
 import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
 import { registerSecret, type Logger } from './log';
-import { OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
+import { MAX_PUBLISH_URL_SECONDS, OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 
 export interface Config {
   /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
@@ -217,7 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
     ledgerPrefix: ledgerPrefix(env),
     idleAfterSeconds: integer(env, 'IDLE_AFTER', 1800, 1),
     reconnectWindowSeconds: integer(env, 'RECONNECT_WINDOW', 60, 0),
-    publishUrlTtlSeconds: integer(env, 'PUBLISH_URL_TTL', 3600, 1),
+    // Checked here, not when the api first signs one: a channel would be created, then a 400.
+    publishUrlTtlSeconds: integer(env, 'PUBLISH_URL_TTL', 3600, 1, MAX_PUBLISH_URL_SECONDS),
     apiSecrets: Object.freeze(apiSecrets),
     apiToken,
     webhookUrl: url,

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { ControlledClock } from '../../shared/clock';
 import { createLogger } from '../../shared/log';
 import { startEmulator } from '../../local/emulator';
+import { ADMIN_PREFIX } from '../../local/emulator/admin-client';
 
 interface ChildOptions {
   dataDir?: string;
@@ -39,7 +40,7 @@ function kindOf(path: string, query: string): string {
 subscribe('http.server.request.start', (message) => {
   const req = (message as { request: IncomingMessage }).request;
   const url = req.url ?? '/';
-  if (url.startsWith('/_emulator')) {
+  if (url.startsWith(ADMIN_PREFIX)) {
     admin++;
     return;
   }

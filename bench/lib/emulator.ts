@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
+import { ADMIN_PREFIX, adminHeaders } from '../../local/emulator/admin-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..', '..');
@@ -50,9 +51,9 @@ export async function spawnEmulator(opts: { dataDir?: string; buckets?: string[]
       child.send({ type, ...extra });
     });
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${ready.url}/_emulator${path}`, {
+    const res = await fetch(`${ready.url}${ADMIN_PREFIX}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: adminHeaders(body !== undefined),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = (await res.json()) as T;

@@ -1,5 +1,6 @@
 import { startEmulator, DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_REGION, type AccessKey, type FaultRule } from '../emulator';
 import { isValidBucketName } from '../emulator/addressing';
+import { ADMIN_HEADER, ADMIN_PREFIX } from '../emulator/admin-client';
 import { parseFaultSpec } from '../emulator/faults';
 import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
 import type { Command } from './types';
@@ -23,7 +24,8 @@ Options:
   --latency-ms N           add N ms of real latency to every request
   --help                   show this text
 
-Admin API: <url>/_emulator/health, /clock, /sts, /faults, /ingest/... (docs/emulator.md)`;
+Admin API: <url>/_emulator/health, /clock, /sts, /faults, /ingest/... with the header
+X-Livecycle-Emulator: 1, from this machine only (docs/emulator.md)`;
 
 function accessKey(spec: string): AccessKey {
   const colon = spec.indexOf(':');
@@ -102,18 +104,20 @@ export const emulatorCommand: Command = {
       process.stderr.write(`livecycle emulator: cannot start: ${code === 'EADDRINUSE' ? `port ${opts.port} is in use (try --port 0)` : (err as Error).message}\n`);
       return 1;
     }
+    // Listening before the banner: a signal sent on seeing it must stop the emulator (and free the lock).
+    const stopRequested = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     const lines = [
       `OSS emulator listening on ${emu.url} (region ${emu.region}, path-style addressing)`,
       `buckets: ${opts.buckets.join(', ')}${opts.publicRead ? ' (public-read)' : ''}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
       ...emu.accessKeys.map((k) => `access key: ${k.id} / ${k.secret}`),
-      `admin: ${emu.url}/_emulator/health`,
+      `admin: curl -H '${ADMIN_HEADER}: 1' ${emu.url}${ADMIN_PREFIX}/health`,
       ...(opts.faults.length ? [`faults (seed ${opts.seed}): ${JSON.stringify(opts.faults)}`] : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await stopRequested;
     await emu.stop();
     return 0;
   },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { ControlledClock } from '../../shared/clock';
 import { DEFAULT_BUCKET, startEmulator } from '../emulator';
+import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { startRuntime, type StsCredentials } from '../runtime';
 import { httpEvent, mnsEvent, timerEvent } from '../runtime/events';
 import { loadSYaml, type FunctionSpec } from '../runtime/syaml';
@@ -79,11 +80,11 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
   let topics;
   if (running) {
     // Run on the stack's clock reading and speed, and with STS credentials from its emulator.
-    const state = (await (await request(`${running.emulatorUrl}/_emulator/clock`)).body.json()) as { now: number; rate: number };
+    const state = (await (await request(`${running.emulatorUrl}${ADMIN_PREFIX}/clock`, { headers: adminHeaders() })).body.json()) as { now: number; rate: number };
     await clock.set(state.now);
     clock.setRate(state.rate);
     mint = async () => {
-      const res = await request(`${running.emulatorUrl}/_emulator/sts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ttlSeconds":3600}' });
+      const res = await request(`${running.emulatorUrl}${ADMIN_PREFIX}/sts`, { method: 'POST', headers: adminHeaders(true), body: '{"ttlSeconds":3600}' });
       if (res.statusCode !== 200) throw new Error(`emulator at ${running.emulatorUrl} refused to mint STS credentials (HTTP ${res.statusCode})`);
       return (await res.body.json()) as StsCredentials;
     };

@@ -4,6 +4,7 @@
  * time (read from `/_emulator/clock`), so with a fast clock a long broadcast takes little real
  * time; progress is printed per fragment; Ctrl-C stops the push cleanly.
  */
+import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import type { LivePushInfo as PushInfo } from '../emulator/live';
 import { endpointOption, parseOptions, UsageError } from './args';
 import type { Command } from './types';
@@ -89,9 +90,9 @@ function parsePushArgs(argv: string[]) {
 async function adminCall<T>(endpoint: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(`${endpoint}/_emulator${path}`, {
+    res = await fetch(`${endpoint}${ADMIN_PREFIX}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: adminHeaders(body !== undefined),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });

@@ -4,12 +4,14 @@
  * `--demo` story (and tests) build on.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlledClock } from '../../shared/clock';
 import { signApiRequest } from '../../shared/api/auth';
 import { request } from 'undici';
 import { startEmulator, DEFAULT_BUCKET, type Emulator } from '../emulator';
+import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
+import { DataDirInUseError, DataDirLock, LOCK_FILE } from '../emulator/storage/lock';
 import { startRuntime, type Runtime, type StsCredentials } from '../runtime';
 import { runDemo } from '../demo/story';
 import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
@@ -85,7 +87,7 @@ export async function attachToStack(dataDir: string): Promise<AttachedStack | un
   const stack = readStackFile(dataDir);
   if (!stack) return undefined;
   const admin = async <T>(path: string, init?: { method: 'POST'; body: string }): Promise<T> => {
-    const res = await request(`${stack.emulatorUrl}/_emulator${path}`, init && { ...init, headers: { 'content-type': 'application/json' } });
+    const res = await request(`${stack.emulatorUrl}${ADMIN_PREFIX}${path}`, { ...init, headers: adminHeaders(init !== undefined) });
     if (res.statusCode !== 200) throw new Error(`the emulator at ${stack.emulatorUrl} answered ${res.statusCode} to ${path}`);
     return (await res.body.json()) as T;
   };
@@ -105,13 +107,25 @@ function localApiSecret(dataDir: string): string {
   return secret;
 }
 
+/** Boots the stack holding the lock of its data directory (a second stack on it refuses: storage/lock.ts). */
 export async function bootStack(opts: StackOptions): Promise<LocalStack> {
   const dataDir = resolve(opts.dataDir);
-  if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
+  const lock = await DataDirLock.acquire(dataDir, 'livecycle start', (message) => void process.stderr.write(`${message}\n`));
+  try {
+    return await bootLocked(opts, dataDir, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock): Promise<LocalStack> {
+  // Wiped only once locked, so --fresh never wipes a running stack's data.
+  if (opts.fresh) for (const name of readdirSync(dataDir)) if (name !== LOCK_FILE) rmSync(join(dataDir, name), { recursive: true, force: true });
   const apiSecret = localApiSecret(dataDir);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
-  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], clock });
+  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], clock, program: 'livecycle start' });
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -136,6 +150,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
     await emulator.stop();
     throw err;
   }
+  await lock.announce(runtime.httpUrl ? { emulator: emulator.url, api: runtime.httpUrl } : { emulator: emulator.url });
   const stackFile: StackFile = { pid: process.pid, emulatorUrl: emulator.url, apiUrl: runtime.httpUrl, region: emulator.region, buckets: [DEFAULT_BUCKET] };
   writeFileSync(join(dataDir, STACK_FILE), `${JSON.stringify(stackFile, null, 2)}\n`);
   return {
@@ -148,6 +163,7 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
       rmSync(join(dataDir, STACK_FILE), { force: true });
       await runtime.stop();
       await emulator.stop();
+      await lock.release();
     },
   };
 }
@@ -226,9 +242,17 @@ export const startCommand: Command = {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0` : e.message}\n`);
+      if (err instanceof DataDirInUseError && err.holder.program === 'livecycle start') {
+        process.stderr.write(`To use it: npx livecycle channels|invoke|cleanup|sign-request --data ${err.dir} (push: --endpoint ${err.holder.urls.emulator ?? '<its emulator>'})\n`);
+      }
       return 1;
     }
     const apiUrl = stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)';
+    // Listening before the banner: a signal sent on seeing it must stop the stack (and free the lock).
+    const stopRequested = new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
     process.stderr.write(
       [
         `data:     ${stack.dataDir}${values.fresh ? ' (fresh)' : ''}`,
@@ -248,10 +272,7 @@ export const startCommand: Command = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((done) => {
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
+    await stopRequested;
     await stack.stop();
     return 0;
   },

@@ -38,6 +38,8 @@ export interface StartEmulatorOptions {
   /** Largest request body accepted; default 256 MiB (OSS's own limit, 5 GiB, is not held in memory). */
   maxBodyBytes?: number;
   logger?: Logger;
+  /** Who holds `dataDir`, as a second process on it is told; default `livecycle emulator`. */
+  program?: string;
 }
 
 export interface Emulator {
@@ -78,9 +80,18 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   const clock = opts.clock ?? new ControlledClock();
   const log = opts.logger ?? createLogger({ name: 'emulator' });
 
-  const storage = await openStorage(opts.dataDir, buckets);
+  const storage = await openStorage(opts.dataDir, buckets, {
+    program: opts.program ?? 'livecycle emulator',
+    onTakeover: (message) => log.warn({ dataDir: opts.dataDir }, message),
+  });
   const topics = new InMemoryTopicHub(clock, log);
-  const sts = new StsIssuer(await stsKey(storage), clock);
+  const sts = new StsIssuer(
+    await stsKey(storage).catch(async (err: unknown) => {
+      await storage.close(); // frees the data-directory lock
+      throw err;
+    }),
+    clock,
+  );
   const credentials = new Credentials(new Map(accessKeys.map((k) => [k.id, k.secret])), sts);
   const ctx: EmuContext = {
     clock,
@@ -108,7 +119,9 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   const host = opts.host ?? '127.0.0.1';
   try {
     port = await server.listen(opts.port ?? 0, host);
+    await storage.announce({ emulator: `http://${host}:${port}` });
   } catch (err) {
+    await server.close();
     await live.close();
     await storage.close();
     throw err;

@@ -1,7 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIPv4, type Socket } from 'node:net';
 import type { Logger } from '../../shared/log';
+import { ADMIN_HEADER, ADMIN_PREFIX } from './admin-client';
 import { checkBucket, checkObjectKey, resolveTarget } from './addressing';
 import type { Authenticator } from './auth';
 import { errors, renderError } from './errors';
@@ -9,7 +10,6 @@ import type { FaultInjector } from './faults';
 import { operationSubResources } from './ops/common';
 import { AdminError, OssErrorResponse, type AdminRoute, type EmuContext, type EmuRequest, type EmuResponse, type Operation } from './types';
 
-export const ADMIN_PREFIX = '/_emulator';
 const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 
 /** What an anonymous caller may do in a bucket configured public-read. */
@@ -56,6 +56,27 @@ function headerMap(req: IncomingMessage): Record<string, string> {
 }
 
 class BodyTooLarge extends Error {}
+
+/** 127.0.0.0/8, ::1 or localhost, with or without a port; anything else may be a rebound DNS name. */
+function isLoopbackHost(host: string): boolean {
+  const name = /^\[([^\]]*)\](?::\d+)?$/.exec(host)?.[1] ?? host.replace(/:\d+$/, '');
+  if (name === '::1' || name.toLowerCase() === 'localhost') return true;
+  return isIPv4(name) && name.startsWith('127.');
+}
+
+/**
+ * Why an admin request is refused, or undefined to serve it. The admin API has no credentials,
+ * so only local tools may reach it: the custom header (a browser sends it cross-origin only after
+ * a preflight the emulator never answers), a loopback Host (no DNS rebinding) and no foreign Origin.
+ */
+function adminRefusal(req: IncomingMessage): string | undefined {
+  if (req.headers[ADMIN_HEADER] !== '1') return `admin calls must send the header ${ADMIN_HEADER}: 1`;
+  const host = req.headers.host ?? '';
+  if (!isLoopbackHost(host)) return 'admin calls must be addressed to a loopback Host (127.0.0.1, ::1 or localhost)';
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) return 'admin calls from another origin are refused';
+  return undefined;
+}
 
 const EMPTY_BODY = Buffer.alloc(0);
 
@@ -277,6 +298,12 @@ export class EmulatorServer {
     let status = 200;
     let payload: unknown;
     try {
+      const refusal = adminRefusal(req);
+      if (refusal) {
+        // Its body is never read, so this connection cannot carry another request.
+        res.setHeader('connection', 'close');
+        throw new AdminError(403, refusal);
+      }
       const raw = await readBody(req, MAX_ADMIN_BODY_BYTES).catch((err: unknown) => {
         if (err instanceof BodyTooLarge) throw new AdminError(413, 'admin request body too large');
         throw err;

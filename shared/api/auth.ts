@@ -13,38 +13,49 @@ const TIMESTAMP = /^[0-9]{1,12}$/;
 const SIGNATURE = /^v1=([0-9a-f]{64})$/i;
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
+/** What a ReplayStore says about a signature: first use, seen before, or no room to remember it. */
+export type ReplayVerdict = { outcome: 'new' } | { outcome: 'replayed' } | { outcome: 'full'; retryAfterMs: number };
+
 /**
  * Remembers signatures already used, so a captured request cannot be replayed inside the window.
- * `remember` records `key` until `expiresAtMs` and says whether it was new. Async so a shared
- * store (e.g. a `forbidOverwrite` object in the bucket) can stand behind it.
+ * `remember` records `key` until `expiresAtMs`. A store must never forget an unexpired key to make
+ * room: when it cannot remember one more it answers `full` and the request is refused (503).
+ * Async so a shared store (e.g. a `forbidOverwrite` object in the bucket) can stand behind it.
  */
 export interface ReplayStore {
-  remember(key: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+  remember(key: string, expiresAtMs: number, nowMs: number): Promise<ReplayVerdict>;
 }
 
 /**
  * Best effort: one FC instance's memory. Separate instances do not share it, so a replay that
  * lands on another instance inside the window is not caught; the window still bounds it.
+ * Memory is bounded by `maxEntries`; an entry is dropped only once expired.
  */
 export class MemoryReplayStore implements ReplayStore {
   private readonly expiries = new Map<string, number>();
+  /** No entry expires before this, so while the store is full and `now` is not past it, nothing can be purged. */
+  private earliestExpiryMs = Infinity;
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  async remember(key: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
+  async remember(key: string, expiresAtMs: number, nowMs: number): Promise<ReplayVerdict> {
     const known = this.expiries.get(key);
-    if (known !== undefined && known >= nowMs) return false;
-    if (this.expiries.size >= this.maxEntries) this.evict(nowMs);
+    if (known !== undefined && known >= nowMs) return { outcome: 'replayed' };
+    if (known === undefined && this.expiries.size >= this.maxEntries) {
+      if (this.earliestExpiryMs < nowMs) this.purgeExpired(nowMs);
+      if (this.expiries.size >= this.maxEntries) return { outcome: 'full', retryAfterMs: this.earliestExpiryMs - nowMs + 1 };
+    }
     this.expiries.set(key, expiresAtMs);
-    return true;
+    this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expiresAtMs);
+    return { outcome: 'new' };
   }
 
-  private evict(nowMs: number): void {
-    for (const [key, expiresAtMs] of this.expiries) if (expiresAtMs < nowMs) this.expiries.delete(key);
-    // Still full of live entries: drop the oldest insertions so memory stays bounded.
-    for (const key of this.expiries.keys()) {
-      if (this.expiries.size < this.maxEntries) break;
-      this.expiries.delete(key);
+  /** Drops expired entries and recomputes the earliest expiry among those kept. */
+  private purgeExpired(nowMs: number): void {
+    this.earliestExpiryMs = Infinity;
+    for (const [key, expiresAtMs] of this.expiries) {
+      if (expiresAtMs < nowMs) this.expiries.delete(key);
+      else this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expiresAtMs);
     }
   }
 }
@@ -149,8 +160,12 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     if (!anyEqual(secrets.map((secret) => hmac(secret, text)), provided)) throw unauthorized('bad_signature', 'signature does not match the request');
 
     const expiresAtMs = (timestamp + REPLAY_WINDOW_SECONDS) * 1000;
-    if (!(await replayStore.remember(`v1:${provided.toString('hex')}`, expiresAtMs, nowMs))) {
-      throw unauthorized('replayed', 'this signed request was already used; sign each request anew');
+    const verdict = await replayStore.remember(`v1:${provided.toString('hex')}`, expiresAtMs, nowMs);
+    if (verdict.outcome === 'replayed') throw unauthorized('replayed', 'this signed request was already used; sign each request anew');
+    if (verdict.outcome === 'full') {
+      // Refused rather than admitted unrecorded: letting it through would let a captured copy replay.
+      const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      throw new ApiError(503, 'replay_store_full', 'too many signed requests inside the replay window; retry later', undefined, { 'Retry-After': String(retryAfterSeconds) });
     }
     return 'signature';
   }

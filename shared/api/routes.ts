@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { MAX_PUBLISH_URL_SECONDS } from '../oss/validate';
 import { json, type FcHttpResponse } from './respond';
 import { createRouter, type Route, type RouteContext, type Router } from './router';
 import {
@@ -37,6 +38,8 @@ export interface CreateChannelInput {
   snapshot?: boolean;
   /** Overwrite an existing channel of that name instead of failing with 409. */
   replace: boolean;
+  /** Create even though `<name>/` holds objects livecycle did not write (else 409 folder_not_empty); recorded in the ledger. */
+  adoptExistingFolder: boolean;
 }
 
 export interface ChannelRef {
@@ -86,8 +89,7 @@ export interface ApiOperations {
   cleanupReport(input: Page, ctx: OperationContext): Promise<JsonObject>;
 }
 
-/** Maximum lifetime of a signed publish URL: a day, so a leaked URL does not stay usable. */
-const publishUrlExpiry = integer(60, 86_400);
+const publishUrlExpiry = integer(60, MAX_PUBLISH_URL_SECONDS);
 
 interface RouteInput {
   /** The JSON body, holding only the route's declared fields. */
@@ -137,7 +139,7 @@ export function apiRoutes(ops: ApiOperations): Router {
     route(
       'POST',
       '/channels',
-      { body: ['name', 'description', 'fragDuration', 'fragCount', 'playlistName', 'snapshot', 'replace'] },
+      { body: ['name', 'description', 'fragDuration', 'fragCount', 'playlistName', 'snapshot', 'replace', 'adoptExistingFolder'] },
       async ({ body, ctx }) => {
         const input: CreateChannelInput = {
           name: optional(body, 'name', channelName),
@@ -146,6 +148,7 @@ export function apiRoutes(ops: ApiOperations): Router {
           playlistName: optional(body, 'playlistName', playlistName),
           snapshot: optional(body, 'snapshot', boolean),
           replace: optional(body, 'replace', boolean) ?? false,
+          adoptExistingFolder: optional(body, 'adoptExistingFolder', boolean) ?? false,
         };
         return json(201, await ops.createChannel(input, ctx));
       },

@@ -66,14 +66,17 @@ function text(value: unknown, field: string, minBytes: number, maxBytes: number)
   return value;
 }
 
-const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /**
- * A LiveChannel name. The first character must be a letter or digit, which also keeps out the
- * reserved ledger prefix name `_livecycle`.
+ * The one rule for channel names in the api, for the name a create is given and for the
+ * `{name}` of every other route alike, so every channel the api creates can be addressed
+ * afterwards: 1–128 of `[A-Za-z0-9._-]` (no escaping anywhere, reference §11.1), starting with a
+ * letter or digit (which keeps out the ledger's `_livecycle`), and no `..` (the router refuses it
+ * in any path parameter: proxies and URL libraries may collapse dot segments).
  */
+const CHANNEL_NAME = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 export const channelName: Validator<string> = (value, field) => {
-  if (typeof value !== 'string' || !CHANNEL_NAME.test(value)) throw invalid(field, 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$');
+  if (typeof value !== 'string' || !CHANNEL_NAME.test(value)) throw invalid(field, 'must be 1–128 of A-Z a-z 0-9 . _ -, start with a letter or digit, and not contain ..');
   return value;
 };
 

@@ -6,9 +6,9 @@
 import { currentClock } from '../clock';
 import type { Ledger } from '../ledger/ledger';
 import type { HoldRecord } from '../ledger/records';
-import { classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelState } from '../lifecycle';
+import { channelLives, classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelLife, type ChannelState } from '../lifecycle';
 import type { Logger } from '../log';
-import { OssError, OssNetworkError, OssTimeoutError, isTransientFailure, type ListObjectsResult, type OssBucket } from '../oss';
+import { OssError, OssNetworkError, OssTimeoutError, isNoSuchLiveChannel, isTransientFailure, type ListObjectsResult, type OssBucket } from '../oss';
 import { ReportBuilder, type ChannelTally, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';
 import { bucketHosts, channelInScope, channelOfFolder, holdScope, startAfterFolder } from './selection';
 
@@ -67,7 +67,16 @@ type FolderEnd = { stop: StopReason; cursor: CleanupCursor } | undefined;
  */
 type Opening =
   | { inScope: false }
-  | { inScope: true; channel: string; state: ChannelState; goneSince?: number; holdsAtStart: HoldRecord[]; firstPage: Promise<ListObjectsResult | 'deadline'> };
+  | {
+      inScope: true;
+      channel: string;
+      state: ChannelState;
+      goneSince?: number;
+      /** For a gone channel: when it existed; only keys written then can be its ingest output. */
+      lives: ChannelLife[];
+      holdsAtStart: HoldRecord[];
+      firstPage: Promise<ListObjectsResult | 'deadline'>;
+    };
 
 /** Marks a promise handled (its rejection still reaches whoever awaits it): for read-ahead work that may be abandoned. */
 function quiet<T>(promise: Promise<T>): Promise<T> {
@@ -81,10 +90,6 @@ function errorCode(err: unknown): string {
   if (err instanceof OssNetworkError) return `${err.name}:${err.causeCode}`;
   if (err instanceof OssTimeoutError) return `${err.name}:${err.phase}`;
   return err instanceof Error ? err.name : 'Error';
-}
-
-function isNoSuchLiveChannel(err: unknown): boolean {
-  return err instanceof OssError && err.status === 404 && err.code === 'NoSuchLiveChannel';
 }
 
 function isNoSuchKey(err: unknown): boolean {
@@ -315,7 +320,20 @@ export class BucketSweep {
     if (channel === undefined || !(await this.inScope(channel))) return { inScope: false };
     const firstPage = this.listPage(folder, undefined, undefined);
     const [{ state, goneSince }, holdsAtStart] = await Promise.all([this.channelState(channel), this.input.ledger.listHolds(channel)]);
-    return { inScope: true, channel, state, goneSince, holdsAtStart, firstPage };
+    const lives = state === 'tombstoned' || state === 'absent' ? await this.lives(channel, goneSince) : [];
+    return { inScope: true, channel, state, goneSince, lives, holdsAtStart, firstPage };
+  }
+
+  /** When a gone channel existed, from its generation records and tombstones (`channelLives`). */
+  private async lives(channel: string, missingSince: number | undefined): Promise<ChannelLife[]> {
+    const { ledger, settings } = this.input;
+    const [generations, tombstones] = await Promise.all([ledger.listGenerations(channel), ledger.listChannelTombstones(channel)]);
+    return channelLives({
+      generations: generations.map((g) => g.generation),
+      tombstones,
+      missingSince,
+      prefixScoped: settings.channelPrefixes.some((prefix) => channel.startsWith(prefix)),
+    });
   }
 
   private async channelState(channel: string): Promise<{ state: ChannelState; goneSince?: number }> {
@@ -342,7 +360,7 @@ export class BucketSweep {
       this.report.outOfScope();
       return undefined;
     }
-    const { channel, state, goneSince, holdsAtStart } = opening;
+    const { channel, state, goneSince, lives, holdsAtStart } = opening;
     const tally = this.report.channel(channel, state);
     const gone = state === 'tombstoned' || state === 'absent';
     const here = startAfter === undefined ? { folder } : { folder, startAfter };
@@ -357,7 +375,7 @@ export class BucketSweep {
       for (const o of page.objects) {
         if (o.key.endsWith('.m3u8')) playlists.push({ key: o.key, lastModified: o.lastModified, size: o.size });
         // A channel that exists keeps everything; count it here, there is no second pass.
-        else if (!gone) this.count(tally, o.key, o.lastModified, { state, referenced: false });
+        else if (!gone) this.count(tally, o.key, o.lastModified, { state, lives, referenced: false });
       }
     }
 
@@ -433,7 +451,7 @@ export class BucketSweep {
         return { stop: 'deadline', cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined } };
       }
       for (const o of page.objects) {
-        const decision = this.count(tally, o.key, o.lastModified, { state, goneSince, referenced: referenced.has(o.key), pinned, now });
+        const decision = this.count(tally, o.key, o.lastModified, { state, goneSince, lives, referenced: referenced.has(o.key), pinned, now });
         if (decision === 'within-grace' || decision === 'channel-recently-gone') keptForLater = true;
         if (decision === 'delete') {
           const over = this.overBudget(o.size);
@@ -486,13 +504,14 @@ export class BucketSweep {
     tally: ChannelTally,
     key: string,
     lastModified: number,
-    input: { state: ChannelState; goneSince?: number; referenced: boolean; pinned?: 'held' | 'unreadable-playlist'; now?: number },
+    input: { state: ChannelState; goneSince?: number; lives: readonly ChannelLife[]; referenced: boolean; pinned?: 'held' | 'unreadable-playlist'; now?: number },
   ): string {
     const decision = classifyFragment({
       key,
       lastModified,
       channelState: input.state,
       channelGoneSince: input.goneSince,
+      lives: input.lives,
       referenced: input.referenced,
       pinned: input.pinned,
       now: input.now ?? this.clock.now(),

@@ -171,8 +171,11 @@ export class LedgerKeys {
   tombstones(): string {
     return `${this.prefix}tombstones/`;
   }
+  channelTombstones(channel: string): string {
+    return `${this.tombstones()}${channelSegment(channel)}/`;
+  }
   tombstone(channel: string, generation: number): string {
-    return `${this.tombstones()}${channelSegment(channel)}/${ascendingMs(generation)}.json`;
+    return `${this.channelTombstones(channel)}${ascendingMs(generation)}.json`;
   }
   /** Written by cleanup once a deleted generation's objects are gone; mirrors the tombstone's key. */
   tombstonesCleaned(): string {

@@ -8,6 +8,7 @@ import { currentClock } from '../clock';
 import { claimNext } from './claims';
 import { DEFAULT_LEDGER_PREFIX, LedgerKeys, VOD_STATUSES, ascendingMs, channelFromSegment, parseDescendingMs, parseDescendingSequence, type VodStatus } from './keys';
 import type {
+  AdoptedObjects,
   ChannelConfigSummary,
   ChannelRecord,
   CleanedRecord,
@@ -59,8 +60,9 @@ export class Ledger {
   // ── channels ──────────────────────────────────────────────────────────────────────────────
 
   /** Records a channel creation; `generation` is the creation time. */
-  recordChannelCreated(input: { channel: string; generation: number; config: ChannelConfigSummary }): Promise<Recorded<ChannelRecord>> {
+  recordChannelCreated(input: { channel: string; generation: number; config: ChannelConfigSummary; adoptedObjects?: AdoptedObjects }): Promise<Recorded<ChannelRecord>> {
     const record: ChannelRecord = { v: 1, channel: input.channel, generation: input.generation, config: input.config };
+    if (input.adoptedObjects) Object.assign(record, { adoptedExistingFolder: true, adoptedObjects: input.adoptedObjects });
     return this.store.createOnceAndRead(this.keys.channelGeneration(input.channel, input.generation), record);
   }
 
@@ -214,6 +216,11 @@ export class Ledger {
 
   getTombstone(channel: string, generation: number): Promise<TombstoneRecord | undefined> {
     return this.store.read<TombstoneRecord>(this.keys.tombstone(channel, generation));
+  }
+
+  /** Every tombstone of one channel (cleaned ones included), oldest generation first. */
+  listChannelTombstones(channel: string): Promise<TombstoneRecord[]> {
+    return this.readAll<TombstoneRecord>(this.keys.channelTombstones(channel));
   }
 
   /**

@@ -21,6 +21,20 @@ export interface ChannelRecord {
   /** Creation time; identifies this incarnation of the name. */
   generation: number;
   config: ChannelConfigSummary;
+  /**
+   * Set when the api created the channel over a folder that already held objects livecycle could
+   * not account for, because the caller sent `adoptExistingFolder: true`. Cleanup never deletes
+   * those: they were written before this generation's life began.
+   */
+  adoptedExistingFolder?: true;
+  /** What the folder held then, from one listing page: how many such objects (`truncated`: at least that many) and one of them. */
+  adoptedObjects?: AdoptedObjects;
+}
+
+export interface AdoptedObjects {
+  count: number;
+  truncated: boolean;
+  sample: string;
 }
 
 /**

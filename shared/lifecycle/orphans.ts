@@ -18,10 +18,22 @@ export interface IngestScope {
 }
 
 /**
+ * File names OSS ingest gives fragments: decimal digits and `.ts`. The reference's only example
+ * is 13 digits (`1543895706266.ts`) and the emulator writes 13-digit counters; real naming is
+ * UNCONFIRMED (reference §12.2), so any run of up to 20 digits is accepted. A name a person or
+ * another tool would give a file (`2025-q4.ts`, `clip.ts`) never matches, so it is never a
+ * candidate. Should OSS ever name fragments otherwise, cleanup keeps them (`not-ingest-output`,
+ * counted in the report): a missed deletion costs storage, a wrong one loses data.
+ */
+const INGEST_FRAGMENT_NAME = /^[0-9]{1,20}\.ts$/;
+/** Snapshot JPGs as the emulator writes them into the channel folder; OSS's naming is UNCONFIRMED (§12.2). */
+const INGEST_SNAPSHOT_NAME = /^[0-9]{1,20}\.jpg$/;
+
+/**
  * The channel and segment name when `key` looks like ingest output of a managed channel —
- * `<channel>/<name>.ts`, directly inside the channel folder (§12.2) — otherwise undefined.
- * Playlists, VOD output, snapshots, deeper keys, the ledger and other channels' or users' files
- * are never candidates.
+ * `<channel>/<digits>.ts`, directly inside the channel folder (§12.2) — otherwise undefined.
+ * Playlists, VOD output, snapshots, deeper keys, the ledger, other channels' or users' files and
+ * `.ts` files not named as ingest names them are never candidates.
  */
 export function parseIngestSegmentKey(key: string, scope: IngestScope): { channel: string; segment: string } | undefined {
   if (key.startsWith(scope.ledgerPrefix ?? DEFAULT_LEDGER_PREFIX)) return undefined;
@@ -29,9 +41,85 @@ export function parseIngestSegmentKey(key: string, scope: IngestScope): { channe
   if (slash <= 0) return undefined;
   const channel = key.slice(0, slash);
   const segment = key.slice(slash + 1);
-  if (segment.includes('/') || !segment.endsWith('.ts') || segment.length === '.ts'.length) return undefined;
+  if (!INGEST_FRAGMENT_NAME.test(segment)) return undefined;
   if (!scope.channelPrefixes.some((prefix) => channel.startsWith(prefix))) return undefined;
   return { channel, segment };
+}
+
+/**
+ * One period in which a channel of this name existed and could have written fragments, on our
+ * clock. `from` undefined: the start is unknown (a channel created outside livecycle — deleted
+ * through the api with generation 0, or in scope by CLEANUP_CHANNEL_PREFIXES).
+ */
+export interface ChannelLife {
+  from?: number;
+  to: number;
+}
+
+/** What the ledger knows about a gone channel's lives (input of `channelLives`). */
+export interface ChannelHistory {
+  /** Creation times of its recorded generations (ChannelRecord.generation). */
+  generations: readonly number[];
+  /** Its tombstones, cleaned ones included; generation 0 = created outside livecycle. */
+  tombstones: readonly { generation: number; deletedAt: number }[];
+  /** When cleanup first found it missing from ListLiveChannel (no tombstone), if it did. */
+  missingSince?: number;
+  /** The folder is in scope by CLEANUP_CHANNEL_PREFIXES: the operator vouches for whatever ingest wrote there before livecycle knew the channel. */
+  prefixScoped: boolean;
+}
+
+/**
+ * The periods in which a gone channel could have written ingest output. Each recorded generation
+ * lives from its creation until its tombstone, else until the next generation's creation (deleted
+ * outside livecycle, then recreated), else until it was found missing. A tombstone without a
+ * generation record stands for a channel whose creation livecycle did not see. A prefix-scoped
+ * channel also gets an open-start life up to when it was last seen gone. A channel without any of
+ * these has no life: nothing in its folder is a candidate.
+ */
+export function channelLives(history: ChannelHistory): ChannelLife[] {
+  const generations = [...new Set(history.generations)].sort((a, b) => a - b);
+  const deletedAt = new Map(history.tombstones.map((t) => [t.generation, t.deletedAt]));
+  const lives: ChannelLife[] = [];
+  generations.forEach((generation, i) => {
+    const to = deletedAt.get(generation) ?? generations[i + 1] ?? history.missingSince;
+    if (to !== undefined) lives.push({ from: generation, to });
+  });
+  for (const t of history.tombstones) {
+    if (!generations.includes(t.generation)) lives.push(t.generation === 0 ? { to: t.deletedAt } : { from: t.generation, to: t.deletedAt });
+  }
+  if (history.prefixScoped) {
+    const ends = [...history.tombstones.map((t) => t.deletedAt), ...(history.missingSince === undefined ? [] : [history.missingSince])];
+    if (ends.length > 0) lives.push({ to: Math.max(...ends) });
+  }
+  return lives;
+}
+
+/**
+ * Whether an object last written at `lastModified` (OSS's clock) falls inside one of the lives
+ * (ours), widened by `skewToleranceMs` on both sides for the two clocks. Ingest output is written
+ * while its channel exists: a key written before the channel was created (data already in a folder
+ * livecycle adopted) or after it was gone (someone else's data, put there later) is not.
+ */
+export function writtenDuringLife(lastModified: number, lives: readonly ChannelLife[], skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS): boolean {
+  return lives.some((life) => (life.from === undefined || lastModified >= life.from - skewToleranceMs) && lastModified <= life.to + skewToleranceMs);
+}
+
+/**
+ * The objects of a channel's folder (`<channel>/…`, one listing page) that livecycle cannot
+ * account for as its own channel's output: anything but a playlist (`.m3u8`) or a fragment or
+ * snapshot named as ingest names them (`<digits>.ts`, `<digits>.jpg`) directly in the folder, or
+ * anything written outside every recorded life of the name (`channelLives`). Creating a channel
+ * over a folder that holds any of these takes the caller's explicit consent (api
+ * `adoptExistingFolder`); a folder holding only what an earlier, deleted channel of the name wrote
+ * is the name's own.
+ */
+export function unaccountedObjects<T extends { key: string; lastModified: number }>(channel: string, objects: readonly T[], lives: readonly ChannelLife[], skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS): T[] {
+  const folder = `${channel}/`;
+  return objects.filter((o) => {
+    const name = o.key.startsWith(folder) ? o.key.slice(folder.length) : '/';
+    const ours = !name.includes('/') && (name.endsWith('.m3u8') || INGEST_FRAGMENT_NAME.test(name) || INGEST_SNAPSHOT_NAME.test(name));
+    return !ours || !writtenDuringLife(o.lastModified, lives, skewToleranceMs);
+  });
 }
 
 export interface PlaylistReferences {
@@ -126,6 +214,11 @@ export interface FragmentInput {
   channelState: ChannelState;
   /** For `absent`: when cleanup first saw the channel missing (our clock). */
   channelGoneSince?: number;
+  /**
+   * For gone channels: when a channel of this name existed (`channelLives`). A key written
+   * outside all of them is not this channel's ingest output. Ignored for `live` and `exists`.
+   */
+  lives: readonly ChannelLife[];
   /** Some playlist still stored in the channel's folder lists this key. */
   referenced: boolean;
   /**
@@ -142,12 +235,12 @@ export interface FragmentInput {
 
 export interface FragmentDecision {
   action: 'delete' | 'keep';
-  reason: 'not-ingest-output' | 'channel-live' | 'channel-exists' | 'held' | 'unreadable-playlist' | 'channel-recently-gone' | 'referenced' | 'within-grace' | 'orphan';
+  reason: 'not-ingest-output' | 'outside-channel-life' | 'channel-live' | 'channel-exists' | 'held' | 'unreadable-playlist' | 'channel-recently-gone' | 'referenced' | 'within-grace' | 'orphan';
 }
 
 /**
  * Mark-and-sweep verdict for one listed key; deletes only what is surely an orphan: ingest
- * output (`parseIngestSegmentKey`) of a channel that is gone — tombstoned by us, or missing
+ * output (`parseIngestSegmentKey`, written during one of the channel's `lives`) of a channel that is gone — tombstoned by us, or missing
  * from ListLiveChannel for at least `graceMs` (it may be mid-recreation, or the listing stale)
  * — that no stored playlist references and that was last written at least `graceMs` ago.
  *
@@ -166,8 +259,10 @@ export function classifyFragment(input: FragmentInput): FragmentDecision {
   if (input.channelState === 'absent' && (input.channelGoneSince === undefined || input.now - input.channelGoneSince < graceMs)) {
     return { action: 'keep', reason: 'channel-recently-gone' };
   }
+  const skewToleranceMs = input.skewToleranceMs ?? DEFAULT_SKEW_TOLERANCE_MS;
+  if (!writtenDuringLife(input.lastModified, input.lives, skewToleranceMs)) return { action: 'keep', reason: 'outside-channel-life' };
   if (input.referenced) return { action: 'keep', reason: 'referenced' };
-  if (minimumElapsedMs(input.lastModified, input.now, input.skewToleranceMs ?? DEFAULT_SKEW_TOLERANCE_MS) < graceMs) {
+  if (minimumElapsedMs(input.lastModified, input.now, skewToleranceMs) < graceMs) {
     return { action: 'keep', reason: 'within-grace' };
   }
   return { action: 'delete', reason: 'orphan' };

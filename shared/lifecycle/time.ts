@@ -14,6 +14,18 @@
 export const DEFAULT_SKEW_TOLERANCE_MS = 5_000;
 
 /**
+ * The most a time another party reports (e.g. a snapshot notification's) may differ from our
+ * now: OSS's own limit for a signed request's Date (RequestTimeTooSkewed). A report further off
+ * is not about now — a forged, misdated or long-stale message — and is not acted on.
+ */
+export const MAX_REPORTED_TIME_SKEW_MS = 15 * 60_000;
+
+/** Whether a reported time lies within `maxSkewMs` of now, either way. */
+export function withinSkew(reportedMs: number, nowMs: number, maxSkewMs: number = MAX_REPORTED_TIME_SKEW_MS): boolean {
+  return Math.abs(reportedMs - nowMs) <= maxSkewMs;
+}
+
+/**
  * The least time that can have passed since `ossTimeMs` (an OSS timestamp) when our clock reads
  * `nowMs`, allowing our clock to be up to `skewToleranceMs` ahead. May be negative.
  */

@@ -4,7 +4,8 @@
  *
  * Idempotency: enable/disable converge on the status; create refuses an existing name unless
  * `replace` (a create without a name generates a fresh one, so a retried nameless create makes a
- * second channel: callers that retry send a name); DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
+ * second channel: callers that retry send a name) — checked before the folder check
+ * (`adoptExistingFolder`), so a retried create answers channel_exists, never folder_not_empty; DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
  * event) instead of failing; manual VODs go through the same create-once plan and builder as
  * automatic ones.
  */
@@ -12,9 +13,9 @@ import { randomInt } from 'node:crypto';
 import { ApiError } from '../api/errors';
 import type { ApiOperations, CreateChannelInput, ForceInput, OperationContext as ApiContext, VodInput } from '../api/routes';
 import type { JsonObject } from '../api/validate';
-import { LedgerKeyError, type ChannelConfigSummary, type ChannelRecord, type TombstoneRecord } from '../ledger';
-import { broadcastState, compactUtcSeconds, groupBroadcasts, mergePushes, planVod, type VodPlan } from '../lifecycle';
-import { OssError, OssValidationError, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
+import { LedgerKeyError, type AdoptedObjects, type ChannelConfigSummary, type ChannelRecord, type TombstoneRecord } from '../ledger';
+import { broadcastState, channelLives, compactUtcSeconds, groupBroadcasts, mergePushes, planVod, unaccountedObjects, type VodPlan } from '../lifecycle';
+import { OssError, OssValidationError, isNoSuchLiveChannel, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
 import type { EmitInput } from '../webhooks';
 import { channelFacts, loadPushes } from './broadcasts';
 import { createOperationContext, sleepOnClock, type BucketScope, type FcContext, type Instance, type OperationContext } from './context';
@@ -124,22 +125,33 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
   const name = input.name ?? generateChannelName(op.clock.now());
   const snapshot = input.snapshot ?? op.config.snapshotTopic !== undefined;
   if (snapshot && !op.config.snapshotTopic) throw new ApiError(400, 'snapshot_not_configured', 'snapshots need SNAPSHOT_TOPIC configured', 'snapshot');
+  const exists = await scope.oss.getLiveChannelInfo(name).then(
+    () => true,
+    (err: unknown) => {
+      if (isNoSuchLiveChannel(err)) return false;
+      throw err;
+    },
+  );
   // PutLiveChannel silently replaces an existing channel's configuration: refuse unless asked.
-  if (!input.replace) {
-    const exists = await scope.oss.getLiveChannelInfo(name).then(
-      () => true,
-      (err: unknown) => {
-        if (err instanceof OssError && err.code === 'NoSuchLiveChannel') return false;
-        throw err;
-      },
+  if (exists && !input.replace) {
+    // A create that died after PutLiveChannel and its ledger record still owes channel.created:
+    // the caller's retry ends here, so announce the recorded generation (idempotent per event id).
+    const record = await scope.ledger.getChannel(name);
+    if (record) await scope.webhooks.emit(createdEvent(record, input.replace));
+    throw new ApiError(409, 'channel_exists', `a channel named ${name} exists; send replace: true to overwrite it`, 'name');
+  }
+  // A new channel's ingest writes into `<name>/`: someone else's objects there need consent.
+  // (Replacing an existing channel keeps its folder, which is that channel's already.)
+  const adoptedObjects = exists ? undefined : await unaccountedFolderObjects(scope, op, name);
+  if (adoptedObjects && !input.adoptExistingFolder) {
+    const { count, truncated, sample } = adoptedObjects;
+    throw new ApiError(
+      409,
+      'folder_not_empty',
+      `folder ${name}/ already holds ${truncated ? 'at least ' : ''}${count} object${count === 1 ? '' : 's'} livecycle did not write (e.g. ${JSON.stringify(sample.slice(0, 200))}); ` +
+        'send adoptExistingFolder: true to create the channel over them (cleanup never deletes them)',
+      'name',
     );
-    if (exists) {
-      // A create that died after PutLiveChannel and its ledger record still owes channel.created:
-      // the caller's retry ends here, so announce the recorded generation (idempotent per event id).
-      const record = await scope.ledger.getChannel(name);
-      if (record) await scope.webhooks.emit(createdEvent(record, input.replace));
-      throw new ApiError(409, 'channel_exists', `a channel named ${name} exists; send replace: true to overwrite it`, 'name');
-    }
   }
   const summary: ChannelConfigSummary = {
     description: input.description ?? '',
@@ -157,7 +169,7 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     config.snapshot = { roleName: op.config.snapshotRoleName, destBucket: scope.name, notifyTopic: op.config.snapshotTopic, interval: op.config.snapshotIntervalSeconds };
   }
   const created = await scope.oss.putLiveChannel(name, config);
-  const { record } = await scope.ledger.recordChannelCreated({ channel: name, generation: op.clock.now(), config: summary });
+  const { record } = await scope.ledger.recordChannelCreated({ channel: name, generation: op.clock.now(), config: summary, adoptedObjects });
   await scope.webhooks.emit(createdEvent(record, input.replace));
   return {
     name,
@@ -167,7 +179,29 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     ...(await publishUrl(scope, op, name)),
     playUrl: created.playUrls[0] ?? null,
     config: { ...summary },
+    ...(record.adoptedObjects ? { adoptedExistingFolder: { ...record.adoptedObjects } } : {}),
   };
+}
+
+/** Keys of the folder listing page that the create-time check looks at. */
+const FOLDER_CHECK_KEYS = 1000;
+
+/**
+ * What `<name>/` holds that livecycle cannot account for as output of an earlier channel of the
+ * name (`unaccountedObjects`), from one listing page — undefined when nothing (the usual empty
+ * folder costs one request). Beyond the first page nothing is checked: cleanup's own rule (a key
+ * written outside every life of the channel is never deleted) still protects whatever is there.
+ */
+async function unaccountedFolderObjects(scope: BucketScope, op: OperationContext, name: string): Promise<AdoptedObjects | undefined> {
+  const page = await scope.oss.listObjects({ prefix: `${name}/`, maxKeys: FOLDER_CHECK_KEYS });
+  if (page.objects.length === 0) return undefined;
+  const [generations, tombstones] = await Promise.all([scope.ledger.listGenerations(name), scope.ledger.listChannelTombstones(name)]);
+  // GetLiveChannelInfo just said the channel does not exist: an earlier generation without a
+  // tombstone (deleted outside livecycle) ended by now at the latest.
+  const lives = channelLives({ generations: generations.map((g) => g.generation), tombstones, missingSince: op.clock.now(), prefixScoped: false });
+  const foreign = unaccountedObjects(name, page.objects, lives);
+  const first = foreign[0];
+  return first && { count: foreign.length, truncated: page.isTruncated, sample: first.key };
 }
 
 /**

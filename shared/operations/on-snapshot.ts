@@ -5,9 +5,16 @@
  * idle (not seen live within the reconnect window) asks Stat for the push and announces its
  * broadcast's start — the broadcast id comes from the same pure grouping poll-stat uses, so
  * both report the same `stream.started` event.
+ *
+ * Nothing is written for a notice whose time is not within MAX_REPORTED_TIME_SKEW_MS of now (a
+ * snapshot "seen live" in 2286 would keep its channel from ever being disabled) or whose channel
+ * does not exist in OSS — a forged notice, or one of a channel deleted since. That check is one
+ * GetLiveChannelStat per notice, whose answer the idle-channel path below reuses; the ledger
+ * would need a LIST and would not know channels created outside livecycle. Such notices are
+ * logged and acknowledged.
  */
-import { groupBroadcasts, mergePushes, pushFromStat } from '../lifecycle';
-import { isTransientFailure } from '../oss';
+import { MAX_REPORTED_TIME_SKEW_MS, groupBroadcasts, mergePushes, pushFromStat, withinSkew } from '../lifecycle';
+import { isNoSuchLiveChannel, isTransientFailure } from '../oss';
 import { announceStarted, loadPushes, recordPushes } from './broadcasts';
 import type { BucketScope, OperationContext } from './context';
 import { decodeSnapshotEvent, type SnapshotNotice } from './snapshot-message';
@@ -35,8 +42,16 @@ export async function onSnapshot(ctx: OperationContext, event: Buffer): Promise<
       result.skipped.push(`bucket ${notice.bucket} is not managed here`);
       continue;
     }
+    if (!withinSkew(notice.at, ctx.clock.now())) {
+      result.skipped.push(`${notice.channel}: snapshot time ${new Date(notice.at).toISOString()} is more than ${MAX_REPORTED_TIME_SKEW_MS / 60_000} min from now`);
+      continue;
+    }
     try {
       const outcome = await recordNotice(ctx.bucket(notice.bucket), ctx, notice);
+      if (outcome === 'no-such-channel') {
+        result.skipped.push(`${notice.channel}: no such channel`);
+        continue;
+      }
       if (outcome === 'duplicate') result.duplicates++;
       else result.recorded++;
       if (outcome === 'started') result.started++;
@@ -50,8 +65,13 @@ export async function onSnapshot(ctx: OperationContext, event: Buffer): Promise<
   return result;
 }
 
-async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: SnapshotNotice): Promise<'duplicate' | 'recorded' | 'started'> {
+async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: SnapshotNotice): Promise<'no-such-channel' | 'duplicate' | 'recorded' | 'started'> {
   const { channel, at } = notice;
+  const stat = await scope.oss.getLiveChannelStat(channel).catch((err: unknown) => {
+    if (isNoSuchLiveChannel(err)) return undefined;
+    throw err;
+  });
+  if (!stat) return 'no-such-channel';
   const seenBefore = await scope.ledger.lastSeenLive(channel);
   const outcome = await scope.ledger.recordSnapshot({ channel, at, bucket: notice.bucket, objectKey: notice.objectKey });
   if (outcome === 'exists') return 'duplicate';
@@ -59,7 +79,6 @@ async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: S
   const windowMs = ctx.config.reconnectWindowSeconds * 1000;
   if (seenBefore !== undefined && at - seenBefore < windowMs) return 'recorded';
 
-  const stat = await scope.oss.getLiveChannelStat(channel);
   const live = pushFromStat(stat);
   if (!live) return 'recorded'; // the push is already over; poll-stat reconciles from History
   const known = await loadPushes(scope, channel, live.startTime - LOOKBACK_MS);

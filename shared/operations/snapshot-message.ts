@@ -44,7 +44,7 @@ export function decodeSnapshotEvent(event: Buffer): DecodedMessage {
   if (outer && typeof outer.Message === 'string') {
     body = outer.Message;
     messageId = typeof outer.MessageId === 'string' ? outer.MessageId : undefined;
-    publishTime = typeof outer.PublishTime === 'number' ? outer.PublishTime : undefined;
+    publishTime = isDateMs(outer.PublishTime) ? outer.PublishTime : undefined;
   } else if (outer && typeof outer.body === 'string' && Object.keys(outer).every((k) => k === 'body' || k === 'attrs')) {
     body = outer.body;
   } else {
@@ -60,6 +60,13 @@ function parseBody(text: string): JsonRecord | undefined {
   if (direct) return direct;
   if (!BASE64.test(text)) return undefined;
   return jsonObject(Buffer.from(text, 'base64'));
+}
+
+/** ECMAScript dates span ±8.64e15 ms; a "time" outside cannot even be printed. */
+const MAX_DATE_MS = 8.64e15;
+
+function isDateMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) <= MAX_DATE_MS;
 }
 
 function time(value: unknown, fallback: number | undefined): number | undefined {

@@ -94,3 +94,8 @@ export class OssValidationError extends Error {
 export function isTransientFailure(err: unknown): boolean {
   return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
 }
+
+/** OSS's answer for a LiveChannel that does not exist. */
+export function isNoSuchLiveChannel(err: unknown): boolean {
+  return err instanceof OssError && err.status === 404 && err.code === 'NoSuchLiveChannel';
+}

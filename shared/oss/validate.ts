@@ -11,6 +11,11 @@ const MAX_KEY_BYTES = 1023;
 export const MAX_VOD_WINDOW_SECONDS = 86_400;
 /** V4 presigned URLs are valid for at most 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 86_400;
+/**
+ * livecycle's own cap on a signed RTMP publish URL's lifetime (stricter than OSS): a day, so a
+ * leaked URL does not stay usable. Bounds both the api's `expiresInSeconds` and PUBLISH_URL_TTL.
+ */
+export const MAX_PUBLISH_URL_SECONDS = 86_400;
 /** Unix seconds beyond this are surely milliseconds passed by mistake (year 5138). */
 const MAX_UNIX_SECONDS = 1e11;
 

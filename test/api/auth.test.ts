@@ -4,13 +4,17 @@ import {
   canonicalQuery,
   createAuthenticator,
   MemoryReplayStore,
+  REPLAY_WINDOW_SECONDS,
   signApiRequest,
   stringToSign,
   type AuthConfig,
 } from '../../shared/api/auth';
 import { ApiError } from '../../shared/api/errors';
 import { decodeHttpEvent } from '../../shared/api/event';
-import { httpEvent, type EventSpec } from './helpers';
+import { handleHttp } from '../../shared/api/respond';
+import { apiRoutes, type ApiOperations } from '../../shared/api/routes';
+import { ControlledClock } from '../../shared/clock';
+import { capturingLogger, httpEvent, type EventSpec } from './helpers';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 const SECRET = 'current-shared-secret';
@@ -167,19 +171,60 @@ describe('authenticate', () => {
 describe('MemoryReplayStore', () => {
   it('forgets a key after it expires', async () => {
     const store = new MemoryReplayStore();
-    expect(await store.remember('k', 1000, 0)).toBe(true);
-    expect(await store.remember('k', 1000, 1000)).toBe(false);
-    expect(await store.remember('k', 3000, 1001)).toBe(true);
+    expect(await store.remember('k', 1000, 0)).toEqual({ outcome: 'new' });
+    expect(await store.remember('k', 1000, 1000)).toEqual({ outcome: 'replayed' });
+    expect(await store.remember('k', 3000, 1001)).toEqual({ outcome: 'new' });
   });
 
-  it('stays within its size, evicting expired keys first, then the oldest', async () => {
+  it('when full purges expired keys first, then refuses rather than forget a live one', async () => {
     const store = new MemoryReplayStore(2);
     await store.remember('expired', 10, 0);
     await store.remember('live', 1000, 0);
-    expect(await store.remember('new', 1000, 20)).toBe(true);
-    expect(await store.remember('live', 1000, 20)).toBe(false);
-    expect(await store.remember('newest', 1000, 20)).toBe(true);
-    // 'live' was the oldest live entry and made room for 'newest'.
-    expect(await store.remember('live', 1000, 20)).toBe(true);
+    expect(await store.remember('new', 2000, 20)).toEqual({ outcome: 'new' });
+    // Full of unexpired keys: the next one is refused, until the earliest ('live', 1000) expires.
+    expect(await store.remember('newest', 1000, 20)).toEqual({ outcome: 'full', retryAfterMs: 981 });
+    expect(await store.remember('live', 1000, 20)).toEqual({ outcome: 'replayed' });
+    expect(await store.remember('new', 2000, 999)).toEqual({ outcome: 'replayed' });
+    expect(await store.remember('newest', 3000, 1001)).toEqual({ outcome: 'new' });
+  });
+});
+
+describe('replay store at capacity', () => {
+  it('refuses with 503 replay_store_full and never lets a captured request replay, by the injected clock', async () => {
+    const clock = new ControlledClock({ startMs: NOW, rate: 0 });
+    const auth = setup({ clock, replayStore: new MemoryReplayStore(2) });
+    const captured = signed({ now: NOW });
+    await expect(auth.authenticate(request(captured))).resolves.toBe('signature');
+    await clock.advance(1000);
+    await expect(auth.authenticate(request(signed({ now: clock.now() })))).resolves.toBe('signature');
+
+    await clock.advance(1000);
+    const full = await rejection(auth, signed({ now: clock.now() }));
+    expect(full.status).toBe(503);
+    expect(full.code).toBe('replay_store_full');
+    // Room comes back when the first signature leaves the window: 300 s after NOW, 2 s elapsed.
+    expect(full.headers?.['Retry-After']).toBe('299');
+    // The old store evicted the oldest entry here and the captured request went through again.
+    expect((await rejection(auth, captured)).code).toBe('replayed');
+
+    await clock.advance((REPLAY_WINDOW_SECONDS - 2) * 1000 + 1);
+    expect((await rejection(auth, captured)).code).toBe('expired_timestamp');
+    await expect(auth.authenticate(request(signed({ now: clock.now() })))).resolves.toBe('signature');
+  });
+
+  it('answers the 503 as JSON with Retry-After through the HTTP pipeline', async () => {
+    const clock = new ControlledClock({ startMs: NOW, rate: 0 });
+    const auth = setup({ clock, replayStore: new MemoryReplayStore(1) });
+    const { logger } = capturingLogger();
+    const router = apiRoutes({} as ApiOperations);
+    const send = (headers: Record<string, string>) =>
+      handleHttp(httpEvent({ method: 'POST', rawPath: '/channels', body: BODY, headers }), { requestId: 'r' }, router, { auth, logger, clock });
+    await send(signed({ now: NOW }));
+    await clock.advance(1000);
+    const response = await send(signed({ now: clock.now() }));
+    expect(response.statusCode).toBe(503);
+    // The one slot frees just after NOW + 300 s; 1 s has elapsed, rounded up.
+    expect(response.headers['Retry-After']).toBe('300');
+    expect(JSON.parse(response.body).error.code).toBe('replay_store_full');
   });
 });

@@ -55,7 +55,7 @@ describe('handleHttp with the api route table', () => {
     const response = await call(signedSpec('POST', '/channels', { name: 'cam-1', fragDuration: 4, fragCount: 5, snapshot: true }));
     expect(response.statusCode).toBe(201);
     expect(response.headers[REQUEST_ID_HEADER]).toBe('req-1');
-    const expected = { name: 'cam-1', description: undefined, frag: { fragDuration: 4, fragCount: 5 }, playlistName: undefined, snapshot: true, replace: false };
+    const expected = { name: 'cam-1', description: undefined, frag: { fragDuration: 4, fragCount: 5 }, playlistName: undefined, snapshot: true, replace: false, adoptExistingFolder: false };
     expect(calls).toEqual([{ op: 'createChannel', input: expected }]);
     expect(parse(response).op).toBe('createChannel');
   });
@@ -72,8 +72,8 @@ describe('handleHttp with the api route table', () => {
     ['release', signedSpec('DELETE', '/channels/cam-1/vods/vod-20240601T060000Z-part002.m3u8/hold'), 'releaseVod', { name: 'cam-1', key: 'vod-20240601T060000Z-part002.m3u8' }],
     ['cleanup report', signedSpec('GET', '/cleanup/report'), 'cleanupReport', { limit: undefined, cursor: undefined }],
     // The name is optional: the operation generates one.
-    ['create without a name', signedSpec('POST', '/channels', {}), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false }],
-    ['create with a null name', signedSpec('POST', '/channels', { name: null }), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false }],
+    ['create without a name', signedSpec('POST', '/channels', {}), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false, adoptExistingFolder: false }],
+    ['create with a null name', signedSpec('POST', '/channels', { name: null }), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false, adoptExistingFolder: false }],
   ])('routes %s to its operation', async (_name, spec, op, input) => {
     const { call, calls } = setup();
     const response = await call(spec);

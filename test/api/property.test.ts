@@ -140,3 +140,33 @@ describe('handleHttp under generated input', () => {
     for (const status of [400, 401, 404, 405, 413, 415]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
   });
 });
+
+describe('one channel-name rule', () => {
+  /** 400 or not, through the real route table (router checks + validation), as the HTTP layer would run it. */
+  async function accepted(method: string, segments: string[], body: unknown): Promise<boolean> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const request = { method, path: `/${segments.join('/')}`, segments, query: {}, headers: { 'content-type': 'application/json' }, body: Buffer.from(text), sourceIp: '198.51.100.1', requestId: 'r' };
+    try {
+      const { route, params } = apiRoutes(trivialOps).match(method, segments);
+      await route.handle({ request, params, requestId: 'r', logger: createLogger({ name: 'property', level: 'silent' }) });
+      return true;
+    } catch (err) {
+      if (err instanceof Error && 'status' in err && err.status === 400) return false;
+      throw err;
+    }
+  }
+
+  it('every name POST /channels accepts is accepted by every {name} route, and every name it refuses is refused there', async () => {
+    const name = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/), fc.constantFrom('a..b', 'a.b', '..', '.', 'a...', 'x'.repeat(128), 'x'.repeat(129), '_livecycle', 'a b', 'a%2Fb'));
+    await fc.assert(
+      fc.asyncProperty(name, async (n) => {
+        const create = await accepted('POST', ['channels'], { name: n });
+        for (const [method, segments] of [['GET', ['channels', n]], ['DELETE', ['channels', n]], ['POST', ['channels', n, 'enable']], ['POST', ['channels', n, 'publish-url']]] as const) {
+          expect(await accepted(method, [...segments], undefined), `${method} /${segments.join('/')}`).toBe(create);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(await accepted('POST', ['channels'], { name: 'a..b' })).toBe(false);
+  });
+});

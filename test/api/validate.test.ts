@@ -94,7 +94,7 @@ describe('field presence', () => {
 describe('validators', () => {
   it('channelName', () => {
     for (const ok of ['a', 'Cam-1', '0.x_y-z', 'a'.repeat(128)]) expect(accepts(channelName, ok)).toBe(ok);
-    for (const bad of ['', '_livecycle', '-a', '.a', 'a/b', 'a b', 'ü', 'a'.repeat(129), 12, null]) rejects(channelName, bad);
+    for (const bad of ['', '_livecycle', '-a', '.a', 'a/b', 'a b', 'ü', 'a'.repeat(129), 'a..b', 'a..', 'a...b', 12, null]) rejects(channelName, bad);
   });
 
   it('vodKey accepts only generated VOD playlist names', () => {

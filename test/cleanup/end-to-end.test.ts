@@ -127,6 +127,29 @@ describe('cleanup end to end', () => {
     await env.emu.ingest.stop({ bucket: BUCKET, channel: 'cam-live' });
   });
 
+  it('CLEANUP_CHANNEL_PREFIXES: in a channel livecycle never knew, only fragment-named keys written before it was found gone are deleted', async () => {
+    const { bucket } = env;
+    await bucket.putLiveChannel('cam-ext', { target: FRAG });
+    await bucket.putObject('cam-ext/2025-q4.ts', 'a report, named unlike any fragment');
+    await push('cam-ext', 30);
+    const listed = await playlistSegments(bucket, 'cam-ext/playlist.m3u8');
+    const fragments = (await allKeys(bucket, 'cam-ext/')).filter((k) => /\/\d+\.ts$/.test(k));
+    await bucket.deleteLiveChannel('cam-ext');
+    await report(env.context()); // first sighting of the channel missing: its grace starts
+    await env.emu.clock.advance(60_000);
+    await bucket.putObject('cam-ext/9000000000001.ts', 'named like a fragment, written after the channel was gone');
+
+    await env.emu.clock.advance(25 * HOUR);
+    const real = await report(env.context({ DRY_RUN: 'false' }));
+    const left = new Set(await allKeys(bucket, 'cam-ext/'));
+    expect(left.has('cam-ext/2025-q4.ts')).toBe(true);
+    expect(left.has('cam-ext/9000000000001.ts')).toBe(true);
+    const orphans = fragments.filter((k) => !listed.includes(k));
+    expect(orphans.length).toBeGreaterThan(0);
+    for (const key of orphans) expect(left.has(key), key).toBe(false);
+    expect(real.channels.find((c) => c.channel === 'cam-ext')?.kept).toMatchObject({ 'not-ingest-output': 2, 'outside-channel-life': 1, referenced: listed.length });
+  });
+
   it('retention deletes expired VOD playlists first, freeing their fragments in the same run; a hold pins one', async () => {
     await scene(() => env.bucket.postVodPlaylist('cam-gone', 'vod-20240501T120010Z.m3u8', { startTime: T0 / 1000, endTime: T0 / 1000 + 300 }).then(() => undefined));
     await env.ledger.setHold({ channel: 'cam-gone', holdId: 'vod-20240501T120010Z.m3u8', reason: 'legal' });

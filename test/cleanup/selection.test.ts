@@ -88,7 +88,7 @@ describe('parseCursor', () => {
 });
 
 describe('classifyFragment: pins', () => {
-  const base: FragmentInput = { key: 'cam-1/1.ts', lastModified: NOW - 48 * H, channelState: 'tombstoned', referenced: false, now: NOW, skewToleranceMs: 0, scope: { channelPrefixes: ['cam-'] } };
+  const base: FragmentInput = { key: 'cam-1/1.ts', lastModified: NOW - 48 * H, channelState: 'tombstoned', lives: [{ to: NOW - 25 * H }], referenced: false, now: NOW, skewToleranceMs: 0, scope: { channelPrefixes: ['cam-'] } };
 
   it.each<[string, Partial<FragmentInput>, 'delete' | 'keep', string]>([
     ['a channel-wide hold keeps an orphan', { pinned: 'held' }, 'keep', 'held'],

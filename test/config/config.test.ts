@@ -121,6 +121,9 @@ describe('loadConfig', () => {
     ['OSS_TIMEOUT_MS', { ...BASE, OSS_TIMEOUT_MS: '0' }, /whole number >= 1/],
     ['RECONNECT_WINDOW', { ...BASE, RECONNECT_WINDOW: '-5' }, /whole number >= 0/],
     ['PUBLISH_URL_TTL', { ...BASE, PUBLISH_URL_TTL: '1.5' }, /whole number/],
+    // Above the api's own cap the api would create the channel and then answer 400.
+    ['PUBLISH_URL_TTL', { ...BASE, PUBLISH_URL_TTL: '86401' }, /whole number from 1 to 86400, got "86401"/],
+    ['PUBLISH_URL_TTL', { ...BASE, PUBLISH_URL_TTL: '0' }, /whole number from 1 to 86400/],
     ['ORPHAN_GRACE', { ...BASE, ORPHAN_GRACE: '1e3' }, /whole number/],
     ['VOD_RETENTION_DAYS', { ...BASE, VOD_RETENTION_DAYS: 'forever' }, /whole number/],
     ['CLEANUP_MAX_OBJECTS', { ...BASE, CLEANUP_MAX_OBJECTS: '0' }, /whole number >= 1/],

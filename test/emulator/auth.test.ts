@@ -1,8 +1,8 @@
 /** Authentication failures over HTTP: bad signatures, skew, expired presigned URLs, STS, anonymous. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator, StsCredentials } from '../../local/emulator';
 import { signRequestV4 } from '../../shared/oss/signer';
-import { defaultCredentials, errorOf, oss, rawRequest } from './helpers';
+import { adminCall, defaultCredentials, errorOf, oss, rawRequest } from './helpers';
 import { quietEmulator } from './setup';
 
 let emu: Emulator;
@@ -111,8 +111,7 @@ describe('STS', () => {
   });
 
   it('mints through the admin API too', async () => {
-    const res = await rawRequest(emu, 'POST', '/_emulator/sts', { 'content-type': 'application/json' }, Buffer.from('{"ttlSeconds":60}'));
-    const creds = JSON.parse(res.text);
+    const creds = (await adminCall(emu, 'POST', '/sts', { ttlSeconds: 60 })).json as StsCredentials;
     expect((await oss(emu, { method: 'GET', key: 'obj.txt', credentials: creds })).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
 import { parseFaultSpec, FaultInjector } from '../../local/emulator/faults';
-import { errorOf, oss, rawRequest } from './helpers';
+import { adminCall, errorOf, oss } from './helpers';
 import { quietEmulator } from './setup';
 
 let emu: Emulator;
@@ -12,10 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => emu.stop());
 
-const admin = async (method: string, path: string, body?: unknown) => {
-  const res = await rawRequest(emu, method, `/_emulator${path}`, { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
-  return { status: res.status, json: JSON.parse(res.text) };
-};
+const admin = (method: string, path: string, body?: unknown) => adminCall(emu, method, path, body);
 
 describe('fault injection', () => {
   it('the same seed gives the same sequence of faults', () => {

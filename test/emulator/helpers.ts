@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { encodeKeyPath, encodeQuery, presignV1, presignV4, signRequestV1, signRequestV4, type SigningCredentials } from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
+import { ADMIN_PREFIX, adminHeaders } from '../../local/emulator/admin-client';
 
 export interface RawResponse {
   status: number;
@@ -52,6 +53,13 @@ export function rawRequest(emu: Emulator, method: string, target: string, header
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** An admin call (`/_emulator…`) with the headers the local tools send; JSON in and out. */
+export async function adminCall(emu: Emulator, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const res = await rawRequest(emu, method, `${ADMIN_PREFIX}${path}`, { ...adminHeaders(body !== undefined), ...headers }, payload);
+  return { status: res.status, json: JSON.parse(res.text) as Record<string, any> };
 }
 
 export async function oss(emu: Emulator, call: OssCall): Promise<RawResponse> {

@@ -2,6 +2,7 @@
  * The LiveChannel service mounted in the real emulator: raw HTTP with real signatures, the
  * server's routing and error rendering, and the admin API driving a push.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as HLS from 'hls-parser';
 import { signRequestV1, signRtmpUrl } from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
-import { defaultCredentials, errorOf, oss, parseXml, rawRequest } from './helpers';
+import { adminCall, defaultCredentials, errorOf, oss, parseXml, rawRequest } from './helpers';
 import { quietEmulator } from './setup';
 import { channelXml } from './live-helpers';
 
@@ -19,10 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => emu.stop());
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await rawRequest(emu, method, `/_emulator${path}`, { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
-  return { status: res.status, json: JSON.parse(res.text) as Record<string, any> };
-}
+const admin = (method: string, path: string, body?: unknown) => adminCall(emu, method, path, body);
 
 /** A V1-signed request sent to a target written by hand (query spelling, %2F in the path). */
 function handWritten(method: string, target: string, signed: { key: string; query: Record<string, string> }) {
@@ -98,6 +96,19 @@ describe('LiveChannel over HTTP', () => {
     expect(anonymous.status).toBe(403);
     const refused = await admin('POST', '/ingest/start', { bucket: 'livecycle-demo', channel: 'nope' });
     expect(refused).toEqual({ status: 404, json: { error: 'NoSuchLiveChannel: The specified live channel does not exist.' } });
+  });
+
+  it('verifies a sent Content-MD5 on PutLiveChannel as PutObject does → 400 InvalidDigest, nothing created', async () => {
+    const body = channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>2</FragCount>');
+    const md5 = (text: string) => createHash('md5').update(text).digest('base64');
+    for (const sent of [md5(`${body} `), 'not-base64-md5']) {
+      const bad = await oss(emu, { method: 'PUT', key: 'md5-ch', query: { live: '' }, body, headers: { 'content-md5': sent } });
+      expect(bad.status, sent).toBe(400);
+      expect(errorOf(bad)).toMatchObject({ Code: 'InvalidDigest', 'Content-MD5': sent });
+      expect((await oss(emu, { method: 'GET', key: 'md5-ch', query: { live: '' } })).status).toBe(404);
+    }
+    const ok = await oss(emu, { method: 'PUT', key: 'md5-ch', query: { live: '' }, body, headers: { 'content-md5': md5(body) } });
+    expect(ok.status).toBe(200);
   });
 });
 

@@ -1,13 +1,13 @@
 /** Key index order and listing against a naive model; data-directory persistence across restarts. */
 import fc from 'fast-check';
-import { mkdtemp, rm, readdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareKeys, SortedKeySet } from '../../local/emulator/storage/key-index';
 import { MemoryObjectStorage } from '../../local/emulator/storage/memory';
 import { DiskObjectStorage, DiskStateStore } from '../../local/emulator/storage/disk';
-import { oss, rawRequest } from './helpers';
+import { adminCall, oss } from './helpers';
 import { quietEmulator } from './setup';
 
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -102,10 +102,33 @@ describe('data directory', () => {
     }
   });
 
+  it('keeps the STS signing key owner-only (0600), tightening a file an older version left 0644', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'emu-sts-mode-'));
+    const stateDir = join(dataDir, 'state');
+    const keyFile = async () => {
+      for (const name of await readdir(stateDir)) {
+        if (name.endsWith('.json') && (await readFile(join(stateDir, name), 'utf8')).includes('"sts-key"')) return join(stateDir, name);
+      }
+      throw new Error('no state file holds the STS key');
+    };
+    const mode = async (file: string) => (await stat(file)).mode & 0o777;
+    try {
+      let emu = await quietEmulator({ dataDir });
+      await emu.stop();
+      const file = await keyFile();
+      expect(await mode(file)).toBe(0o600);
+      await chmod(file, 0o644);
+      emu = await quietEmulator({ dataDir });
+      await emu.stop();
+      expect(await mode(file)).toBe(0o600);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('the admin health call reports the configured buckets', async () => {
     const emu = await quietEmulator();
-    const res = await rawRequest(emu, 'GET', '/_emulator/health', {});
-    expect(JSON.parse(res.text)).toMatchObject({ ok: true, buckets: ['livecycle-demo'], region: 'cn-hangzhou' });
+    expect((await adminCall(emu, 'GET', '/health')).json).toMatchObject({ ok: true, buckets: ['livecycle-demo'], region: 'cn-hangzhou' });
     await emu.stop();
   });
 });

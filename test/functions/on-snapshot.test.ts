@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as disableIdle } from '../../functions/disable-idle/index';
 import { handler as onSnapshot } from '../../functions/on-snapshot/index';
 import { mnsEvent } from '../../local/runtime/events';
 import { BUCKET, eventsOf, keysUnder, startWorld, type World } from './harness';
@@ -80,6 +81,8 @@ describe('on-snapshot envelopes and bodies', () => {
       Buffer.alloc(2 * 1024 * 1024, 0x7b),
       Buffer.from(`{"Message":"${'A'.repeat(200_000)}"}`),
       Buffer.from([0xff, 0xfe, 0x00, 0x01]),
+      // No time in the body, and a PublishTime no Date can hold: skipped, not a RangeError.
+      Buffer.from(JSON.stringify({ Message: JSON.stringify({ event: 'LiveChannelSnapshot', bucket: BUCKET, channel: 'cam', object: 'cam/1.jpg' }), MessageId: 'X', PublishTime: 1e300 })),
     ];
     const before = await keysUnder(world.bucket, '_livecycle/');
     for (const event of garbage) {
@@ -99,7 +102,7 @@ describe('on-snapshot effects', () => {
     expect(first).toMatchObject({ recorded: 1, started: 1 });
     const again = await Promise.all([run(event), run(event), run(event)]);
     expect(again.map((r) => r.duplicates)).toEqual([1, 1, 1]);
-    // A later snapshot while live is recorded but needs no Stat and announces nothing new.
+    // A later snapshot while live is recorded but announces nothing new.
     await world.clock.advance(10_000);
     const later = await run(mnsEvent('JSON', message(emulatorBody('snap-live', world.clock.now()), 'M-LIVE-2'), SUB));
     expect(later).toMatchObject({ recorded: 1, started: 0 });
@@ -119,5 +122,34 @@ describe('on-snapshot effects', () => {
     // Concurrent emitters of one event: only the delivery claimant POSTs it, once.
     expect(eventsOf(world, 'snap-race').map((e) => [e.type, e.sequence])).toEqual([['stream.started', 1]]);
     await world.emu.ingest.stop({ bucket: BUCKET, channel: 'snap-race' });
+  });
+
+  it('a notice dated more than 15 min from now writes nothing: a snapshot "in 2286" cannot keep an idle channel from being disabled', async () => {
+    await world.bucket.putLiveChannel('snap-future', {});
+    const before = await keysUnder(world.bucket, '_livecycle/');
+    const now = world.clock.now();
+    for (const [i, at] of [Date.UTC(2286, 0, 1), now + 15 * 60_000 + 1, now - 15 * 60_000 - 1].entries()) {
+      for (const body of [emulatorBody('snap-future', at), ossEventBody('snap-future', at)]) {
+        const result = await run(mnsEvent('JSON', message(body, `M-F${i}`), SUB));
+        expect(result).toMatchObject({ recorded: 0, duplicates: 0, started: 0 });
+        expect(result.skipped).toEqual([expect.stringMatching(/^snap-future: snapshot time .* is more than 15 min from now$/)]);
+      }
+    }
+    expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
+    expect(await world.ledger.lastSeenLive('snap-future')).toBeUndefined();
+
+    // Never pushed to: past IDLE_AFTER (30 min) it is disabled.
+    await world.clock.advance(31 * 60_000);
+    await disableIdle(world.tick(), world.context('disable-idle'));
+    expect((await world.bucket.getLiveChannelInfo('snap-future')).status).toBe('disabled');
+  });
+
+  it('a notice for a channel that does not exist writes nothing', async () => {
+    const before = await keysUnder(world.bucket, '_livecycle/');
+    for (const body of [emulatorBody('snap-nobody', world.clock.now()), ossEventBody('snap-nobody', world.clock.now())]) {
+      const result = await run(mnsEvent('JSON', message(body, 'M-NOBODY'), SUB));
+      expect(result).toMatchObject({ recorded: 0, duplicates: 0, started: 0, skipped: ['snap-nobody: no such channel'] });
+    }
+    expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFragment, parseIngestSegmentKey, referencedSegments, type FragmentInput } from '../../shared/lifecycle/orphans';
+import { channelLives, classifyFragment, parseIngestSegmentKey, referencedSegments, unaccountedObjects, writtenDuringLife, type ChannelHistory, type ChannelLife, type FragmentInput } from '../../shared/lifecycle/orphans';
 import { InvalidPlaylistError } from '../../shared/lifecycle/playlist';
 import { renderParentPlaylist } from '../../shared/lifecycle/vod';
 
@@ -8,7 +8,8 @@ const scope = { channelPrefixes: ['cam-', 'lc_'] };
 describe('parseIngestSegmentKey', () => {
   it.each([
     ['cam-1/1543895706266.ts', { channel: 'cam-1', segment: '1543895706266.ts' }],
-    ['lc_x/a b.ts', { channel: 'lc_x', segment: 'a b.ts' }],
+    ['lc_x/0000000000001.ts', { channel: 'lc_x', segment: '0000000000001.ts' }],
+    ['cam-1/1.ts', { channel: 'cam-1', segment: '1.ts' }],
   ])('%s is ingest output', (key, expected) => {
     expect(parseIngestSegmentKey(key, scope)).toEqual(expected);
   });
@@ -24,6 +25,11 @@ describe('parseIngestSegmentKey', () => {
     ['bare .ts', 'cam-1/.ts'],
     ['upper-case extension (ingest writes .ts)', 'cam-1/1.TS'],
     ['a snapshot', 'cam-1/1.jpg'],
+    ['a name ingest does not give: a report', 'cam-1/2025-q4.ts'],
+    ['a name ingest does not give: letters', 'cam-1/clip.ts'],
+    ['a name ingest does not give: a space', 'cam-1/1 2.ts'],
+    ['a name ingest does not give: a sign', 'cam-1/-1.ts'],
+    ['more digits than any counter or ms timestamp', `cam-1/${'1'.repeat(21)}.ts`],
   ])('%s: %s is not', (_, key) => {
     expect(parseIngestSegmentKey(key, scope)).toBeUndefined();
   });
@@ -116,6 +122,7 @@ describe('classifyFragment', () => {
     key: 'cam-1/1.ts',
     lastModified: NOW - 48 * H,
     channelState: 'tombstoned',
+    lives: [{ from: NOW - 30 * 24 * H, to: NOW - 12 * H }],
     referenced: false,
     now: NOW,
     skewToleranceMs: 0,
@@ -141,7 +148,13 @@ describe('classifyFragment', () => {
     ['absent for 24 h − 1 s', { channelState: 'absent', channelGoneSince: NOW - 24 * H + 1000 }, 'keep', 'channel-recently-gone'],
     ['absent for exactly 24 h', { channelState: 'absent', channelGoneSince: NOW - 24 * H }, 'delete', 'orphan'],
     ['absent long enough but referenced', { channelState: 'absent', channelGoneSince: NOW - 48 * H, referenced: true }, 'keep', 'referenced'],
-    ['custom grace of 1 h', { graceMs: H, lastModified: NOW - H }, 'delete', 'orphan'],
+    ['custom grace of 1 h', { graceMs: H, lastModified: NOW - H, lives: [{ to: NOW }] }, 'delete', 'orphan'],
+    ['written before the channel was created (a folder adopted with data in it)', { lastModified: NOW - 31 * 24 * H }, 'keep', 'outside-channel-life'],
+    ['written after the channel was gone (someone else’s data)', { lastModified: NOW - 12 * H + 1 }, 'keep', 'outside-channel-life'],
+    ['written in an earlier life of the name', { lastModified: NOW - 40 * 24 * H, lives: [{ from: NOW - 50 * 24 * H, to: NOW - 35 * 24 * H }, { from: NOW - 30 * 24 * H, to: NOW - 12 * H }] }, 'delete', 'orphan'],
+    ['no life known at all', { lives: [] }, 'keep', 'outside-channel-life'],
+    ['a life is ignored while the channel exists', { channelState: 'exists', lives: [] }, 'keep', 'channel-exists'],
+    ['absent, recently: that reason first', { channelState: 'absent', channelGoneSince: NOW, lives: [] }, 'keep', 'channel-recently-gone'],
   ])('%s → %s (%s)', (_, overrides, action, reason) => {
     expect(classifyFragment({ ...base, ...overrides })).toEqual({ action, reason });
   });
@@ -150,5 +163,62 @@ describe('classifyFragment', () => {
     const { skewToleranceMs: _, ...defaults } = base;
     expect(classifyFragment({ ...defaults, lastModified: NOW - 24 * H }).reason).toBe('within-grace');
     expect(classifyFragment({ ...defaults, lastModified: NOW - 24 * H - 5000 }).reason).toBe('orphan');
+  });
+});
+
+describe('channelLives', () => {
+  const none = { generations: [], tombstones: [], prefixScoped: false };
+  it.each<[string, ChannelHistory, ChannelLife[]]>([
+    ['nothing known: no life', none, []],
+    ['a generation deleted through livecycle', { ...none, generations: [100], tombstones: [{ generation: 100, deletedAt: 500 }] }, [{ from: 100, to: 500 }]],
+    ['a generation deleted outside livecycle, found missing later', { ...none, generations: [100], missingSince: 900 }, [{ from: 100, to: 900 }]],
+    ['a generation not yet found gone has no end: no life', { ...none, generations: [100] }, []],
+    [
+      'deleted outside livecycle, then created again: the first life ends at the next creation',
+      { ...none, generations: [300, 100], tombstones: [{ generation: 300, deletedAt: 700 }] },
+      [{ from: 100, to: 300 }, { from: 300, to: 700 }],
+    ],
+    ['a tombstone without its record (created outside livecycle, deleted through the api)', { ...none, tombstones: [{ generation: 0, deletedAt: 500 }] }, [{ to: 500 }]],
+    ['a tombstone whose record is gone keeps its creation time', { ...none, tombstones: [{ generation: 100, deletedAt: 500 }] }, [{ from: 100, to: 500 }]],
+    ['prefix scope adds an open start up to the latest end', { ...none, generations: [100], tombstones: [{ generation: 100, deletedAt: 500 }], missingSince: 900, prefixScoped: true }, [{ from: 100, to: 500 }, { to: 900 }]],
+    ['prefix scope without any end: no life', { ...none, prefixScoped: true }, []],
+  ])('%s', (_, history, lives) => {
+    expect(channelLives(history)).toEqual(lives);
+  });
+});
+
+describe('writtenDuringLife', () => {
+  const lives = [{ from: 1_000_000, to: 2_000_000 }];
+  it.each<[string, number, readonly ChannelLife[], number, boolean]>([
+    ['inside', 1_500_000, lives, 0, true],
+    ['at the start', 1_000_000, lives, 0, true],
+    ['at the end', 2_000_000, lives, 0, true],
+    ['1 ms before the start', 999_999, lives, 0, false],
+    ['1 ms after the end', 2_000_001, lives, 0, false],
+    ['before the start, within the skew allowance', 996_000, lives, 5000, true],
+    ['after the end, within the skew allowance', 2_004_000, lives, 5000, true],
+    ['after the end, beyond the skew allowance', 2_005_001, lives, 5000, false],
+    ['open start', 1, [{ to: 2_000_000 }], 0, true],
+    ['no lives', 1_500_000, [], 0, false],
+  ])('%s', (_, lastModified, lifeList, skew, expected) => {
+    expect(writtenDuringLife(lastModified, lifeList, skew)).toBe(expected);
+  });
+});
+
+describe('unaccountedObjects (creating a channel over a folder)', () => {
+  const lives = [{ from: 1_000_000, to: 2_000_000 }];
+  it.each<[string, string, number, readonly ChannelLife[], boolean]>([
+    ['a fragment of an earlier life', 'cam/0000000000001.ts', 1_500_000, lives, false],
+    ['a playlist of an earlier life', 'cam/vod-20240501T100000Z.m3u8', 1_500_000, lives, false],
+    ['a snapshot of an earlier life', 'cam/0000000001500.jpg', 1_500_000, lives, false],
+    ['a fragment-like name written before any life', 'cam/0000000000001.ts', 500_000, lives, true],
+    ['a fragment-like name written after the last life', 'cam/0000000000001.ts', 2_500_000, lives, true],
+    ['the folder of a name livecycle never had', 'cam/0000000000001.ts', 1_500_000, [], true],
+    ['a name ingest does not give', 'cam/2025-q4.ts', 1_500_000, lives, true],
+    ['any other file', 'cam/notes.txt', 1_500_000, lives, true],
+    ['deeper in the folder', 'cam/sub/0000000000001.ts', 1_500_000, lives, true],
+    ['outside the folder (not listed by the prefix, but never ours)', 'camera/0000000000001.ts', 1_500_000, lives, true],
+  ])('%s: %s', (_, key, lastModified, lifeList, unaccounted) => {
+    expect(unaccountedObjects('cam', [{ key, lastModified }], lifeList, 0)).toEqual(unaccounted ? [{ key, lastModified }] : []);
   });
 });

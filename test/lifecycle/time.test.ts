@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ceilSeconds, compactUtcSeconds, floorSeconds, minimumElapsedMs, parseCompactUtcSeconds } from '../../shared/lifecycle/time';
+import { ceilSeconds, compactUtcSeconds, floorSeconds, minimumElapsedMs, parseCompactUtcSeconds, withinSkew } from '../../shared/lifecycle/time';
 
 describe('compactUtcSeconds', () => {
   it.each([
@@ -42,5 +42,19 @@ describe('minimumElapsedMs', () => {
     [20_000, 10_000, 0, -10_000],
   ])('oss %d, now %d, skew %d → %d', (oss, now, skew, elapsed) => {
     expect(minimumElapsedMs(oss, now, skew)).toBe(elapsed);
+  });
+});
+
+describe('withinSkew', () => {
+  const NOW = Date.UTC(2024, 4, 1);
+  it.each([
+    ['now', NOW, true],
+    ['15 min ahead', NOW + 15 * 60_000, true],
+    ['15 min behind', NOW - 15 * 60_000, true],
+    ['15 min + 1 ms ahead', NOW + 15 * 60_000 + 1, false],
+    ['15 min + 1 ms behind', NOW - 15 * 60_000 - 1, false],
+    ['year 2286', Date.UTC(2286, 0, 1), false],
+  ])('%s', (_, at, expected) => {
+    expect(withinSkew(at, NOW)).toBe(expected);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeKeyPath } from '../../../shared/oss/signer';
+import { verifyContentMd5 } from '../ops/common';
 import type { EmuContext, EmuRequest, EmuResponse, Operation } from '../types';
 import { parseChannelConfig, validateChannelName, validatePlaylistName, type ChannelConfig } from './config';
 import { channelStillLive, invalidArgument, noSuchLiveChannel } from './errors';
@@ -174,6 +175,8 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
       match: (req) => isChannelRequest(req, 'PUT') && !req.query.has('status'),
       async handle(req, ctx) {
         validateChannelName(req.key);
+        // Content-MD5 is optional here as for PutObject (§2), and checked the same way when sent.
+        verifyContentMd5(req, false);
         const config = parseChannelConfig(req.body);
         const now = ctx.clock.now();
         await store.modify(req.bucket, req.key, (current) => {

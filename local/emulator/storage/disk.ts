@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ListObjectsQuery, ObjectRecord, ObjectStorage, PutObjectAttributes } from '../types';
 import { MemoryStateStore } from './memory';
@@ -173,8 +173,12 @@ export class DiskObjectStorage implements ObjectStorage {
 
 /**
  * State documents in `state/`, one file per document (named by a hash of namespace and id, the
- * ids inside), written temp+rename; all documents are loaded into memory at startup.
+ * ids inside), written temp+rename; all documents are loaded into memory at startup. Documents
+ * are owner-only (0600): one is the STS signing key, which would let any local user mint
+ * credentials; files an older version wrote 0644 are tightened at open.
  */
+const STATE_FILE_MODE = 0o600;
+
 export class DiskStateStore extends MemoryStateStore {
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -187,6 +191,7 @@ export class DiskStateStore extends MemoryStateStore {
     await mkdir(join(dir, 'tmp'), { recursive: true });
     for (const name of await readdir(dir)) {
       if (!name.endsWith('.json')) continue;
+      await chmod(join(dir, name), STATE_FILE_MODE);
       const doc = JSON.parse(await readFile(join(dir, name), 'utf8')) as { namespace: string; id: string; value: unknown };
       store.setText(doc.namespace, doc.id, JSON.stringify(doc.value));
     }
@@ -198,7 +203,7 @@ export class DiskStateStore extends MemoryStateStore {
     await super.put(namespace, id, value);
     await this.serial(async () => {
       const tmp = join(this.dir, 'tmp', randomBytes(8).toString('hex'));
-      await writeFile(tmp, JSON.stringify({ namespace, id, value }));
+      await writeFile(tmp, JSON.stringify({ namespace, id, value }), { mode: STATE_FILE_MODE });
       await rename(tmp, this.path(namespace, id));
     });
   }
