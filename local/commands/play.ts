@@ -144,7 +144,7 @@ export function createPlayCommand(io: PlayCommandIo): Command {
           ? `VOD: ${playlist.segments.length} segment(s), ${seconds.toFixed(3)} s`
           : `live: a window of ${playlist.segments.length} segment(s), rewritten as fragments arrive`,
       );
-      io.err(`play it with: ffplay '${url}'   or: vlc '${url}'   or Safari (plays HLS natively)`);
+      io.err(`play it with: ffplay '${url}'   or: vlc '${url}'   or in a browser: Safari directly, others through an hls.js page`);
       io.out(url);
       return 0;
     },

@@ -38,15 +38,18 @@ async function play(argv: string[]) {
   return { code, out, err };
 }
 
-/** Fetches the URL as a player: the playlist, then every segment it names, unsigned. */
+/** Fetches the URL as a browser player on another origin: the playlist, then every segment it names, unsigned. */
 async function fetchAsPlayer(url: string) {
-  const res = await fetch(url);
+  const asBrowser = { headers: { origin: 'http://localhost:5173' } };
+  const res = await fetch(url, asBrowser);
   expect(res.status).toBe(200);
+  expect(res.headers.get('access-control-allow-origin')).toBe('*');
   const playlist = HLS.parse(await res.text()) as HLS.types.MediaPlaylist;
   expect(playlist.segments.length).toBeGreaterThan(0);
   for (const segment of playlist.segments) {
-    const body = Buffer.from(await (await fetch(new URL(segment.uri, url))).arrayBuffer());
-    expect(body[0], segment.uri).toBe(0x47); // MPEG-TS sync byte
+    const got = await fetch(new URL(segment.uri, url), asBrowser);
+    expect(got.headers.get('access-control-allow-origin'), segment.uri).toBe('*');
+    expect(Buffer.from(await got.arrayBuffer())[0], segment.uri).toBe(0x47); // MPEG-TS sync byte
   }
   return playlist;
 }
