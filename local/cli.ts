@@ -7,12 +7,13 @@ import { channelsCommand } from './commands/channels';
 import { cleanupCommand } from './commands/cleanup';
 import { emulatorCommand } from './commands/emulator';
 import { invokeCommand } from './commands/invoke';
+import { playCommand } from './commands/play';
 import { pushCommand } from './commands/push';
 import { signRequestCommand } from './commands/sign-request';
 import { startCommand } from './commands/start';
 import type { Command } from './commands/types';
 
-const COMMANDS: Command[] = [startCommand, emulatorCommand, pushCommand, invokeCommand, channelsCommand, cleanupCommand, signRequestCommand];
+const COMMANDS: Command[] = [startCommand, emulatorCommand, pushCommand, playCommand, invokeCommand, channelsCommand, cleanupCommand, signRequestCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

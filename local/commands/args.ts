@@ -1,7 +1,7 @@
 /**
  * Command-line handling shared by the `livecycle` commands: node:util `parseArgs` (strict) whose
- * complaints become UsageErrors, whole-number options, and the usage-error report every command
- * but `push` gives: `livecycle <name>: <message>`, a blank line and the command's usage on
+ * complaints become UsageErrors, whole-number options, `--endpoint`, and the usage-error report
+ * every command but `push` gives: `livecycle <name>: <message>`, a blank line and the command's usage on
  * stderr, exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -46,3 +46,15 @@ export function wholeNumberOption(name: string, text: string | undefined, max = 
 
 /** The highest TCP port, for `wholeNumberOption(name, text, MAX_PORT, …)`. */
 export const MAX_PORT = 65535;
+
+/** `--endpoint`'s value as an http(s) origin (`fallback` when absent); anything else is a UsageError. */
+export function endpointOption(text: string | undefined, fallback: string): string {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(text ?? fallback);
+  } catch {
+    throw new UsageError(`--endpoint must be a URL such as ${fallback}, got ${text}`);
+  }
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new UsageError('--endpoint must be an http:// or https:// URL');
+  return endpoint.origin;
+}

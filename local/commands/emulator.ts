@@ -14,6 +14,8 @@ Options:
   --rtmp-port N            RTMP ingest port for ffmpeg/OBS (default ${DEFAULT_RTMP_PORT}; 0 picks a free one)
   --data DIR               persist objects and state in DIR (default: memory only)
   --bucket NAME            a bucket to serve; repeatable (default ${DEFAULT_BUCKET})
+  --public-read            anyone may read the buckets without signing (GET/HEAD/list), so
+                           players open \`livecycle play\` URLs; local use only
   --access-key ID:SECRET   an access key; repeatable (default ${DEFAULT_ACCESS_KEY.id}:<local secret>)
   --region REGION          V4 signing region (default ${DEFAULT_REGION})
   --fault OP:RATE:KIND[:MS]  inject faults; repeatable. OP is an operation name or *, RATE 0..1,
@@ -40,6 +42,7 @@ function parse(argv: string[]) {
       'rtmp-port': { type: 'string' },
       data: { type: 'string' },
       bucket: { type: 'string', multiple: true },
+      'public-read': { type: 'boolean' },
       'access-key': { type: 'string', multiple: true },
       region: { type: 'string' },
       fault: { type: 'string', multiple: true },
@@ -68,6 +71,7 @@ function parse(argv: string[]) {
     rtmpPort: wholeNumberOption('rtmp-port', values['rtmp-port'], MAX_PORT) ?? DEFAULT_RTMP_PORT,
     dataDir: values.data,
     buckets,
+    publicRead: values['public-read'] ?? false,
     accessKeys: (values['access-key'] ?? []).map(accessKey),
     region,
     faults,
@@ -93,6 +97,7 @@ export const emulatorCommand: Command = {
         rtmpPort: opts.rtmpPort,
         dataDir: opts.dataDir,
         buckets: opts.buckets,
+        publicReadBuckets: opts.publicRead ? opts.buckets : [],
         accessKeys: opts.accessKeys.length ? opts.accessKeys : undefined,
         region: opts.region,
         faults: opts.faults,
@@ -110,7 +115,7 @@ export const emulatorCommand: Command = {
     });
     const lines = [
       `OSS emulator listening on ${emu.url} (region ${emu.region}, path-style addressing)`,
-      `buckets: ${opts.buckets.join(', ')}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
+      `buckets: ${opts.buckets.join(', ')}${opts.publicRead ? ' (public-read)' : ''}${opts.dataDir ? `  data: ${opts.dataDir}` : '  (memory only)'}`,
       ...emu.accessKeys.map((k) => `access key: ${k.id} / ${k.secret}`),
       ...rtmpLines(emu.rtmpOrigin!),
       `admin: curl -H '${ADMIN_HEADER}: 1' ${emu.url}${ADMIN_PREFIX}/health`,

@@ -7,7 +7,7 @@
 import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { isBareIngestHost } from '../emulator/live/ingest-host';
 import type { LivePushInfo as PushInfo } from '../emulator/live';
-import { parseOptions, UsageError } from './args';
+import { endpointOption, parseOptions, UsageError } from './args';
 import { pushTestPattern } from './push-rtmp';
 import type { Command } from './types';
 
@@ -68,13 +68,7 @@ function parsePushArgs(argv: string[]) {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
   const seconds = values.seconds === undefined ? DEFAULT_SECONDS : Number(values.seconds);
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new UsageError(`--seconds must be a positive number, got ${values.seconds}`);
-  let endpoint: URL;
-  try {
-    endpoint = new URL(values.endpoint ?? DEFAULT_ENDPOINT);
-  } catch {
-    throw new UsageError(`--endpoint must be a URL such as ${DEFAULT_ENDPOINT}, got ${values.endpoint}`);
-  }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new UsageError('--endpoint must be an http:// or https:// URL');
+  const endpoint = endpointOption(values.endpoint, DEFAULT_ENDPOINT);
   let bucket = values.bucket;
   if (values.url !== undefined) {
     let rtmp: URL;
@@ -93,7 +87,7 @@ function parsePushArgs(argv: string[]) {
     channel: positionals[0]!,
     seconds,
     bucket: bucket ?? DEFAULT_BUCKET,
-    endpoint: endpoint.origin,
+    endpoint,
     url: values.url,
     playlistName: values.playlist,
     rtmp: values.rtmp ?? false,

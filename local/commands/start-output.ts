@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { loadConfig } from '../../shared/config';
 import { DEFAULT_SKEW_TOLERANCE_MS } from '../../shared/lifecycle/time';
 import type { PushInfo } from '../emulator/types';
-import { rtmpLines } from '../emulator';
+import { DEFAULT_BUCKET, rtmpLines } from '../emulator';
 import type { LineSink } from '../runtime/logstream';
 import { clockTime, paint, prettyLine } from '../runtime/pretty';
 import { parseSchedule, type Schedule } from '../runtime/scheduler';
@@ -61,11 +61,11 @@ function dataFlag(stack: LocalStack, root: string): string {
   return ` --data ${inside && !inside.startsWith('..') ? inside : stack.dataDir}`;
 }
 
-export function bannerLines(stack: LocalStack, opts: { root: string; fresh: boolean; format: LogFormat; logFile: string; createCurl: string; pushEndpoint?: string }): string[] {
+export function bannerLines(stack: LocalStack, opts: { root: string; fresh: boolean; format: LogFormat; logFile: string; createCurl: string; pushEndpoint?: string; publicRead: boolean }): string[] {
   const data = dataFlag(stack, opts.root);
   return [
     `data:      ${stack.dataDir}${opts.fresh ? ' (fresh)' : ''}`,
-    `emulator:  ${stack.emulator.url}`,
+    `emulator:  ${stack.emulator.url}${opts.publicRead ? ` (${DEFAULT_BUCKET} public-read)` : ''}`,
     ...rtmpLines(stack.emulator.rtmpOrigin!),
     `api:       ${stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)'}`,
     ...(stack.runtime.fcApiUrl ? [`fc api:    ${stack.runtime.fcApiUrl} (InvokeFunction; poll-stat reaches generate-vod through it)`] : []),
@@ -136,8 +136,9 @@ export function pushEndWatcher(opts: { active: () => PushInfo[]; now: () => numb
   };
 }
 
-/** `ffplay` of a VOD playlist in the local (public-read) bucket. */
-export function playCommand(emulatorUrl: string, bucket: string, key: string): string {
+/** How to watch a VOD: `ffplay` of its URL in a public-read bucket, else what makes it playable. */
+export function playCommand(emulatorUrl: string, bucket: string, key: string, publicRead: boolean): string {
+  if (!publicRead) return `restart with --public-read, then ffplay "$(${CLI} play ${key.split('/')[0]} --vod ${key})"`;
   return `ffplay '${emulatorUrl}/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}'`;
 }
 
@@ -153,13 +154,13 @@ export function logFormat(text: string | undefined, isTty = process.stdout.isTTY
  * after a --fresh wipe), and `watch`, which once the stack runs stamps lines with its clock,
  * says when VODs are expected after pushes end and how to play them once ready.
  */
-export function terminalOutput(opts: { dataDir: string; format: LogFormat; colour: boolean; out?: (line: string) => void }) {
+export function terminalOutput(opts: { dataDir: string; format: LogFormat; colour: boolean; publicRead: boolean; out?: (line: string) => void }) {
   const out = opts.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
   let now = () => Date.now();
   let emulatorUrl: string | undefined;
   let log: StackLog | undefined;
   const onRecord = (record: Record<string, unknown>) => {
-    if (record.msg === 'VOD ready' && emulatorUrl) out(`          play: ${playCommand(emulatorUrl, String(record.bucket), String(record.playlist))}`);
+    if (record.msg === 'VOD ready' && emulatorUrl) out(`          play: ${playCommand(emulatorUrl, String(record.bucket), String(record.playlist), opts.publicRead)}`);
   };
   const open = () => (log ??= createStackLog({ dataDir: opts.dataDir, format: opts.format, colour: opts.colour, now: () => now(), out, onRecord }));
   return {

@@ -33,6 +33,8 @@ export interface StackOptions {
   rate?: number;
   /** Clock reading at boot (default: the real time). */
   startMs?: number;
+  /** Anonymous reads of the bucket (players fetch playlists and segments unsigned; see `livecycle play`). */
+  publicRead?: boolean;
   /** More local values for s.yaml-declared variables, over the stack's own (the demo's settings). */
   env?: Record<string, string>;
   logSink?: (line: string) => void;
@@ -44,8 +46,6 @@ export interface StackOptions {
   fcApiPort?: number;
   /** The shell's environment: its values for s.yaml-declared variables override s.yaml (stack-env.ts). */
   shellEnv?: Record<string, string | undefined>;
-  /** Let anyone read the local bucket's objects (players fetching a VOD); local only. */
-  publicRead?: boolean;
 }
 
 export interface LocalStack {
@@ -219,6 +219,8 @@ Options:
   --log-format F        human (default on a terminal): one line per invocation and event;
                         json (default otherwise): every function's JSON log lines. Either way
                         the full JSON goes to <data>/logs/livecycle.jsonl
+  --public-read         anyone may read the bucket without signing (GET/HEAD/list), so players
+                        open \`livecycle play\` URLs; local use only
   --demo                narrated story of one channel, creation to cleanup, on a fresh stack
                         (temporary data dir, free ports, accelerated clock); exit 0 when every
                         step was observed, 1 naming the step that was not
@@ -240,6 +242,7 @@ export const startCommand: Command = {
           rate: { type: 'string' },
           'log-format': { type: 'string' },
           demo: { type: 'boolean' },
+          'public-read': { type: 'boolean' },
         },
       }),
     );
@@ -247,7 +250,7 @@ export const startCommand: Command = {
     const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
-      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rtmp-port', 'rate', 'log-format'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rtmp-port', 'rate', 'log-format', 'public-read'] as const).filter((k) => values[k] !== undefined);
       if (ignored.length) {
         process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
         return 2;
@@ -271,10 +274,10 @@ export const startCommand: Command = {
       return 2;
     }
     const root = process.cwd();
-    const output = terminalOutput({ dataDir: resolve(values.data ?? join(root, '.data')), format, colour: format === 'human' && process.stdout.isTTY === true });
+    const output = terminalOutput({ dataDir: resolve(values.data ?? join(root, '.data')), format, colour: format === 'human' && process.stdout.isTTY === true, publicRead: values['public-read'] ?? false });
     let stack: LocalStack;
     try {
-      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rtmpPort, rate, fcApiPort: 0, shellEnv: process.env, publicRead: true, logSink: output.sink });
+      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rtmpPort, rate, fcApiPort: 0, shellEnv: process.env, publicRead: values['public-read'] ?? false, logSink: output.sink });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0 --rtmp-port 0` : e.message}\n`);
@@ -291,7 +294,7 @@ export const startCommand: Command = {
     });
     const createCurl = signedCreateChannelCurl(apiUrl, stack.apiSecret, stack.clock.now());
     const pushEndpoint = stack.emulator.url === DEFAULT_EMULATOR_URL ? undefined : stack.emulator.url;
-    process.stderr.write(`${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint }).join('\n')}\n`);
+    process.stderr.write(`${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint, publicRead: values['public-read'] ?? false }).join('\n')}\n`);
     const pushes = output.watch(stack, 250);
     await stopRequested;
     pushes.stop();

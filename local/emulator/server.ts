@@ -241,6 +241,10 @@ export class EmulatorServer {
         return { operation: operation.name };
     }
     const response = await operation.handle(emuReq, ctx);
+    // An anonymous read of a public-read bucket may come from a browser HLS player (hls.js) on
+    // another origin. Real OSS needs a bucket CORS rule for that; the emulator allows any origin
+    // for these reads (simple GETs, so no preflight).
+    if (!emuReq.principal) response.headers = { ...response.headers, 'access-control-allow-origin': '*' };
     if (decision.fault === 'truncate') {
       this.sendTruncated(res, emuReq.requestId, response);
       return { operation: operation.name };

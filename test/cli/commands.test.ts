@@ -229,9 +229,9 @@ describe('livecycle sign-request', () => {
 });
 
 describe('livecycle --help', () => {
-  it('lists push, channels, cleanup and sign-request, each with its own --help', async () => {
+  it('lists push, play, channels, cleanup and sign-request, each with its own --help', async () => {
     const help = await cli(['--help']);
-    for (const name of ['push', 'channels', 'cleanup', 'sign-request']) {
+    for (const name of ['push', 'play', 'channels', 'cleanup', 'sign-request']) {
       expect(help.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
       const own = await cli([name, '--help']);
       expect(own.code).toBe(0);

@@ -156,7 +156,7 @@ describe('livecycle start: what it prints', () => {
     ensureBuilt();
     const dataDir = tempDir('livecycle-data-');
     const out: string[] = [];
-    const output = terminalOutput({ dataDir, format: 'human', colour: false, out: (line) => void out.push(line) });
+    const output = terminalOutput({ dataDir, format: 'human', colour: false, publicRead: true, out: (line) => void out.push(line) });
     const stack = await bootStack({ root: ROOT, dataDir, apiPort: 0, emulatorPort: 0, rate: 0, startMs: Date.UTC(2024, 4, 1, 5, 14, 50), publicRead: true, logSink: output.sink });
     const pushes = output.watch(stack);
     try {

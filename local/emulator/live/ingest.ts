@@ -7,12 +7,21 @@
  * snapshot JPG plus a topic message every Interval seconds. Push state is in memory only: a
  * simulated publisher does not survive an emulator restart, its written objects and the
  * channel's history do.
+ *
+ * Fragments are honest media: a fragment of d seconds holds d seconds of H.264 + AAC (media.ts)
+ * and its EXTINF says d. UNCONFIRMED how OSS timestamps a reconnect (an encoder restarts its
+ * RTMP timestamps at 0); the emulator keeps ONE media timeline per channel: every fragment,
+ * of this push or a later one, continues the PTS and continuity counters where the channel's
+ * previous fragment ended. So any VOD playlist (a run of consecutive fragments) is one
+ * continuous stream that `ffmpeg -c copy` reads without a timestamp jump, and no
+ * #EXT-X-DISCONTINUITY is needed.
  */
 import { OssErrorResponse, type EmuContext, type IngestControl, type PushInfo } from '../types';
 import type { SnapshotConfig } from './config';
 import { validateChannelName, validatePlaylistName } from './config';
 import { channelStillLive, liveChannelDisabled, noSuchLiveChannel } from './errors';
-import { loadMedia } from './media';
+import { loadMedia, MEDIA_FORMAT } from './media';
+import { TIMELINE_START, type TsTimeline } from './mpegts';
 import { PLAYLIST_CONTENT_TYPE, renderPlaylist, type PlaylistSegment } from './playlist';
 import { withBucketHost } from './ingest-host';
 import { verifyRtmpUrl } from './rtmp-url';
@@ -25,7 +34,7 @@ export const DISABLE_DROP_DELAY_MS = 10_000;
  * A disconnect flushes the fragment in progress only if it holds at least one full GOP of the
  * fixture media (1 s); a shorter tail has no complete picture group to store.
  */
-const MIN_FINAL_FRAGMENT_MS = 1_000;
+const MIN_FINAL_FRAGMENT_MS = (MEDIA_FORMAT.video.gopFrames / MEDIA_FORMAT.video.frameRate) * 1000;
 
 const TS_CONTENT_TYPE = 'video/MP2T';
 const SNAPSHOT_CONTENT_TYPE = 'image/jpeg';
@@ -172,7 +181,7 @@ export class Ingest implements IngestControl {
     return {
       fragDuration: session.fragDuration,
       snapshotInterval: session.snapshot?.interval,
-      fragment: ({ body, startMs, durationS }) => this.enqueue(session, () => this.writeFragment(session, { body, startMs, durationS, writtenMs: this.ctx.clock.now() })),
+      fragment: ({ body, startMs, durationS }) => this.enqueue(session, () => this.writeFragment(session, { startMs, durationS, writtenMs: this.ctx.clock.now(), render: () => ({ body }) })),
       snapshot: async (jpeg, atMs) => {
         const snapshot = session.snapshot;
         if (snapshot) await this.enqueue(session, () => this.takeSnapshot(session, snapshot, atMs, jpeg));
@@ -259,8 +268,12 @@ export class Ingest implements IngestControl {
     return { ...session.info };
   }
 
+  /**
+   * Pushes not yet ended, disconnecting ones included: a push leaves this list in the same step
+   * that puts it in recentlyEnded(), so a watcher always finds it in one of the two.
+   */
   active(): LivePushInfo[] {
-    return [...this.sessions.values()].filter((s) => !s.stopping).map((s) => ({ ...s.info }));
+    return [...this.sessions.values()].map((s) => ({ ...s.info }));
   }
 
   /** The last pushes that ended, oldest first. */
@@ -314,18 +327,35 @@ export class Ingest implements IngestControl {
   }
 
   private simulatedFragment(session: Session, startMs: number, endMs: number): Promise<void> {
-    const segments = loadMedia().segments;
-    const body = segments[session.sequence % segments.length] ?? segments[0]!;
-    return this.writeFragment(session, { body, startMs, durationS: (endMs - startMs) / 1000, writtenMs: endMs });
+    const media = loadMedia();
+    // Whole frames of the span; every fragment but a disconnect's tail is whole GOPs.
+    const frames = Math.floor(((endMs - startMs) * MEDIA_FORMAT.video.frameRate) / 1000);
+    return this.writeFragment(session, {
+      startMs,
+      // EXTINF is the media's duration: whole frames, equal to FragDuration but for the tail.
+      durationS: frames / MEDIA_FORMAT.video.frameRate,
+      writtenMs: endMs,
+      // The fragment continues the channel's media timeline where its last fragment ended.
+      render: (timeline) => {
+        const fragment = media.muxer.fragment(timeline ?? TIMELINE_START, frames);
+        return { body: fragment.body, timeline: fragment.next };
+      },
+    });
   }
 
-  /** `startMs` indexes the fragment for VOD ranges; `writtenMs` is its objects' LastModified. */
-  private async writeFragment(session: Session, f: { body: Buffer; startMs: number; durationS: number; writtenMs: number }): Promise<void> {
+  /**
+   * `startMs` indexes the fragment for VOD ranges; `writtenMs` is its objects' LastModified.
+   * `render` makes the body from the channel's stored media timeline (simulated pushes continue
+   * it; a real push brings its own body and timestamps and leaves the timeline alone).
+   */
+  private async writeFragment(session: Session, f: { startMs: number; durationS: number; writtenMs: number; render: (timeline: TsTimeline | undefined) => { body: Buffer; timeline?: TsTimeline } }): Promise<void> {
     const { bucket, channel, playlistName } = session.info;
-    const { body, startMs, durationS, writtenMs } = f;
-    const number = await this.store.modify(bucket, channel, (record) => {
+    const { startMs, durationS, writtenMs } = f;
+    const { number, body } = await this.store.modify(bucket, channel, (record) => {
       if (!record) throw noSuchLiveChannel();
-      return { record: { ...record, nextFragmentNumber: record.nextFragmentNumber + 1 }, result: record.nextFragmentNumber };
+      const rendered = f.render(record.timeline);
+      const next = { ...record, nextFragmentNumber: record.nextFragmentNumber + 1, timeline: rendered.timeline ?? record.timeline };
+      return { record: next, result: { number: record.nextFragmentNumber, body: rendered.body } };
     });
     const name = fragmentName(number);
     const key = `${channel}/${name}`;
@@ -395,6 +425,7 @@ export class Ingest implements IngestControl {
       }),
     );
     session.info.endTime = endMs;
+    // Both in one synchronous step (see active()).
     this.ended = [...this.ended, { ...session.info }].slice(-RECENTLY_ENDED_LIMIT);
     this.sessions.delete(sessionKey(bucket, channel));
   }

@@ -10,6 +10,7 @@ import type { EmuContext, EmuRequest, EmuResponse, Operation } from '../types';
 import { parseChannelConfig, validateChannelName, validatePlaylistName, type ChannelConfig } from './config';
 import { channelStillLive, invalidArgument, noSuchLiveChannel } from './errors';
 import type { Ingest } from './ingest';
+import { loadMedia, MEDIA_FORMAT } from './media';
 import { PLAYLIST_CONTENT_TYPE, renderPlaylist } from './playlist';
 import type { ChannelRecord, ChannelStore } from './store';
 import { isoTime, xmlResponse } from './xml';
@@ -18,14 +19,20 @@ const MAX_VOD_SPAN_S = 86_400;
 const DEFAULT_MAX_KEYS = 100;
 
 /**
- * GetLiveChannelStat figures while Live (§7). The simulated encoder is 1280×720 at 25 fps
- * H.264 with 44.1 kHz AAC. Bandwidth is in bytes/s (UNCONFIRMED unit, §16 item 5: the captured
- * samples fit B/s) and 0 until the first fragment has been stored, as OSS reports right after
- * a publisher connects.
+ * GetLiveChannelStat figures while Live (§7): those of the media the simulated publisher sends
+ * (media.ts). Bandwidth is the elementary stream's bytes/s (UNCONFIRMED unit, §16 item 5: the
+ * captured samples fit B/s), 0 until the first fragment has been stored, as OSS reports right
+ * after a publisher connects.
  */
-/** (A real RTMP publisher's figures are measured instead: rtmp/publish.ts.) */
-const LIVE_VIDEO = { Width: 1280, Height: 720, FrameRate: 25, Bandwidth: 250_000, Codec: 'H264' };
-const LIVE_AUDIO = { Bandwidth: 16_000, SampleRate: 44_100, Codec: 'AAC' };
+/** The simulated push's figures, from its media (a real RTMP publisher's are measured: rtmp/publish.ts). */
+function liveStat(sending: boolean): { Video: Record<string, unknown>; Audio: Record<string, unknown> } {
+  const { video, audio } = MEDIA_FORMAT;
+  const media = loadMedia();
+  return {
+    Video: { Width: video.width, Height: video.height, FrameRate: video.frameRate, Bandwidth: sending ? media.videoBytesPerSecond : 0, Codec: video.codec },
+    Audio: { Bandwidth: sending ? media.audioBytesPerSecond : 0, SampleRate: audio.sampleRate, Codec: audio.codec },
+  };
+}
 
 export interface LiveOperationDeps {
   store: ChannelStore;
@@ -226,8 +233,7 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
         const sending = push.fragmentsWritten > 0;
         return xmlResponse('LiveChannelStat', {
           ...live,
-          Video: { ...LIVE_VIDEO, Bandwidth: sending ? LIVE_VIDEO.Bandwidth : 0 },
-          Audio: { ...LIVE_AUDIO, Bandwidth: sending ? LIVE_AUDIO.Bandwidth : 0 },
+          ...liveStat(sending),
         });
       },
     },

@@ -7,6 +7,7 @@
 import { compareKeys } from '../storage/key-index';
 import type { StateStore } from '../types';
 import type { ChannelConfig } from './config';
+import type { TsTimeline } from './mpegts';
 
 export interface LiveRecord {
   startMs: number;
@@ -24,6 +25,11 @@ export interface ChannelRecord {
   history: LiveRecord[];
   /** Number the next .ts fragment is named after (see nextFragmentKey in ingest.ts). */
   nextFragmentNumber: number;
+  /**
+   * Where the channel's media timeline stands after its last fragment (absent before the
+   * first): the next fragment, of this push or a later one, continues it (see ingest.ts).
+   */
+  timeline?: TsTimeline;
 }
 
 export interface FragmentEntry {
