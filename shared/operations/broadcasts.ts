@@ -77,7 +77,8 @@ export async function concludeBroadcast(
  * because PostVodPlaylist needs the channel. poll-stat may not have seen the last broadcast
  * (its polls failed) or concluded it (the reconnect window, a failed tick), and a concluded VOD
  * may still be pending (its generate-vod invocations failed). So History is folded into the
- * ledger's pushes, every broadcast still owed a VOD is concluded, and every pending VOD is built.
+ * ledger's pushes, every broadcast still owed a VOD is announced and concluded (a forced delete
+ * of a live channel ends its broadcast here), and every pending VOD is built.
  * A failure that is not a definitive refusal is thrown: the delete is refused and retried by the
  * client, and nothing is lost.
  */
@@ -89,6 +90,8 @@ export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationCon
   const broadcasts = groupBroadcasts(mergePushes([...known, ...newRecords]), { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
   const vodIds = (await scope.ledger.listVods(channel)).map((v) => v.broadcastId);
   for (const broadcast of broadcastsOwedVod(broadcasts, vodIds, ctx.clock.now())) {
+    // Announced as poll-stat would have (idempotent: a no-op when it did).
+    await announceStarted(scope, channel, broadcast);
     await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes: broadcast.pushes.length }, broadcast.lastEnd);
   }
   for (const vod of await scope.ledger.listVods(channel)) {
