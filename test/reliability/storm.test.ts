@@ -10,8 +10,9 @@
  *  - every orphan past grace of a deleted channel is gone;
  *  - the ledger agrees with OSS (channels, tombstones, disables);
  *  - no invocation ended in an unhandled rejection.
- * Sizes: 100 channels over a day of 15-minute ticks by default (STORM_CHANNELS,
- * STORM_TICK_MINUTES scale it). Stalls hold a request 150 ms (real time) while the functions'
+ * Sizes: 50 channels over a day of 15-minute ticks by default (STORM_CHANNELS=100 is the full
+ * size; STORM_TICK_MINUTES scales the ticks). STORM_SEED picks the plan and the fault sequence
+ * (default 0); STORM_RUNS=n runs n storms with seeds STORM_SEED, STORM_SEED+1, …. Stalls hold a request 150 ms (real time) while the functions'
  * OSS client gives a call 100 ms (OSS_TIMEOUT_MS; STORM_OSS_TIMEOUT_MS sets it, the stall is
  * 1.5 times that), so a stall is a real client timeout. Stalls cost real time: they are most of
  * the test's wall time.
@@ -21,7 +22,9 @@ import { BUCKET, api, compressBackoff, startCapture, startStack, timerEvent, wat
 import { MINUTE, startPush, stopPush } from './flow';
 import { mulberry32 } from '../../local/emulator/faults';
 
-const CHANNELS = Number(process.env.STORM_CHANNELS ?? 100);
+const CHANNELS = Number(process.env.STORM_CHANNELS ?? 50);
+const RUNS = Number(process.env.STORM_RUNS ?? 1);
+const FIRST_SEED = Number(process.env.STORM_SEED ?? 0);
 /** Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400 ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min. */
 const TICK = Number(process.env.STORM_TICK_MINUTES ?? 15) * MINUTE;
 const DAY_TICKS = (24 * 60 * MINUTE) / TICK;
@@ -71,13 +74,17 @@ const FAULTS = [
 ];
 
 describe('fault storm', () => {
-  it(`a simulated day of ${CHANNELS} channels with ${FAULT_RATE * 100} % of OSS requests failing ends consistent`, async () => {
+  for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) stormRun(seed);
+});
+
+function stormRun(seed: number): void {
+  it(`a simulated day of ${CHANNELS} channels with ${FAULT_RATE * 100} % of OSS requests failing ends consistent (seed ${seed})`, async () => {
     const problems = watchProcessProblems();
     const capture = startCapture();
     const restoreBackoff = compressBackoff(50);
     const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000', OSS_TIMEOUT_MS: String(OSS_TIMEOUT_MS) } });
     try {
-      const plans = makePlans(2024);
+      const plans = makePlans(2024 + seed);
       for (const p of plans) expect((await api(stack, { method: 'POST', path: '/channels', body: { name: p.channel, fragDuration: 20, fragCount: 3 } })).status).toBe(201);
       // Leftovers nobody references, in the folders of channels that will be deleted (planted before faults).
       const planted: string[] = [];
@@ -103,6 +110,8 @@ describe('fault storm', () => {
         }
       };
       const pendingDeletes: string[] = [];
+      /** When each api DELETE was answered 200 (a refused one is retried next tick). */
+      const deletedAt = new Map<string, number>();
       // An encoder pushing to a channel that went idle is refused; its operator re-enables it
       // through the api (retrying like any client until it is answered) and pushes again.
       let reenables = 0;
@@ -136,7 +145,8 @@ describe('fault storm', () => {
         for (const ch of pendingDeletes.splice(0)) {
           counts.deletes++;
           const res = await api(stack, { method: 'DELETE', path: `/channels/${ch}` });
-          if (res.status !== 200) {
+          if (res.status === 200) deletedAt.set(ch, stack.clock.now());
+          else {
             counts.deleteRetries++;
             pendingDeletes.push(ch);
           }
@@ -158,7 +168,7 @@ describe('fault storm', () => {
         }
       };
 
-      stack.emu.faults.set(FAULTS, 20240501);
+      stack.emu.faults.set(FAULTS, 20240501 + seed);
       for (let n = 1; n <= DAY_TICKS; n++) await tick(n);
       stack.emu.faults.set([], 0);
       for (let n = DAY_TICKS + 1; n <= DAY_TICKS + RECOVERY_TICKS; n++) await tick(n);
@@ -179,7 +189,10 @@ describe('fault storm', () => {
         const ready = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/ready.json'));
         const failedVods = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/failed.json'));
         broadcasts += p.broadcasts.length;
-        if (ready.length !== p.broadcasts.length) problemsFound.push(`${p.channel}: ${p.broadcasts.length} broadcasts, ${ready.length} ready VODs, ${failedVods.length} failed`);
+        if (ready.length !== p.broadcasts.length) {
+          const vodKeys = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`)).map((k) => k.slice(`_livecycle/vods/${p.channel}/`.length));
+          problemsFound.push(`${p.channel}: ${p.broadcasts.length} broadcasts (ticks ${p.broadcasts.map((b) => `${b.start}-${b.end}`).join(', ')}${p.deleteAt === undefined ? '' : `, delete at ${p.deleteAt}`}), ${ready.length} ready VODs, ${failedVods.length} failed; VOD records: ${vodKeys.join(' ') || 'none'}`);
+        }
         for (const k of ready) {
           const rec = JSON.parse(all.get(k)!) as { parts: { key: string }[]; parent?: { key: string } };
           for (const part of rec.parts) if (!all.has(part.key)) problemsFound.push(`${k}: VOD part ${part.key} missing`);
@@ -208,13 +221,12 @@ describe('fault storm', () => {
       let orphansLeft = 0;
       const orphansByChannel: string[] = [];
       for (const ch of deleted) {
-        const plan = plans.find((p) => p.channel === ch)!;
-        const deletedAtMs = endMs - (DAY_TICKS + RECOVERY_TICKS - plan.deleteAt!) * TICK;
-        if (endMs - deletedAtMs < 3600_000 + 60 * MINUTE + TICK) continue; // not yet past grace plus an hourly run
+        const deletedAtMs = deletedAt.get(ch);
+        if (deletedAtMs === undefined || endMs - deletedAtMs < 3600_000 + 60 * MINUTE + TICK) continue; // not deleted (reported above), or not yet past grace plus an hourly run
         const refs = new Set<string>();
         for (const [k, body] of all) if (k.startsWith(`${ch}/`) && k.endsWith('.m3u8')) for (const line of body.split('\n')) if (line && !line.startsWith('#')) refs.add(`${ch}/${line.trim()}`);
         const left = keys.filter((k) => k.startsWith(`${ch}/`) && k.endsWith('.ts') && !refs.has(k)).length;
-        if (left) orphansByChannel.push(`${ch} (deleted at tick ${plan.deleteAt}): ${left}`);
+        if (left) orphansByChannel.push(`${ch} (deleted at ${new Date(deletedAtMs).toISOString()}): ${left}`);
         orphansLeft += left;
       }
       if (orphansLeft) problemsFound.push(`${orphansLeft} orphan fragments past grace remain: ${orphansByChannel.join(', ')}`);
@@ -231,7 +243,7 @@ describe('fault storm', () => {
       const plantedLeft = planted.filter((k) => all.has(k)).length;
 
       console.log(
-        `[reliability/storm] ${CHANNELS} channels, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${RECOVERY_TICKS} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
+        `[reliability/storm] seed ${seed}, ${CHANNELS} channels, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${RECOVERY_TICKS} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
       );
       expect(problemsFound).toEqual([]);
       expect(counts.failed).toBeGreaterThan(0); // the storm happened
@@ -242,5 +254,5 @@ describe('fault storm', () => {
       restoreBackoff();
     }
   }, 600_000);
-});
+}
 void BUCKET;
