@@ -85,7 +85,16 @@ function stormRun(seed: number): void {
     const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000', OSS_TIMEOUT_MS: String(OSS_TIMEOUT_MS) } });
     try {
       const plans = makePlans(2024 + seed);
-      for (const p of plans) expect((await api(stack, { method: 'POST', path: '/channels', body: { name: p.channel, fragDuration: 20, fragCount: 3 } })).status).toBe(201);
+      // Created like a client would: on a loaded machine a call can miss the 100 ms OSS deadline
+      // even before the faults start, so a failed create is sent again (replace: a half-done
+      // earlier attempt may have made the channel).
+      for (const p of plans) {
+        let status = 0;
+        for (let attempt = 0; attempt < 20 && status !== 201; attempt++) {
+          status = (await api(stack, { method: 'POST', path: '/channels', body: { name: p.channel, fragDuration: 20, fragCount: 3, ...(attempt ? { replace: true } : {}) } })).status;
+        }
+        expect(status).toBe(201);
+      }
       // Leftovers nobody references, in the folders of channels that will be deleted (planted before faults).
       const planted: string[] = [];
       for (const p of plans.filter((p) => p.deleteAt !== undefined)) {
