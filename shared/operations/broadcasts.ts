@@ -4,7 +4,7 @@
  * themselves are the pure functions of shared/lifecycle.
  */
 import type { PushRecord } from '../ledger';
-import { broadcastsOwedVod, groupBroadcasts, mergePushes, newPushesFromHistory, planVod, type Broadcast, type Push } from '../lifecycle';
+import { broadcastsOwedVod, groupBroadcasts, mergePushes, newPushesFromHistory, parseCompactUtcSeconds, planVod, type Broadcast, type Push } from '../lifecycle';
 import type { BucketScope, OperationContext } from './context';
 import { buildVod } from './generate-vod';
 
@@ -83,12 +83,16 @@ export async function concludeBroadcast(
  * client, and nothing is lost.
  */
 export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationContext, channel: string): Promise<void> {
-  const history = await scope.oss.getLiveChannelHistory(channel);
-  const known = await loadPushes(scope, channel);
-  const { newRecords, gap } = newPushesFromHistory(known, history);
-  await recordPushes(scope, channel, newRecords);
-  const broadcasts = groupBroadcasts(mergePushes([...known, ...newRecords]), { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
   const vodIds = (await scope.ledger.listVods(channel)).map((v) => v.broadcastId);
+  // Pushes before the newest broadcast with a VOD are settled: reading them would cost a GET each.
+  const since = Math.max(...vodIds.map((id) => parseCompactUtcSeconds(id) ?? -Infinity));
+  const fromSince = (p: Push) => !(p.startTime < since);
+  const history = await scope.oss.getLiveChannelHistory(channel);
+  const known = await loadPushes(scope, channel, Number.isFinite(since) ? since : undefined);
+  const { newRecords, gap } = newPushesFromHistory(known, history);
+  const fresh = newRecords.filter(fromSince);
+  await recordPushes(scope, channel, fresh);
+  const broadcasts = groupBroadcasts(mergePushes([...known, ...fresh]), { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
   for (const broadcast of broadcastsOwedVod(broadcasts, vodIds, ctx.clock.now())) {
     // Announced as poll-stat would have (idempotent: a no-op when it did).
     await announceStarted(scope, channel, broadcast);
