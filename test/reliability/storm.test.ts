@@ -28,7 +28,15 @@ const FIRST_SEED = Number(process.env.STORM_SEED ?? 0);
 /** Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400 ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min. */
 const TICK = Number(process.env.STORM_TICK_MINUTES ?? 15) * MINUTE;
 const DAY_TICKS = (24 * 60 * MINUTE) / TICK;
-const RECOVERY_TICKS = 2;
+/**
+ * After the faults stop, ticks go on (every timer each tick, cleanup-orphans included) until one
+ * finds nothing left to do: every invocation succeeded, no DELETE pending, every VOD ready or
+ * failed, cleanup complete without folder errors. At least MIN, at most MAX: on a loaded machine
+ * calls still miss the 100 ms deadline without injected faults, so how many ticks that takes
+ * varies; the end state checked below may not. Past MAX the checks report what did not converge.
+ */
+const MIN_RECOVERY_TICKS = 2;
+const MAX_RECOVERY_TICKS = 24;
 const FAULT_RATE = 0.2;
 /** The functions' OSS client deadline per call (OSS_TIMEOUT_MS) and the stall, which exceeds it. */
 const OSS_TIMEOUT_MS = Number(process.env.STORM_OSS_TIMEOUT_MS ?? 100);
@@ -106,17 +114,30 @@ function stormRun(seed: number): void {
       }
       const counts = { invocations: 0, failed: 0, asyncRetries: 0, asyncGaveUp: 0, deletes: 0, deleteRetries: 0 };
       const failures = new Map<string, number>();
-      const invoke = async (fn: FunctionName, event: Buffer): Promise<boolean> => {
+      /** The invocation's result, or FAILED. */
+      const FAILED = Symbol('failed');
+      const invoke = async (fn: FunctionName, event: Buffer): Promise<unknown> => {
         counts.invocations++;
         try {
-          await stack.invoke(fn, event, { timeoutSeconds: 600 });
-          return true;
+          return await stack.invoke(fn, event, { timeoutSeconds: 600 });
         } catch (err) {
           counts.failed++;
           const k = `${fn}: ${(err as Error).name}`;
           failures.set(k, (failures.get(k) ?? 0) + 1);
-          return false;
+          return FAILED;
         }
+      };
+      /** A cleanup-orphans result that left nothing for a later run. */
+      const cleanupDone = (result: unknown) =>
+        (result as { buckets?: { status: string; totals?: { folderErrors?: number } }[] }).buckets?.every((b) => b.status === 'complete' && !b.totals?.folderErrors) === true;
+      /** Broadcasts whose VOD is neither ready nor failed yet. */
+      const pendingVods = async () => {
+        const statuses = new Map<string, string[]>();
+        for await (const o of stack.oss.iterateObjects({ prefix: '_livecycle/vods/', pageSize: 1000 })) {
+          const dir = o.key.slice(0, o.key.lastIndexOf('/'));
+          statuses.set(dir, [...(statuses.get(dir) ?? []), o.key.slice(dir.length + 1)]);
+        }
+        return [...statuses.values()].filter((files) => !files.includes('ready.json') && !files.includes('failed.json')).length;
       };
       const pendingDeletes: string[] = [];
       /** When each api DELETE was answered 200 (a refused one is retried next tick). */
@@ -136,7 +157,8 @@ function stormRun(seed: number): void {
           await startPush(stack, channel);
         }
       };
-      const tick = async (n: number) => {
+      /** One tick; in recovery every timer runs. Whether every invocation succeeded and no DELETE is left. */
+      const tick = async (n: number, recovery = false): Promise<boolean> => {
         await stack.clock.advance(TICK);
         for (const p of plans) {
           for (const b of p.broadcasts) {
@@ -162,25 +184,33 @@ function stormRun(seed: number): void {
         }
         const minute = Math.floor(stack.clock.now() / MINUTE);
         const due: FunctionName[] = ['poll-stat', 'disable-idle', 'generate-vod'];
-        if (minute % 60 < TICK / MINUTE) due.push('cleanup-orphans');
+        if (recovery || minute % 60 < TICK / MINUTE) due.push('cleanup-orphans');
         // Different functions' timers fire independently on FC: they run concurrently.
-        await Promise.all(due.map((fn) => invoke(fn, timerEvent(`${fn}-timer`, stack.clock.now()))));
+        const results = await Promise.all(due.map((fn) => invoke(fn, timerEvent(`${fn}-timer`, stack.clock.now()))));
+        let clean = pendingDeletes.length === 0 && !results.includes(FAILED) && (!recovery || cleanupDone(results[due.indexOf('cleanup-orphans')]));
         // Async invocations with FC's retries (3 attempts after the first).
         while (stack.asyncQueue.length) {
           const call = stack.asyncQueue.shift()!;
           let ok = false;
           for (let attempt = 0; attempt < 4 && !ok; attempt++) {
             if (attempt > 0) counts.asyncRetries++;
-            ok = await invoke(call.functionName as FunctionName, Buffer.from(JSON.stringify(call.payload)));
+            ok = (await invoke(call.functionName as FunctionName, Buffer.from(JSON.stringify(call.payload)))) !== FAILED;
           }
           if (!ok) counts.asyncGaveUp++;
+          clean &&= ok;
         }
+        return clean;
       };
 
       stack.emu.faults.set(FAULTS, 20240501 + seed);
       for (let n = 1; n <= DAY_TICKS; n++) await tick(n);
       stack.emu.faults.set([], 0);
-      for (let n = DAY_TICKS + 1; n <= DAY_TICKS + RECOVERY_TICKS; n++) await tick(n);
+      let recoveryTicks = 0;
+      for (let n = DAY_TICKS + 1; recoveryTicks < MAX_RECOVERY_TICKS; n++) {
+        const clean = await tick(n, true);
+        recoveryTicks++;
+        if (recoveryTicks >= MIN_RECOVERY_TICKS && clean && (await pendingVods()) === 0) break;
+      }
       await stack.clock.advance(0);
 
       // ---- the end state ----
@@ -231,7 +261,8 @@ function stormRun(seed: number): void {
       const orphansByChannel: string[] = [];
       for (const ch of deleted) {
         const deletedAtMs = deletedAt.get(ch);
-        if (deletedAtMs === undefined || endMs - deletedAtMs < 3600_000 + 60 * MINUTE + TICK) continue; // not deleted (reported above), or not yet past grace plus an hourly run
+        // Not deleted (reported below), or not past grace when recovery's last cleanup ran.
+        if (deletedAtMs === undefined || endMs - deletedAtMs < 3600_000 + MINUTE) continue;
         const refs = new Set<string>();
         for (const [k, body] of all) if (k.startsWith(`${ch}/`) && k.endsWith('.m3u8')) for (const line of body.split('\n')) if (line && !line.startsWith('#')) refs.add(`${ch}/${line.trim()}`);
         const left = keys.filter((k) => k.startsWith(`${ch}/`) && k.endsWith('.ts') && !refs.has(k)).length;
@@ -252,7 +283,7 @@ function stormRun(seed: number): void {
       const plantedLeft = planted.filter((k) => all.has(k)).length;
 
       console.log(
-        `[reliability/storm] seed ${seed}, ${CHANNELS} channels, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${RECOVERY_TICKS} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
+        `[reliability/storm] seed ${seed}, ${CHANNELS} channels, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${recoveryTicks} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
       );
       expect(problemsFound).toEqual([]);
       expect(counts.failed).toBeGreaterThan(0); // the storm happened
