@@ -83,7 +83,9 @@ export async function concludeBroadcast(
  * client, and nothing is lost.
  */
 export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationContext, channel: string): Promise<void> {
-  const vodIds = (await scope.ledger.listVods(channel)).map((v) => v.broadcastId);
+  const vods = await scope.ledger.listVods(channel);
+  const vodIds = vods.map((v) => v.broadcastId);
+  const pending = vods.filter((v) => v.status === 'pending').map((v) => v.broadcastId);
   // Pushes before the newest broadcast with a VOD are settled: reading them would cost a GET each.
   const since = Math.max(...vodIds.map((id) => parseCompactUtcSeconds(id) ?? -Infinity));
   const fromSince = (p: Push) => !(p.startTime < since);
@@ -97,8 +99,7 @@ export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationCon
     // Announced as poll-stat would have (idempotent: a no-op when it did).
     await announceStarted(scope, channel, broadcast);
     await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes: broadcast.pushes.length }, broadcast.lastEnd);
+    pending.push(broadcast.id);
   }
-  for (const vod of await scope.ledger.listVods(channel)) {
-    if (vod.status === 'pending') await buildVod(scope, ctx, channel, vod.broadcastId);
-  }
+  for (const broadcastId of pending) await buildVod(scope, ctx, channel, broadcastId);
 }
