@@ -162,7 +162,7 @@ export interface PollState {
   channels: Record<string, ChannelObservation>;
 }
 
-export const EVENT_TYPES = ['channel.created', 'stream.started', 'stream.ended', 'channel.disabled', 'vod.ready', 'channel.deleted', 'cleanup.completed'] as const;
+export const EVENT_TYPES = ['channel.created', 'stream.started', 'stream.ended', 'channel.disabled', 'vod.ready', 'vod.failed', 'channel.deleted', 'cleanup.completed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** A lifecycle event as recorded, before it has a sequence number. */

@@ -5,7 +5,7 @@
  * into it and group pushes into broadcasts (encoder reconnects inside the reconnect window are
  * one broadcast to viewers).
  */
-import { compactUtcSeconds, DEFAULT_SKEW_TOLERANCE_MS, minimumElapsedMs } from './time';
+import { compactUtcSeconds, DEFAULT_SKEW_TOLERANCE_MS, minimumElapsedMs, parseCompactUtcSeconds } from './time';
 import type { Broadcast, BroadcastState, HistoryGap, LiveRecord, Push, StatObservation } from './types';
 
 /** GetLiveChannelHistory returns at most this many records (§8). */
@@ -199,4 +199,18 @@ export function broadcastState(broadcast: Broadcast, context: StateContext): Bro
   if (lastEnd === undefined) return { state: 'open', reason: 'end-unknown' };
   const elapsed = minimumElapsedMs(lastEnd, context.now, context.skewToleranceMs ?? DEFAULT_SKEW_TOLERANCE_MS);
   return elapsed >= windowMs ? { state: 'ended', reason: 'reconnect-window-elapsed', endedAt: lastEnd } : { state: 'open', reason: 'reconnect-window' };
+}
+
+/**
+ * The broadcasts of a channel about to be deleted that are still owed a VOD (PostVodPlaylist
+ * needs the channel, so after the delete nobody can make one): those without a VOD record that
+ * started after every broadcast already given one (older ones were concluded, perhaps grouped
+ * differently at the time). A broadcast whose end is unknown ends at `now`: the channel is not
+ * live and is going away, so nothing can extend it. Ascending.
+ */
+export function broadcastsOwedVod(broadcasts: readonly Broadcast[], vodBroadcastIds: readonly string[], now: number): (Broadcast & { lastEnd: number })[] {
+  const ids = new Set(vodBroadcastIds);
+  let latest = -Infinity; // start second of the newest broadcast with a VOD record
+  for (const id of ids) latest = Math.max(latest, parseCompactUtcSeconds(id) ?? -Infinity);
+  return broadcasts.filter((b) => !ids.has(b.id) && b.firstStart >= latest + 1000).map((b) => ({ ...b, lastEnd: b.lastEnd ?? now }));
 }

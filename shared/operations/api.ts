@@ -17,7 +17,7 @@ import { LedgerKeyError, type AdoptedObjects, type ChannelConfigSummary, type Ch
 import { broadcastState, channelLives, compactUtcSeconds, groupBroadcasts, mergePushes, planVod, unaccountedObjects, type VodPlan } from '../lifecycle';
 import { OssError, OssValidationError, isNoSuchLiveChannel, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
 import type { EmitInput } from '../webhooks';
-import { channelFacts, loadPushes } from './broadcasts';
+import { channelFacts, concludeBeforeDelete, loadPushes } from './broadcasts';
 import { createOperationContext, sleepOnClock, type BucketScope, type FcContext, type Instance, type OperationContext } from './context';
 import { announceLatestDisable, disabledEvent } from './disables';
 import { buildVod } from './generate-vod';
@@ -319,6 +319,7 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
   for (;;) {
     try {
       if ((await scope.oss.getLiveChannelStat(channel)).status !== 'Live') {
+        await concludeBeforeDelete(scope, op, channel);
         await scope.oss.deleteLiveChannel(channel);
         return recordDeletion(scope, op, channel, generation);
       }

@@ -4,8 +4,9 @@
  * themselves are the pure functions of shared/lifecycle.
  */
 import type { PushRecord } from '../ledger';
-import { planVod, type Broadcast, type Push } from '../lifecycle';
+import { broadcastsOwedVod, groupBroadcasts, mergePushes, newPushesFromHistory, parseCompactUtcSeconds, planVod, type Broadcast, type Push } from '../lifecycle';
 import type { BucketScope, OperationContext } from './context';
+import { buildVod } from './generate-vod';
 
 export function pushOf(record: PushRecord): Push {
   const push: Push = { startTime: record.startTime, remoteAddr: record.remoteAddr, source: record.source };
@@ -69,4 +70,36 @@ export async function concludeBroadcast(
     },
   });
   await ctx.invoker.invokeAsync(ctx.config.generateVodFunction, { bucket: scope.name, channel, broadcastId: broadcast.id });
+}
+
+/**
+ * Before the api deletes a channel that is not live: every broadcast it had gets its VOD now,
+ * because PostVodPlaylist needs the channel. poll-stat may not have seen the last broadcast
+ * (its polls failed) or concluded it (the reconnect window, a failed tick), and a concluded VOD
+ * may still be pending (its generate-vod invocations failed). So History is folded into the
+ * ledger's pushes, every broadcast still owed a VOD is announced and concluded (a forced delete
+ * of a live channel ends its broadcast here), and every pending VOD is built.
+ * A failure that is not a definitive refusal is thrown: the delete is refused and retried by the
+ * client, and nothing is lost.
+ */
+export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationContext, channel: string): Promise<void> {
+  const vods = await scope.ledger.listVods(channel);
+  const vodIds = vods.map((v) => v.broadcastId);
+  const pending = vods.filter((v) => v.status === 'pending').map((v) => v.broadcastId);
+  // Pushes before the newest broadcast with a VOD are settled: reading them would cost a GET each.
+  const since = Math.max(...vodIds.map((id) => parseCompactUtcSeconds(id) ?? -Infinity));
+  const fromSince = (p: Push) => !(p.startTime < since);
+  const history = await scope.oss.getLiveChannelHistory(channel);
+  const known = await loadPushes(scope, channel, Number.isFinite(since) ? since : undefined);
+  const { newRecords, gap } = newPushesFromHistory(known, history);
+  const fresh = newRecords.filter(fromSince);
+  await recordPushes(scope, channel, fresh);
+  const broadcasts = groupBroadcasts(mergePushes([...known, ...fresh]), { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
+  for (const broadcast of broadcastsOwedVod(broadcasts, vodIds, ctx.clock.now())) {
+    // Announced as poll-stat would have (idempotent: a no-op when it did).
+    await announceStarted(scope, channel, broadcast);
+    await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes: broadcast.pushes.length }, broadcast.lastEnd);
+    pending.push(broadcast.id);
+  }
+  for (const broadcastId of pending) await buildVod(scope, ctx, channel, broadcastId);
 }

@@ -11,7 +11,7 @@
 import type { VodRecord } from '../ledger';
 import type { EmitInput } from '../webhooks';
 import { renderParentPlaylist } from '../lifecycle';
-import { OssError, isTransientFailure } from '../oss';
+import { OssError, OssProtocolError, isTransientFailure } from '../oss';
 import type { BucketScope, OperationContext } from './context';
 import type { Config } from '../config';
 import { isChannelName, isLedgerId, isRunRequest, jsonObject, stringField } from './events';
@@ -63,8 +63,8 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
       const channel = ref.channel;
       if (!channel) continue;
       if (ctx.clock.now() > ctx.deadline) return { vods }; // the next sweep continues
-      // One channel's transient failure must not end the sweep: channels after it (in key order)
-      // would otherwise wait for a sweep in which no earlier channel fails.
+      // One channel's failure must not end the sweep: channels after it (in key order) would
+      // otherwise wait for a sweep in which no earlier channel fails. Its VODs stay pending.
       try {
         for (const vod of await scope.ledger.listVods(channel)) {
           if (vod.status !== 'pending') continue;
@@ -72,8 +72,7 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
           vods.push({ bucket, channel, broadcastId: vod.broadcastId, outcome: await buildVod(scope, ctx, channel, vod.broadcastId) });
         }
       } catch (err) {
-        if (!isTransientFailure(err)) throw err;
-        ctx.logger.warn({ err, bucket, channel }, 'generate-vod sweep: channel failed; the next sweep retries it');
+        (isTransientFailure(err) ? ctx.logger.warn : ctx.logger.error).call(ctx.logger, { err, bucket, channel }, 'generate-vod sweep: channel failed; the next sweep retries it');
       }
     }
   }
@@ -81,8 +80,20 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
 }
 
 /**
- * Builds one planned VOD. Transient OSS failures are thrown (FC's async retry, then the sweep,
- * try again); a refusal by OSS is recorded as `failed` and not retried automatically.
+ * Whether OSS refused the VOD for good, with an answer repeating cannot change: no fragment in
+ * the range or an invalid range (400 InvalidArgument), the channel gone (404 NoSuchLiveChannel).
+ * Anything else — a timeout, a reset, a 5xx, a throttle, an expired token, an unreadable answer,
+ * a bug — may succeed on a later attempt, so it is never terminal: the VOD stays pending.
+ */
+export function isDefinitiveRefusal(err: unknown): boolean {
+  if (!(err instanceof OssError) || err instanceof OssProtocolError) return false;
+  return (err.status === 400 && err.code === 'InvalidArgument') || (err.status === 404 && err.code === 'NoSuchLiveChannel');
+}
+
+/**
+ * Builds one planned VOD. Failures that are not a definitive refusal by OSS are thrown (FC's
+ * async retry, then the sweep, try again); a definitive refusal is recorded as `failed`,
+ * announced by `vod.failed`, and not retried automatically.
  */
 export async function buildVod(scope: BucketScope, ctx: OperationContext, channel: string, broadcastId: string): Promise<VodOutcome> {
   const vod = await scope.ledger.getVod(channel, broadcastId);
@@ -97,7 +108,11 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
     await scope.webhooks.emit(vodReadyEvent(vod));
     return 'already-ready';
   }
-  if (vod.status === 'failed') return 'already-failed';
+  if (vod.status === 'failed') {
+    // Same as `already-ready`: a run that died between the record and its event is finished here.
+    await scope.webhooks.emit(vodFailedEvent(vod));
+    return 'already-failed';
+  }
 
   const written: { playlistName: string; key: string }[] = [];
   try {
@@ -117,10 +132,14 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
       await scope.oss.putObject(vod.parent.key, renderParentPlaylist(parts), { contentType: 'application/vnd.apple.mpegurl' });
     }
   } catch (err) {
-    if (isTransientFailure(err)) throw err;
+    if (!isDefinitiveRefusal(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'failed', error: message.slice(0, 500) });
+    const { record } = await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'failed', error: message.slice(0, 500) });
+    // A racing generator may have recorded `ready` first; then the broadcast has its VOD and
+    // this refusal (e.g. the channel deleted just after) is not announced.
+    if ((await scope.ledger.getVod(channel, broadcastId))?.status === 'ready') return 'already-ready';
     log.error({ err }, 'VOD generation failed');
+    await scope.webhooks.emit(vodFailedEvent(record));
     return 'failed';
   }
 
@@ -142,6 +161,17 @@ export function vodReadyEvent(record: VodRecord): EmitInput {
     occurredAt: record.recordedAt,
     // Records from before `written` existed name every planned part.
     data: { broadcastId: record.broadcastId, playlist, parts: record.written ?? record.parts.map((p) => p.key) },
+  };
+}
+
+/** `vod.failed` from the broadcast's `failed` record (idempotent like `vod.ready`; fact: the broadcast id). */
+export function vodFailedEvent(record: VodRecord): EmitInput {
+  return {
+    type: 'vod.failed',
+    channel: record.channel,
+    fact: record.broadcastId,
+    occurredAt: record.recordedAt,
+    data: { broadcastId: record.broadcastId, reason: record.error ?? '' },
   };
 }
 

@@ -51,6 +51,11 @@ export interface TrackedObservation extends ChannelObservation {
   polledAt?: number;
   /** Last GetLiveChannelHistory read. */
   historyAt?: number;
+  /**
+   * The last poll of this channel failed. The next one reads History whatever Stat says: a
+   * broadcast may have started and ended while every poll failed, leaving Stat as it was.
+   */
+  recheck?: true;
 }
 
 interface TrackedPollState extends PollState {
@@ -179,7 +184,7 @@ async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: st
     } catch (err) {
       // One channel's trouble must not stop the others; keeping its old state retries it next tick.
       ctx.logger.warn({ err, bucket: scope.name, channel: summary.name }, 'poll of channel failed');
-      return previous ? ([summary.name, previous] as const) : undefined;
+      return previous ? ([summary.name, { ...previous, recheck: true }] as const) : undefined;
     }
   });
   const after: Record<string, TrackedObservation> = {};
@@ -232,7 +237,7 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
   if (stat.connectedTime !== undefined) observation.connectedTime = stat.connectedTime;
   if (previous?.settledThrough !== undefined) observation.settledThrough = previous.settledThrough;
   if (previous?.historyAt !== undefined) observation.historyAt = previous.historyAt;
-  const changed = !previous || previous.status !== stat.status || previous.connectedTime !== stat.connectedTime;
+  const changed = !previous || previous.recheck === true || previous.status !== stat.status || previous.connectedTime !== stat.connectedTime;
 
   let history: LiveRecord[] | undefined;
   if (!changed && readHistory && !previous.open) {

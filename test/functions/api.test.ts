@@ -131,7 +131,9 @@ describe('api channels', () => {
     await expect(world.bucket.getLiveChannelInfo('api-live')).rejects.toBeInstanceOf(OssError);
     const generation = (await world.ledger.getChannel('api-live'))!.generation;
     expect(await world.ledger.getTombstone('api-live', generation)).toMatchObject({ channel: 'api-live', generation });
-    expect(distinctEventsOf(world, 'api-live').map((e) => e.type)).toEqual(['channel.created', 'channel.disabled', 'channel.deleted']);
+    // The delete ended the broadcast it cut off and made its VOD first (PostVodPlaylist needs the channel).
+    expect(distinctEventsOf(world, 'api-live').map((e) => e.type)).toEqual(['channel.created', 'channel.disabled', 'stream.started', 'stream.ended', 'vod.ready', 'channel.deleted']);
+    expect((await world.ledger.listVods('api-live')).map((v) => v.status)).toEqual(['ready']);
 
     expect(await call('DELETE', '/channels/api-live')).toMatchObject({ status: 404 });
   });

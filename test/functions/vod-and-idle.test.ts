@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as disableIdle } from '../../functions/disable-idle/index';
 import { handler as generateVod } from '../../functions/generate-vod/index';
 import { handler as pollStat } from '../../functions/poll-stat/index';
+import { isDefinitiveRefusal } from '../../shared/operations/generate-vod';
+import { OssError, OssNetworkError, OssProtocolError, OssTimeoutError } from '../../shared/oss';
 import { BUCKET, distinctEventsOf, keysUnder, objectsUnder, startWorld, type World } from './harness';
 
 let world: World;
@@ -44,6 +46,26 @@ describe('generate-vod', () => {
     const result = (await generateVod(world.tick(), world.context('generate-vod'))) as { vods: { channel: string; outcome: string }[] };
     expect(result.vods).toContainEqual(expect.objectContaining({ channel, broadcastId: id, outcome: 'ready' }));
     expect(await keysUnder(world.bucket, `${channel}/vod-`)).toEqual([`${channel}/vod-${id}.m3u8`]);
+  });
+
+  it('records failed only for a definitive refusal: never for a timeout, a reset, a 5xx, a throttle, 403, 408 or an unreadable answer', () => {
+    const oss = (status: number, code: string) => new OssError('PostVodPlaylist', { status, code, message: 'x' });
+    expect(isDefinitiveRefusal(oss(400, 'InvalidArgument'))).toBe(true);
+    expect(isDefinitiveRefusal(oss(404, 'NoSuchLiveChannel'))).toBe(true);
+    for (const err of [
+      oss(500, 'InternalError'),
+      oss(503, 'MetaOperationQpsLimitExceeded'),
+      oss(429, 'TooManyRequests'),
+      oss(408, 'RequestTimeout'),
+      oss(403, 'SecurityTokenExpired'),
+      oss(404, 'NoSuchKey'),
+      new OssProtocolError('PostVodPlaylist', 200, 'truncated'),
+      new OssTimeoutError('PostVodPlaylist', 'deadline', 100),
+      new OssNetworkError('PostVodPlaylist', 'UND_ERR_SOCKET', 'reset'),
+      new TypeError('bug'),
+    ]) {
+      expect(isDefinitiveRefusal(err)).toBe(false);
+    }
   });
 
   it('acknowledges payloads it cannot use', async () => {

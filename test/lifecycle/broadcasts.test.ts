@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   broadcastState,
+  broadcastsOwedVod,
   groupBroadcasts,
   mergePushes,
   newPushesFromHistory,
@@ -220,5 +221,24 @@ describe('broadcastState', () => {
   it('not live but the last end is unknown: open until History confirms it', () => {
     const [unconfirmed] = groupBroadcasts([stat(0)]);
     expect(broadcastState(unconfirmed as Broadcast, { now: s(100_000), stat: idle })).toEqual({ state: 'open', reason: 'end-unknown' });
+  });
+});
+
+describe('broadcastsOwedVod', () => {
+  const window = { reconnectWindowMs: 60_000 };
+  it('owes a VOD to broadcasts newer than every one with a VOD record, and to none older', () => {
+    const [b1, b2, b3] = groupBroadcasts([hist(0, 100), hist(1000, 1100), hist(2000, 2100)], window);
+    expect(broadcastsOwedVod([b1!, b2!, b3!], [b2!.id], s(3000)).map((b) => b.id)).toEqual([b3!.id]);
+    expect(broadcastsOwedVod([b1!, b2!, b3!], [], s(3000)).map((b) => b.id)).toEqual([b1!.id, b2!.id, b3!.id]);
+    expect(broadcastsOwedVod([b1!, b2!, b3!], [b3!.id], s(3000))).toEqual([]);
+  });
+  it('skips a broadcast regrouped under another id but not newer than a recorded one, and ends an unknown end at now', () => {
+    const [b] = groupBroadcasts([stat(10)], window);
+    expect(broadcastsOwedVod([b!], [], s(500))).toEqual([{ ...b!, lastEnd: s(500) }]);
+    // Concluded as a broadcast starting at 20 s; regrouped now with an earlier push at 5 s.
+    const [regrouped] = groupBroadcasts([hist(5, 15), hist(20, 100)], window);
+    const [recorded] = groupBroadcasts([hist(20, 100)], window);
+    expect(regrouped!.id).not.toBe(recorded!.id);
+    expect(broadcastsOwedVod([regrouped!], [recorded!.id], s(500))).toEqual([]);
   });
 });

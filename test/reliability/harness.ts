@@ -193,6 +193,8 @@ export interface Stack {
   invoke(fn: FunctionName, event: Buffer | string | object, opts?: { timeoutSeconds?: number; requestId?: string }): Promise<unknown>;
   /** Runs (and removes) every queued async invocation; returns how many ran. Failures are returned, like FC's async retry would see them. */
   drainAsync(opts?: { times?: number }): Promise<{ ran: number; failed: unknown[] }>;
+  /** Changes the functions' environment; they build a fresh instance from it on their next call (an FC redeploy). */
+  setEnv(env: Record<string, string>): void;
   stop(): Promise<void>;
 }
 
@@ -298,6 +300,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         }
       }
       return { ran, failed };
+    },
+    setEnv(changes) {
+      for (const [k, v] of Object.entries(changes)) {
+        if (!(k in saved)) saved[k] = process.env[k];
+        process.env[k] = v;
+        env[k] = v;
+      }
+      vi.resetModules();
+      handlers.clear();
     },
     async stop() {
       installInvoker(undefined);
