@@ -129,6 +129,29 @@ describe('every ended broadcast gets its VOD', () => {
     expect(await vodStatuses(s, 'poll-blind')).toEqual(['pending', 'ready']);
   });
 
+  it('a broadcast during which every poll-stat invocation failed is found by the periodic History read', async () => {
+    // Storm seeds 13/15 (docs/reliability.md, known gap 0a): the whole invocation failed
+    // (ListLiveChannel), so nothing marked the channel for a recheck, and the first poll that
+    // succeeded saw Stat "Idle" as before. The schedule's History grid (every
+    // HISTORY_EVERY_POLLS x POLL_IDLE_MAX_INTERVAL, also for active channels) finds it.
+    const s = await stack();
+    const url = await createChannel(s, 'poll-down');
+    await poll(s, 1); // state: Idle
+    fail(s, 'ListLiveChannel');
+    await startPush(s, 'poll-down', url);
+    await poll(s, 10);
+    await stopPush(s, 'poll-down');
+    await poll(s, 1);
+    heal(s);
+    await poll(s, 3);
+    await generate(s);
+    expect(await vodStatuses(s, 'poll-down')).toEqual([]); // Stat alone cannot see it
+    await poll(s, 31); // one History interval (6 x the 5-minute cap) later at the most
+    await generate(s);
+    expect(await vodStatuses(s, 'poll-down')).toEqual(['pending', 'ready']);
+    expect(s.receiver!.deliveries.filter((d) => d.type === 'stream.ended')).toHaveLength(1);
+  });
+
   it('a definitive refusal is recorded failed once and announced by one vod.failed, also when built again', async () => {
     // No fragment in the range: PostVodPlaylist's 400 (EC 0044-00000308) is final. Before the
     // fix there was no vod.failed event.
