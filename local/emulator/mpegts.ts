@@ -79,7 +79,8 @@ function setContinuity(buf: Buffer, at: number, end: number, cc: number): number
 }
 
 function wrap(ticks: number): number {
-  return ((ticks % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+  const t = ticks % PTS_WRAP;
+  return t < 0 ? t + PTS_WRAP : t;
 }
 
 /** The 5-byte PTS or DTS field (4-bit `prefix`) of media tick `mediaTicks`. */
