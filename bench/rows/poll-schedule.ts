@@ -27,6 +27,7 @@ import { startEmulator } from '../../local/emulator';
 import { join } from 'node:path';
 import { loadSYaml } from '../../local/runtime/syaml';
 import { aliOss, ourClient } from '../lib/clients';
+import { pollStatTick } from '../lib/poll';
 import { BUCKET } from '../lib/constants';
 import { ROOT } from '../lib/emulator';
 import { median, num, pool } from '../lib/stats';
@@ -91,21 +92,7 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     await clock.advance(2 * 60 * MINUTE);
     for (let i = 0; i < n; i += liveEvery) await emu.ingest.start({ bucket: BUCKET, channel: name(i) });
 
-    const { createInstance, createOperationContext } = await import('../../shared/operations/context');
-    const { pollStat } = await import('../../shared/operations/poll-stat');
-    const instance = createInstance('poll-stat', {
-      ...env,
-      OSS_ENDPOINT: emu.url,
-      OSS_REGION: emu.region,
-      OSS_PATH_STYLE: 'true',
-      BUCKETS: BUCKET,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: emuRef.accessKey.id,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: emuRef.accessKey.secret,
-      POLL_SHARD_SIZE: String(n),
-      WEBHOOK_URL: '',
-      LOG_LEVEL: 'silent',
-    });
-    const tick = () => pollStat(createOperationContext(instance, { function: { name: 'livecycle-poll-stat', timeout: 3600 } }), 'tick');
+    const tick = await pollStatTick(emuRef, { ...env, POLL_SHARD_SIZE: String(n) });
     // Warm-up: first sight of every channel (Stat + History), then 10 minutes to settle on the grid.
     for (let m = 0; m < 10; m++) {
       await clock.advance(MINUTE);

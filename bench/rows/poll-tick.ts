@@ -14,7 +14,8 @@
  * Ideal = requests × 20 ms / 8, as the brief defines it (the listing pages are sequential, so
  * this slightly favours neither side: both list the same pages).
  */
-import { ourClient, aliOss } from '../lib/clients';
+import { aliOss, ourClient } from '../lib/clients';
+import { pollStatTick } from '../lib/poll';
 import { BUCKET, spawnEmulator, type BenchEmulator, type RequestCounts } from '../lib/emulator';
 import { num, pool, times } from '../lib/stats';
 import type { BenchOptions, BenchSection, Row } from '../lib/types';
@@ -58,23 +59,8 @@ function perChannel(counts: RequestCounts, n: number): { enabled: number; disabl
   return { enabled: enabled / (n - nd), disabled: disabled / nd };
 }
 
-async function ourTick(emu: BenchEmulator, n: number): Promise<() => Promise<unknown>> {
-  const { createInstance, createOperationContext } = await import('../../shared/operations/context');
-  const { pollStat } = await import('../../shared/operations/poll-stat');
-  const instance = createInstance('poll-stat', {
-    OSS_ENDPOINT: emu.url,
-    OSS_REGION: emu.region,
-    OSS_PATH_STYLE: 'true',
-    BUCKETS: BUCKET,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: emu.accessKey.id,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: emu.accessKey.secret,
-    POLL_CONCURRENCY: String(CONCURRENCY),
-    POLL_SHARD_SIZE: String(n + 1),
-    RECONNECT_WINDOW: '60',
-    WEBHOOK_URL: '',
-    LOG_LEVEL: 'silent',
-  });
-  return () => pollStat(createOperationContext(instance, { function: { name: 'livecycle-poll-stat', timeout: 3600 } }), 'tick');
+function ourTick(emu: BenchEmulator, n: number): Promise<() => Promise<unknown>> {
+  return pollStatTick(emu, { POLL_CONCURRENCY: String(CONCURRENCY), POLL_SHARD_SIZE: String(n + 1), RECONNECT_WINDOW: '60' });
 }
 
 async function peerTick(emu: BenchEmulator): Promise<() => Promise<unknown>> {

@@ -58,3 +58,9 @@ export function endpointOption(text: string | undefined, fallback: string): stri
   if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new UsageError('--endpoint must be an http:// or https:// URL');
   return endpoint.origin;
 }
+
+/** The one `<channel>` positional of `push` and `play`; none or several is a UsageError. */
+export function channelArgument(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
+  return positionals[0]!;
+}

@@ -12,7 +12,7 @@
  */
 import * as HLS from 'hls-parser';
 import { encodeKeyPath } from '../../shared/oss/signer';
-import { endpointOption, parseCommandLine, parseOptions, UsageError } from './args';
+import { channelArgument, endpointOption, parseCommandLine, parseOptions, UsageError } from './args';
 import type { Command } from './types';
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:9000';
@@ -58,9 +58,8 @@ function parsePlayArgs(argv: string[]) {
     },
   });
   if (values.help) return { help: true as const };
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
+  const channel = channelArgument(positionals);
   if (values.vod !== undefined && values.playlist !== undefined) throw new UsageError('--vod and --playlist name two different playlists; give one');
-  const channel = positionals[0]!;
   // --vod also takes the object key, as GET /channels/{name} lists it (`vods[].playlist`).
   const vod = values.vod?.startsWith(`${channel}/`) ? values.vod.slice(channel.length + 1) : values.vod;
   const name = vod ?? values.playlist ?? DEFAULT_PLAYLIST;

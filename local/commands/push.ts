@@ -7,7 +7,7 @@
 import { ADMIN_PREFIX, adminHeaders } from '../emulator/admin-client';
 import { isBareIngestHost } from '../emulator/live/ingest-host';
 import type { LivePushInfo as PushInfo } from '../emulator/live';
-import { endpointOption, parseOptions, UsageError } from './args';
+import { channelArgument, endpointOption, parseOptions, UsageError } from './args';
 import { pushTestPattern } from './push-rtmp';
 import type { Command } from './types';
 
@@ -65,7 +65,7 @@ function parsePushArgs(argv: string[]) {
     },
   });
   if (values.help) return { help: true as const };
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
+  const channel = channelArgument(positionals);
   const seconds = values.seconds === undefined ? DEFAULT_SECONDS : Number(values.seconds);
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new UsageError(`--seconds must be a positive number, got ${values.seconds}`);
   const endpoint = endpointOption(values.endpoint, DEFAULT_ENDPOINT);
@@ -84,7 +84,7 @@ function parsePushArgs(argv: string[]) {
   if (values.rtmp && values.url === undefined) throw new UsageError('--rtmp needs --url <publishUrl> (the signed URL the api returned)');
   return {
     help: false as const,
-    channel: positionals[0]!,
+    channel,
     seconds,
     bucket: bucket ?? DEFAULT_BUCKET,
     endpoint,

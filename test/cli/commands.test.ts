@@ -16,7 +16,7 @@ import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { bootStack, type LocalStack } from '../../local/commands/start';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
-import { cli, ROOT, shellWords } from './helpers';
+import { cli, passStackTime, ROOT, shellWords } from './helpers';
 
 /** Ceiling for tests that spawn the CLI several times (a loaded 2-core machine); not a timing assertion. */
 const SPAWNS_TIMEOUT = 90_000;
@@ -38,18 +38,9 @@ async function api(method: 'POST' | 'DELETE', path: string, body?: object): Prom
   return json;
 }
 
-/** Emulator time passes; every timer due fires and what it started finishes. */
-async function pass(ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1000) {
-    await stack.clock.advance(1000);
-    await stack.emulator.topics.idle();
-    await stack.runtime.settled();
-  }
-}
-
 async function push(channel: string, publishUrl: string, ms: number): Promise<void> {
   await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel, signedUrl: publishUrl });
-  await pass(ms);
+  await passStackTime(stack, ms);
   await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel });
 }
 
@@ -70,7 +61,7 @@ beforeAll(async () => {
   const vod = await api('POST', '/channels', { name: 'cam-vod' });
   await api('POST', '/channels', { name: 'cam-idle', snapshot: false });
   await push('cam-vod', String(vod.publishUrl), 30_000);
-  await pass(3 * 60_000);
+  await passStackTime(stack, 3 * 60_000);
 }, 120_000);
 
 afterAll(async () => {
@@ -117,7 +108,7 @@ describe('livecycle cleanup --plan', () => {
     // cam-gone: pushed, then deleted before any broadcast of it concluded — its fragments are orphans.
     const gone = await api('POST', '/channels', { name: 'cam-gone' });
     await push('cam-gone', String(gone.publishUrl), 30_000);
-    await pass(1000);
+    await passStackTime(stack, 1000);
     await api('DELETE', '/channels/cam-gone');
     const before = await fragments('cam-gone/');
 

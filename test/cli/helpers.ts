@@ -52,3 +52,12 @@ export async function createAndPush(stack: LocalStack, channel: string): Promise
   if (res.statusCode !== 201) throw new Error(`POST /channels: ${res.statusCode} ${JSON.stringify(created)}`);
   await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel, signedUrl: created.publishUrl });
 }
+
+/** Emulator time passes on `stack`, a second at a time; every timer due fires and what it started finishes. */
+export async function passStackTime(stack: LocalStack, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 1000) {
+    await stack.clock.advance(1000);
+    await stack.emulator.topics.idle();
+    await stack.runtime.settled();
+  }
+}

@@ -3,6 +3,7 @@
  * target itself and signs with the pure signer functions, independent of shared/oss/client.ts.
  */
 import { request as httpRequest } from 'node:http';
+import { getSignatureV2 } from '@alicloud/oss-util/dist/signature';
 import { XMLParser } from 'fast-xml-parser';
 import { encodeKeyPath, encodeQuery, presignV1, presignV4, signRequestV1, signRequestV4, type SigningCredentials } from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
@@ -35,6 +36,26 @@ export interface OssCall {
 export function defaultCredentials(emu: Emulator): SigningCredentials {
   const key = emu.accessKeys[0]!;
   return { accessKeyId: key.id, accessKeySecret: key.secret };
+}
+
+/**
+ * A V2 presigned GET of `bucket`/`key` as the Java/Python SDKs build it (an STS token signed as a
+ * parameter; the date slot of the string to sign is the expiry), signed by @alicloud/oss-util's
+ * V2 canonicaliser, not by our signer.
+ */
+export function presignV2(bucket: string, key: string, expires: number, creds: SigningCredentials, extraQuery: Record<string, string> = {}): string {
+  const query: Record<string, string> = {
+    ...extraQuery,
+    'x-oss-signature-version': 'OSS2',
+    'x-oss-expires': String(expires),
+    'x-oss-access-key-id': creds.accessKeyId,
+    ...(creds.securityToken && { 'security-token': creds.securityToken }),
+  };
+  // What getSignatureV2 reads of a tea Request.
+  const request = { method: 'GET', pathname: `/${key}`, query, headers: { date: String(expires) }, protocol: 'http', port: 80 } as unknown as Parameters<typeof getSignatureV2>[0];
+  const { signature } = getSignatureV2(request, bucket, creds.accessKeySecret);
+  const all = { ...query, 'x-oss-signature': signature };
+  return `/${bucket}/${key}?${Object.entries(all).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
 }
 
 /** Sends raw bytes to the emulator and collects the whole response. */

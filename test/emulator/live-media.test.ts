@@ -5,7 +5,7 @@
  * a warning. The structural checks need nothing; the ffprobe/ffmpeg checks are skipped, with
  * a printed reason, where those tools are missing.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +13,17 @@ import { promisify } from 'node:util';
 import * as HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
+import { findFfmpeg, findFfprobe } from '../../local/emulator/rtmp/ffmpeg';
 import { oss, parseXml } from './helpers';
 import { BUCKET, T0, channelXml, makeLiveHarness } from './live-helpers';
 import { quietEmulator } from './setup';
 
 const run = promisify(execFile);
 const FRAME_S = 1 / 5;
-const missingTools = ['ffmpeg', 'ffprobe'].filter((tool) => spawnSync(tool, ['-version']).status !== 0);
-if (missingTools.length) console.warn(`live-media: ${missingTools.join(' and ')} not found on PATH: skipping the ffprobe/ffmpeg media checks`);
+const ffmpeg = findFfmpeg();
+const ffprobe = findFfprobe();
+const missingTools = [!ffmpeg && 'ffmpeg (PATH or @ffmpeg-installer/ffmpeg)', !ffprobe && 'ffprobe (PATH)'].filter(Boolean);
+if (missingTools.length) console.warn(`live-media: ${missingTools.join(' and ')} not found: skipping the ffprobe/ffmpeg media checks`);
 const withFfmpeg = it.skipIf(missingTools.length > 0);
 
 const FRAG2 = '<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>';
@@ -85,7 +88,7 @@ describe('fragments of the simulated push', () => {
 });
 
 async function probe(target: string) {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height,r_frame_rate,sample_rate', '-of', 'json', target]);
+  const { stdout } = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height,r_frame_rate,sample_rate', '-of', 'json', target]);
   return JSON.parse(stdout) as { format: { duration: string }; streams: Record<string, string | number>[] };
 }
 
@@ -149,13 +152,13 @@ describe('a VOD of the emulator over HTTP', () => {
     expect(extinfSum).toBeCloseTo(7.2 + 6, 6);
 
     // The media's own extent (packets, not the playlist's EXTINF sum that ffprobe's format duration reports for HLS).
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time', '-of', 'json', url]);
+    const { stdout } = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time', '-of', 'json', url]);
     const packets = (JSON.parse(stdout) as { packets: { pts_time: string; duration_time: string }[] }).packets.map((p) => [Number(p.pts_time), Number(p.duration_time)] as const);
     const start = Math.min(...packets.map(([pts]) => pts));
     const end = Math.max(...packets.map(([pts, duration]) => pts + duration));
     expect(Math.abs(end - start - extinfSum)).toBeLessThanOrEqual(FRAME_S);
 
-    const copy = await run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'warning', '-i', url, '-c', 'copy', '-f', 'null', '-']);
+    const copy = await run(ffmpeg!.path, ['-hide_banner', '-nostats', '-v', 'warning', '-i', url, '-c', 'copy', '-f', 'null', '-']);
     expect(copy.stderr).not.toMatch(/non monoton|corrupt|discontinuity|error/i);
   });
 });

@@ -7,10 +7,9 @@
 import { Readable } from 'node:stream';
 import OssClient, * as $oss from '@alicloud/oss-client';
 import { RuntimeOptions } from '@alicloud/oss-util';
-import { getSignatureV2 } from '@alicloud/oss-util/dist/signature';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
-import { errorOf, rawRequest } from './helpers';
+import { defaultCredentials, errorOf, presignV2, rawRequest } from './helpers';
 import { quietEmulator } from './setup';
 
 const BUCKET = 'livecycle-demo';
@@ -75,26 +74,6 @@ describe('@alicloud/oss-client (V2 header signatures, its default)', () => {
   });
 });
 
-/** What getSignatureV2 reads of a tea Request. */
-function v2Request(pathname: string, query: Record<string, string>, date: string): Parameters<typeof getSignatureV2>[0] {
-  return { method: 'GET', pathname, query, headers: { date }, protocol: 'http', port: 80 } as unknown as Parameters<typeof getSignatureV2>[0];
-}
-
-/** A V2 presigned GET as the Java/Python SDKs build it, signed by @alicloud/oss-util's V2 canonicaliser. */
-function presignV2(key: string, expires: number, opts: { secret?: string; token?: string; extraQuery?: Record<string, string> } = {}): string {
-  const query: Record<string, string> = {
-    ...opts.extraQuery,
-    'x-oss-signature-version': 'OSS2',
-    'x-oss-expires': String(expires),
-    'x-oss-access-key-id': emu.accessKeys[0]!.id,
-    ...(opts.token && { 'security-token': opts.token }),
-  };
-  // The date slot of a presigned string to sign is the expiry (Java SignV2Utils, Python AuthV2).
-  const { signature } = getSignatureV2(v2Request(`/${key}`, query, String(expires)), BUCKET, opts.secret ?? emu.accessKeys[0]!.secret);
-  const all = { ...query, 'x-oss-signature': signature };
-  return `/${BUCKET}/${key}?${Object.entries(all).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
-}
-
 describe('V2 presigned URLs', () => {
   beforeAll(async () => {
     await put(client(), 'oss2/presigned.txt', 'presigned oss2');
@@ -102,17 +81,17 @@ describe('V2 presigned URLs', () => {
   const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
 
   it('a URL signed by the SDK canonicaliser GETs the object (with a sub-resource and a plain parameter)', async () => {
-    const res = await rawRequest(emu, 'GET', presignV2('oss2/presigned.txt', inAMinute(), { extraQuery: { 'response-content-type': 'text/plain', foo: 'bar' } }), {});
+    const res = await rawRequest(emu, 'GET', presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), defaultCredentials(emu), { 'response-content-type': 'text/plain', foo: 'bar' }), {});
     expect(res.status).toBe(200);
     expect(res.text).toBe('presigned oss2');
     expect(res.headers['content-type']).toBe('text/plain');
   });
 
   it('one changed byte, a wrong secret or an added parameter → 403 SignatureDoesNotMatch; past x-oss-expires → AccessDenied', async () => {
-    const good = presignV2('oss2/presigned.txt', inAMinute());
+    const good = presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), defaultCredentials(emu));
     const tampered = [
       good.replace('oss2/presigned.txt', 'oss2/presigneD.txt'),
-      presignV2('oss2/presigned.txt', inAMinute(), { secret: 'other-secret-other-secret' }),
+      presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), { ...defaultCredentials(emu), accessKeySecret: 'other-secret-other-secret' }),
       // Every query parameter is signed in V2, not only sub-resources.
       `${good}&foo=bar`,
     ];
@@ -121,21 +100,14 @@ describe('V2 presigned URLs', () => {
       expect(res.status).toBe(403);
       expect(errorOf(res).Code).toBe('SignatureDoesNotMatch');
     }
-    const old = await rawRequest(emu, 'GET', presignV2('oss2/presigned.txt', Math.floor(Date.now() / 1000) - 5), {});
+    const old = await rawRequest(emu, 'GET', presignV2(BUCKET, 'oss2/presigned.txt', Math.floor(Date.now() / 1000) - 5, defaultCredentials(emu)), {});
     expect(old.status).toBe(403);
     expect(errorOf(old).Code).toBe('AccessDenied');
   });
 
   it('with STS credentials (security-token signed as a parameter)', async () => {
     const sts = emu.mintSts({ ttlSeconds: 900 });
-    const query = {
-      'x-oss-signature-version': 'OSS2',
-      'x-oss-expires': String(inAMinute()),
-      'x-oss-access-key-id': sts.accessKeyId,
-      'security-token': sts.securityToken,
-    };
-    const { signature } = getSignatureV2(v2Request('/oss2/presigned.txt', query, query['x-oss-expires']), BUCKET, sts.accessKeySecret);
-    const target = `/${BUCKET}/oss2/presigned.txt?${new URLSearchParams({ ...query, 'x-oss-signature': signature }).toString()}`;
+    const target = presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), sts);
     expect((await rawRequest(emu, 'GET', target, {})).text).toBe('presigned oss2');
   });
 });

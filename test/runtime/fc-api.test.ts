@@ -16,7 +16,7 @@ import { bootStack, type LocalStack } from '../../local/commands/start';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { fcSignature, fcStringToSign } from '../../local/runtime/fc-api';
 import { ensureBuilt } from '../helpers/build';
-import { cli, createAndPush, ROOT } from '../cli/helpers';
+import { cli, createAndPush, passStackTime, ROOT } from '../cli/helpers';
 
 const SPAWNS_TIMEOUT = 90_000;
 const START = Date.UTC(2024, 4, 1, 12, 0, 1);
@@ -28,14 +28,6 @@ const lines: Record<string, unknown>[] = [];
 
 const staticKey = { accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret };
 const target = () => ({ accountId: '1234567890123456', region: stack.emulator.region, endpoint: stack.runtime.fcApiUrl!, credentials: staticKey });
-
-async function pass(ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1000) {
-    await stack.clock.advance(1000);
-    await stack.emulator.topics.idle();
-    await stack.runtime.settled();
-  }
-}
 
 /** A request to the FC API signed by the verifier's own algorithm, then altered by `tamper`. */
 async function rawInvoke(opts: { headers?: Record<string, string>; tamper?: (h: Record<string, string>) => void; path?: string; sign?: boolean }) {
@@ -62,11 +54,11 @@ afterAll(async () => {
 describe('the local FC InvokeFunction API', () => {
   it("carries poll-stat's async invocation of generate-vod through fc2: the VOD exists before any generate-vod timer could have made it", async () => {
     await createAndPush(stack, 'cam-fc');
-    await pass(10_000);
+    await passStackTime(stack, 10_000);
     await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: 'cam-fc' });
     // 12:00:11 ended; reconnect window (60 s) over by 12:01:11; the 12:02:00 poll concludes the
     // broadcast and invokes generate-vod. generate-vod's own timer next fires at 12:02:30.
-    await pass(Date.UTC(2024, 4, 1, 12, 2, 5) - stack.clock.now());
+    await passStackTime(stack, Date.UTC(2024, 4, 1, 12, 2, 5) - stack.clock.now());
 
     const vods = await new Ledger(bucket).listVods('cam-fc');
     expect(vods).toHaveLength(1);

@@ -21,7 +21,7 @@ import type { SnapshotConfig } from './config';
 import { validateChannelName, validatePlaylistName } from './config';
 import { channelStillLive, liveChannelDisabled, noSuchLiveChannel } from './errors';
 import { loadMedia, MEDIA_FORMAT } from './media';
-import { TIMELINE_START, type TsTimeline } from './mpegts';
+import { TIMELINE_START, type TsTimeline } from '../mpegts';
 import { PLAYLIST_CONTENT_TYPE, renderPlaylist, type PlaylistSegment } from './playlist';
 import { withBucketHost } from './ingest-host';
 import { verifyRtmpUrl } from './rtmp-url';

@@ -1,7 +1,7 @@
 /**
  * The media the simulated publisher "sends": one GOP of H.264 and a run of AAC frames of a
  * steady tone (local/emulator/fixtures; its README says how they were made), muxed into MPEG-TS
- * fragments of any length (mpegts.ts), and one JPG for snapshots. Both as small as honest media
+ * fragments of any length (../mpegts.ts), and one JPG for snapshots. Both as small as honest media
  * gets (5 fps colour bars, 8 kbit/s audio: about 3.7 kB of MPEG-TS per second), since the storm
  * and the bench write days of fragments. MEDIA_FORMAT is the
  * one description of that media: the muxer times frames by it, GetLiveChannelStat reports it,
@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createTsMuxer, TS_HZ, type TsMuxer } from './mpegts';
+import { createFragmentMuxer, TS_HZ, type FragmentMuxer } from '../mpegts';
 
 const FIXTURES = join('local', 'emulator', 'fixtures');
 const VIDEO_FILE = 'video-gop.h264';
@@ -26,7 +26,7 @@ export const MEDIA_FORMAT = {
 const ADTS_8000 = 11;
 
 export interface Media {
-  muxer: TsMuxer;
+  muxer: FragmentMuxer;
   /** Elementary-stream bytes per second, as a sender's bitrate (GetLiveChannelStat Bandwidth). */
   videoBytesPerSecond: number;
   audioBytesPerSecond: number;
@@ -92,7 +92,7 @@ export function loadMedia(): Media {
     const { sampleRate, samplesPerFrame } = MEDIA_FORMAT.audio;
     const sum = (frames: Buffer[]) => frames.reduce((n, f) => n + f.length, 0);
     loaded = {
-      muxer: createTsMuxer({ video, audio, frameTicks: TS_HZ / frameRate, audioFrameTicks: (TS_HZ * samplesPerFrame) / sampleRate }),
+      muxer: createFragmentMuxer({ video, audio, frameTicks: TS_HZ / frameRate, audioFrameTicks: (TS_HZ * samplesPerFrame) / sampleRate }),
       videoBytesPerSecond: Math.round((sum(video) * frameRate) / video.length),
       audioBytesPerSecond: Math.round((sum(audio) * sampleRate) / samplesPerFrame / audio.length),
       snapshot: readFileSync(join(dir, SNAPSHOT_FILE)),

@@ -7,7 +7,7 @@
 import { compareKeys } from '../storage/key-index';
 import type { StateStore } from '../types';
 import type { ChannelConfig } from './config';
-import type { TsTimeline } from './mpegts';
+import type { TsTimeline } from '../mpegts';
 
 export interface LiveRecord {
   startMs: number;

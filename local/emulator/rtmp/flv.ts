@@ -4,7 +4,7 @@
  * AAC frames with ADTS headers. OSS takes H.264 video and AAC audio only (reference §12.1);
  * anything else is dropped and counted.
  */
-import type { AudioUnit, VideoUnit } from './mpegts';
+import type { AudioUnit, VideoUnit } from '../mpegts';
 
 const AVC = 7;
 const AAC = 10;

@@ -13,7 +13,7 @@ import { decodeAmf0 } from './amf0';
 import { MSG, type MediaSink, type RtmpMessage } from './connection';
 import { findFfmpeg } from './ffmpeg';
 import { FlvDepacketizer } from './flv';
-import { TsMuxer, type VideoUnit } from './mpegts';
+import { TsMuxer, type VideoUnit } from '../mpegts';
 
 /** Without a key frame OSS cuts anyway after max(2 × FragDuration, 60 s) of media (§12.3). */
 export function forcedCutMs(fragDurationS: number): number {
