@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
-import { json, type FcHttpResponse } from './respond';
+import type { FcHttpResponse } from './event';
+import { json } from './respond';
 import { createRouter, type Route, type RouteContext, type Router } from './router';
 import {
   boolean,
