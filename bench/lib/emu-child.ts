@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     clock,
     logger: createLogger({ name: 'bench-emulator', level: 'silent' }),
   });
-  process.on('message', async (msg: { type: string; reset?: boolean }) => {
+  process.on('message', (msg: { type: string; reset?: boolean }) => {
     if (msg.type === 'counts') {
       process.send!({ type: 'counts', total, admin, byKind: Object.fromEntries(byKind), byChannel: Object.fromEntries(byChannel) });
       if (msg.reset) {
@@ -81,8 +81,7 @@ async function main(): Promise<void> {
     } else if (msg.type === 'usage') {
       process.send!({ type: 'usage', maxRssKiB: process.resourceUsage().maxRSS, cpu: process.cpuUsage() });
     } else if (msg.type === 'stop') {
-      await emu.stop();
-      process.exit(0);
+      void emu.stop().finally(() => process.exit(0));
     }
   });
   process.on('disconnect', () => process.exit(0));

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { signApiRequest } from '../../shared/api/auth';
-import { bootStack, type LocalStack } from '../../local/commands/start';
+import { bootStack, type LocalStack } from '../../local/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/demo/webhook-receiver';
 import { DEFAULT_BUCKET } from '../../local/emulator';
 import { parseSchedule } from '../../local/runtime/scheduler';

@@ -12,7 +12,6 @@ import type { BenchOptions, BenchSection, Row } from '../lib/types';
 import { median, num, times } from '../lib/stats';
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const signUtils = require('ali-oss/lib/common/signUtils.js') as {
   authorizationV4(id: string, secret: string, region: string, method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucket?: string, object?: string, additionalHeaders?: string[]): string;
   authorization(id: string, secret: string, canonical: string, headerEncoding?: string): string;

@@ -10,7 +10,7 @@ import { groupBroadcasts, mergePushes, type Push } from '../../shared/lifecycle'
 import { pushOf } from '../../shared/operations/broadcasts';
 import { OssClient, envCredentials, staticCredentials, type OssBucket } from '../../shared/oss';
 import { parseCommandLine, parseOptions, UsageError } from './args';
-import { attachToStack } from './start';
+import { attachToStack } from '../stack';
 import type { Command } from './types';
 
 const USAGE = `Usage: livecycle channels [options]

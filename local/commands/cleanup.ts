@@ -10,7 +10,7 @@ import { createInstance, createOperationContext } from '../../shared/operations/
 import { createLogStream, installLogDestination } from '../runtime/logstream';
 import { loadSYaml } from '../runtime/syaml';
 import { parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
-import { attachToStack } from './start';
+import { attachToStack } from '../stack';
 import type { Command } from './types';
 
 const CLEANUP_FUNCTION = 'cleanup-orphans';

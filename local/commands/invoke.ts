@@ -15,7 +15,7 @@ import { httpEvent, mnsEvent, timerEvent } from '../runtime/events';
 import { loadSYaml, type FunctionSpec } from '../runtime/syaml';
 import { invokeFunction } from '../../shared/platform';
 import { parseCommandLine, parseOptions, UsageError } from './args';
-import { readStackFile } from './start';
+import { readStackFile } from '../stack';
 import type { Command } from './types';
 
 const USAGE = `Usage: livecycle invoke <function> [options]

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPLAY_WINDOW_SECONDS, signApiRequest } from '../../shared/api/auth';
 import { parseCommandLine, parseOptions, UsageError } from './args';
-import { API_SECRET_FILE, attachToStack } from './start';
+import { API_SECRET_FILE, attachToStack } from '../stack';
 import type { Command } from './types';
 
 const METHODS = ['GET', 'POST', 'DELETE'];

@@ -16,7 +16,7 @@ import { clockTime, paint, prettyLine } from '../runtime/pretty';
 import { parseSchedule, type Schedule } from '../runtime/scheduler';
 import { UsageError } from './args';
 import { describeShellOverrides } from './stack-env';
-import type { LocalStack } from './start';
+import type { LocalStack } from '../stack';
 
 export type LogFormat = 'human' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['human', 'json'];

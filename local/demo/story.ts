@@ -20,7 +20,7 @@ import { Ledger } from '../../shared/ledger';
 import { OssClient, OssError, staticCredentials, type OssBucket } from '../../shared/oss';
 import type { WebhookPayload } from '../../shared/webhooks';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../emulator';
-import { bootStack, type LocalStack } from '../commands/start';
+import { bootStack, type LocalStack } from '../stack';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const CHANNEL = 'cam-demo';

@@ -24,6 +24,14 @@ export interface HttpRequest {
   requestId: string;
 }
 
+/** What an FC HTTP trigger handler returns. */
+export interface FcHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  isBase64Encoded: false;
+  body: string;
+}
+
 export interface DecodeOptions {
   maxBodyBytes?: number;
 }

@@ -3,17 +3,10 @@ import { currentClock, type Clock } from '../clock';
 import { invocationLogger, type Logger } from '../log';
 import type { Authenticator } from './auth';
 import { ApiError } from './errors';
-import { decodeHttpEvent } from './event';
+import { decodeHttpEvent, type FcHttpResponse } from './event';
 import type { Router } from './router';
 
 /** The FC 3.0 HTTP trigger response (function-compute.md §2.3). */
-export interface FcHttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  isBase64Encoded: false;
-  body: string;
-}
-
 export const REQUEST_ID_HEADER = 'X-Livecycle-Request-Id';
 
 /** A JSON response; responses carry data about private channels, so nothing is cached. */

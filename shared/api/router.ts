@@ -1,7 +1,6 @@
 import type { Logger } from '../log';
 import { ApiError } from './errors';
-import type { HttpRequest } from './event';
-import type { FcHttpResponse } from './respond';
+import type { FcHttpResponse, HttpRequest } from './event';
 
 export interface RouteContext {
   request: HttpRequest;

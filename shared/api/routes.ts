@@ -1,6 +1,7 @@
 import type { Logger } from '../log';
 import { MAX_PUBLISH_URL_SECONDS } from '../oss/validate';
-import { json, type FcHttpResponse } from './respond';
+import type { FcHttpResponse } from './event';
+import { json } from './respond';
 import { createRouter, type Route, type RouteContext, type Router } from './router';
 import {
   boolean,

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from '../api/auth';
-import { handleHttp, type FcHttpResponse } from '../api/respond';
+import type { FcHttpResponse } from '../api/event';
+import { handleHttp } from '../api/respond';
 import { apiRoutes } from '../api/routes';
 import { apiOperations } from './api';
 import { createInstance, type FcContext, type Instance } from './context';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, signApiRequest } from '../../shared/api/auth';
 import { ApiError } from '../../shared/api/errors';
-import { handleHttp, REQUEST_ID_HEADER, type FcHttpResponse } from '../../shared/api/respond';
+import type { FcHttpResponse } from '../../shared/api/event';
+import { handleHttp, REQUEST_ID_HEADER } from '../../shared/api/respond';
 import { apiRoutes, type ApiOperations } from '../../shared/api/routes';
 import { capturingLogger, httpEvent, type EventSpec } from './helpers';
 

@@ -13,7 +13,7 @@ import type { HttpRequest } from '../../shared/api/event';
 import type { CleanupRunReport } from '../../shared/cleanup';
 import { Ledger } from '../../shared/ledger';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
-import { bootStack, type LocalStack } from '../../local/commands/start';
+import { bootStack, type LocalStack } from '../../local/stack';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
 import { cli, passStackTime, ROOT, shellWords } from './helpers';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootStack, STACK_FILE, type LocalStack } from '../../local/commands/start';
+import { bootStack, STACK_FILE, type LocalStack } from '../../local/stack';
 import { LOCK_FILE } from '../../local/emulator/storage/lock';
 import { ensureBuilt } from '../helpers/build';
 import { oss } from '../emulator/helpers';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { signApiRequest } from '../../shared/api/auth';
-import type { LocalStack } from '../../local/commands/start';
+import type { LocalStack } from '../../local/stack';
 import { DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
 

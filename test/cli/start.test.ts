@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signApiRequest } from '../../shared/api/auth';
 import { ControlledClock } from '../../shared/clock';
-import { bootStack } from '../../local/commands/start';
+import { bootStack } from '../../local/stack';
 import { terminalOutput } from '../../local/commands/start-output';
 import { DEFAULT_BUCKET, startEmulator } from '../../local/emulator';
 import { startRuntime } from '../../local/runtime';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { bootStack, readStackFile, type LocalStack } from '../../local/commands/start';
+import { bootStack, readStackFile, type LocalStack } from '../../local/stack';
 import { calls, FIXTURES, resetCalls } from './helpers';
 
 const ROOT = join(__dirname, '..', '..');

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../shared/ledger';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { invokeFunction } from '../../shared/platform';
-import { bootStack, type LocalStack } from '../../local/commands/start';
+import { bootStack, type LocalStack } from '../../local/stack';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { fcSignature, fcStringToSign } from '../../local/runtime/fc-api';
 import { ensureBuilt } from '../helpers/build';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signApiRequest } from '../../shared/api/auth';
-import { bootStack, type LocalStack } from '../../local/commands/start';
+import { bootStack, type LocalStack } from '../../local/stack';
 import { pushTestPattern } from '../../local/commands/push-rtmp';
 import { findFfmpeg } from '../../local/emulator/rtmp/ffmpeg';
 import { ensureBuilt } from '../helpers/build';
