@@ -17,7 +17,7 @@ import { timerEvent } from '../../local/runtime/events';
 export const T0 = Date.UTC(2026, 2, 1, 9, 0, 0);
 export const BUCKET = DEFAULT_BUCKET;
 export const API_SECRET = 'api-secret-for-function-tests';
-export const WEBHOOK_SECRET = 'webhook-secret-for-function-tests';
+export const WEBHOOK_SECRET = 'whsec_d2ViaG9vay1zZWNyZXQtZm9yLWZ1bmN0aW9uLXRlc3Q=';
 export const SNAPSHOT_TOPIC = 'livecycle-snapshots';
 
 export interface Delivery {

@@ -24,7 +24,7 @@ export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 export const API_SECRET = 'reliability-api-secret-0123456789';
 export const API_SECRET_OLD = 'reliability-api-secret-old-abcdef';
 export const API_TOKEN = 'reliability-api-token-ZYXWVUTSRQ';
-export const WEBHOOK_SECRET = 'reliability-webhook-secret-98765';
+export const WEBHOOK_SECRET = 'whsec_cmVsaWFiaWxpdHktd2ViaG9vay1zZWNyZXQtOTg3NjU=';
 export const ACCESS_KEY = { id: 'reliability-key-id', secret: 'reliability-access-key-secret-42' };
 
 /** The function handlers under test. Adding one is a line here. */
