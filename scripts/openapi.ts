@@ -142,8 +142,10 @@ export function buildOpenApi(): Json {
                 field: { type: 'string', description: 'The body field, query or path parameter or header at fault.' },
                 requestId: { type: 'string', description: 'On 500: look it up in the log.' },
               },
+              additionalProperties: false,
             },
           },
+          additionalProperties: false,
         },
         WebhookEvent: {
           type: 'object',
@@ -157,6 +159,7 @@ export function buildOpenApi(): Json {
             occurredAt: { type: 'string', format: 'date-time' },
             data: { type: 'object' },
           },
+          additionalProperties: false,
         },
       },
       responses: {

@@ -18,6 +18,7 @@ import { createLogger } from '../../shared/log';
 import { installInvoker } from '../../shared/platform';
 import { OssClient, type OssBucket } from '../../shared/oss';
 import { startEmulator, type Emulator } from '../../local/emulator';
+import { recordApiResponse, recordWebhookBody } from '../contract/recorder';
 
 export const BUCKET = 'livecycle-demo';
 export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -148,6 +149,7 @@ export class WebhookReceiver {
           /* recorded as-is */
         }
         this.deliveries.push({ id: parsed.id ?? '', type: parsed.type ?? '', headers: req.headers, body });
+        recordWebhookBody(body);
         res.writeHead(200).end('ok');
       });
     });
@@ -281,7 +283,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         accountId: '1234567890123456',
         function: { name: fn, timeout: o.timeoutSeconds ?? 600 },
       };
-      return handler(bytes, context);
+      const result = await handler(bytes, context);
+      if (fn === 'api') recordApiResponse(bytes, result as { statusCode: number; body: string });
+      return result;
     },
     async drainAsync(o = {}) {
       let ran = 0;

@@ -5,6 +5,7 @@ import { ControlledClock, installClock } from '../../shared/clock';
 import { Ledger, LedgerKeys, type StoredEvent } from '../../shared/ledger';
 import { createLogger } from '../../shared/log';
 import { DEFAULT_DELIVERY_POLICY, Webhooks, eventId, verifyWebhook, worstCaseAttemptMs, type WebhookPayload, type WebhooksOptions } from '../../shared/webhooks';
+import { recordWebhookBody } from '../contract/recorder';
 import { keysUnder, startLedgerEnv, type LedgerEnv } from '../ledger/emulator';
 
 const T = 1_700_000_000_000;
@@ -36,6 +37,7 @@ class Receiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         this.received.push({ headers: req.headers, body, payload: JSON.parse(body) as WebhookPayload });
+        recordWebhookBody(body);
         if (this.hang) return;
         const status = this.script.shift() ?? 200;
         setTimeout(() => {
