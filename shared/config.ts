@@ -6,6 +6,7 @@ import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
 import { registerSecret, type Logger } from './log';
 import { MAX_PUBLISH_URL_SECONDS, OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 import { parseRtmpEndpoint } from './oss/endpoint';
+import { webhookSecretKey } from './webhooks/signature';
 
 export interface Config {
   /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
@@ -34,7 +35,7 @@ export interface Config {
   readonly apiToken: string | undefined;
   /** Where lifecycle events are POSTed; undefined disables outbound webhooks. */
   readonly webhookUrl: string | undefined;
-  /** Webhook signing secrets: the first signs, every one yields a signature (rotation). */
+  /** Webhook signing secrets, `whsec_<base64>` (Standard Webhooks): every one yields a signature (rotation). */
   readonly webhookSecrets: readonly string[];
   /** How long after a channel's deletion its leftover objects become orphans. */
   readonly orphanGraceSeconds: number;
@@ -222,6 +223,13 @@ export function loadConfig(env: Env = process.env): Config {
   registerSecret(apiToken);
   if (apiToken !== undefined && apiToken.length < MIN_SECRET_LENGTH) throw new ConfigError('API_TOKEN', `is shorter than ${MIN_SECRET_LENGTH} characters`);
   const webhookSecrets = secrets(env, 'WEBHOOK_SECRETS');
+  webhookSecrets.forEach((value, i) => {
+    try {
+      webhookSecretKey(value);
+    } catch (err) {
+      throw new ConfigError('WEBHOOK_SECRETS', `entry ${i + 1} ${(err as Error).message}`);
+    }
+  });
   const url = webhookUrl(env);
   if (url && webhookSecrets.length === 0) throw new ConfigError('WEBHOOK_SECRETS', 'is required when WEBHOOK_URL is set (webhooks are always signed)');
 

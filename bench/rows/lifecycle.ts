@@ -12,12 +12,12 @@
  * then generate-vod writes the VOD and emits vod.ready. Target: ≤ RECONNECT_WINDOW + the
  * poll interval, both read from s.yaml (no overrides).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { signApiRequest } from '../../shared/api/auth';
+import { newWebhookSecret } from '../../shared/webhooks';
 import { bootStack, type LocalStack } from '../../local/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/demo/webhook-receiver';
 import { DEFAULT_BUCKET } from '../../local/emulator';
@@ -55,7 +55,7 @@ function pollSettings(stack: LocalStack): { reconnectWindowMs: number; pollInter
 async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   const channels = quick ? 3 : 6;
   const dataDir = await mkdtemp(join(tmpdir(), 'livecycle-bench-lifecycle-'));
-  const webhookSecret = randomBytes(24).toString('hex');
+  const webhookSecret = newWebhookSecret();
   // A round minute plus 5 s: pushes start 5 s after poll-stat has fired.
   const startMs = Math.ceil(Date.now() / MINUTE) * MINUTE + 5 * SECOND;
   let stack: LocalStack | undefined;

@@ -9,7 +9,6 @@
  * Each step waits for what it promises to be observable (a webhook at the local receiver, or
  * OSS state) within a deadline in emulator time, and fails naming itself otherwise.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { signApiRequest } from '../../shared/api/auth';
 import type { CleanupRunReport } from '../../shared/cleanup';
 import { Ledger } from '../../shared/ledger';
 import { OssClient, OssError, staticCredentials, type OssBucket } from '../../shared/oss';
-import type { WebhookPayload } from '../../shared/webhooks';
+import { newWebhookSecret, type WebhookPayload } from '../../shared/webhooks';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../emulator';
 import { bootStack, type LocalStack } from '../stack';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
@@ -298,7 +297,7 @@ class Story {
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const wallStart = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'livecycle-demo-'));
-  const webhookSecret = randomBytes(24).toString('hex');
+  const webhookSecret = newWebhookSecret();
   // A round hour, so the hourly cleanup (at :17) comes about seventeen minutes into the story.
   const startMs = Math.ceil(Date.now() / (60 * MINUTE)) * 60 * MINUTE + 30 * SECOND;
   let receiver: WebhookReceiver | undefined;

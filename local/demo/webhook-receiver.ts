@@ -1,8 +1,8 @@
 /**
  * A local webhook receiver for the demo: the functions' WEBHOOK_URL points here, so every
  * lifecycle event they emit is visible. Deliveries are verified as a real receiver would
- * (signature with the shared secret, on the stack's clock) and deduplicated by event id, since
- * delivery is at-least-once (docs/ledger.md).
+ * (Standard Webhooks signature with the shared `whsec_` secret, on the stack's clock) and
+ * deduplicated by event id, since delivery is at-least-once (docs/ledger.md).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -30,7 +30,12 @@ export interface HttpDeps {
   /** For the logged duration; defaults to `currentClock()`. */
   clock?: Clock;
   maxBodyBytes?: number;
+  /** The OpenAPI document, served at GET /openapi.json before authentication; loaded on first use. */
+  openApiDocument?: () => Promise<unknown>;
 }
+
+/** Readable without credentials: integrators generate clients from it. */
+export const OPENAPI_PATH = '/openapi.json';
 
 /** The part of FC's context this layer reads. */
 export interface HttpInvocationContext {
@@ -52,10 +57,15 @@ export async function handleHttp(event: Buffer, context: HttpInvocationContext |
   try {
     const request = decodeHttpEvent(event, { maxBodyBytes: deps.maxBodyBytes });
     Object.assign(line, { method: request.method, path: request.path, sourceIp: request.sourceIp });
-    line.auth = await deps.auth.authenticate(request);
-    const { route, params } = router.match(request.method, request.segments);
-    line.route = route.pattern;
-    response = await route.handle({ request, params, requestId, logger });
+    if (deps.openApiDocument && request.method === 'GET' && request.path === OPENAPI_PATH) {
+      line.route = OPENAPI_PATH;
+      response = json(200, await deps.openApiDocument());
+    } else {
+      line.auth = await deps.auth.authenticate(request);
+      const { route, params } = router.match(request.method, request.segments);
+      line.route = route.pattern;
+      response = await route.handle({ request, params, requestId, logger });
+    }
   } catch (err) {
     if (err instanceof ApiError) {
       response = error(err.status, err.code, err.message, err.field, err.headers);

@@ -6,14 +6,18 @@ import { createRouter, type Route, type RouteContext, type Router } from './rout
 import {
   boolean,
   channelName,
+  cursor,
   description,
   fragSettings,
+  fragValue,
+  instant,
   integer,
   note,
   optional,
   page,
   playlistName,
   queryBoolean,
+  queryLimit,
   readJsonBody,
   rejectUnknownFields,
   required,
@@ -21,6 +25,7 @@ import {
   vodRange,
   type JsonObject,
   type Page,
+  type Validator,
 } from './validate';
 
 export interface OperationContext {
@@ -101,25 +106,37 @@ interface RouteInput {
   ctx: OperationContext;
 }
 
+type Fields = Readonly<Record<string, Validator<unknown>>>;
+
+/** What a route takes and answers, as openapi.json (scripts/openapi.ts) describes it. */
+export interface RouteSpec {
+  method: string;
+  pattern: string;
+  summary: string;
+  /** Body fields and query parameters with their validators, in the order they are checked. */
+  body?: Fields;
+  query?: Fields;
+  /** Body fields that must be present. */
+  required?: readonly string[];
+  /** The success status. */
+  status: 200 | 201;
+}
+
 /**
  * One route with its accepted body fields and query parameters declared up front, so no route
- * can forget the strict-input check on either.
+ * can forget the strict-input check on either, and the document lists exactly what is checked.
  */
-function route(
-  method: string,
-  pattern: string,
-  accepts: { body?: readonly string[]; query?: readonly string[] },
-  run: (input: RouteInput) => Promise<FcHttpResponse>,
-): Route {
+function route(spec: RouteSpec, run: (input: RouteInput) => Promise<JsonObject>): Route & { spec: RouteSpec } {
   return {
-    method,
-    pattern,
+    method: spec.method,
+    pattern: spec.pattern,
+    spec,
     async handle(context: RouteContext) {
       const { query } = context.request;
-      rejectUnknownFields(query, accepts.query ?? []);
+      rejectUnknownFields(query, Object.keys(spec.query ?? {}));
       const body = readJsonBody(context.request);
-      rejectUnknownFields(body, accepts.body ?? []);
-      return run({ body, query, params: context.params, ctx: { requestId: context.requestId, logger: context.logger } });
+      rejectUnknownFields(body, Object.keys(spec.body ?? {}));
+      return json(spec.status, await run({ body, query, params: context.params, ctx: { requestId: context.requestId, logger: context.logger } }));
     },
   };
 }
@@ -132,15 +149,19 @@ function vod(params: Readonly<Record<string, string>>): VodRef {
   return { ...channel(params), key: required(params, 'key', vodKey) };
 }
 
-const PAGE = ['limit', 'cursor'];
+const PAGE = { limit: queryLimit, cursor };
 
 /** The livecycle api's route table, wired to `ops`. */
-export function apiRoutes(ops: ApiOperations): Router {
-  return createRouter([
+function routeTable(ops: ApiOperations) {
+  return [
     route(
-      'POST',
-      '/channels',
-      { body: ['name', 'description', 'fragDuration', 'fragCount', 'playlistName', 'snapshot', 'replace', 'adoptExistingFolder'] },
+      {
+        method: 'POST',
+        pattern: '/channels',
+        summary: 'Create a channel',
+        status: 201,
+        body: { name: channelName, description, fragDuration: fragValue, fragCount: fragValue, playlistName, snapshot: boolean, replace: boolean, adoptExistingFolder: boolean },
+      },
       async ({ body, ctx }) => {
         const input: CreateChannelInput = {
           name: optional(body, 'name', channelName),
@@ -151,33 +172,45 @@ export function apiRoutes(ops: ApiOperations): Router {
           replace: optional(body, 'replace', boolean) ?? false,
           adoptExistingFolder: optional(body, 'adoptExistingFolder', boolean) ?? false,
         };
-        return json(201, await ops.createChannel(input, ctx));
+        return ops.createChannel(input, ctx);
       },
     ),
-    route('GET', '/channels', { query: PAGE }, async ({ query, ctx }) => json(200, await ops.listChannels(page(query), ctx))),
-    route('GET', '/channels/{name}', {}, async ({ params, ctx }) => json(200, await ops.getChannel(channel(params), ctx))),
-    route('POST', '/channels/{name}/publish-url', { body: ['expiresInSeconds'] }, async ({ body, params, ctx }) => {
+    route({ method: 'GET', pattern: '/channels', summary: 'List channels', status: 200, query: PAGE }, async ({ query, ctx }) => ops.listChannels(page(query), ctx)),
+    route({ method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200 }, async ({ params, ctx }) => ops.getChannel(channel(params), ctx)),
+    route({ method: 'POST', pattern: '/channels/{name}/publish-url', summary: 'Sign an RTMP publish URL', status: 200, body: { expiresInSeconds: publishUrlExpiry } }, async ({ body, params, ctx }) => {
       const expiresInSeconds = optional(body, 'expiresInSeconds', publishUrlExpiry);
-      return json(200, await ops.createPublishUrl({ ...channel(params), expiresInSeconds }, ctx));
+      return ops.createPublishUrl({ ...channel(params), expiresInSeconds }, ctx);
     }),
-    route('POST', '/channels/{name}/enable', {}, async ({ params, ctx }) => json(200, await ops.enableChannel(channel(params), ctx))),
-    route('POST', '/channels/{name}/disable', { body: ['force'] }, async ({ body, params, ctx }) => {
+    route({ method: 'POST', pattern: '/channels/{name}/enable', summary: 'Enable a channel', status: 200 }, async ({ params, ctx }) => ops.enableChannel(channel(params), ctx)),
+    route({ method: 'POST', pattern: '/channels/{name}/disable', summary: 'Disable a channel', status: 200, body: { force: boolean } }, async ({ body, params, ctx }) => {
       const force = optional(body, 'force', boolean) ?? false;
-      return json(200, await ops.disableChannel({ ...channel(params), force }, ctx));
+      return ops.disableChannel({ ...channel(params), force }, ctx);
     }),
     // DELETE bodies are dropped by some clients and proxies, so `force` travels in the query.
-    route('DELETE', '/channels/{name}', { query: ['force'] }, async ({ query, params, ctx }) => {
+    route({ method: 'DELETE', pattern: '/channels/{name}', summary: 'Delete a channel', status: 200, query: { force: queryBoolean } }, async ({ query, params, ctx }) => {
       const force = optional(query, 'force', queryBoolean) ?? false;
-      return json(200, await ops.deleteChannel({ ...channel(params), force }, ctx));
+      return ops.deleteChannel({ ...channel(params), force }, ctx);
     }),
-    route('POST', '/channels/{name}/vod', { body: ['start', 'end', 'playlistName'] }, async ({ body, params, ctx }) => {
-      const input: VodInput = { ...channel(params), ...vodRange(body), playlistName: optional(body, 'playlistName', playlistName) };
-      return json(201, await ops.createVod(input, ctx));
+    route(
+      { method: 'POST', pattern: '/channels/{name}/vod', summary: 'Generate a VOD playlist for a time range', status: 201, body: { start: instant, end: instant, playlistName }, required: ['start', 'end'] },
+      async ({ body, params, ctx }) => {
+        const input: VodInput = { ...channel(params), ...vodRange(body), playlistName: optional(body, 'playlistName', playlistName) };
+        return ops.createVod(input, ctx);
+      },
+    ),
+    route({ method: 'POST', pattern: '/channels/{name}/vods/{key}/hold', summary: 'Hold a VOD against retention', status: 200, body: { reason: note } }, async ({ body, params, ctx }) => {
+      return ops.holdVod({ ...vod(params), reason: optional(body, 'reason', note) }, ctx);
     }),
-    route('POST', '/channels/{name}/vods/{key}/hold', { body: ['reason'] }, async ({ body, params, ctx }) => {
-      return json(200, await ops.holdVod({ ...vod(params), reason: optional(body, 'reason', note) }, ctx));
-    }),
-    route('DELETE', '/channels/{name}/vods/{key}/hold', {}, async ({ params, ctx }) => json(200, await ops.releaseVod(vod(params), ctx))),
-    route('GET', '/cleanup/report', { query: PAGE }, async ({ query, ctx }) => json(200, await ops.cleanupReport(page(query), ctx))),
-  ]);
+    route({ method: 'DELETE', pattern: '/channels/{name}/vods/{key}/hold', summary: 'Release a VOD hold', status: 200 }, async ({ params, ctx }) => ops.releaseVod(vod(params), ctx)),
+    route({ method: 'GET', pattern: '/cleanup/report', summary: 'Read the latest cleanup report', status: 200, query: PAGE }, async ({ query, ctx }) => ops.cleanupReport(page(query), ctx)),
+  ];
+}
+
+export function apiRoutes(ops: ApiOperations): Router {
+  return createRouter(routeTable(ops));
+}
+
+/** Every route's declaration, for openapi.json. */
+export function apiRouteSpecs(): RouteSpec[] {
+  return routeTable(new Proxy({}, { get: () => async () => ({}) }) as ApiOperations).map((r) => r.spec);
 }

@@ -1,9 +1,13 @@
+import * as v from 'valibot';
 import { parseVodPlaylistName } from '../lifecycle/vod';
 import { ApiError } from './errors';
 import type { HttpRequest } from './event';
 
-/** A field check: returns the typed value or throws a 400 ApiError naming `field`. */
-export type Validator<T> = (value: unknown, field: string) => T;
+/**
+ * A field check: returns the typed value or throws a 400 ApiError naming `field`. `schema` is the
+ * valibot schema it runs, which also describes the field in openapi.json.
+ */
+export type Validator<T> = ((value: unknown, field: string) => T) & { readonly schema: v.GenericSchema<unknown, T> };
 
 export type JsonObject = Record<string, unknown>;
 
@@ -55,15 +59,27 @@ export function optional<T>(input: Readonly<Record<string, unknown>>, field: str
   return value === undefined || value === null ? undefined : validate(value, field);
 }
 
+/** The validator running `schema`; its first issue's message becomes `${field} ${message}`. */
+function validator<T>(schema: v.GenericSchema<unknown, T>): Validator<T> {
+  const check = (value: unknown, field: string): T => {
+    const result = v.safeParse(schema, value, { abortEarly: true });
+    if (!result.success) throw invalid(field, result.issues[0].message);
+    return result.output;
+  };
+  return Object.assign(check, { schema });
+}
+
 // C0 controls, DEL and C1 controls: they cannot travel in OSS's XML bodies and corrupt log lines.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-function text(value: unknown, field: string, minBytes: number, maxBytes: number): string {
-  if (typeof value !== 'string') throw invalid(field, 'must be a string');
-  const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes < minBytes || bytes > maxBytes) throw invalid(field, `must be ${minBytes}–${maxBytes} bytes (UTF-8), got ${bytes}`);
-  if (CONTROL.test(value)) throw invalid(field, 'must not contain control characters');
-  return value;
+function text(minBytes: number, maxBytes: number) {
+  const size = (issue: v.BaseIssue<unknown>) => `must be ${minBytes}–${maxBytes} bytes (UTF-8), got ${issue.received}`;
+  return v.pipe(
+    v.string('must be a string'),
+    v.minBytes(minBytes, size),
+    v.maxBytes(maxBytes, size),
+    v.check((value) => !CONTROL.test(value), 'must not contain control characters'),
+  );
 }
 
 /**
@@ -74,11 +90,11 @@ function text(value: unknown, field: string, minBytes: number, maxBytes: number)
  * in any path parameter: proxies and URL libraries may collapse dot segments).
  */
 const CHANNEL_NAME = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const CHANNEL_NAME_RULE = 'must be 1–128 of A-Z a-z 0-9 . _ -, start with a letter or digit, and not contain ..';
 
-export const channelName: Validator<string> = (value, field) => {
-  if (typeof value !== 'string' || !CHANNEL_NAME.test(value)) throw invalid(field, 'must be 1–128 of A-Z a-z 0-9 . _ -, start with a letter or digit, and not contain ..');
-  return value;
-};
+export const channelName = validator(v.pipe(v.string(CHANNEL_NAME_RULE), v.regex(CHANNEL_NAME, CHANNEL_NAME_RULE)));
+
+const VOD_KEY_RULE = 'must be the file name of a generated VOD playlist: vod-<YYYYMMDDTHHMMSSZ>[-partNNN].m3u8';
 
 /**
  * A VOD's key: the file name of a VOD playlist livecycle generated, `vod-<broadcast
@@ -87,35 +103,22 @@ export const channelName: Validator<string> = (value, field) => {
  * so they always fit the ledger's 128-character hold ids. Other playlists (a manual VOD's custom
  * `playlistName`, the live playlist) are never expired by retention, so they need no hold.
  */
-export const vodKey: Validator<string> = (value, field) => {
-  if (typeof value !== 'string' || parseVodPlaylistName(value) === undefined) {
-    throw invalid(field, 'must be the file name of a generated VOD playlist: vod-<YYYYMMDDTHHMMSSZ>[-partNNN].m3u8');
-  }
-  return value;
-};
+export const vodKey = validator(v.pipe(v.string(VOD_KEY_RULE), v.check((value) => parseVodPlaylistName(value) !== undefined, VOD_KEY_RULE)));
 
-export const description: Validator<string> = (value, field) => text(value, field, 0, 128);
+export const description = validator(text(0, 128));
 
 /** A short free-text note kept in the ledger (e.g. why a VOD is held). */
-export const note: Validator<string> = (value, field) => text(value, field, 1, 256);
+export const note = validator(text(1, 256));
 
-export const playlistName: Validator<string> = (value, field) => {
-  const name = text(value, field, 6, 128);
-  if (!name.endsWith('.m3u8')) throw invalid(field, 'must end with .m3u8');
-  if (name.includes('/') || name.includes('\\')) throw invalid(field, 'must not contain / or \\');
-  return name;
-};
+export const playlistName = validator(
+  v.pipe(text(6, 128), v.endsWith('.m3u8', 'must end with .m3u8'), v.check((name) => !name.includes('/') && !name.includes('\\'), 'must not contain / or \\')),
+);
 
-export const boolean: Validator<boolean> = (value, field) => {
-  if (typeof value !== 'boolean') throw invalid(field, 'must be true or false');
-  return value;
-};
+export const boolean = validator(v.boolean('must be true or false'));
 
 export function integer(min: number, max: number): Validator<number> {
-  return (value, field) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(field, `must be an integer from ${min} to ${max}`);
-    return value;
-  };
+  const rule = `must be an integer from ${min} to ${max}`;
+  return validator(v.pipe(v.number(rule), v.integer(rule), v.minValue(min, rule), v.maxValue(max, rule)));
 }
 
 export const fragValue = integer(1, 100);
@@ -135,32 +138,40 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3})
 const MIN_EPOCH_MS = 100_000_000_000;
 const MAX_EPOCH_MS = 8_640_000_000_000_000;
 
-function isoToEpochMs(value: string, field: string): number {
+/** Epoch ms of an ISO-8601 date-time with zone, or the reason it is not one. */
+function isoToEpochMs(value: string): number | string {
   const m = ISO_8601.exec(value);
-  if (!m) throw invalid(field, 'must be an ISO-8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds');
+  if (!m) return 'must be an ISO-8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds';
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const millis = Number((m[7] ?? '0').padEnd(3, '0'));
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC rolls 2024-02-30 over into March; a real date survives the round trip.
   const check = new Date(utc);
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
-    throw invalid(field, 'is not a real calendar date-time');
+    return 'is not a real calendar date-time';
   }
   const offsetMinutes = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  if (Math.abs(offsetMinutes) > 14 * 60) throw invalid(field, 'has a zone offset beyond ±14:00');
+  if (Math.abs(offsetMinutes) > 14 * 60) return 'has a zone offset beyond ±14:00';
   return utc - offsetMinutes * 60_000;
 }
 
+const INSTANT_RULE = 'must be an ISO-8601 date-time string or an integer of epoch milliseconds';
+
 /** A point in time as an ISO-8601 string with zone, or epoch milliseconds; returns epoch ms. */
-export const instant: Validator<number> = (value, field) => {
-  if (typeof value === 'string') return isoToEpochMs(value, field);
-  if (typeof value === 'number' && Number.isSafeInteger(value)) {
-    if (value < MIN_EPOCH_MS) throw invalid(field, 'is before 1973 — epoch milliseconds expected, not seconds');
-    if (value > MAX_EPOCH_MS) throw invalid(field, 'is out of range');
-    return value;
-  }
-  throw invalid(field, 'must be an ISO-8601 date-time string or an integer of epoch milliseconds');
-};
+export const instant = validator(
+  v.pipe(
+    v.union([v.string(), v.pipe(v.number(), v.safeInteger())], INSTANT_RULE),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const value = dataset.value;
+      const ms = typeof value === 'string' ? isoToEpochMs(value) : value < MIN_EPOCH_MS ? 'is before 1973 — epoch milliseconds expected, not seconds' : value > MAX_EPOCH_MS ? 'is out of range' : value;
+      if (typeof ms === 'string') {
+        addIssue({ message: ms });
+        return NEVER;
+      }
+      return ms;
+    }),
+  ),
+);
 
 /**
  * The longest manual VOD range. OSS caps one playlist at 24 h, and the shared VOD operation splits
@@ -178,20 +189,14 @@ export function vodRange(input: Readonly<Record<string, unknown>>): { startMs: n
 
 /** Query parameters arrive as strings; these parse them strictly. */
 const DECIMAL = /^[0-9]{1,7}$/;
+const LIMIT_RULE = 'must be an integer from 1 to 1000';
 
-export const queryLimit: Validator<number> = (value, field) => {
-  if (typeof value !== 'string' || !DECIMAL.test(value)) throw invalid(field, 'must be an integer from 1 to 1000');
-  return integer(1, 1000)(Number(value), field);
-};
+export const queryLimit = validator(v.pipe(v.string(LIMIT_RULE), v.regex(DECIMAL, LIMIT_RULE), v.transform(Number), v.minValue(1, LIMIT_RULE), v.maxValue(1000, LIMIT_RULE)));
 
-export const queryBoolean: Validator<boolean> = (value, field) => {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw invalid(field, 'must be true or false');
-};
+export const queryBoolean = validator(v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((value) => value === 'true')));
 
 /** An opaque pagination cursor handed out by a previous page. */
-export const cursor: Validator<string> = (value, field) => text(value, field, 1, 1024);
+export const cursor = validator(text(1, 1024));
 
 export interface Page {
   limit?: number;

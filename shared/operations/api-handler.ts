@@ -18,7 +18,9 @@ export function apiHandler(name = 'api'): (event: Buffer, context?: FcContext) =
     const instance = createInstance(name);
     const router = apiRoutes(apiOperations(instance, (ctx) => invocations.get(ctx.requestId) ?? {}));
     const auth = createAuthenticator({ secrets: instance.config.apiSecrets, tokens: instance.config.apiToken ? [instance.config.apiToken] : [] });
-    return { instance, run: (event: Buffer, context: FcContext) => handleHttp(event, context, router, { auth, logger: instance.logger }) };
+    // Required on first use, not at load, so the document costs the cold start nothing.
+    const openApiDocument = async () => (await import('../../openapi.json')).default as unknown;
+    return { instance, run: (event: Buffer, context: FcContext) => handleHttp(event, context, router, { auth, logger: instance.logger, openApiDocument }) };
   };
   return async (event, context = {}) => {
     wired ??= wire();

@@ -1,26 +1,62 @@
 /**
- * Webhook signatures. The header is
- *   X-Livecycle-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]
- * where each v1 is HMAC-SHA256(secret, `${eventId}.${t}.${body}`), one per configured secret, so
- * a receiver that knows either the old or the new secret verifies during a rotation.
+ * Webhook signatures, as the Standard Webhooks specification (standardwebhooks.com) defines them,
+ * so receivers verify with its libraries (`standardwebhooks`, `svix`, their Python/Go ports):
+ *   webhook-id:        the event id
+ *   webhook-timestamp: unix seconds of the attempt
+ *   webhook-signature: v1,<base64 HMAC-SHA256(key, `${id}.${timestamp}.${body}`)>[ v1,<…>…]
+ * one space-separated signature per configured secret, so a receiver that knows either the old or
+ * the new secret verifies during a rotation. Secrets are written `whsec_<base64 of the key>`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SIGNATURE_HEADER = 'x-livecycle-signature';
-export const EVENT_ID_HEADER = 'x-livecycle-event-id';
+export const WEBHOOK_ID_HEADER = 'webhook-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
+export const WEBHOOK_SIGNATURE_HEADER = 'webhook-signature';
+/** Not part of the specification: lets a receiver route before parsing the body. */
 export const EVENT_TYPE_HEADER = 'x-livecycle-event-type';
-/** Default allowed difference between the signature time and the receiver's clock. */
+/** Default allowed difference between the signature time and the receiver's clock (the specification's 5 minutes). */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+const SECRET_PREFIX = 'whsec_';
+/** The specification recommends keys of 24 to 64 random bytes; fewer is refused. */
+const MIN_SECRET_BYTES = 24;
 
-function v1(secret: string, id: string, timestamp: number, body: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${id}.${timestamp}.`).update(body).digest('hex');
+/**
+ * The HMAC key of a `whsec_<base64>` secret. Throws an error that describes the problem, never
+ * the secret (config errors are logged).
+ */
+export function webhookSecretKey(secret: string): Buffer {
+  if (!secret.startsWith(SECRET_PREFIX)) throw new Error(`is not a Standard Webhooks secret: it must be written ${SECRET_PREFIX}<base64>`);
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  const key = Buffer.from(encoded, 'base64');
+  // Node decodes leniently; a round trip catches characters outside the base64 alphabet.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
+    throw new Error(`is not a Standard Webhooks secret: the part after ${SECRET_PREFIX} is not base64`);
+  }
+  if (key.length < MIN_SECRET_BYTES) throw new Error(`decodes to ${key.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes`);
+  return key;
 }
 
-/** The signature header value for `body` of event `id`, signed at `nowMs` with every secret. */
-export function signWebhook(id: string, body: string | Buffer, secrets: readonly string[], nowMs: number): string {
+/** A fresh secret in the `whsec_<base64>` form (32 random bytes). */
+export function newWebhookSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
+function hmac(key: Buffer, id: string, timestamp: number, body: string | Buffer): Buffer {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
+}
+
+export type WebhookSignatureHeaders = {
+  [WEBHOOK_ID_HEADER]: string;
+  [WEBHOOK_TIMESTAMP_HEADER]: string;
+  [WEBHOOK_SIGNATURE_HEADER]: string;
+};
+
+/** The signature headers for `body` of event `id`, signed at `nowMs` with every secret. */
+export function signWebhook(id: string, body: string | Buffer, secrets: readonly string[], nowMs: number): WebhookSignatureHeaders {
   if (secrets.length === 0) throw new Error('cannot sign a webhook without a secret (WEBHOOK_SECRETS is empty)');
-  const t = Math.floor(nowMs / 1000);
-  return [`t=${t}`, ...secrets.map((s) => `v1=${v1(s, id, t, body)}`)].join(',');
+  const timestamp = Math.floor(nowMs / 1000);
+  const signatures = secrets.map((s) => `v1,${hmac(webhookSecretKey(s), id, timestamp, body).toString('base64')}`);
+  return { [WEBHOOK_ID_HEADER]: id, [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp), [WEBHOOK_SIGNATURE_HEADER]: signatures.join(' ') };
 }
 
 export type VerifyResult = { ok: true; id: string; timestamp: number } | { ok: false; reason: string };
@@ -29,14 +65,15 @@ type HeaderBag = Record<string, string | string[] | undefined> | Headers;
 
 function header(headers: HeaderBag, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return Array.isArray(v) ? v.join(' ') : v;
   return undefined;
 }
 
 /**
- * Checks a delivery as a receiver would: the event id header, a fresh timestamp (within
- * `toleranceSeconds` of `nowMs`) and at least one v1 signature made with one of `secrets`.
- * Comparisons are constant-time.
+ * Checks a delivery as a Standard Webhooks receiver does, on an injected clock (the libraries read
+ * the wall clock, which the local stack's accelerated clock does not follow): the id, a timestamp
+ * within `toleranceSeconds` of `nowMs`, and at least one v1 signature made with one of `secrets`
+ * (`whsec_…`). Comparisons are constant-time.
  */
 export function verifyWebhook(
   headers: HeaderBag,
@@ -45,29 +82,26 @@ export function verifyWebhook(
   nowMs: number,
   toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
 ): VerifyResult {
-  const id = header(headers, EVENT_ID_HEADER);
-  if (!id) return { ok: false, reason: `missing ${EVENT_ID_HEADER} header` };
-  const value = header(headers, SIGNATURE_HEADER);
-  if (!value) return { ok: false, reason: `missing ${SIGNATURE_HEADER} header` };
+  const id = header(headers, WEBHOOK_ID_HEADER);
+  if (!id) return { ok: false, reason: `missing ${WEBHOOK_ID_HEADER} header` };
+  const timestampText = header(headers, WEBHOOK_TIMESTAMP_HEADER);
+  if (!timestampText || !/^\d{1,12}$/.test(timestampText)) return { ok: false, reason: `missing or invalid ${WEBHOOK_TIMESTAMP_HEADER} header` };
+  const value = header(headers, WEBHOOK_SIGNATURE_HEADER);
+  if (!value) return { ok: false, reason: `missing ${WEBHOOK_SIGNATURE_HEADER} header` };
 
-  let timestamp: number | undefined;
-  const candidates: Buffer[] = [];
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    const name = part.slice(0, eq).trim();
-    const val = part.slice(eq + 1).trim();
-    if (name === 't' && /^\d{1,12}$/.test(val)) timestamp = Number(val);
-    else if (name === 'v1' && /^[0-9a-f]{64}$/.test(val)) candidates.push(Buffer.from(val, 'hex'));
-  }
-  if (timestamp === undefined) return { ok: false, reason: 'signature header has no valid t= timestamp' };
-  if (candidates.length === 0) return { ok: false, reason: 'signature header has no v1= signature' };
-  if (Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds) return { ok: false, reason: `signature timestamp outside the ${toleranceSeconds} s tolerance` };
+  const timestamp = Number(timestampText);
+  const candidates = value
+    .split(' ')
+    .filter((part) => part.startsWith('v1,'))
+    .map((part) => Buffer.from(part.slice(3), 'base64'));
+  if (candidates.length === 0) return { ok: false, reason: `${WEBHOOK_SIGNATURE_HEADER} has no v1 signature` };
+  if (Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds) return { ok: false, reason: `${WEBHOOK_TIMESTAMP_HEADER} outside the ${toleranceSeconds} s tolerance` };
 
   let matched = false;
   for (const secret of secrets) {
-    const expected = Buffer.from(v1(secret, id, timestamp, body), 'hex');
+    const expected = hmac(webhookSecretKey(secret), id, timestamp, body);
     // No early exit: the work done does not depend on which secret or candidate matched.
-    for (const candidate of candidates) if (timingSafeEqual(expected, candidate)) matched = true;
+    for (const candidate of candidates) if (candidate.length === expected.length && timingSafeEqual(expected, candidate)) matched = true;
   }
   return matched ? { ok: true, id, timestamp } : { ok: false, reason: 'no signature matches a configured secret' };
 }

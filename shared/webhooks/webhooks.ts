@@ -22,7 +22,7 @@ import { currentClock } from '../clock';
 import type { Logger } from '../log';
 import type { Ledger } from '../ledger/ledger';
 import type { EventType, JsonValue, StoredEvent } from '../ledger/records';
-import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from './signature';
+import { EVENT_TYPE_HEADER, signWebhook } from './signature';
 
 /** The JSON body POSTed to the receiver. */
 export interface WebhookPayload {
@@ -107,7 +107,7 @@ export interface WebhooksOptions {
   bucket: string;
   /** undefined disables webhooks: emit() does nothing. */
   url: string | undefined;
-  /** The first signs; every one adds a v1 signature (rotation). */
+  /** `whsec_<base64>`; each adds a v1 signature (rotation). */
   secrets: readonly string[];
   logger: Logger;
   policy?: Partial<DeliveryPolicy>;
@@ -251,9 +251,8 @@ export class Webhooks {
           headers: {
             'content-type': 'application/json',
             'user-agent': 'livecycle-webhooks/1',
-            [EVENT_ID_HEADER]: payload.id,
             [EVENT_TYPE_HEADER]: payload.type,
-            [SIGNATURE_HEADER]: signWebhook(payload.id, body, this.secrets, currentClock().now()),
+            ...signWebhook(payload.id, body, this.secrets, currentClock().now()),
           },
           signal: AbortSignal.timeout(this.policy.timeoutMs),
         });

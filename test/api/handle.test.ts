@@ -4,6 +4,7 @@ import { ApiError } from '../../shared/api/errors';
 import type { FcHttpResponse } from '../../shared/api/event';
 import { handleHttp, REQUEST_ID_HEADER } from '../../shared/api/respond';
 import { apiRoutes, type ApiOperations } from '../../shared/api/routes';
+import { recordApiResponse } from '../contract/recorder';
 import { capturingLogger, httpEvent, type EventSpec } from './helpers';
 
 const NOW = Date.UTC(2024, 5, 1, 8, 0, 0);
@@ -33,7 +34,12 @@ function setup(overrides: Partial<ApiOperations> = {}) {
   const { logger, lines } = capturingLogger();
   const router = apiRoutes(recordingOps(calls, overrides));
   const auth = createAuthenticator({ secrets: [SECRET], tokens: [TOKEN], clock });
-  const call = (spec: EventSpec, requestId = 'req-1') => handleHttp(httpEvent(spec), { requestId }, router, { auth, logger, clock });
+  const call = async (spec: EventSpec, requestId = 'req-1') => {
+    const event = httpEvent(spec);
+    const response = await handleHttp(event, { requestId }, router, { auth, logger, clock });
+    recordApiResponse(event, response);
+    return response;
+  };
   return { calls, lines, call };
 }
 

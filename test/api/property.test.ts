@@ -6,6 +6,7 @@ import { handleHttp } from '../../shared/api/respond';
 import { apiRoutes, type ApiOperations } from '../../shared/api/routes';
 import { compactUtcSeconds, vodPlaylistName } from '../../shared/lifecycle';
 import { createLogger } from '../../shared/log';
+import { recordApiResponse } from '../contract/recorder';
 
 const NOW = Date.UTC(2024, 6, 1);
 const SECRET = 'property-test-shared-secret';
@@ -122,6 +123,7 @@ describe('handleHttp under generated input', () => {
     await fc.assert(
       fc.asyncProperty(eventBytes, async (event) => {
         const response = await handleHttp(event, { requestId: 'prop' }, router, { auth, logger, clock });
+        recordApiResponse(event, response);
         statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
         expect(response.statusCode >= 200 && response.statusCode < 300 || response.statusCode >= 400 && response.statusCode < 500).toBe(true);
         expect(response.headers['Content-Type']).toMatch(/^application\/json/);

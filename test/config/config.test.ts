@@ -65,7 +65,7 @@ describe('loadConfig', () => {
       API_SECRETS: 'api-secret-one-0123456789,api-secret-two-0123456789',
       API_TOKEN: 'bearer-token-0123456789',
       WEBHOOK_URL: 'https://hooks.example.com/livecycle',
-      WEBHOOK_SECRETS: 'hook-secret-new-0123456789,hook-secret-old-0123456789',
+      WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=,whsec_aG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmNkZWY=',
       ORPHAN_GRACE: '0',
       VOD_RETENTION_DAYS: '30',
       DRY_RUN: 'false',
@@ -94,7 +94,7 @@ describe('loadConfig', () => {
       apiSecrets: ['api-secret-one-0123456789', 'api-secret-two-0123456789'],
       apiToken: 'bearer-token-0123456789',
       webhookUrl: 'https://hooks.example.com/livecycle',
-      webhookSecrets: ['hook-secret-new-0123456789', 'hook-secret-old-0123456789'],
+      webhookSecrets: ['whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=', 'whsec_aG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmNkZWY='],
       orphanGraceSeconds: 0,
       vodRetentionDays: 30,
       dryRun: false,
@@ -142,9 +142,12 @@ describe('loadConfig', () => {
     ['LEDGER_PREFIX', { ...BASE, LEDGER_PREFIX: 'a/../' }, /ending in "\/"/],
     ['LOG_LEVEL', { ...BASE, LOG_LEVEL: 'verbose' }, /one of/],
     ['GENERATE_VOD_FUNCTION', { ...BASE, GENERATE_VOD_FUNCTION: 'bad name' }, /not a valid function name/],
-    ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'not a url', WEBHOOK_SECRETS: 'hook-secret-0123456789' }, /not a valid URL/],
-    ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'ftp://hooks.example.com', WEBHOOK_SECRETS: 'hook-secret-0123456789' }, /http or https/],
+    ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'not a url', WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=' }, /not a valid URL/],
+    ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'ftp://hooks.example.com', WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=' }, /http or https/],
     ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_URL: 'https://hooks.example.com/' }, /required when WEBHOOK_URL/],
+    ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_SECRETS: 'a-plain-webhook-secret-0123456789' }, /entry 1 is not a Standard Webhooks secret: it must be written whsec_<base64>/],
+    ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=,whsec_not-base64-at-all-0123456789' }, /entry 2 is not a Standard Webhooks secret: the part after whsec_ is not base64/],
+    ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_SECRETS: 'whsec_c2hvcnQtYnV0LWxvbmctZW5vdWdo' }, /entry 1 decodes to 21 bytes; use at least 24 random bytes/],
     ['SNAPSHOT_ROLE', { ...BASE, SNAPSHOT_ROLE: 'role/with-slash' }, /not a RAM role name/],
     ['SNAPSHOT_ROLE', { ...BASE, SNAPSHOT_ROLE: 'r'.repeat(65) }, /not a RAM role name/],
     ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '0' }, /whole number from 1 to 100, got "0"/],
@@ -165,9 +168,9 @@ describe('loadConfig', () => {
       API_SECRETS: 'cfg-api-secret-AAAA-0123,cfg-api-secret-BBBB-0123',
       API_TOKEN: 'cfg-api-token-CCCC-0123',
       WEBHOOK_URL: 'https://user:cfg-url-password-DDDD@hooks.example.com/x?token=cfg-url-token-EEEE',
-      WEBHOOK_SECRETS: 'cfg-hook-secret-FFFF-0123',
+      WEBHOOK_SECRETS: 'whsec_Y2ZnLWhvb2stc2VjcmV0LUZGRkYtMDEyMzQ1Njc4OWFi',
     });
-    for (const s of ['cfg-api-secret-AAAA-0123', 'cfg-api-secret-BBBB-0123', 'cfg-api-token-CCCC-0123', 'cfg-url-password-DDDD', 'cfg-url-token-EEEE', 'cfg-hook-secret-FFFF-0123']) {
+    for (const s of ['cfg-api-secret-AAAA-0123', 'cfg-api-secret-BBBB-0123', 'cfg-api-token-CCCC-0123', 'cfg-url-password-DDDD', 'cfg-url-token-EEEE', 'whsec_Y2ZnLWhvb2stc2VjcmV0LUZGRkYtMDEyMzQ1Njc4OWFi']) {
       expect(scrubSecrets(`value ${s} here`)).toBe('value [REDACTED] here');
     }
 

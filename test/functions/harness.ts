@@ -10,6 +10,7 @@ import { Ledger } from '../../shared/ledger';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { installInvoker, payloadBytes } from '../../shared/platform';
 import { verifyWebhook, type WebhookPayload } from '../../shared/webhooks';
+import { recordApiResponse, recordWebhookBody } from '../contract/recorder';
 import { signApiRequest } from '../../shared/api/auth';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, startEmulator, type Emulator } from '../../local/emulator';
 import { timerEvent } from '../../local/runtime/events';
@@ -17,7 +18,7 @@ import { timerEvent } from '../../local/runtime/events';
 export const T0 = Date.UTC(2026, 2, 1, 9, 0, 0);
 export const BUCKET = DEFAULT_BUCKET;
 export const API_SECRET = 'api-secret-for-function-tests';
-export const WEBHOOK_SECRET = 'webhook-secret-for-function-tests';
+export const WEBHOOK_SECRET = 'whsec_d2ViaG9vay1zZWNyZXQtZm9yLWZ1bmN0aW9uLXRlc3Q=';
 export const SNAPSHOT_TOPIC = 'livecycle-snapshots';
 
 export interface Delivery {
@@ -69,6 +70,7 @@ export async function startWorld(env: Record<string, string> = {}, opts: { rtmpP
       const body = Buffer.concat(chunks).toString('utf8');
       const verified = verifyWebhook(req.headers as Record<string, string>, body, [WEBHOOK_SECRET], clock.now()).ok;
       deliveries.push({ payload: JSON.parse(body) as WebhookPayload, verified });
+      recordWebhookBody(body);
       res.writeHead(204).end();
     });
   });
@@ -158,7 +160,9 @@ export function apiEvent(clock: ControlledClock, method: string, path: string, o
 
 /** The api response, parsed. */
 export async function callApi(api: Handler, world: World, method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
-  const res = (await api(apiEvent(world.clock, method, path, opts), world.context('api', 30))) as { statusCode: number; body: string };
+  const event = apiEvent(world.clock, method, path, opts);
+  const res = (await api(event, world.context('api', 30))) as { statusCode: number; body: string };
+  recordApiResponse(event, res);
   return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
 }
 

@@ -18,13 +18,14 @@ import { createLogger } from '../../shared/log';
 import { installInvoker } from '../../shared/platform';
 import { OssClient, type OssBucket } from '../../shared/oss';
 import { startEmulator, type Emulator } from '../../local/emulator';
+import { recordApiResponse, recordWebhookBody } from '../contract/recorder';
 
 export const BUCKET = 'livecycle-demo';
 export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 export const API_SECRET = 'reliability-api-secret-0123456789';
 export const API_SECRET_OLD = 'reliability-api-secret-old-abcdef';
 export const API_TOKEN = 'reliability-api-token-ZYXWVUTSRQ';
-export const WEBHOOK_SECRET = 'reliability-webhook-secret-98765';
+export const WEBHOOK_SECRET = 'whsec_cmVsaWFiaWxpdHktd2ViaG9vay1zZWNyZXQtOTg3NjU=';
 export const ACCESS_KEY = { id: 'reliability-key-id', secret: 'reliability-access-key-secret-42' };
 
 /** The function handlers under test. Adding one is a line here. */
@@ -148,6 +149,7 @@ export class WebhookReceiver {
           /* recorded as-is */
         }
         this.deliveries.push({ id: parsed.id ?? '', type: parsed.type ?? '', headers: req.headers, body });
+        recordWebhookBody(body);
         res.writeHead(200).end('ok');
       });
     });
@@ -283,7 +285,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         accountId: '1234567890123456',
         function: { name: fn, timeout: o.timeoutSeconds ?? 600 },
       };
-      return handler(bytes, context);
+      const result = await handler(bytes, context);
+      if (fn === 'api') recordApiResponse(bytes, result as { statusCode: number; body: string });
+      return result;
     },
     async drainAsync(o = {}) {
       let ran = 0;

@@ -5,11 +5,12 @@ import { ControlledClock, installClock } from '../../shared/clock';
 import { Ledger, LedgerKeys, type StoredEvent } from '../../shared/ledger';
 import { createLogger } from '../../shared/log';
 import { DEFAULT_DELIVERY_POLICY, Webhooks, eventId, verifyWebhook, worstCaseAttemptMs, type WebhookPayload, type WebhooksOptions } from '../../shared/webhooks';
+import { recordWebhookBody } from '../contract/recorder';
 import { keysUnder, startLedgerEnv, type LedgerEnv } from '../ledger/emulator';
 
 const T = 1_700_000_000_000;
-const NEW_SECRET = 'webhook-secret-new-0123456789';
-const OLD_SECRET = 'webhook-secret-old-0123456789';
+const NEW_SECRET = 'whsec_d2ViaG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmM=';
+const OLD_SECRET = 'whsec_d2ViaG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmM=';
 const BUCKET = 'livecycle-demo';
 const FAST = { baseDelayMs: 1, maxDelayMs: 4, timeoutMs: 2_000 };
 
@@ -36,6 +37,7 @@ class Receiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         this.received.push({ headers: req.headers, body, payload: JSON.parse(body) as WebhookPayload });
+        recordWebhookBody(body);
         if (this.hang) return;
         const status = this.script.shift() ?? 200;
         setTimeout(() => {
@@ -103,7 +105,7 @@ describe('webhook delivery', () => {
     expect(got!.headers['x-livecycle-event-type']).toBe('stream.ended');
     expect(verifyWebhook(got!.headers, got!.body, [NEW_SECRET], T)).toMatchObject({ ok: true, id: result.id });
     expect(verifyWebhook(got!.headers, got!.body, [OLD_SECRET], T)).toMatchObject({ ok: true, id: result.id });
-    expect(verifyWebhook(got!.headers, got!.body, ['an-unrelated-secret-0123'], T).ok).toBe(false);
+    expect(verifyWebhook(got!.headers, got!.body, ['whsec_YW4tdW5yZWxhdGVkLXNlY3JldC0wMTIzNDU2Nzg5YWI='], T).ok).toBe(false);
     // Delivered: nothing left in the outbox.
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
   });
