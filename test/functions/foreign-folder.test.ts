@@ -75,6 +75,11 @@ describe('a folder livecycle did not write', () => {
     const fragments = await push('reports', created.body.publishUrl);
     const stillListed = await playlistSegments(world.bucket, 'reports/playlist.m3u8');
     expect(await call('DELETE', '/channels/reports')).toMatchObject({ status: 200, body: { deleted: true } });
+    // The delete built the broadcast's VOD first (issue #11.1), which keeps every fragment it
+    // names; the operator then deletes that VOD, so those fragments become the channel's orphans.
+    const vods = (await keysUnder(world.bucket, 'reports/')).filter((k) => /\/vod-.*\.m3u8$/.test(k));
+    expect(vods.length).toBeGreaterThan(0);
+    for (const key of vods) await world.bucket.deleteObject(key);
     // Dropped into the folder after the channel is gone: not the channel's output either.
     await world.clock.advance(60_000);
     await world.bucket.putObject('reports/9000000000099.ts', 'written after the delete');
