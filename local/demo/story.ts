@@ -239,7 +239,7 @@ class Story {
         const left = (await this.keys(`${CHANNEL}/`)).filter((k) => k.endsWith('.ts'));
         this.say(`${left.length} fragments stay in ${CHANNEL}/ (OSS keeps them after DeleteLiveChannel); tombstone for generation ${this.generation} in the ledger`);
         const rehearsal = await this.rehearsal();
-        this.say(`meanwhile ${REHEARSAL} was created, pushed ${seconds(REHEARSAL_PUSH_MS)} (${rehearsal} fragments) and deleted at once: no broadcast concluded, so no VOD keeps its fragments`);
+        this.say(`meanwhile ${REHEARSAL} was created, pushed ${seconds(REHEARSAL_PUSH_MS)} (${rehearsal} fragments) and deleted at once (the DELETE built its VOD first); the operator discarded that VOD, so nothing keeps its fragments`);
         return `DELETE /channels/${CHANNEL} (signed) → 200; OSS: NoSuchLiveChannel; webhook channel.deleted #${deleted.sequence}`;
       }
       case 'orphans swept': {
@@ -267,7 +267,10 @@ class Story {
     }
   }
 
-  /** A second channel, pushed and deleted before any broadcast of it concluded: its fragments are orphans. */
+  /**
+   * A second channel, pushed and deleted at once. The DELETE concludes the broadcast and builds its VOD
+   * (no recording is lost); the operator then discards that VOD, so its fragments are orphans.
+   */
   private async rehearsal(): Promise<number> {
     const created = await this.api('POST', '/channels', { name: REHEARSAL });
     if (created.status !== 201) throw new StepFailed(`POST /channels for ${REHEARSAL} answered ${created.status}: ${JSON.stringify(created.json)}`);
@@ -278,6 +281,7 @@ class Story {
     await this.tick();
     const deleted = await this.api('DELETE', `/channels/${REHEARSAL}`);
     if (deleted.status !== 200) throw new StepFailed(`DELETE /channels/${REHEARSAL} answered ${deleted.status}: ${JSON.stringify(deleted.json)}`);
+    for (const key of await this.keys(`${REHEARSAL}/vod-`)) await this.bucket.deleteObject(key);
     return push?.fragmentsWritten ?? 0;
   }
 

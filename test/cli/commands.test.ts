@@ -105,11 +105,13 @@ describe('livecycle channels', () => {
 
 describe('livecycle cleanup --plan', () => {
   it('prints the dry run per channel, with candidates, bytes and reasons, and deletes nothing', async () => {
-    // cam-gone: pushed, then deleted before any broadcast of it concluded — its fragments are orphans.
+    // cam-gone: pushed, then deleted at once (the DELETE builds its VOD first), and that VOD discarded by
+    // the operator — its fragments are orphans.
     const gone = await api('POST', '/channels', { name: 'cam-gone' });
     await push('cam-gone', String(gone.publishUrl), 30_000);
     await passStackTime(stack, 1000);
     await api('DELETE', '/channels/cam-gone');
+    for await (const o of bucket.iterateObjects({ prefix: 'cam-gone/vod-' })) await bucket.deleteObject(o.key);
     const before = await fragments('cam-gone/');
 
     const res = await cli(['cleanup', '--plan', '--data', dataDir, '--grace', '0']);
