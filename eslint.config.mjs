@@ -6,7 +6,16 @@ import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'local/emulator/fixtures/**', 'test/fixtures/lint/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'local/emulator/fixtures/**',
+      'test/fixtures/lint/**',
+    ],
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {

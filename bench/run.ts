@@ -19,7 +19,18 @@ import { lifecycleLatency } from './rows/lifecycle';
 import { fanOut } from './rows/fan-out';
 import { rtmpIngest } from './rows/rtmp-ingest';
 
-const SECTIONS: BenchSection[] = [signer, clientLoad, emulatorLimits, coldStart, pollTick, pollSchedule, cleanup, lifecycleLatency, fanOut, rtmpIngest];
+const SECTIONS: BenchSection[] = [
+  signer,
+  clientLoad,
+  emulatorLimits,
+  coldStart,
+  pollTick,
+  pollSchedule,
+  cleanup,
+  lifecycleLatency,
+  fanOut,
+  rtmpIngest,
+];
 
 function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<string> } {
   const quick = argv.includes('--quick');
@@ -30,7 +41,9 @@ function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<
     const value = argv[i + 1];
     if (!value) throw new Error(`--only needs a section name: ${SECTIONS.map((s) => s.name).join(', ')}`);
     only = new Set(value.split(','));
-    for (const name of only) if (!SECTIONS.some((s) => s.name === name)) throw new Error(`unknown section "${name}"; known: ${SECTIONS.map((s) => s.name).join(', ')}`);
+    for (const name of only)
+      if (!SECTIONS.some((s) => s.name === name))
+        throw new Error(`unknown section "${name}"; known: ${SECTIONS.map((s) => s.name).join(', ')}`);
   }
   return { quick, huge, only };
 }
@@ -41,13 +54,20 @@ const COLUMNS: { title: string; get(r: Row): string }[] = [
   { title: 'peer / limit (same run)', get: (r) => r.peer ?? '—' },
   { title: 'ratio', get: (r) => r.ratio ?? '—' },
   { title: 'target', get: (r) => r.target },
-  { title: 'met', get: (r) => (r.notMeasured ? 'not measured' : r.met === undefined ? '—' : r.met ? 'met' : 'NOT met') },
+  {
+    title: 'met',
+    get: (r) => (r.notMeasured ? 'not measured' : r.met === undefined ? '—' : r.met ? 'met' : 'NOT met'),
+  },
 ];
 
 export function renderTable(rows: Row[]): string {
   const cells = rows.map((r) => COLUMNS.map((c) => c.get(r)));
   const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   const out = [line(COLUMNS.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('-+-')];
   for (const row of cells) out.push(line(row));
   const notes = rows.filter((r) => r.notMeasured).map((r) => `not measured: ${r.name}: ${r.notMeasured}`);
@@ -57,7 +77,8 @@ export function renderTable(rows: Row[]): string {
 async function main(): Promise<void> {
   const { quick, huge, only } = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const progress = (message: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
+  const progress = (message: string) =>
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
   const rows: Row[] = [];
   const sections: Record<string, { seconds: number; error?: string }> = {};
   const loadBefore = loadavg();
@@ -76,7 +97,9 @@ async function main(): Promise<void> {
     }
   }
   const table = renderTable(rows);
-  process.stdout.write(`\nlivecycle bench${quick ? ' (--quick)' : ''} — medians of repeated runs; ratios from the same run\n\n${table}\n`);
+  process.stdout.write(
+    `\nlivecycle bench${quick ? ' (--quick)' : ''} — medians of repeated runs; ratios from the same run\n\n${table}\n`,
+  );
   const dir = join(ROOT, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const result = {

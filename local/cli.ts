@@ -13,7 +13,16 @@ import { signRequestCommand } from './commands/sign-request';
 import { startCommand } from './commands/start';
 import type { Command } from './commands/types';
 
-const COMMANDS: Command[] = [startCommand, emulatorCommand, pushCommand, playCommand, invokeCommand, channelsCommand, cleanupCommand, signRequestCommand];
+const COMMANDS: Command[] = [
+  startCommand,
+  emulatorCommand,
+  pushCommand,
+  playCommand,
+  invokeCommand,
+  channelsCommand,
+  cleanupCommand,
+  signRequestCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -23,7 +32,7 @@ function help(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `livecycle <command> --help` for a command\'s options.',
+    "Run `livecycle <command> --help` for a command's options.",
   ].join('\n');
 }
 
@@ -35,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`livecycle: unknown command "${name}". Known: ${COMMANDS.map((c) => c.name).join(', ')}. Try \`livecycle --help\`.\n`);
+    process.stderr.write(
+      `livecycle: unknown command "${name}". Known: ${COMMANDS.map((c) => c.name).join(', ')}. Try \`livecycle --help\`.\n`,
+    );
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -100,8 +100,12 @@ export async function attachToStack(dataDir: string): Promise<AttachedStack | un
   const stack = readStackFile(dataDir);
   if (!stack) return undefined;
   const admin = async <T>(path: string, init?: { method: 'POST'; body: string }): Promise<T> => {
-    const res = await request(`${stack.emulatorUrl}${ADMIN_PREFIX}${path}`, { ...init, headers: adminHeaders(init !== undefined) });
-    if (res.statusCode !== 200) throw new Error(`the emulator at ${stack.emulatorUrl} answered ${res.statusCode} to ${path}`);
+    const res = await request(`${stack.emulatorUrl}${ADMIN_PREFIX}${path}`, {
+      ...init,
+      headers: adminHeaders(init !== undefined),
+    });
+    if (res.statusCode !== 200)
+      throw new Error(`the emulator at ${stack.emulatorUrl} answered ${res.statusCode} to ${path}`);
     return (await res.body.json()) as T;
   };
   const state = await admin<{ now: number; rate: number }>('/clock');
@@ -124,7 +128,11 @@ function localApiSecret(dataDir: string): string {
 export async function bootStack(opts: StackOptions): Promise<LocalStack> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const lock = await DataDirLock.acquire(dataDir, 'livecycle start', (message) => void process.stderr.write(`${message}\n`));
+  const lock = await DataDirLock.acquire(
+    dataDir,
+    'livecycle start',
+    (message) => void process.stderr.write(`${message}\n`),
+  );
   try {
     return await bootLocked(opts, dataDir, lock);
   } catch (err) {
@@ -135,16 +143,30 @@ export async function bootStack(opts: StackOptions): Promise<LocalStack> {
 
 async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock): Promise<LocalStack> {
   // Wiped only once locked, so --fresh never wipes a running stack's data.
-  if (opts.fresh) for (const name of readdirSync(dataDir)) if (name !== LOCK_FILE) rmSync(join(dataDir, name), { recursive: true, force: true });
+  if (opts.fresh)
+    for (const name of readdirSync(dataDir))
+      if (name !== LOCK_FILE) rmSync(join(dataDir, name), { recursive: true, force: true });
   const apiSecret = localApiSecret(dataDir);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
-  const emulator = await startEmulator({ port: opts.emulatorPort ?? 9000, dataDir: join(dataDir, 'emulator'), buckets: [DEFAULT_BUCKET], clock, rtmpPort: opts.rtmpPort, publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [], program: 'livecycle start' });
+  const emulator = await startEmulator({
+    port: opts.emulatorPort ?? 9000,
+    dataDir: join(dataDir, 'emulator'),
+    buckets: [DEFAULT_BUCKET],
+    clock,
+    rtmpPort: opts.rtmpPort,
+    publicReadBuckets: opts.publicRead ? [DEFAULT_BUCKET] : [],
+    program: 'livecycle start',
+  });
   const sYamlPath = join(opts.root, 's.yaml');
   const sYamlEnv = { ...process.env, LIVECYCLE_REGION: emulator.region };
   let runtime: Runtime;
   let overrides: ShellOverrides = { applied: {}, ignored: [] };
   try {
-    if (opts.shellEnv) overrides = shellOverrides(loadSYaml(sYamlPath, sYamlEnv).functions.flatMap((f) => Object.keys(f.environmentVariables)), opts.shellEnv);
+    if (opts.shellEnv)
+      overrides = shellOverrides(
+        loadSYaml(sYamlPath, sYamlEnv).functions.flatMap((f) => Object.keys(f.environmentVariables)),
+        opts.shellEnv,
+      );
     runtime = await startRuntime({
       sYamlPath,
       distDir: join(opts.root, 'dist'),
@@ -166,14 +188,24 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
       checkEnvironment: checkFunctionEnvironment(opts.root, overrides),
       port: opts.apiPort ?? 8080,
       logSink: opts.logSink,
-      fcApi: opts.fcApiPort === undefined ? undefined : { port: opts.fcApiPort, resolveSecret: (id, token) => emulator.secretFor(id, token) },
+      fcApi:
+        opts.fcApiPort === undefined
+          ? undefined
+          : { port: opts.fcApiPort, resolveSecret: (id, token) => emulator.secretFor(id, token) },
     });
   } catch (err) {
     await emulator.stop();
     throw err;
   }
   await lock.announce(runtime.httpUrl ? { emulator: emulator.url, api: runtime.httpUrl } : { emulator: emulator.url });
-  const stackFile: StackFile = { pid: process.pid, emulatorUrl: emulator.url, apiUrl: runtime.httpUrl, fcApiUrl: runtime.fcApiUrl, region: emulator.region, buckets: [DEFAULT_BUCKET] };
+  const stackFile: StackFile = {
+    pid: process.pid,
+    emulatorUrl: emulator.url,
+    apiUrl: runtime.httpUrl,
+    fcApiUrl: runtime.fcApiUrl,
+    region: emulator.region,
+    buckets: [DEFAULT_BUCKET],
+  };
   writeFileSync(join(dataDir, STACK_FILE), `${JSON.stringify(stackFile, null, 2)}\n`);
   return {
     emulator,
@@ -195,6 +227,8 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
 export function signedCreateChannelCurl(apiUrl: string, secret: string, nowMs: number, channel = 'cam-1'): string {
   const body = JSON.stringify({ name: channel });
   const headers = signApiRequest({ method: 'POST', path: '/channels', body, secret, now: nowMs });
-  const h = Object.entries(headers).map(([k, v]) => `-H '${k}: ${v}'`).join(' ');
+  const h = Object.entries(headers)
+    .map(([k, v]) => `-H '${k}: ${v}'`)
+    .join(' ');
   return `curl -sS -X POST '${apiUrl}/channels' -H 'content-type: application/json' ${h} -d '${body}'`;
 }

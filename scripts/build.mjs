@@ -11,7 +11,9 @@ import { parse } from 'yaml';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const requireFromRoot = createRequire(join(root, 'package.json'));
 const quiet = process.argv.includes('--quiet');
-const log = (msg) => { if (!quiet) console.log(msg); };
+const log = (msg) => {
+  if (!quiet) console.log(msg);
+};
 
 /**
  * Dependency modules the functions never run, replaced in their bundles by a stub that throws if
@@ -23,8 +25,16 @@ const log = (msg) => { if (!quiet) console.log(msg); };
  * - pino's thread-stream: only used by pino transports (worker threads); we log to stdout.
  */
 const UNUSED_MODULES = [
-  { name: 'undici/lib/dispatcher/client-h2.js', importer: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/, path: './client-h2.js' },
-  { name: 'undici/lib/web/fetch/body.js', importer: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/, path: '../web/fetch/body.js' },
+  {
+    name: 'undici/lib/dispatcher/client-h2.js',
+    importer: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    path: './client-h2.js',
+  },
+  {
+    name: 'undici/lib/web/fetch/body.js',
+    importer: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/,
+    path: '../web/fetch/body.js',
+  },
   { name: 'thread-stream', importer: /[\\/]pino[\\/]lib[\\/]transport\.js$/, path: 'thread-stream' },
 ];
 
@@ -59,7 +69,9 @@ const llhttpAsFiles = {
   setup(b) {
     b.onResolve({ filter: /^\.\.\/llhttp\/llhttp(_simd)?-wasm\.js$/ }, (args) => {
       const hit = LLHTTP_WASM.find((w) => w.module === args.path);
-      return hit && /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/.test(args.importer) ? { path: hit.file, namespace: 'llhttp-wasm' } : undefined;
+      return hit && /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/.test(args.importer)
+        ? { path: hit.file, namespace: 'llhttp-wasm' }
+        : undefined;
     });
     b.onLoad({ filter: /.*/, namespace: 'llhttp-wasm' }, (args) => ({
       contents: `module.exports = require('node:fs').readFileSync(require('node:path').join(__dirname, ${JSON.stringify(args.path)}));\n`,
@@ -69,7 +81,8 @@ const llhttpAsFiles = {
       if (result.errors.length) return;
       const dir = dirname(b.initialOptions.outfile);
       await mkdir(dir, { recursive: true });
-      for (const w of LLHTTP_WASM) await writeFile(join(dir, w.file), requireFromRoot(`undici/lib/llhttp/${basename(w.module)}`));
+      for (const w of LLHTTP_WASM)
+        await writeFile(join(dir, w.file), requireFromRoot(`undici/lib/llhttp/${basename(w.module)}`));
     });
   },
 };
@@ -87,7 +100,12 @@ const sideEffectFree = {
   setup(b) {
     b.onResolve({ filter: SIDE_EFFECT_FREE }, async (args) => {
       if (args.pluginData?.sideEffectFree) return undefined;
-      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { sideEffectFree: true } });
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { sideEffectFree: true },
+      });
       return resolved.errors.length ? undefined : { ...resolved, sideEffects: false };
     });
   },
@@ -98,7 +116,8 @@ export function functionsInSYaml(file = join(root, 's.yaml')) {
   const doc = parse(readFileSync(file, 'utf8'));
   return Object.entries(doc.resources ?? {}).map(([id, res]) => {
     const code = String(res?.props?.code ?? '');
-    if (!code.startsWith('./dist/')) throw new Error(`s.yaml resource ${id}: code must be ./dist/<function>, got "${code}"`);
+    if (!code.startsWith('./dist/'))
+      throw new Error(`s.yaml resource ${id}: code must be ./dist/<function>, got "${code}"`);
     return basename(code);
   });
 }
@@ -146,7 +165,9 @@ async function main() {
   ]);
   log(`built ${functions.length} functions (${functions.join(', ')}) and the CLI in ${Date.now() - started} ms`);
   if (missing.length) {
-    throw new Error(`s.yaml names ${missing.map((fn) => `"${fn}"`).join(', ')} but ${missing.map((fn) => `functions/${fn}/index.ts`).join(', ')} does not exist`);
+    throw new Error(
+      `s.yaml names ${missing.map((fn) => `"${fn}"`).join(', ')} but ${missing.map((fn) => `functions/${fn}/index.ts`).join(', ')} does not exist`,
+    );
   }
 }
 

@@ -10,7 +10,12 @@ import { TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../shared/api/auth';
 import { apiRouteSpecs, type RouteSpec } from '../shared/api/routes';
 import { channelName, vodKey, type Validator } from '../shared/api/validate';
 import { EVENT_TYPES } from '../shared/ledger/records';
-import { EVENT_TYPE_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../shared/webhooks/signature';
+import {
+  EVENT_TYPE_HEADER,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+} from '../shared/webhooks/signature';
 
 type Json = Record<string, unknown>;
 
@@ -33,15 +38,34 @@ const EXAMPLES: Record<string, Json> = {
 const EVENT_DATA_EXAMPLES: Record<(typeof EVENT_TYPES)[number], Json> = {
   'channel.created': { generation: 1714564800000, snapshots: true, replaced: false },
   'stream.started': { broadcastId: '20240501T120000Z', startedAt: '2024-05-01T12:00:00.000Z' },
-  'stream.ended': { broadcastId: '20240501T120000Z', startedAt: '2024-05-01T12:00:00.000Z', endedAt: '2024-05-01T13:00:00.000Z', pushes: 1 },
+  'stream.ended': {
+    broadcastId: '20240501T120000Z',
+    startedAt: '2024-05-01T12:00:00.000Z',
+    endedAt: '2024-05-01T13:00:00.000Z',
+    pushes: 1,
+  },
   'channel.disabled': { reason: 'idle', idleSince: '2024-05-01T13:00:00.000Z', generation: 1714564800000 },
-  'vod.ready': { broadcastId: '20240501T120000Z', playlist: 'cam-1/vod-20240501T120000Z.m3u8', parts: ['cam-1/vod-20240501T120000Z.m3u8'] },
+  'vod.ready': {
+    broadcastId: '20240501T120000Z',
+    playlist: 'cam-1/vod-20240501T120000Z.m3u8',
+    parts: ['cam-1/vod-20240501T120000Z.m3u8'],
+  },
   'vod.failed': { broadcastId: '20240501T120000Z', reason: 'InvalidArgument: no segments in the time range' },
   'channel.deleted': { generation: 1714564800000 },
-  'cleanup.completed': { runId: 'run-20240502T030000Z', status: 'completed', dryRun: false, candidates: 12, deleted: 12, bytes: 7340032 },
+  'cleanup.completed': {
+    runId: 'run-20240502T030000Z',
+    status: 'completed',
+    dryRun: false,
+    candidates: 12,
+    deleted: 12,
+    bytes: 7340032,
+  },
 };
 
-/** The field's JSON Schema; checks JSON Schema cannot say (byte lengths, calendar dates) are left to the description in docs/api.md. */
+/**
+ * The field's JSON Schema; checks JSON Schema cannot say (byte lengths, calendar dates) are left to the description in
+ * docs/api.md.
+ */
 function schemaOf(validator: Validator<unknown>): Json {
   const { $schema: _dialect, ...schema } = toJsonSchema(validator.schema, { errorMode: 'ignore' }) as Json;
   return schema;
@@ -49,13 +73,29 @@ function schemaOf(validator: Validator<unknown>): Json {
 
 function objectSchema(fields: RouteSpec['body'], required: readonly string[] = []): Json {
   const properties = Object.fromEntries(Object.entries(fields ?? {}).map(([name, v]) => [name, schemaOf(v)]));
-  return { type: 'object', properties, ...(required.length ? { required: [...required] } : {}), additionalProperties: false };
+  return {
+    type: 'object',
+    properties,
+    ...(required.length ? { required: [...required] } : {}),
+    additionalProperties: false,
+  };
 }
 
 function operation(spec: RouteSpec): Json {
   const key = `${spec.method} ${spec.pattern}`;
-  const pathParams = [...spec.pattern.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name: name!, in: 'path', required: true, schema: schemaOf(PATH_PARAMS[name!]!) }));
-  const queryParams = Object.entries(spec.query ?? {}).map(([name, v]) => ({ name, in: 'query', required: false, schema: schemaOf(v), ...(EXAMPLES[key]?.[name] !== undefined ? { example: EXAMPLES[key]![name] } : {}) }));
+  const pathParams = [...spec.pattern.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name: name!,
+    in: 'path',
+    required: true,
+    schema: schemaOf(PATH_PARAMS[name!]!),
+  }));
+  const queryParams = Object.entries(spec.query ?? {}).map(([name, v]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: schemaOf(v),
+    ...(EXAMPLES[key]?.[name] !== undefined ? { example: EXAMPLES[key]![name] } : {}),
+  }));
   const responses: Json = { [String(spec.status)]: { $ref: '#/components/responses/Success' } };
   for (const status of ERROR_STATUSES) responses[status] = { $ref: '#/components/responses/Error' };
   return {
@@ -63,29 +103,56 @@ function operation(spec: RouteSpec): Json {
     summary: spec.summary,
     ...(pathParams.length || queryParams.length ? { parameters: [...pathParams, ...queryParams] } : {}),
     ...(spec.body
-      ? { requestBody: { required: Boolean(spec.required?.length), content: { 'application/json': { schema: objectSchema(spec.body, spec.required), ...(EXAMPLES[key] ? { example: EXAMPLES[key] } : {}) } } } }
+      ? {
+          requestBody: {
+            required: Boolean(spec.required?.length),
+            content: {
+              'application/json': {
+                schema: objectSchema(spec.body, spec.required),
+                ...(EXAMPLES[key] ? { example: EXAMPLES[key] } : {}),
+              },
+            },
+          },
+        }
       : {}),
     responses,
   };
 }
 
 function webhook(type: (typeof EVENT_TYPES)[number]): Json {
-  const header = (name: string, description: string, example: string) => ({ name, in: 'header', required: true, description, schema: { type: 'string' }, example });
+  const header = (name: string, description: string, example: string) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string' },
+    example,
+  });
   return {
     post: {
       operationId: `event-${type}`,
       summary: `${type} event (Standard Webhooks signed)`,
       parameters: [
-        header(WEBHOOK_ID_HEADER, 'The event id; deliveries are at-least-once, dedupe by it.', 'evt_0123456789abcdef0123456789abcdef'),
+        header(
+          WEBHOOK_ID_HEADER,
+          'The event id; deliveries are at-least-once, dedupe by it.',
+          'evt_0123456789abcdef0123456789abcdef',
+        ),
         header(WEBHOOK_TIMESTAMP_HEADER, 'Unix seconds of the attempt.', '1714564800'),
-        header(WEBHOOK_SIGNATURE_HEADER, 'Space-separated v1,<base64 HMAC-SHA256> signatures over `id.timestamp.body`, one per secret.', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4='),
+        header(
+          WEBHOOK_SIGNATURE_HEADER,
+          'Space-separated v1,<base64 HMAC-SHA256> signatures over `id.timestamp.body`, one per secret.',
+          'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+        ),
         header(EVENT_TYPE_HEADER, 'The event type (not part of Standard Webhooks).', type),
       ],
       requestBody: {
         required: true,
         content: {
           'application/json': {
-            schema: { allOf: [{ $ref: '#/components/schemas/WebhookEvent' }, { properties: { type: { const: type } } }] },
+            schema: {
+              allOf: [{ $ref: '#/components/schemas/WebhookEvent' }, { properties: { type: { const: type } } }],
+            },
             example: {
               id: 'evt_0123456789abcdef0123456789abcdef',
               type,
@@ -98,7 +165,9 @@ function webhook(type: (typeof EVENT_TYPES)[number]): Json {
           },
         },
       },
-      responses: { '2XX': { description: 'Received; any other status is retried (408, 429, 5xx) or dropped (other 4xx).' } },
+      responses: {
+        '2XX': { description: 'Received; any other status is retried (408, 429, 5xx) or dropped (other 4xx).' },
+      },
     },
   };
 }
@@ -111,10 +180,16 @@ export function buildOpenApi(): Json {
     info: {
       title: 'livecycle',
       version: '0.1.0',
-      description: 'Lifecycle of Alibaba Cloud OSS LiveChannels. The human guide is docs/api.md; this document is generated from the schemas the api validates with (npm run openapi).',
+      description:
+        'Lifecycle of Alibaba Cloud OSS LiveChannels. The human guide is docs/api.md; this document is generated from the schemas the api validates with (npm run openapi).',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    servers: [{ url: 'https://{host}', variables: { host: { default: 'livecycle.example.com', description: 'your api function\'s HTTP trigger' } } }],
+    servers: [
+      {
+        url: 'https://{host}',
+        variables: { host: { default: 'livecycle.example.com', description: "your api function's HTTP trigger" } },
+      },
+    ],
     security: [{ bearer: [] }, { signature: [], signatureTimestamp: [] }],
     paths,
     webhooks: Object.fromEntries(EVENT_TYPES.map((type) => [type, webhook(type)])),
@@ -127,7 +202,12 @@ export function buildOpenApi(): Json {
           name: SIGNATURE_HEADER,
           description: `v1=<64 hex digits of HMAC-SHA256(secret, stringToSign)> with a secret from API_SECRETS, sent with ${TIMESTAMP_HEADER}; stringToSign is in docs/api.md (request signature).`,
         },
-        signatureTimestamp: { type: 'apiKey', in: 'header', name: TIMESTAMP_HEADER, description: 'Unix seconds the signature was made at; part of stringToSign.' },
+        signatureTimestamp: {
+          type: 'apiKey',
+          in: 'header',
+          name: TIMESTAMP_HEADER,
+          description: 'Unix seconds the signature was made at; part of stringToSign.',
+        },
       },
       schemas: {
         Error: {
@@ -138,7 +218,11 @@ export function buildOpenApi(): Json {
               type: 'object',
               required: ['code', 'message'],
               properties: {
-                code: { type: 'string', description: 'Stable machine-readable code (docs/api.md, error codes), e.g. missing_field, invalid_field, unknown_field.' },
+                code: {
+                  type: 'string',
+                  description:
+                    'Stable machine-readable code (docs/api.md, error codes), e.g. missing_field, invalid_field, unknown_field.',
+                },
                 message: { type: 'string', description: 'Human-readable; may change.' },
                 field: { type: 'string', description: 'The body field, query or path parameter or header at fault.' },
                 requestId: { type: 'string', description: 'On 500: look it up in the log.' },
@@ -156,7 +240,11 @@ export function buildOpenApi(): Json {
             type: { type: 'string', enum: [...EVENT_TYPES] },
             channel: { type: ['string', 'null'], description: 'null for bucket-wide events (cleanup.completed).' },
             bucket: { type: 'string' },
-            sequence: { type: 'integer', minimum: 1, description: 'Per channel (per bucket when channel is null): 1, 2, 3… without gaps.' },
+            sequence: {
+              type: 'integer',
+              minimum: 1,
+              description: 'Per channel (per bucket when channel is null): 1, 2, 3… without gaps.',
+            },
             occurredAt: { type: 'string', format: 'date-time' },
             data: { type: 'object' },
           },
@@ -164,10 +252,18 @@ export function buildOpenApi(): Json {
         },
       },
       responses: {
-        Success: { description: 'The operation\'s result.', content: { 'application/json': { schema: { type: 'object' } } } },
+        Success: {
+          description: "The operation's result.",
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
         Error: {
           description: 'An error with a stable code.',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code: 'missing_field', message: 'start is required', field: 'start' } } } },
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/Error' },
+              example: { error: { code: 'missing_field', message: 'start is required', field: 'start' } },
+            },
+          },
         },
       },
     },

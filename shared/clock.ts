@@ -70,7 +70,8 @@ export class ControlledClock implements SchedulingClock {
 
   /** Changes the speed without a jump in the reading. */
   setRate(rate: number): void {
-    if (!(rate >= 0) || !Number.isFinite(rate)) throw new RangeError(`clock rate must be a finite number >= 0, got ${rate}`);
+    if (!(rate >= 0) || !Number.isFinite(rate))
+      throw new RangeError(`clock rate must be a finite number >= 0, got ${rate}`);
     this.rebase(this.now());
     this.rateValue = rate;
     this.arm();
@@ -134,7 +135,8 @@ export class ControlledClock implements SchedulingClock {
 
   private nextTimer() {
     let best: (typeof this.timers)[number] | undefined;
-    for (const t of this.timers) if (!best || t.atMs < best.atMs || (t.atMs === best.atMs && t.seq < best.seq)) best = t;
+    for (const t of this.timers)
+      if (!best || t.atMs < best.atMs || (t.atMs === best.atMs && t.seq < best.seq)) best = t;
     return best;
   }
 

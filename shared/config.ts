@@ -128,14 +128,19 @@ function secrets(env: Env, name: string): string[] {
   const values = list(env, name);
   values.forEach(registerSecret);
   values.forEach((value, i) => {
-    if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `entry ${i + 1} is shorter than ${MIN_SECRET_LENGTH} characters`);
+    if (value.length < MIN_SECRET_LENGTH)
+      throw new ConfigError(name, `entry ${i + 1} is shorter than ${MIN_SECRET_LENGTH} characters`);
   });
   return values;
 }
 
 function endpoint(env: Env): string {
   const value = raw(env, 'OSS_ENDPOINT');
-  if (value === undefined) throw new ConfigError('OSS_ENDPOINT', 'is required (e.g. oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000)');
+  if (value === undefined)
+    throw new ConfigError(
+      'OSS_ENDPOINT',
+      'is required (e.g. oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000)',
+    );
   const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `https://${value}`;
   let url: URL;
   try {
@@ -143,9 +148,13 @@ function endpoint(env: Env): string {
   } catch {
     throw new ConfigError('OSS_ENDPOINT', `is not a host name or URL: ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('OSS_ENDPOINT', `must use http or https, got ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('OSS_ENDPOINT', `must use http or https, got ${url.protocol}`);
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search) {
-    throw new ConfigError('OSS_ENDPOINT', 'must be a bare host (optionally scheme and port), without credentials, path or query');
+    throw new ConfigError(
+      'OSS_ENDPOINT',
+      'must be a bare host (optionally scheme and port), without credentials, path or query',
+    );
   }
   return value;
 }
@@ -156,14 +165,18 @@ function rtmpEndpoint(env: Env): string | undefined {
   try {
     return parseRtmpEndpoint(value);
   } catch (err) {
-    throw new ConfigError('OSS_RTMP_ENDPOINT', `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      'OSS_RTMP_ENDPOINT',
+      `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(value)}`,
+    );
   }
 }
 
 function buckets(env: Env): string[] {
   const values = list(env, 'BUCKETS');
   if (values.length === 0) throw new ConfigError('BUCKETS', 'must list at least one bucket (comma-separated)');
-  for (const b of values) if (!BUCKET_NAME.test(b)) throw new ConfigError('BUCKETS', `${JSON.stringify(b)} is not a valid OSS bucket name`);
+  for (const b of values)
+    if (!BUCKET_NAME.test(b)) throw new ConfigError('BUCKETS', `${JSON.stringify(b)} is not a valid OSS bucket name`);
   if (new Set(values).size !== values.length) throw new ConfigError('BUCKETS', 'lists a bucket twice');
   return values;
 }
@@ -171,22 +184,31 @@ function buckets(env: Env): string[] {
 function ledgerPrefix(env: Env): string {
   const value = raw(env, 'LEDGER_PREFIX') ?? DEFAULT_LEDGER_PREFIX;
   // Short enough that every ledger key stays under OSS's 1023-byte limit (see shared/ledger/keys.ts).
-  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(value) || value.length > 128 || value.split('/').some((s) => s === '.' || s === '..')) {
-    throw new ConfigError('LEDGER_PREFIX', `must be 1-128 characters of [A-Za-z0-9._-] path segments ending in "/", got ${JSON.stringify(value)}`);
+  if (
+    !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(value) ||
+    value.length > 128 ||
+    value.split('/').some((s) => s === '.' || s === '..')
+  ) {
+    throw new ConfigError(
+      'LEDGER_PREFIX',
+      `must be 1-128 characters of [A-Za-z0-9._-] path segments ending in "/", got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
 
 function snapshotRoleName(env: Env): string {
   const value = raw(env, 'SNAPSHOT_ROLE') ?? 'AliyunOSSLiveChannelSnapshotRole';
-  if (!ROLE_NAME.test(value)) throw new ConfigError('SNAPSHOT_ROLE', `is not a RAM role name (1-64 of [A-Za-z0-9.-]): ${JSON.stringify(value)}`);
+  if (!ROLE_NAME.test(value))
+    throw new ConfigError('SNAPSHOT_ROLE', `is not a RAM role name (1-64 of [A-Za-z0-9.-]): ${JSON.stringify(value)}`);
   return value;
 }
 
 /** Whole minutes, since poll-stat ticks once a minute. */
 function pollIdleMaxInterval(env: Env): number {
   const seconds = integer(env, 'POLL_IDLE_MAX_INTERVAL', 300, 60, 3600);
-  if (seconds % 60 !== 0) throw new ConfigError('POLL_IDLE_MAX_INTERVAL', `must be whole minutes (a multiple of 60 seconds), got ${seconds}`);
+  if (seconds % 60 !== 0)
+    throw new ConfigError('POLL_IDLE_MAX_INTERVAL', `must be whole minutes (a multiple of 60 seconds), got ${seconds}`);
   return seconds;
 }
 
@@ -194,7 +216,11 @@ function pollIdleMaxInterval(env: Env): number {
 function cleanupChannelPrefixes(env: Env): string[] {
   const items = list(env, 'CLEANUP_CHANNEL_PREFIXES');
   for (const item of items) {
-    if (item !== '*' && !CHANNEL_PREFIX.test(item)) throw new ConfigError('CLEANUP_CHANNEL_PREFIXES', `${JSON.stringify(item)} is not a channel-name prefix ([A-Za-z0-9._-], or *)`);
+    if (item !== '*' && !CHANNEL_PREFIX.test(item))
+      throw new ConfigError(
+        'CLEANUP_CHANNEL_PREFIXES',
+        `${JSON.stringify(item)} is not a channel-name prefix ([A-Za-z0-9._-], or *)`,
+      );
   }
   return items.map((p) => (p === '*' ? '' : p));
 }
@@ -212,7 +238,8 @@ function webhookUrl(env: Env): string | undefined {
   // Receivers often put a token in the URL itself; keep it out of logs.
   registerSecret(url.password ? decodeURIComponent(url.password) : undefined);
   for (const v of url.searchParams.values()) registerSecret(v);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('WEBHOOK_URL', `must use http or https, got ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('WEBHOOK_URL', `must use http or https, got ${url.protocol}`);
   return value;
 }
 
@@ -221,7 +248,8 @@ export function loadConfig(env: Env = process.env): Config {
   const apiSecrets = secrets(env, 'API_SECRETS');
   const apiToken = raw(env, 'API_TOKEN');
   registerSecret(apiToken);
-  if (apiToken !== undefined && apiToken.length < MIN_SECRET_LENGTH) throw new ConfigError('API_TOKEN', `is shorter than ${MIN_SECRET_LENGTH} characters`);
+  if (apiToken !== undefined && apiToken.length < MIN_SECRET_LENGTH)
+    throw new ConfigError('API_TOKEN', `is shorter than ${MIN_SECRET_LENGTH} characters`);
   const webhookSecrets = secrets(env, 'WEBHOOK_SECRETS');
   webhookSecrets.forEach((value, i) => {
     try {
@@ -231,12 +259,18 @@ export function loadConfig(env: Env = process.env): Config {
     }
   });
   const url = webhookUrl(env);
-  if (url && webhookSecrets.length === 0) throw new ConfigError('WEBHOOK_SECRETS', 'is required when WEBHOOK_URL is set (webhooks are always signed)');
+  if (url && webhookSecrets.length === 0)
+    throw new ConfigError('WEBHOOK_SECRETS', 'is required when WEBHOOK_URL is set (webhooks are always signed)');
 
   const logLevel = (raw(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const generateVodFunction = raw(env, 'GENERATE_VOD_FUNCTION') ?? 'generate-vod';
-  if (!FUNCTION_NAME.test(generateVodFunction)) throw new ConfigError('GENERATE_VOD_FUNCTION', `is not a valid function name: ${JSON.stringify(generateVodFunction)}`);
+  if (!FUNCTION_NAME.test(generateVodFunction))
+    throw new ConfigError(
+      'GENERATE_VOD_FUNCTION',
+      `is not a valid function name: ${JSON.stringify(generateVodFunction)}`,
+    );
 
   return Object.freeze({
     ossEndpoint: endpoint(env),
@@ -278,7 +312,20 @@ export function loadConfig(env: Env = process.env): Config {
  * the environment (`ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`/`ALIBABA_CLOUD_SECURITY_TOKEN`, or
  * `OSS_ACCESS_KEY_ID`/`OSS_ACCESS_KEY_SECRET`).
  */
-export function createOssClient(config: Config, opts: { context?: FcContextLike; env?: Env; logger?: Logger } = {}): OssClient {
-  const credentials = opts.context?.credentials?.accessKeyId ? fcContextCredentials(opts.context) : envCredentials(opts.env ?? process.env);
-  return new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, rtmpEndpoint: config.ossRtmpEndpoint, timeoutMs: config.ossTimeoutMs, credentials, logger: opts.logger });
+export function createOssClient(
+  config: Config,
+  opts: { context?: FcContextLike; env?: Env; logger?: Logger } = {},
+): OssClient {
+  const credentials = opts.context?.credentials?.accessKeyId
+    ? fcContextCredentials(opts.context)
+    : envCredentials(opts.env ?? process.env);
+  return new OssClient({
+    endpoint: config.ossEndpoint,
+    region: config.ossRegion,
+    pathStyle: config.ossPathStyle,
+    rtmpEndpoint: config.ossRtmpEndpoint,
+    timeoutMs: config.ossTimeoutMs,
+    credentials,
+    logger: opts.logger,
+  });
 }

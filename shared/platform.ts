@@ -38,7 +38,11 @@ export function payloadBytes(payload: unknown): Buffer {
 
 interface Fc2Client {
   version: string;
-  post(path: string, body: Buffer, headers: Record<string, string>): Promise<{ headers: Record<string, string | undefined>; data: unknown }>;
+  post(
+    path: string,
+    body: Buffer,
+    headers: Record<string, string>,
+  ): Promise<{ headers: Record<string, string | undefined>; data: unknown }>;
 }
 
 /** Where and as whom to call FC's InvokeFunction. */
@@ -46,7 +50,10 @@ export interface FcTarget {
   accountId: string;
   region: string;
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
-  /** Full base URL (the local runtime's FC API); default FC's `<account>.<region>[-internal].fc.aliyuncs.com` over https. */
+  /**
+   * Full base URL (the local runtime's FC API); default FC's `<account>.<region>[-internal].fc.aliyuncs.com` over
+   * https.
+   */
   endpoint?: string;
   /** Use the in-region internal endpoint (from inside FC). */
   internal?: boolean;
@@ -56,7 +63,12 @@ export interface FcTarget {
  * InvokeFunction (POST /2023-03-30/functions/<name>/invocations) through @alicloud/fc2, signed with
  * its "FC" signature. Resolves with FC's answer; rejects with fc2's error (FC's ErrorCode in `code`).
  */
-export async function invokeFunction(target: FcTarget, functionName: string, payload: unknown, type: 'Sync' | 'Async'): Promise<{ headers: Record<string, string | undefined>; data: unknown }> {
+export async function invokeFunction(
+  target: FcTarget,
+  functionName: string,
+  payload: unknown,
+  type: 'Sync' | 'Async',
+): Promise<{ headers: Record<string, string | undefined>; data: unknown }> {
   // Loaded only here: @alicloud/fc2 is pre-installed in FC's nodejs20 runtime and marked
   // external by the build, so bundles that never invoke don't pay ~170 ms to require it.
   // require, not import(): the runtime's pre-installed modules resolve through NODE_PATH,
@@ -78,7 +90,9 @@ export async function invokeFunction(target: FcTarget, functionName: string, pay
   // we do the same. The local runtime serves this path and verifies that signature
   // (local/runtime/fc-api.ts); verify once on a real account (docs/deploy.md, "Checking the deployment").
   client.version = '2023-03-30';
-  return client.post(`/functions/${encodeURIComponent(functionName)}/invocations`, payloadBytes(payload), { 'x-fc-invocation-type': type });
+  return client.post(`/functions/${encodeURIComponent(functionName)}/invocations`, payloadBytes(payload), {
+    'x-fc-invocation-type': type,
+  });
 }
 
 function fcInvoker(context: InvokerContext): AsyncInvoker {
@@ -91,11 +105,18 @@ function fcInvoker(context: InvokerContext): AsyncInvoker {
         accessKeySecret: process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? '',
         securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN,
       };
-      if (!accountId || !region) throw new Error('async invoke: FC_ACCOUNT_ID and FC_REGION (or context.accountId/region) are required');
-      if (!credentials.accessKeyId || !credentials.accessKeySecret) throw new Error('async invoke: no credentials (context.credentials or ALIBABA_CLOUD_ACCESS_KEY_*)');
+      if (!accountId || !region)
+        throw new Error('async invoke: FC_ACCOUNT_ID and FC_REGION (or context.accountId/region) are required');
+      if (!credentials.accessKeyId || !credentials.accessKeySecret)
+        throw new Error('async invoke: no credentials (context.credentials or ALIBABA_CLOUD_ACCESS_KEY_*)');
       // LIVECYCLE_FC_ENDPOINT is set only by the local runtime (its FC API); deployed, FC's internal endpoint.
       const endpoint = process.env.LIVECYCLE_FC_ENDPOINT || undefined;
-      await invokeFunction({ accountId, region, credentials, endpoint, internal: true }, functionName, payload, 'Async');
+      await invokeFunction(
+        { accountId, region, credentials, endpoint, internal: true },
+        functionName,
+        payload,
+        'Async',
+      );
     },
   };
 }

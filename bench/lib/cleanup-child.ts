@@ -30,7 +30,15 @@ const MIB = 1024 * 1024;
 const rssLimit = Number(process.env.BENCH_RSS_LIMIT_MIB) * MIB;
 
 function kill(rss: number): never {
-  process.stdout.write(JSON.stringify({ deleted: 0, wallMs: 0, maxRssKiB: Math.round(rss / 1024), heapLimitMiB: heapLimitMiB(), killed: true }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      deleted: 0,
+      wallMs: 0,
+      maxRssKiB: Math.round(rss / 1024),
+      heapLimitMiB: heapLimitMiB(),
+      killed: true,
+    }) + '\n',
+  );
   process.exit(137);
 }
 const heapLimitMiB = () => Math.round(getHeapStatistics().heap_size_limit / MIB);
@@ -63,10 +71,17 @@ async function ours(): Promise<number> {
   };
   process.env.CLEANUP_CHANNEL_PREFIXES = args.prefix;
   const instance = createInstance('cleanup-orphans', env);
-  const outcomes = await cleanupOrphans(createOperationContext(instance, { requestId: 'bench-cleanup', function: { name: 'livecycle-cleanup-orphans', timeout: 86_400 } }));
+  const outcomes = await cleanupOrphans(
+    createOperationContext(instance, {
+      requestId: 'bench-cleanup',
+      function: { name: 'livecycle-cleanup-orphans', timeout: 86_400 },
+    }),
+  );
   let deleted = 0;
   for (const o of outcomes) if (o.status !== 'skipped') deleted += o.report.totals.deleted;
-  process.stderr.write(`cleanup-child: ${JSON.stringify(outcomes.map((o) => (o.status === 'skipped' ? o : { status: o.status, stoppedBy: o.report.stoppedBy, totals: o.report.totals })))}\n`);
+  process.stderr.write(
+    `cleanup-child: ${JSON.stringify(outcomes.map((o) => (o.status === 'skipped' ? o : { status: o.status, stoppedBy: o.report.stoppedBy, totals: o.report.totals })))}\n`,
+  );
   await instance.oss.close();
   return deleted;
 }
@@ -78,7 +93,10 @@ async function limit(): Promise<number> {
   for (;;) {
     const page = await b.listObjects({ prefix: args.prefix, maxKeys: 1000 });
     if (!page.objects.length) break;
-    await b.deleteObjects(page.objects.map((o) => o.key), { quiet: true });
+    await b.deleteObjects(
+      page.objects.map((o) => o.key),
+      { quiet: true },
+    );
     deleted += page.objects.length;
     if (!page.isTruncated) break;
   }
@@ -106,7 +124,9 @@ async function main(): Promise<void> {
   const wallMs = performance.now() - t0;
   const maxRssKiB = process.resourceUsage().maxRSS;
   if (rssLimit > 0 && maxRssKiB * 1024 > rssLimit) kill(maxRssKiB * 1024);
-  process.stdout.write(JSON.stringify({ deleted, wallMs, maxRssKiB, heapLimitMiB: heapLimitMiB(), killed: false }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ deleted, wallMs, maxRssKiB, heapLimitMiB: heapLimitMiB(), killed: false }) + '\n',
+  );
 }
 
 main().catch((err) => {

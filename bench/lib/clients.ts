@@ -21,8 +21,13 @@ export function ourClient(emu: Pick<BenchEmulator, 'url' | 'region' | 'accessKey
 export interface AliOss {
   getChannelStatus(id: string): Promise<{ data: { Status: string } }>;
   getChannelHistory(id: string): Promise<{ records: unknown[] }>;
-  listChannels(query: Record<string, unknown>): Promise<{ channels: { Name: string; Status: string }[]; nextMarker: string | null; isTruncated: boolean }>;
-  listV2(query: Record<string, unknown>, options?: Record<string, unknown>): Promise<{ objects?: { name: string }[]; nextContinuationToken?: string; isTruncated: boolean }>;
+  listChannels(
+    query: Record<string, unknown>,
+  ): Promise<{ channels: { Name: string; Status: string }[]; nextMarker: string | null; isTruncated: boolean }>;
+  listV2(
+    query: Record<string, unknown>,
+    options?: Record<string, unknown>,
+  ): Promise<{ objects?: { name: string }[]; nextContinuationToken?: string; isTruncated: boolean }>;
   deleteMulti(names: string[], options?: { quiet?: boolean }): Promise<unknown>;
   putChannel(id: string, conf: Record<string, unknown>): Promise<unknown>;
 }

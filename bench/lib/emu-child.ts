@@ -62,7 +62,10 @@ subscribe('http.server.request.start', (message) => {
 });
 
 async function main(): Promise<void> {
-  const clock = opts.clockStartMs !== undefined ? new ControlledClock({ startMs: opts.clockStartMs, rate: opts.clockRate ?? 1 }) : undefined;
+  const clock =
+    opts.clockStartMs !== undefined
+      ? new ControlledClock({ startMs: opts.clockStartMs, rate: opts.clockRate ?? 1 })
+      : undefined;
   const emu = await startEmulator({
     dataDir: opts.dataDir,
     buckets: opts.buckets,
@@ -71,7 +74,13 @@ async function main(): Promise<void> {
   });
   process.on('message', (msg: { type: string; reset?: boolean }) => {
     if (msg.type === 'counts') {
-      process.send!({ type: 'counts', total, admin, byKind: Object.fromEntries(byKind), byChannel: Object.fromEntries(byChannel) });
+      process.send!({
+        type: 'counts',
+        total,
+        admin,
+        byKind: Object.fromEntries(byKind),
+        byChannel: Object.fromEntries(byChannel),
+      });
       if (msg.reset) {
         total = 0;
         admin = 0;

@@ -30,16 +30,20 @@ export interface BenchEmulator {
   stop(): Promise<void>;
 }
 
-export async function spawnEmulator(opts: { dataDir?: string; buckets?: string[]; clockStartMs?: number; clockRate?: number } = {}): Promise<BenchEmulator> {
+export async function spawnEmulator(
+  opts: { dataDir?: string; buckets?: string[]; clockStartMs?: number; clockRate?: number } = {},
+): Promise<BenchEmulator> {
   const child = fork(join(here, 'emu-child.ts'), [JSON.stringify(opts)], {
     execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await new Promise<{ url: string; region: string; accessKey: { id: string; secret: string } }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as never));
-    child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
-  });
+  const ready = await new Promise<{ url: string; region: string; accessKey: { id: string; secret: string } }>(
+    (resolve, reject) => {
+      child.once('message', (m) => resolve(m as never));
+      child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
+    },
+  );
   const request = <T>(type: string, extra: Record<string, unknown> = {}) =>
     new Promise<T>((resolve) => {
       const onMessage = (m: { type: string }) => {

@@ -36,12 +36,32 @@ export type LoadTarget = string | { path: string; nodeOptions: string };
 
 export async function loadOnce(target: LoadTarget): Promise<LoadSample> {
   const { path, nodeOptions } = typeof target === 'string' ? { path: target, nodeOptions: '' } : target;
-  const { stdout } = await run(process.execPath, ['-e', PROBE, path], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+  const { stdout } = await run(process.execPath, ['-e', PROBE, path], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+  });
   return JSON.parse(stdout) as LoadSample;
 }
 
 /** Median load time of each target over `runs` fresh processes. */
-export async function loadTimes(targets: Record<string, LoadTarget>, runs: number): Promise<Record<string, { medianMs: number; minMs: number; maxMs: number; cpuMedianMs: number; samples: number[]; cpuSamples: number[]; fc2: boolean; exports: string[] }>> {
+export async function loadTimes(
+  targets: Record<string, LoadTarget>,
+  runs: number,
+): Promise<
+  Record<
+    string,
+    {
+      medianMs: number;
+      minMs: number;
+      maxMs: number;
+      cpuMedianMs: number;
+      samples: number[];
+      cpuSamples: number[];
+      fc2: boolean;
+      exports: string[];
+    }
+  >
+> {
   const names = Object.keys(targets);
   const samples = new Map<string, LoadSample[]>(names.map((n) => [n, []]));
   // One warm-up each (file system cache), not counted.
@@ -52,7 +72,19 @@ export async function loadTimes(targets: Record<string, LoadTarget>, runs: numbe
       const s = samples.get(n)!;
       const ms = s.map((x) => x.ms);
       const cpu = s.map((x) => x.cpuMs);
-      return [n, { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), cpuMedianMs: median(cpu), samples: ms, cpuSamples: cpu, fc2: s.some((x) => x.fc2), exports: s[0]!.exports }];
+      return [
+        n,
+        {
+          medianMs: median(ms),
+          minMs: Math.min(...ms),
+          maxMs: Math.max(...ms),
+          cpuMedianMs: median(cpu),
+          samples: ms,
+          cpuSamples: cpu,
+          fc2: s.some((x) => x.fc2),
+          exports: s[0]!.exports,
+        },
+      ];
     }),
   );
 }

@@ -6,7 +6,10 @@ import type { BenchEmulator } from './emulator';
  * One poll-stat tick of our own code (in process, silent, no webhooks) against the emulator's
  * BUCKET, with `env` (the s.yaml defaults, POLL_SHARD_SIZE…) under those settings.
  */
-export async function pollStatTick(emu: Pick<BenchEmulator, 'url' | 'region' | 'accessKey'>, env: Record<string, string>): Promise<() => Promise<unknown>> {
+export async function pollStatTick(
+  emu: Pick<BenchEmulator, 'url' | 'region' | 'accessKey'>,
+  env: Record<string, string>,
+): Promise<() => Promise<unknown>> {
   const { createInstance, createOperationContext } = await import('../../shared/operations/context');
   const { pollStat } = await import('../../shared/operations/poll-stat');
   const instance = createInstance('poll-stat', {
@@ -20,5 +23,6 @@ export async function pollStatTick(emu: Pick<BenchEmulator, 'url' | 'region' | '
     WEBHOOK_URL: '',
     LOG_LEVEL: 'silent',
   });
-  return () => pollStat(createOperationContext(instance, { function: { name: 'livecycle-poll-stat', timeout: 3600 } }), 'tick');
+  return () =>
+    pollStat(createOperationContext(instance, { function: { name: 'livecycle-poll-stat', timeout: 3600 } }), 'tick');
 }

@@ -11,14 +11,31 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 
-export async function writeSeedDir(dir: string, bucket: string, keys: Iterable<string>, lastModified: number): Promise<number> {
+export async function writeSeedDir(
+  dir: string,
+  bucket: string,
+  keys: Iterable<string>,
+  lastModified: number,
+): Promise<number> {
   const objects = join(dir, 'objects', bucket);
   await mkdir(join(objects, 'blobs'), { recursive: true });
   const out = createWriteStream(join(objects, 'journal.log'));
   let n = 0;
   let chunk = '';
   for (const key of keys) {
-    chunk += JSON.stringify({ put: { key, size: 1, etag: '7215EE9C7D9DC229D2921A40E899EC5F', crc64: '16472728192407434187', lastModified, contentType: 'video/mp2t', meta: {} }, blob: 'seeded' }) + '\n';
+    chunk +=
+      JSON.stringify({
+        put: {
+          key,
+          size: 1,
+          etag: '7215EE9C7D9DC229D2921A40E899EC5F',
+          crc64: '16472728192407434187',
+          lastModified,
+          contentType: 'video/mp2t',
+          meta: {},
+        },
+        blob: 'seeded',
+      }) + '\n';
     if (++n % 10_000 === 0) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';
@@ -41,6 +58,7 @@ export function* fragmentKeys(count: number, channels: number, prefix = 'gone-')
   let n = 0;
   for (let c = 0; c < channels && n < count; c++) {
     const channel = `${prefix}${String(c).padStart(5, '0')}`;
-    for (let i = 0; i < perChannel && n < count; i++, n++) yield `${channel}/${String(1_714_560_000_000 + i * 5000).padStart(13, '0')}.ts`;
+    for (let i = 0; i < perChannel && n < count; i++, n++)
+      yield `${channel}/${String(1_714_560_000_000 + i * 5000).padStart(13, '0')}.ts`;
   }
 }

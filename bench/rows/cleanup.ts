@@ -43,15 +43,30 @@ function functionLimits(): { memoryMiB: number; nodeOptions: string } {
   return { memoryMiB: fn.memorySize, nodeOptions: fn.environmentVariables.NODE_OPTIONS ?? '' };
 }
 
-async function runOnce(childJs: string, seedDir: string, workDir: string, mode: 'ours' | 'limit' | 'peer', limits: { memoryMiB: number; nodeOptions: string }): Promise<RunResult> {
+async function runOnce(
+  childJs: string,
+  seedDir: string,
+  workDir: string,
+  mode: 'ours' | 'limit' | 'peer',
+  limits: { memoryMiB: number; nodeOptions: string },
+): Promise<RunResult> {
   await copySeedDir(seedDir, workDir);
   const emu = await spawnEmulator({ dataDir: workDir });
   try {
-    const { stdout, stderr } = await exec(process.execPath, [childJs, JSON.stringify({ mode, url: emu.url, region: emu.region, accessKey: emu.accessKey, prefix: 'gone-' })], {
-      cwd: ROOT,
-      maxBuffer: 1 << 20,
-      env: { ...process.env, NODE_OPTIONS: limits.nodeOptions, BENCH_RSS_LIMIT_MIB: String(limits.memoryMiB), NODE_PATH: join(ROOT, 'node_modules') },
-    }).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
+    const { stdout, stderr } = await exec(
+      process.execPath,
+      [childJs, JSON.stringify({ mode, url: emu.url, region: emu.region, accessKey: emu.accessKey, prefix: 'gone-' })],
+      {
+        cwd: ROOT,
+        maxBuffer: 1 << 20,
+        env: {
+          ...process.env,
+          NODE_OPTIONS: limits.nodeOptions,
+          BENCH_RSS_LIMIT_MIB: String(limits.memoryMiB),
+          NODE_PATH: join(ROOT, 'node_modules'),
+        },
+      },
+    ).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
       // Exit 137: the watchdog's OOM kill, which still printed its figures.
       if (err.code === 137 && err.stdout) return { stdout: err.stdout, stderr: err.stderr ?? '' };
       throw err;
@@ -90,15 +105,21 @@ async function run({ quick, huge, progress }: BenchOptions): Promise<Row[]> {
       const passes: Record<'limit' | 'ours' | 'peer', RunResult[]> = { limit: [], ours: [], peer: [] };
       for (let round = 1; round <= rounds; round++) {
         for (const mode of ['limit', 'ours', 'peer'] as const) {
-          progress(`cleanup ${num(n)}: ${mode} run ${round}/${rounds} (NODE_OPTIONS "${limits.nodeOptions}", RSS limit ${limits.memoryMiB} MiB, load ${loadavg()[0]!.toFixed(1)})`);
+          progress(
+            `cleanup ${num(n)}: ${mode} run ${round}/${rounds} (NODE_OPTIONS "${limits.nodeOptions}", RSS limit ${limits.memoryMiB} MiB, load ${loadavg()[0]!.toFixed(1)})`,
+          );
           const r = await runOnce(childJs, seedDir, join(dir, 'work'), mode, limits);
           passes[mode].push(r);
-          progress(`cleanup ${num(n)}: ${mode} ${r.killed ? 'OOM-KILLED' : 'deleted'} ${num(r.deleted)} in ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${bytes(r.maxRssKiB * 1024)}, heap limit ${r.heapLimitMiB} MiB`);
+          progress(
+            `cleanup ${num(n)}: ${mode} ${r.killed ? 'OOM-KILLED' : 'deleted'} ${num(r.deleted)} in ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${bytes(r.maxRssKiB * 1024)}, heap limit ${r.heapLimitMiB} MiB`,
+          );
         }
       }
-      const rates = (mode: keyof typeof passes) => passes[mode].map((r) => (r.killed ? 0 : r.deleted / (r.wallMs / 1000)));
+      const rates = (mode: keyof typeof passes) =>
+        passes[mode].map((r) => (r.killed ? 0 : r.deleted / (r.wallMs / 1000)));
       const rate = (mode: keyof typeof passes) => median(rates(mode));
-      const spread = (mode: keyof typeof passes) => (rounds > 1 ? ` (${num(Math.min(...rates(mode)))}–${num(Math.max(...rates(mode)))})` : '');
+      const spread = (mode: keyof typeof passes) =>
+        rounds > 1 ? ` (${num(Math.min(...rates(mode)))}–${num(Math.max(...rates(mode)))})` : '';
       // The highest peak of any round stands for the mode.
       const peak = (mode: keyof typeof passes) => passes[mode].reduce((a, b) => (b.maxRssKiB > a.maxRssKiB ? b : a));
       const o = peak('ours');
@@ -129,7 +150,13 @@ async function run({ quick, huge, progress }: BenchOptions): Promise<Row[]> {
       if (!complete) progress(`cleanup ${num(n)}: ours deleted ${num(o.deleted)} of ${num(n)}`);
       await rm(seedDir, { recursive: true, force: true });
     }
-    if (!huge && !quick) rows.push({ name: 'cleanup 1M orphans', target: `≥ 90 % of limit; < memorySize ${limits.memoryMiB} MiB`, notMeasured: 'only with --huge (three passes over 1,000,000 objects at this emulator\'s list+delete rate exceed the 10-minute budget)' });
+    if (!huge && !quick)
+      rows.push({
+        name: 'cleanup 1M orphans',
+        target: `≥ 90 % of limit; < memorySize ${limits.memoryMiB} MiB`,
+        notMeasured:
+          "only with --huge (three passes over 1,000,000 objects at this emulator's list+delete rate exceed the 10-minute budget)",
+      });
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -15,9 +15,22 @@ import type { BenchOptions, BenchSection, Row } from '../lib/types';
 
 export async function bundleOurClient(dir: string): Promise<string> {
   const entry = join(dir, 'entry.ts');
-  await writeFile(entry, `export { OssClient, staticCredentials } from ${JSON.stringify(join(ROOT, 'shared', 'oss'))};\n`);
+  await writeFile(
+    entry,
+    `export { OssClient, staticCredentials } from ${JSON.stringify(join(ROOT, 'shared', 'oss'))};\n`,
+  );
   const outfile = join(dir, 'client.js');
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -28,13 +41,28 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const size = (await stat(ours)).size;
     const runs = quick ? 10 : 15;
     progress(`client load: ${runs} fresh processes each for our bundle (${bytes(size)}), ali-oss, @alicloud/fc2`);
-    const t = await loadTimes({ ours, aliOss: require.resolve('ali-oss', { paths: [ROOT] }), fc2: require.resolve('@alicloud/fc2', { paths: [ROOT] }) }, runs);
+    const t = await loadTimes(
+      {
+        ours,
+        aliOss: require.resolve('ali-oss', { paths: [ROOT] }),
+        fc2: require.resolve('@alicloud/fc2', { paths: [ROOT] }),
+      },
+      runs,
+    );
     const o = t['ours']!.medianMs;
     const a = t['aliOss']!.medianMs;
     const f = t['fc2']!.medianMs;
     const raw = { runs, bundleBytes: size, ours: t['ours'], aliOss: t['aliOss'], fc2: t['fc2'] };
     return [
-      { name: 'client load (require, median)', ours: ms(o), peer: `ali-oss ${ms(a)}`, ratio: times(o, a), target: '≤ 30 ms', met: o <= 30, raw },
+      {
+        name: 'client load (require, median)',
+        ours: ms(o),
+        peer: `ali-oss ${ms(a)}`,
+        ratio: times(o, a),
+        target: '≤ 30 ms',
+        met: o <= 30,
+        raw,
+      },
       { name: '  … beside @alicloud/fc2', ours: ms(o), peer: `fc2 ${ms(f)}`, ratio: times(o, f), target: '(context)' },
     ];
   } finally {

@@ -27,17 +27,28 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   const functions = loadSYaml(join(ROOT, 's.yaml')).functions;
   const bundle = (name: string) => join(ROOT, 'dist', name, 'index.js');
   const rows: Row[] = [];
-  const present = functions.filter((f) => existsSync(bundle(f.name)) && existsSync(join(ROOT, 'functions', f.name, 'index.ts')));
-  for (const f of functions.filter((f) => !present.includes(f))) rows.push({ name: `cold start dist/${f.name}`, target: `≤ ${TARGET_RATIO}× ali-oss`, notMeasured: `functions/${f.name}/index.ts is not in the tree yet, so there is no bundle to load` });
+  const present = functions.filter(
+    (f) => existsSync(bundle(f.name)) && existsSync(join(ROOT, 'functions', f.name, 'index.ts')),
+  );
+  for (const f of functions.filter((f) => !present.includes(f)))
+    rows.push({
+      name: `cold start dist/${f.name}`,
+      target: `≤ ${TARGET_RATIO}× ali-oss`,
+      notMeasured: `functions/${f.name}/index.ts is not in the tree yet, so there is no bundle to load`,
+    });
   if (!present.length) return rows;
   const runs = quick ? 10 : 15;
-  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   progress(`cold start: ${present.length} bundles + ali-oss × ${runs} fresh processes (load average ${load})`);
   const targets: Record<string, LoadTarget> = { 'ali-oss': require.resolve('ali-oss', { paths: [ROOT] }) };
-  for (const f of present) targets[f.name] = { path: bundle(f.name), nodeOptions: f.environmentVariables.NODE_OPTIONS ?? '' };
+  for (const f of present)
+    targets[f.name] = { path: bundle(f.name), nodeOptions: f.environmentVariables.NODE_OPTIONS ?? '' };
   const t = await loadTimes(targets, runs);
   const peer = t['ali-oss']!;
-  const spread = (r: { medianMs: number; minMs: number; maxMs: number }) => `${ms(r.medianMs)} (${ms(r.minMs)}–${ms(r.maxMs)})`;
+  const spread = (r: { medianMs: number; minMs: number; maxMs: number }) =>
+    `${ms(r.medianMs)} (${ms(r.minMs)}–${ms(r.maxMs)})`;
   for (const f of present) {
     const size = (await stat(bundle(f.name))).size;
     const r = t[f.name]!;
@@ -48,7 +59,13 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
       ratio: `wall ${times(r.medianMs, peer.medianMs)}, CPU ${times(r.cpuMedianMs, peer.cpuMedianMs)}`,
       target: `≤ ${TARGET_RATIO}× ali-oss, fc2 not loaded`,
       met: r.cpuMedianMs <= TARGET_RATIO * peer.cpuMedianMs && !r.fc2,
-      raw: { bundleBytes: size, nodeOptions: (targets[f.name] as { nodeOptions: string }).nodeOptions, loadavgBefore: load, ...r, aliOss: peer },
+      raw: {
+        bundleBytes: size,
+        nodeOptions: (targets[f.name] as { nodeOptions: string }).nodeOptions,
+        loadavgBefore: load,
+        ...r,
+        aliOss: peer,
+      },
     });
   }
   return rows;

@@ -42,7 +42,9 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   try {
     const t0 = performance.now();
     await writeSeedDir(dir, BUCKET, bulkKeys(keys), Date.UTC(2024, 4, 1));
-    progress(`emulator limits: seeded ${num(keys)} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting emulator (replays the journal)`);
+    progress(
+      `emulator limits: seeded ${num(keys)} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting emulator (replays the journal)`,
+    );
     const t1 = performance.now();
     const emu = await spawnEmulator({ dataDir: dir });
     progress(`emulator limits: emulator up in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
@@ -79,7 +81,12 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
         let s = performance.now();
         let token: string | undefined;
         for (let pages = 0; pages < pagesPerWalk; pages++) {
-          const page = await b.listObjects({ prefix: 'bulk/', maxKeys: 1000, continuationToken: token, startAfter: token ? undefined : startAfter });
+          const page = await b.listObjects({
+            prefix: 'bulk/',
+            maxKeys: 1000,
+            continuationToken: token,
+            startAfter: token ? undefined : startAfter,
+          });
           if (page.objects.length !== 1000) throw new Error(`list page had ${page.objects.length} keys`);
           token = page.nextContinuationToken;
         }
@@ -87,12 +94,18 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
         s = performance.now();
         token = undefined;
         for (let pages = 0; pages < pagesPerWalk; pages++) {
-          const page = await peer.listV2({ prefix: 'bulk/', 'max-keys': '1000', ...(token ? { 'continuation-token': token } : startAfter ? { 'start-after': startAfter } : {}) });
+          const page = await peer.listV2({
+            prefix: 'bulk/',
+            'max-keys': '1000',
+            ...(token ? { 'continuation-token': token } : startAfter ? { 'start-after': startAfter } : {}),
+          });
           if (page.objects?.length !== 1000) throw new Error(`ali-oss list page had ${page.objects?.length} keys`);
           token = page.nextContinuationToken;
         }
         listPeer.push(pagesPerWalk / ((performance.now() - s) / 1000));
-        progress(`emulator limits: ${pagesPerWalk} pages from key #${first.toLocaleString("en-US")}: ours ${num(listOurs.at(-1)!)} pages/s, ali-oss ${num(listPeer.at(-1)!)} pages/s`);
+        progress(
+          `emulator limits: ${pagesPerWalk} pages from key #${first.toLocaleString('en-US')}: ours ${num(listOurs.at(-1)!)} pages/s, ali-oss ${num(listPeer.at(-1)!)} pages/s`,
+        );
       }
       const lo = median(listOurs);
       const lp = median(listPeer);

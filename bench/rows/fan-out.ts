@@ -14,7 +14,8 @@
  * Why 100,000 only with --huge: on 2 shared cores under load, creating 10,000 channels took ~9 s, tick 1
  * (Stat + History + a ledger listing per channel) ~40 s, tick 2 ~13 s. At 100,000 that is ~1.5 min
  * of setup and ~6-7 min for tick 1, whose 100 concurrent shards all share one emulator process and
- * so would each run past poll-stat's 55 s timeout (estimated, not run) — a limit of the local stand-in, not of FC, where OSS
+ * so would each run past poll-stat's 55 s timeout (estimated, not run) — a limit of the local stand-in, not of FC,
+ * where OSS
  * serves the shards in parallel. It would not fit the 10-minute budget of a full run.
  */
 import { ControlledClock } from '../../shared/clock';
@@ -51,7 +52,8 @@ class InvocationLog {
     const ended = this.ended;
     this.ended = [];
     const errors: Record<string, number> = {};
-    for (const e of ended) if (e.status !== 'succeeded') errors[e.errorType ?? 'unknown'] = (errors[e.errorType ?? 'unknown'] ?? 0) + 1;
+    for (const e of ended)
+      if (e.status !== 'succeeded') errors[e.errorType ?? 'unknown'] = (errors[e.errorType ?? 'unknown'] ?? 0) + 1;
     return {
       succeeded: ended.filter((e) => e.status === 'succeeded').length,
       failed: ended.filter((e) => e.status !== 'succeeded').length,
@@ -82,7 +84,16 @@ async function tick(runtime: Runtime, emu: BenchEmulator, log: InvocationLog, tr
   }
   // The tick itself is logged too: it is one of the poll-stat invocations.
   const invocations = log.take();
-  return { wallMs, planMs, plan, requests: counts.total, byKind: counts.byKind, polled: polledOnce, polledTwice, invocations };
+  return {
+    wallMs,
+    planMs,
+    plan,
+    requests: counts.total,
+    byKind: counts.byKind,
+    polled: polledOnce,
+    polledTwice,
+    invocations,
+  };
 }
 
 async function run({ huge, progress }: BenchOptions): Promise<Row[]> {

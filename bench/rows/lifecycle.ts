@@ -78,7 +78,11 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const api = async (path: string, body: object) => {
       const text = JSON.stringify(body);
       const headers = signApiRequest({ method: 'POST', path, body: text, secret: s.apiSecret, now: s.clock.now() });
-      const res = await request(`${s.runtime.httpUrl}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: text });
+      const res = await request(`${s.runtime.httpUrl}${path}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: text,
+      });
       const json = (await res.body.json()) as Record<string, unknown>;
       if (res.statusCode !== 201) throw new Error(`POST ${path} answered ${res.statusCode}: ${JSON.stringify(json)}`);
       return json;
@@ -92,10 +96,16 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
 
     // Stops spread evenly over one poll interval, each push at least MIN_PUSH_MS long.
     const names = Array.from({ length: channels }, (_, i) => `bench-life-${i}`);
-    const stopAt = new Map(names.map((name, i) => [name, startMs + MIN_PUSH_MS + Math.round((i * pollIntervalMs) / channels / SECOND) * SECOND]));
+    const stopAt = new Map(
+      names.map((name, i) => [
+        name,
+        startMs + MIN_PUSH_MS + Math.round((i * pollIntervalMs) / channels / SECOND) * SECOND,
+      ]),
+    );
     const publishUrls = new Map<string, string>();
     for (const name of names) publishUrls.set(name, String((await api('/channels', { name })).publishUrl));
-    for (const name of names) await s.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: name, signedUrl: publishUrls.get(name) });
+    for (const name of names)
+      await s.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: name, signedUrl: publishUrls.get(name) });
 
     const stoppedAt = new Map<string, number>();
     const readyAt = new Map<string, number>();
@@ -107,7 +117,12 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
           await s.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: name });
           stoppedAt.set(name, s.clock.now());
         }
-        if (stoppedAt.has(name) && !readyAt.has(name) && receiver.events.some((e) => e.type === 'vod.ready' && e.channel === name)) readyAt.set(name, now);
+        if (
+          stoppedAt.has(name) &&
+          !readyAt.has(name) &&
+          receiver.events.some((e) => e.type === 'vod.ready' && e.channel === name)
+        )
+          readyAt.set(name, now);
       }
       if (now > lastStop + GIVE_UP_MS) break;
       await tick();
@@ -115,7 +130,9 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const latencies = names.filter((n) => readyAt.has(n)).map((n) => (readyAt.get(n)! - stoppedAt.get(n)!) / SECOND);
     const missing = names.filter((n) => !readyAt.has(n));
     const wallS = (performance.now() - wallStart) / 1000;
-    progress(`lifecycle: ${channels} channels, stop → vod.ready ${latencies.map((l) => `${l} s`).join(', ')} (emulator time; ${wallS.toFixed(1)} s wall)${missing.length ? `; no vod.ready for ${missing.join(', ')}` : ''}`);
+    progress(
+      `lifecycle: ${channels} channels, stop → vod.ready ${latencies.map((l) => `${l} s`).join(', ')} (emulator time; ${wallS.toFixed(1)} s wall)${missing.length ? `; no vod.ready for ${missing.join(', ')}` : ''}`,
+    );
     if (receiver.rejected > 0) throw new Error(`${receiver.rejected} webhook deliveries did not verify`);
     const budgetS = (reconnectWindowMs + pollIntervalMs) / SECOND;
     const worst = latencies.length ? Math.max(...latencies) : NaN;
@@ -127,8 +144,18 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
         ratio: latencies.length ? `max ${num(worst / budgetS, 2)} × budget` : undefined,
         target: `≤ reconnect window (${reconnectWindowMs / SECOND} s) + poll interval (${pollIntervalMs / SECOND} s)`,
         met: missing.length === 0 && worst <= budgetS,
-        ...(latencies.length === 0 && { notMeasured: `no vod.ready within ${GIVE_UP_MS / MINUTE} min of emulator time` }),
-        raw: { channels, latenciesS: latencies, missing, reconnectWindowMs, pollIntervalMs, stopPhasesS: names.map((n) => ((stopAt.get(n)! % MINUTE) / SECOND)), wallS },
+        ...(latencies.length === 0 && {
+          notMeasured: `no vod.ready within ${GIVE_UP_MS / MINUTE} min of emulator time`,
+        }),
+        raw: {
+          channels,
+          latenciesS: latencies,
+          missing,
+          reconnectWindowMs,
+          pollIntervalMs,
+          stopPhasesS: names.map((n) => (stopAt.get(n)! % MINUTE) / SECOND),
+          wallS,
+        },
       },
     ];
   } finally {

@@ -9,7 +9,8 @@
  * context, one shard) runs once per emulator minute on a frozen ControlledClock shared with an
  * in-process emulator, so figures are emulator time and request counts, independent of load.
  * During the window 20 idle channels (quick 10) start a push (kept up to the end) at seeded
- * random seconds of its first 20 minutes; latency = emulator time from the push's start to the end of the tick that announced
+ * random seconds of its first 20 minutes; latency = emulator time from the push's start to the end of the tick that
+ * announced
  * its `stream.started` — the tick whose Stat saw the channel live, which records "seen live" in the
  * ledger (read back here) and announces the start in the same reconcile (webhooks are off here).
  * Requests are counted where the emulator receives them (Node's `http.server.request.start`
@@ -59,15 +60,24 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   const t0 = Math.floor((Date.now() - (120 + 10 + WINDOW_MIN) * MINUTE) / MINUTE) * MINUTE;
   const clock = new ControlledClock({ startMs: t0, rate: 0 });
   installClock(clock);
-  const emu = await startEmulator({ port: 0, buckets: [BUCKET], clock, logger: createLogger({ name: 'bench-emulator', level: 'silent' }) });
+  const emu = await startEmulator({
+    port: 0,
+    buckets: [BUCKET],
+    clock,
+    logger: createLogger({ name: 'bench-emulator', level: 'silent' }),
+  });
   const counts = { perChannel: new Map<string, number>(), other: 0, paused: false };
   const onRequest = (message: unknown) => {
     if (counts.paused) return;
     const url = new URL((message as { request: IncomingMessage }).request.url ?? '/', 'http://emulator');
     if (url.pathname.startsWith('/_emulator')) return;
     // Path style /<bucket>/<channel> (ours), or virtual-hosted <bucket>.<host>/<channel> (ali-oss).
-    const virtualHosted = ((message as { request: IncomingMessage }).request.headers.host ?? '').startsWith(`${BUCKET}.`);
-    const channel = url.searchParams.has('live') ? decodeURIComponent(url.pathname.split('/')[virtualHosted ? 1 : 2] ?? '') : '';
+    const virtualHosted = ((message as { request: IncomingMessage }).request.headers.host ?? '').startsWith(
+      `${BUCKET}.`,
+    );
+    const channel = url.searchParams.has('live')
+      ? decodeURIComponent(url.pathname.split('/')[virtualHosted ? 1 : 2] ?? '')
+      : '';
     if (channel) counts.perChannel.set(channel, (counts.perChannel.get(channel) ?? 0) + 1);
     else counts.other++;
   };
@@ -77,7 +87,12 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   const random = prng(14);
   const idle = Array.from({ length: n }, (_, i) => i).filter((i) => !isLive(i));
   // Pushers: evenly spread over the idle channels; the rest stay idle for the whole window.
-  const pushing = new Map<number, number>(idle.filter((_, k) => k % Math.floor(idle.length / pushers) === 0).slice(0, pushers).map((i) => [i, Math.floor(random() * (WINDOW_MIN - LAST_START_MARGIN_MIN) * MINUTE)]));
+  const pushing = new Map<number, number>(
+    idle
+      .filter((_, k) => k % Math.floor(idle.length / pushers) === 0)
+      .slice(0, pushers)
+      .map((i) => [i, Math.floor(random() * (WINDOW_MIN - LAST_START_MARGIN_MIN) * MINUTE)]),
+  );
   const quiet = idle.filter((i) => !pushing.has(i));
 
   const emuRef = { url: emu.url, region: emu.region, accessKey: emu.accessKeys[0] as { id: string; secret: string } };
@@ -98,7 +113,9 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
       await clock.advance(MINUTE);
       await tick();
     }
-    progress(`poll schedule ${num(n)} ch: warmed up; ${WINDOW_MIN} ticks of emulator time with ${pushers} pushes to idle channels`);
+    progress(
+      `poll schedule ${num(n)} ch: warmed up; ${WINDOW_MIN} ticks of emulator time with ${pushers} pushes to idle channels`,
+    );
     counts.perChannel.clear();
     counts.other = 0;
     const windowStart = clock.now();
@@ -106,7 +123,9 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const started = new Map<number, number>();
     for (let m = 1; m <= WINDOW_MIN; m++) {
       // Start the pushes that fall in this minute, at their second, then tick at the minute.
-      const due = [...pushing].filter(([, offset]) => offset < m * MINUTE && offset >= (m - 1) * MINUTE).sort((a, b) => a[1] - b[1]);
+      const due = [...pushing]
+        .filter(([, offset]) => offset < m * MINUTE && offset >= (m - 1) * MINUTE)
+        .sort((a, b) => a[1] - b[1]);
       for (const [i, offset] of due) {
         await clock.advance(windowStart + offset - clock.now());
         await emu.ingest.start({ bucket: BUCKET, channel: name(i) });
@@ -123,7 +142,8 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
       }
       counts.paused = false;
     }
-    const perMinute = (channels: number[]) => channels.reduce((sum, i) => sum + (counts.perChannel.get(name(i)) ?? 0), 0) / channels.length / WINDOW_MIN;
+    const perMinute = (channels: number[]) =>
+      channels.reduce((sum, i) => sum + (counts.perChannel.get(name(i)) ?? 0), 0) / channels.length / WINDOW_MIN;
     const live = Array.from({ length: n }, (_, i) => i).filter(isLive);
     const idleRate = perMinute(quiet);
     const liveRate = perMinute(live);
@@ -141,13 +161,48 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const p50 = latencies.length ? median(latencies) : NaN;
     const max = latencies.length ? Math.max(...latencies) : NaN;
     const capMs = Number(cap) * 1000;
-    const raw = { channels: n, live: live.length, quiet: quiet.length, pushers, windowMin: WINDOW_MIN, idleAfter, cap, idleRate, liveRate, allRate, peerRate, latenciesMs: latencies, unannounced: started.size };
-    progress(`poll schedule ${num(n)} ch: idle ${num(idleRate, 3)} req/min, live ${num(liveRate, 2)}, all ${num(allRate, 3)}; latency p50 ${num(p50 / 1000)} s max ${num(max / 1000)} s`);
+    const raw = {
+      channels: n,
+      live: live.length,
+      quiet: quiet.length,
+      pushers,
+      windowMin: WINDOW_MIN,
+      idleAfter,
+      cap,
+      idleRate,
+      liveRate,
+      allRate,
+      peerRate,
+      latenciesMs: latencies,
+      unannounced: started.size,
+    };
+    progress(
+      `poll schedule ${num(n)} ch: idle ${num(idleRate, 3)} req/min, live ${num(liveRate, 2)}, all ${num(allRate, 3)}; latency p50 ${num(p50 / 1000)} s max ${num(max / 1000)} s`,
+    );
     const label = `${n / 1000}k ch`;
     return [
-      { name: `poll schedule ${label}: req / idle ch / min`, ours: num(idleRate, 3), peer: `ali-oss ${num(peerRate, 2)}; before 1.00`, ratio: `${num(1 / idleRate, 1)} × fewer than 1.00`, target: '≤ 0.25', met: idleRate <= 0.25, raw },
-      { name: `poll schedule ${label}: req / live ch / min`, ours: num(liveRate, 2), peer: `ali-oss ${num(peerRate, 2)}`, target: '1.00', met: Math.abs(liveRate - 1) < 0.005 },
-      { name: `poll schedule ${label}: all req / ch / min`, ours: num(allRate, 3), peer: 'incl. listing, state, wakes, pushes', target: '(context)' },
+      {
+        name: `poll schedule ${label}: req / idle ch / min`,
+        ours: num(idleRate, 3),
+        peer: `ali-oss ${num(peerRate, 2)}; before 1.00`,
+        ratio: `${num(1 / idleRate, 1)} × fewer than 1.00`,
+        target: '≤ 0.25',
+        met: idleRate <= 0.25,
+        raw,
+      },
+      {
+        name: `poll schedule ${label}: req / live ch / min`,
+        ours: num(liveRate, 2),
+        peer: `ali-oss ${num(peerRate, 2)}`,
+        target: '1.00',
+        met: Math.abs(liveRate - 1) < 0.005,
+      },
+      {
+        name: `poll schedule ${label}: all req / ch / min`,
+        ours: num(allRate, 3),
+        peer: 'incl. listing, state, wakes, pushes',
+        target: '(context)',
+      },
       {
         name: `poll schedule ${label}: stream.started latency, idle ch`,
         ours: `p50 ${num(p50 / 1000)} s, max ${num(max / 1000)} s`,

@@ -44,7 +44,9 @@ async function setup(emu: BenchEmulator, n: number, progress: (m: string) => voi
     if (kind(i) === 'live') await emu.admin('POST', '/ingest/start', { bucket: BUCKET, channel: channelName(i) });
   });
   await client.close();
-  progress(`poll tick ${num(n)}: created channels and started ${num(n / 10)} pushes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  progress(
+    `poll tick ${num(n)}: created channels and started ${num(n / 10)} pushes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 function perChannel(counts: RequestCounts, n: number): { enabled: number; disabled: number } {
@@ -60,7 +62,11 @@ function perChannel(counts: RequestCounts, n: number): { enabled: number; disabl
 }
 
 function ourTick(emu: BenchEmulator, n: number): Promise<() => Promise<unknown>> {
-  return pollStatTick(emu, { POLL_CONCURRENCY: String(CONCURRENCY), POLL_SHARD_SIZE: String(n + 1), RECONNECT_WINDOW: '60' });
+  return pollStatTick(emu, {
+    POLL_CONCURRENCY: String(CONCURRENCY),
+    POLL_SHARD_SIZE: String(n + 1),
+    RECONNECT_WINDOW: '60',
+  });
 }
 
 async function peerTick(emu: BenchEmulator): Promise<() => Promise<unknown>> {
@@ -69,7 +75,10 @@ async function peerTick(emu: BenchEmulator): Promise<() => Promise<unknown>> {
     const enabled: string[] = [];
     let marker: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof peer.listChannels>> = await peer.listChannels({ 'max-keys': 1000, ...(marker ? { marker } : {}) });
+      const page: Awaited<ReturnType<typeof peer.listChannels>> = await peer.listChannels({
+        'max-keys': 1000,
+        ...(marker ? { marker } : {}),
+      });
       for (const c of page.channels) if (c.Status === 'enabled') enabled.push(c.Name);
       marker = page.isTruncated ? page.nextMarker : null;
     } while (marker);
@@ -98,19 +107,47 @@ async function runSize(n: number, progress: (m: string) => void): Promise<Row[]>
     const peer = await peerTick(emu);
     let t0 = performance.now();
     await ours();
-    progress(`poll tick ${num(n)}: ours tick 1 (no latency, reconciles everything) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    progress(
+      `poll tick ${num(n)}: ours tick 1 (no latency, reconciles everything) ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     await emu.setFaults([{ operation: '*', rate: 1, kind: 'latency', ms: LATENCY_MS }]);
     const o = await measure(emu, ours, n);
-    progress(`poll tick ${num(n)}: ours tick 2 ${(o.wallMs / 1000).toFixed(1)} s, ${num(o.requests)} requests (${JSON.stringify(o.byKind)})`);
+    progress(
+      `poll tick ${num(n)}: ours tick 2 ${(o.wallMs / 1000).toFixed(1)} s, ${num(o.requests)} requests (${JSON.stringify(o.byKind)})`,
+    );
     t0 = performance.now();
     const p = await measure(emu, peer, n);
-    progress(`poll tick ${num(n)}: ali-oss tick ${(p.wallMs / 1000).toFixed(1)} s, ${num(p.requests)} requests (${JSON.stringify(p.byKind)})`);
+    progress(
+      `poll tick ${num(n)}: ali-oss tick ${(p.wallMs / 1000).toFixed(1)} s, ${num(p.requests)} requests (${JSON.stringify(p.byKind)})`,
+    );
     await emu.setFaults([]);
     const label = `${n / 1000}k ch`;
-    const raw = { channels: n, live: n / 10, disabled: n / 5, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, ours: o, peer: p };
+    const raw = {
+      channels: n,
+      live: n / 10,
+      disabled: n / 5,
+      latencyMs: LATENCY_MS,
+      concurrency: CONCURRENCY,
+      ours: o,
+      peer: p,
+    };
     return [
-      { name: `poll ${label}: req / enabled channel`, ours: num(o.enabled, 2), peer: `ali-oss ${num(p.enabled, 2)}`, ratio: times(o.enabled, p.enabled), target: '≤ 1.0', met: o.enabled <= 1.0, raw },
-      { name: `poll ${label}: req / disabled channel`, ours: num(o.disabled, 2), peer: `ali-oss ${num(p.disabled, 2)}`, target: '0', met: o.disabled === 0 },
+      {
+        name: `poll ${label}: req / enabled channel`,
+        ours: num(o.enabled, 2),
+        peer: `ali-oss ${num(p.enabled, 2)}`,
+        ratio: times(o.enabled, p.enabled),
+        target: '≤ 1.0',
+        met: o.enabled <= 1.0,
+        raw,
+      },
+      {
+        name: `poll ${label}: req / disabled channel`,
+        ours: num(o.disabled, 2),
+        peer: `ali-oss ${num(p.disabled, 2)}`,
+        target: '0',
+        met: o.disabled === 0,
+      },
       {
         name: `poll ${label}: tick wall (20 ms lat, c=8)`,
         ours: `${num(o.wallMs / 1000, 1)} s`,
@@ -119,7 +156,13 @@ async function runSize(n: number, progress: (m: string) => void): Promise<Row[]>
         target: '≤ 1.25 × ideal',
         met: o.wallMs <= 1.25 * o.idealMs,
       },
-      { name: `poll ${label}: total requests / tick`, ours: num(o.requests), peer: `ali-oss ${num(p.requests)}`, ratio: times(o.requests, p.requests), target: '(context)' },
+      {
+        name: `poll ${label}: total requests / tick`,
+        ours: num(o.requests),
+        peer: `ali-oss ${num(p.requests)}`,
+        ratio: times(o.requests, p.requests),
+        target: '(context)',
+      },
     ];
   } finally {
     await emu.stop();

@@ -41,24 +41,73 @@ function runFfmpeg(bin: string, args: string[]): Promise<{ code: number | null; 
 async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   const title = `rtmp ingest ${PUSHERS}×2 Mbit/s: fragment lateness p99`;
   const ffmpeg = findFfmpeg();
-  if (!ffmpeg) return [{ name: title, target: `< ${ms(TARGET_P99_MS)}`, notMeasured: 'no ffmpeg on PATH and no @ffmpeg-installer/ffmpeg' }];
+  if (!ffmpeg)
+    return [
+      {
+        name: title,
+        target: `< ${ms(TARGET_P99_MS)}`,
+        notMeasured: 'no ffmpeg on PATH and no @ffmpeg-installer/ffmpeg',
+      },
+    ];
   const seconds = quick ? 20 : 30;
   const dir = await mkdtemp(join(tmpdir(), 'livecycle-bench-rtmp-'));
   const clip = join(dir, 'clip.flv');
   progress(`rtmp: encoding a 10 s 2 Mbit/s clip with ${ffmpeg.source} ffmpeg`);
   const encoded = await runFfmpeg(ffmpeg.path, [
-    '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '10',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '1900k', '-maxrate', '1900k', '-bufsize', '1900k', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', '-y', clip,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    '10',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '25',
+    '-b:v',
+    '1900k',
+    '-maxrate',
+    '1900k',
+    '-bufsize',
+    '1900k',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+    '-f',
+    'flv',
+    '-y',
+    clip,
   ]);
   if (encoded.code !== 0) throw new Error(`encoding the clip failed: ${encoded.stderr}`);
 
   const lateness: number[] = [];
-  const emu = await startEmulator({ port: 0, rtmpPort: 0, logger: createLogger({ name: 'bench-rtmp', level: 'warn' }), rtmpHooks: { onFragmentStored: (late) => lateness.push(late) } });
+  const emu = await startEmulator({
+    port: 0,
+    rtmpPort: 0,
+    logger: createLogger({ name: 'bench-rtmp', level: 'warn' }),
+    rtmpHooks: { onFragmentStored: (late) => lateness.push(late) },
+  });
   installClock(emu.clock);
   const key = emu.accessKeys[0]!;
-  const client = new OssClient({ endpoint: emu.url, region: emu.region, pathStyle: true, rtmpEndpoint: emu.rtmpOrigin, credentials: staticCredentials({ accessKeyId: key.id, accessKeySecret: key.secret }) });
+  const client = new OssClient({
+    endpoint: emu.url,
+    region: emu.region,
+    pathStyle: true,
+    rtmpEndpoint: emu.rtmpOrigin,
+    credentials: staticCredentials({ accessKeyId: key.id, accessKeySecret: key.secret }),
+  });
   try {
     const bucket = client.bucket(DEFAULT_BUCKET);
     const urls: string[] = [];
@@ -71,7 +120,25 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const results = await Promise.all(
-      urls.map((url) => runFfmpeg(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', String(seconds), '-c', 'copy', '-f', 'flv', url])),
+      urls.map((url) =>
+        runFfmpeg(ffmpeg.path, [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-re',
+          '-stream_loop',
+          '-1',
+          '-i',
+          clip,
+          '-t',
+          String(seconds),
+          '-c',
+          'copy',
+          '-f',
+          'flv',
+          url,
+        ]),
+      ),
     );
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
@@ -79,13 +146,28 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
     // Let the last fragments (stored at disconnect) land.
     for (let i = 0; i < 100 && emu.ingest.active().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     let fragments = 0;
-    for (let i = 0; i < PUSHERS; i++) fragments += (await bucket.listObjects({ prefix: `bench-rtmp-${i}/`, maxKeys: 1000 })).objects.filter((o) => o.key.endsWith('.ts')).length;
+    for (let i = 0; i < PUSHERS; i++)
+      fragments += (await bucket.listObjects({ prefix: `bench-rtmp-${i}/`, maxKeys: 1000 })).objects.filter((o) =>
+        o.key.endsWith('.ts'),
+      ).length;
     const expected = PUSHERS * Math.ceil(seconds / FRAG_DURATION_S);
     const sorted = [...lateness].sort((a, b) => a - b);
     const p50 = quantile(sorted, 0.5);
     const p99 = quantile(sorted, 0.99);
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / (wallS * 1000)) * 100;
-    const raw = { pushers: PUSHERS, seconds, wallS, failedPushes: failed.length, failures: failed.map((f) => f.stderr), fragments, expected, latenessMs: sorted, p50, p99, emulatorCpuPercentOfOneCore: cpuPercent };
+    const raw = {
+      pushers: PUSHERS,
+      seconds,
+      wallS,
+      failedPushes: failed.length,
+      failures: failed.map((f) => f.stderr),
+      fragments,
+      expected,
+      latenessMs: sorted,
+      p50,
+      p99,
+      emulatorCpuPercentOfOneCore: cpuPercent,
+    };
     return [
       {
         name: title,

@@ -13,9 +13,23 @@ import { median, num, times } from '../lib/stats';
 
 const require = createRequire(import.meta.url);
 const signUtils = require('ali-oss/lib/common/signUtils.js') as {
-  authorizationV4(id: string, secret: string, region: string, method: string, request: { headers: Record<string, string>; queries?: Record<string, string | null> }, bucket?: string, object?: string, additionalHeaders?: string[]): string;
+  authorizationV4(
+    id: string,
+    secret: string,
+    region: string,
+    method: string,
+    request: { headers: Record<string, string>; queries?: Record<string, string | null> },
+    bucket?: string,
+    object?: string,
+    additionalHeaders?: string[],
+  ): string;
   authorization(id: string, secret: string, canonical: string, headerEncoding?: string): string;
-  buildCanonicalString(method: string, resourcePath: string, request: { headers: Record<string, string>; parameters?: Record<string, string | null> }, expires?: string): string;
+  buildCanonicalString(
+    method: string,
+    resourcePath: string,
+    request: { headers: Record<string, string>; parameters?: Record<string, string | null> },
+    expires?: string,
+  ): string;
 };
 const dateFormat = require('dateformat') as (d: Date, mask: string) => string;
 
@@ -24,7 +38,12 @@ const REGION = 'cn-hangzhou';
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 
 /** GetLiveChannelStat — what the poller sends most. */
-const REQUEST: SignableRequest = { method: 'GET', bucket: 'livecycle-demo', key: 'channel-0042', query: { live: '', comp: 'stat' } };
+const REQUEST: SignableRequest = {
+  method: 'GET',
+  bucket: 'livecycle-demo',
+  key: 'channel-0042',
+  query: { live: '', comp: 'stat' },
+};
 
 function ours(): string {
   return signRequestV4(REQUEST, CREDS, { region: REGION, nowMs: NOW })['authorization']!;
@@ -36,7 +55,15 @@ function peer(): string {
     'x-oss-content-sha256': 'UNSIGNED-PAYLOAD',
   };
   // ali-oss passes `live: null` for a bare sub-resource (rtmp.js), which qs renders as `live`.
-  return signUtils.authorizationV4(CREDS.accessKeyId, CREDS.accessKeySecret, REGION, 'GET', { headers, queries: { live: null, comp: 'stat' } }, 'livecycle-demo', 'channel-0042');
+  return signUtils.authorizationV4(
+    CREDS.accessKeyId,
+    CREDS.accessKeySecret,
+    REGION,
+    'GET',
+    { headers, queries: { live: null, comp: 'stat' } },
+    'livecycle-demo',
+    'channel-0042',
+  );
 }
 
 /** Calls per second over ~`budgetMs` of busy looping. */
@@ -58,7 +85,8 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
   const b = peer();
   const same = a === b;
   if (!same) progress(`signer: signatures differ!\n  ours ${a}\n  peer ${b}`);
-  if (v4DateTime(NOW) !== dateFormat(new Date(NOW), "UTC:yyyymmdd'T'HHMMss'Z'")) progress('signer: x-oss-date formats differ');
+  if (v4DateTime(NOW) !== dateFormat(new Date(NOW), "UTC:yyyymmdd'T'HHMMss'Z'"))
+    progress('signer: x-oss-date formats differ');
   // Warm up both (JIT), then alternate trials so drift on the shared cores hits both sides.
   rate(ours, 200);
   rate(peer, 200);
@@ -81,7 +109,15 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
       ratio: times(o, p),
       target: '≥ peer',
       met: same && o >= p,
-      raw: { oursPerSecond: o, peerPerSecond: p, trials, trialMs: budget, identicalSignatures: same, oursTrials: oursRates, peerTrials: peerRates },
+      raw: {
+        oursPerSecond: o,
+        peerPerSecond: p,
+        trials,
+        trialMs: budget,
+        identicalSignatures: same,
+        oursTrials: oursRates,
+        peerTrials: peerRates,
+      },
     },
   ];
 }

@@ -14,13 +14,21 @@ export const handler = functionHandler('cleanup-orphans', async (event, ctx) => 
     ctx.logger.warn('cleanup-orphans: unrecognised payload; acknowledged without work');
     return { ignored: true };
   }
-  if (isTimerEvent(trigger)) ctx.logger.info({ triggerName: trigger.triggerName, triggerTime: trigger.triggerTime }, 'cleanup-orphans: timer');
+  if (isTimerEvent(trigger))
+    ctx.logger.info({ triggerName: trigger.triggerName, triggerTime: trigger.triggerTime }, 'cleanup-orphans: timer');
   const outcomes = await cleanupOrphans(ctx);
   return {
     buckets: outcomes.map((o) =>
       o.status === 'skipped'
         ? { bucket: o.bucket, status: o.status, reason: o.reason }
-        : { bucket: o.bucket, status: o.status, runId: o.report.runId, dryRun: o.report.dryRun, stoppedBy: o.report.stoppedBy ?? null, totals: o.report.totals },
+        : {
+            bucket: o.bucket,
+            status: o.status,
+            runId: o.report.runId,
+            dryRun: o.report.dryRun,
+            stoppedBy: o.report.stoppedBy ?? null,
+            totals: o.report.totals,
+          },
     ),
   };
 });

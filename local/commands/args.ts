@@ -37,7 +37,12 @@ export function parseCommandLine<R>(command: Pick<Command, 'name' | 'usage'>, pa
  * `--<name>`'s value as a whole number (digits only) of at most `max`; undefined when the option
  * was not given. Anything else is a UsageError `--<name> must be <what>, got <text>`.
  */
-export function wholeNumberOption(name: string, text: string | undefined, max = Infinity, what = `an integer in [0, ${max}]`): number | undefined {
+export function wholeNumberOption(
+  name: string,
+  text: string | undefined,
+  max = Infinity,
+  what = `an integer in [0, ${max}]`,
+): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!/^\d+$/.test(text) || n > max) throw new UsageError(`--${name} must be ${what}, got ${text}`);
@@ -55,12 +60,16 @@ export function endpointOption(text: string | undefined, fallback: string): stri
   } catch {
     throw new UsageError(`--endpoint must be a URL such as ${fallback}, got ${text}`);
   }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new UsageError('--endpoint must be an http:// or https:// URL');
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:')
+    throw new UsageError('--endpoint must be an http:// or https:// URL');
   return endpoint.origin;
 }
 
 /** The one `<channel>` positional of `push` and `play`; none or several is a UsageError. */
 export function channelArgument(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0 ? 'missing <channel>' : `one channel expected, got ${positionals.join(' ')}`,
+    );
   return positionals[0]!;
 }

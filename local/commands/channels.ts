@@ -43,17 +43,32 @@ export interface ChannelRow {
 
 async function lastBroadcast(bucket: OssBucket, ledger: Ledger, channel: string): Promise<ChannelRow['lastBroadcast']> {
   let pushes: Push[] = (await ledger.listPushes(channel)).map(pushOf);
-  if (pushes.length === 0) pushes = (await bucket.getLiveChannelHistory(channel)).map((r) => ({ ...r, source: 'history' as const }));
+  if (pushes.length === 0)
+    pushes = (await bucket.getLiveChannelHistory(channel)).map((r) => ({ ...r, source: 'history' as const }));
   const last = groupBroadcasts(mergePushes(pushes)).at(-1);
   if (!last) return null;
-  return { startedAt: new Date(last.firstStart).toISOString(), endedAt: last.lastEnd === undefined ? null : new Date(last.lastEnd).toISOString(), pushes: last.pushes.length };
+  return {
+    startedAt: new Date(last.firstStart).toISOString(),
+    endedAt: last.lastEnd === undefined ? null : new Date(last.lastEnd).toISOString(),
+    pushes: last.pushes.length,
+  };
 }
 
 export async function listChannelRows(bucket: OssBucket, ledger: Ledger): Promise<ChannelRow[]> {
   const rows: ChannelRow[] = [];
   for await (const channel of bucket.iterateLiveChannels({})) {
-    const [stat, broadcast, vods] = await Promise.all([bucket.getLiveChannelStat(channel.name), lastBroadcast(bucket, ledger, channel.name), ledger.listVods(channel.name)]);
-    rows.push({ name: channel.name, status: channel.status, live: stat.status, lastBroadcast: broadcast, vods: vods.filter((v) => v.status === 'ready').length });
+    const [stat, broadcast, vods] = await Promise.all([
+      bucket.getLiveChannelStat(channel.name),
+      lastBroadcast(bucket, ledger, channel.name),
+      ledger.listVods(channel.name),
+    ]);
+    rows.push({
+      name: channel.name,
+      status: channel.status,
+      live: stat.status,
+      lastBroadcast: broadcast,
+      vods: vods.filter((v) => v.status === 'ready').length,
+    });
   }
   return rows;
 }
@@ -65,14 +80,24 @@ function describeBroadcast(b: ChannelRow['lastBroadcast'], live: string): string
   const pushes = b.pushes > 1 ? ` (${b.pushes} pushes)` : '';
   if (b.endedAt === null) return `${start}, ${live === 'Live' ? 'on air' : 'end not recorded yet'}${pushes}`;
   const s = Math.round((Date.parse(b.endedAt) - Date.parse(b.startedAt)) / 1000);
-  const duration = s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+  const duration =
+    s >= 3600
+      ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+      : s >= 60
+        ? `${Math.floor(s / 60)}m${s % 60}s`
+        : `${s}s`;
   return `${start}, ${duration}${pushes}`;
 }
 
 export function formatChannelTable(rows: readonly ChannelRow[]): string {
-  const table = [['NAME', 'STATUS', 'LAST BROADCAST', 'VODS'], ...rows.map((r) => [r.name, `${r.status}, ${r.live}`, describeBroadcast(r.lastBroadcast, r.live), String(r.vods)])];
+  const table = [
+    ['NAME', 'STATUS', 'LAST BROADCAST', 'VODS'],
+    ...rows.map((r) => [r.name, `${r.status}, ${r.live}`, describeBroadcast(r.lastBroadcast, r.live), String(r.vods)]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  return table
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 function parse(argv: string[]) {
@@ -86,9 +111,11 @@ function parse(argv: string[]) {
       json: { type: 'boolean' },
     },
   });
-  if (values.endpoint !== undefined && values.data !== undefined) throw new UsageError('give --data (a local stack) or --endpoint (any OSS), not both');
+  if (values.endpoint !== undefined && values.data !== undefined)
+    throw new UsageError('give --data (a local stack) or --endpoint (any OSS), not both');
   if (values.endpoint !== undefined && values.bucket === undefined) throw new UsageError('--endpoint needs --bucket');
-  if (values.region !== undefined && values.endpoint === undefined) throw new UsageError('--region only applies with --endpoint');
+  if (values.region !== undefined && values.endpoint === undefined)
+    throw new UsageError('--region only applies with --endpoint');
   return values;
 }
 
@@ -96,23 +123,37 @@ function parse(argv: string[]) {
 async function openBucket(values: ReturnType<typeof parse>): Promise<OssBucket> {
   if (values.endpoint !== undefined) {
     const credentials = envCredentials(process.env);
-    const client = new OssClient({ endpoint: values.endpoint, region: values.region, pathStyle: /^https?:\/\/\d+\.\d+\.\d+\.\d+/.test(values.endpoint), credentials });
+    const client = new OssClient({
+      endpoint: values.endpoint,
+      region: values.region,
+      pathStyle: /^https?:\/\/\d+\.\d+\.\d+\.\d+/.test(values.endpoint),
+      credentials,
+    });
     return client.bucket(values.bucket!);
   }
   const dataDir = values.data ?? join(process.cwd(), '.data');
   const attached = await attachToStack(dataDir);
-  if (!attached) throw new Error(`no running stack in ${dataDir}: start one with \`npm start\` (or \`livecycle start\`), or use --endpoint`);
+  if (!attached)
+    throw new Error(
+      `no running stack in ${dataDir}: start one with \`npm start\` (or \`livecycle start\`), or use --endpoint`,
+    );
   const { stack, credentials, clock } = attached;
   // Requests are signed with the time of the clock installed here: the stack's, which may be far from the real one.
   installClock(clock);
   const bucket = values.bucket ?? stack.buckets[0];
-  if (!bucket || !stack.buckets.includes(bucket)) throw new UsageError(`the stack serves ${stack.buckets.join(', ')}, not ${bucket}`);
-  return new OssClient({ endpoint: stack.emulatorUrl, region: stack.region, pathStyle: true, credentials: staticCredentials(credentials) }).bucket(bucket);
+  if (!bucket || !stack.buckets.includes(bucket))
+    throw new UsageError(`the stack serves ${stack.buckets.join(', ')}, not ${bucket}`);
+  return new OssClient({
+    endpoint: stack.emulatorUrl,
+    region: stack.region,
+    pathStyle: true,
+    credentials: staticCredentials(credentials),
+  }).bucket(bucket);
 }
 
 export const channelsCommand: Command = {
   name: 'channels',
-  summary: 'table of a bucket\'s channels: status, live, last broadcast, VODs',
+  summary: "table of a bucket's channels: status, live, last broadcast, VODs",
   usage: USAGE,
   async run(argv) {
     const values = parseCommandLine(channelsCommand, () => parse(argv));

@@ -73,19 +73,28 @@ export function formatPlan(report: CleanupRunReport): string {
   if (report.channels.length === 0) lines.push('no channel folders in scope');
   for (const c of report.channels) {
     lines.push(`${c.channel}/  (${c.state})`);
-    lines.push(`  would delete: ${c.candidates} objects, ${bytes(c.bytes)}${c.expiredPlaylists ? ` (${c.expiredPlaylists} expired VOD playlists)` : ''}`);
+    lines.push(
+      `  would delete: ${c.candidates} objects, ${bytes(c.bytes)}${c.expiredPlaylists ? ` (${c.expiredPlaylists} expired VOD playlists)` : ''}`,
+    );
     lines.push(`  kept: ${keptText(c.kept)}`);
-    if (c.unreadablePlaylists.length) lines.push(`  unreadable playlists (they pin the channel): ${c.unreadablePlaylists.join(', ')}`);
+    if (c.unreadablePlaylists.length)
+      lines.push(`  unreadable playlists (they pin the channel): ${c.unreadablePlaylists.join(', ')}`);
   }
   if (report.channelsOmitted) lines.push(`… and ${report.channelsOmitted} more channel folders (in the totals)`);
   lines.push('');
-  lines.push(`total: would delete ${totals.candidates} objects, ${bytes(totals.bytes)}; kept ${keptText(totals.kept)}; ${totals.foldersOutOfScope} folder${totals.foldersOutOfScope === 1 ? '' : 's'} out of scope`);
+  lines.push(
+    `total: would delete ${totals.candidates} objects, ${bytes(totals.bytes)}; kept ${keptText(totals.kept)}; ${totals.foldersOutOfScope} folder${totals.foldersOutOfScope === 1 ? '' : 's'} out of scope`,
+  );
   if (totals.foldersOutOfScope) {
     const more = totals.foldersOutOfScope - report.foldersOutOfScope.length;
-    lines.push(`out of scope (never touched): ${report.foldersOutOfScope.join(', ')}${more > 0 ? ` and ${more} more` : ''}`);
+    lines.push(
+      `out of scope (never touched): ${report.foldersOutOfScope.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+    );
   }
   if (report.keys.count) {
-    lines.push(`candidates${report.keys.truncated ? ` (first ${report.keys.listed.length} of ${report.keys.count})` : ''}:`);
+    lines.push(
+      `candidates${report.keys.truncated ? ` (first ${report.keys.listed.length} of ${report.keys.count})` : ''}:`,
+    );
     for (const key of report.keys.listed) lines.push(`  ${key}`);
   }
   return lines.join('\n');
@@ -97,7 +106,14 @@ export const cleanupCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const values = parseCommandLine(cleanupCommand, () => {
-      const { values } = parseOptions(argv, { options: { plan: { type: 'boolean' }, data: { type: 'string' }, grace: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values } = parseOptions(argv, {
+        options: {
+          plan: { type: 'boolean' },
+          data: { type: 'string' },
+          grace: { type: 'string' },
+          json: { type: 'boolean' },
+        },
+      });
       if (!values.plan) throw new UsageError('--plan is required (the only mode: a dry run that deletes nothing)');
       // Checked only: ORPHAN_GRACE gets the text as given.
       wholeNumberOption('grace', values.grace, Infinity, 'whole seconds');
@@ -109,7 +125,9 @@ export const cleanupCommand: Command = {
     try {
       const attached = await attachToStack(dataDir);
       if (!attached) {
-        process.stderr.write(`livecycle cleanup: no running stack in ${dataDir}; start one with \`npm start\` (or \`livecycle start\`)\n`);
+        process.stderr.write(
+          `livecycle cleanup: no running stack in ${dataDir}; start one with \`npm start\` (or \`livecycle start\`)\n`,
+        );
         return 1;
       }
       const { stack, credentials, clock } = attached;
@@ -133,16 +151,26 @@ export const cleanupCommand: Command = {
       installClock(clock);
       const restoreLog = installLogDestination(createLogStream((line) => void process.stderr.write(`${line}\n`)));
       try {
-        process.stderr.write(`planning cleanup of ${stack.buckets.join(', ')} on the stack at ${stack.emulatorUrl} (dry run)…\n`);
+        process.stderr.write(
+          `planning cleanup of ${stack.buckets.join(', ')} on the stack at ${stack.emulatorUrl} (dry run)…\n`,
+        );
         const instance = createInstance(CLEANUP_FUNCTION, env);
-        const ctx = createOperationContext(instance, { credentials, function: { name: CLEANUP_FUNCTION, timeout: fn.timeout } }, `plan-${clock.now()}`);
+        const ctx = createOperationContext(
+          instance,
+          { credentials, function: { name: CLEANUP_FUNCTION, timeout: fn.timeout } },
+          `plan-${clock.now()}`,
+        );
         const outcomes = await cleanupOrphans(ctx, { settings: { dryRun: true } });
         for (const outcome of outcomes) {
           if (outcome.status === 'skipped') {
-            process.stderr.write(`livecycle cleanup: ${outcome.bucket}: another cleanup run (${outcome.heldBy}) holds the lease; try again when it finishes\n`);
+            process.stderr.write(
+              `livecycle cleanup: ${outcome.bucket}: another cleanup run (${outcome.heldBy}) holds the lease; try again when it finishes\n`,
+            );
             return 1;
           }
-          process.stdout.write(`${values.json ? JSON.stringify(outcome.report, null, 2) : formatPlan(outcome.report)}\n`);
+          process.stdout.write(
+            `${values.json ? JSON.stringify(outcome.report, null, 2) : formatPlan(outcome.report)}\n`,
+          );
         }
         return 0;
       } finally {

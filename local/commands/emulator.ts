@@ -1,4 +1,13 @@
-import { startEmulator, rtmpLines, DEFAULT_RTMP_PORT, DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_REGION, type AccessKey, type FaultRule } from '../emulator';
+import {
+  startEmulator,
+  rtmpLines,
+  DEFAULT_RTMP_PORT,
+  DEFAULT_ACCESS_KEY,
+  DEFAULT_BUCKET,
+  DEFAULT_REGION,
+  type AccessKey,
+  type FaultRule,
+} from '../emulator';
 import { isValidBucketName } from '../emulator/addressing';
 import { ADMIN_HEADER, ADMIN_PREFIX } from '../emulator/admin-client';
 import { parseFaultSpec } from '../emulator/faults';
@@ -52,9 +61,14 @@ function parse(argv: string[]) {
     },
   });
   const buckets = values.bucket ?? [DEFAULT_BUCKET];
-  for (const b of buckets) if (!isValidBucketName(b)) throw new UsageError(`--bucket ${b}: 3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`);
+  for (const b of buckets)
+    if (!isValidBucketName(b))
+      throw new UsageError(
+        `--bucket ${b}: 3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit`,
+      );
   const region = values.region ?? DEFAULT_REGION;
-  if (!/^[a-z0-9-]+$/.test(region)) throw new UsageError(`--region ${region}: expected a region id such as cn-hangzhou`);
+  if (!/^[a-z0-9-]+$/.test(region))
+    throw new UsageError(`--region ${region}: expected a region id such as cn-hangzhou`);
   const faults: FaultRule[] = [];
   for (const spec of values.fault ?? []) {
     try {
@@ -105,7 +119,9 @@ export const emulatorCommand: Command = {
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      process.stderr.write(`livecycle emulator: cannot start: ${code === 'EADDRINUSE' ? `a port is in use (${(err as Error).message}; try --port 0 --rtmp-port 0)` : (err as Error).message}\n`);
+      process.stderr.write(
+        `livecycle emulator: cannot start: ${code === 'EADDRINUSE' ? `a port is in use (${(err as Error).message}; try --port 0 --rtmp-port 0)` : (err as Error).message}\n`,
+      );
       return 1;
     }
     // Listening before the banner: a signal sent on seeing it must stop the emulator (and free the lock).

@@ -57,12 +57,24 @@ export function syntheticEvent(fn: FunctionSpec, nowMs: number, accountId: strin
     case 'mns_topic':
       return mnsEvent(
         trigger.notifyContentFormat,
-        { messageId: randomBytes(16).toString('hex').toUpperCase(), topic: trigger.topic, body: '{}', publishTime: nowMs },
+        {
+          messageId: randomBytes(16).toString('hex').toUpperCase(),
+          topic: trigger.topic,
+          body: '{}',
+          publishTime: nowMs,
+        },
         { accountId, subscriptionName: `${fn.functionName}-${trigger.name}` },
       );
     case 'http':
       return httpEvent(
-        { method: 'GET', url: '/', rawHeaders: ['Host', 'localhost', 'User-Agent', 'livecycle-invoke'], httpVersion: '1.1', sourceIp: '127.0.0.1', body: Buffer.alloc(0) },
+        {
+          method: 'GET',
+          url: '/',
+          rawHeaders: ['Host', 'localhost', 'User-Agent', 'livecycle-invoke'],
+          httpVersion: '1.1',
+          sourceIp: '127.0.0.1',
+          body: Buffer.alloc(0),
+        },
         { requestId: randomUUID(), accountId, triggerName: trigger.name, nowMs },
       );
     default:
@@ -98,11 +110,17 @@ async function eventFor(fn: FunctionSpec, file: string | undefined, synthetic: (
 function functionFromSYaml(fnName: string): { spec: ReturnType<typeof loadSYaml>; fn: FunctionSpec } {
   const spec = loadSYaml(join(process.cwd(), 's.yaml'));
   const fn = findFunction(spec.functions, fnName);
-  if (!fn) throw new UsageError(`no function "${fnName}" in s.yaml (known: ${spec.functions.map((f) => f.name).join(', ')})`);
+  if (!fn)
+    throw new UsageError(`no function "${fnName}" in s.yaml (known: ${spec.functions.map((f) => f.name).join(', ')})`);
   return { spec, fn };
 }
 
-async function invokeLocal(fnName: string, eventFile: string | undefined, isAsync: boolean, dataDir: string): Promise<number> {
+async function invokeLocal(
+  fnName: string,
+  eventFile: string | undefined,
+  isAsync: boolean,
+  dataDir: string,
+): Promise<number> {
   const root = process.cwd();
   // Name and event are checked before anything starts.
   const { spec, fn } = functionFromSYaml(fnName);
@@ -115,12 +133,19 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
   let topics;
   if (running) {
     // Run on the stack's clock reading and speed, and with STS credentials from its emulator.
-    const state = (await (await request(`${running.emulatorUrl}${ADMIN_PREFIX}/clock`, { headers: adminHeaders() })).body.json()) as { now: number; rate: number };
+    const state = (await (
+      await request(`${running.emulatorUrl}${ADMIN_PREFIX}/clock`, { headers: adminHeaders() })
+    ).body.json()) as { now: number; rate: number };
     await clock.set(state.now);
     clock.setRate(state.rate);
     mint = async () => {
-      const res = await request(`${running.emulatorUrl}${ADMIN_PREFIX}/sts`, { method: 'POST', headers: adminHeaders(true), body: '{"ttlSeconds":3600}' });
-      if (res.statusCode !== 200) throw new Error(`emulator at ${running.emulatorUrl} refused to mint STS credentials (HTTP ${res.statusCode})`);
+      const res = await request(`${running.emulatorUrl}${ADMIN_PREFIX}/sts`, {
+        method: 'POST',
+        headers: adminHeaders(true),
+        body: '{"ttlSeconds":3600}',
+      });
+      if (res.statusCode !== 200)
+        throw new Error(`emulator at ${running.emulatorUrl} refused to mint STS credentials (HTTP ${res.statusCode})`);
       return (await res.body.json()) as StsCredentials;
     };
     endpoint = { url: running.emulatorUrl, region: running.region, buckets: running.buckets };
@@ -140,7 +165,12 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
       clock,
       topics,
       mintCredentials: mint,
-      env: { OSS_ENDPOINT: endpoint.url, OSS_REGION: endpoint.region, OSS_PATH_STYLE: 'true', BUCKETS: endpoint.buckets.join(',') },
+      env: {
+        OSS_ENDPOINT: endpoint.url,
+        OSS_REGION: endpoint.region,
+        OSS_PATH_STYLE: 'true',
+        BUCKETS: endpoint.buckets.join(','),
+      },
       sYamlEnv: { ...process.env, LIVECYCLE_REGION: endpoint.region },
       serveTriggers: false,
       logSink: (line) => void process.stderr.write(`${line}\n`),
@@ -150,12 +180,16 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
       if (isAsync) {
         const invocation = runtime.invokeAsync(fn.name, event);
         const outcome = await invocation.completion;
-        process.stdout.write(`${JSON.stringify({ requestId: outcome.requestId, status: outcome.status, attempts: outcome.attempts, result: outcome.last?.payload.toString() })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ requestId: outcome.requestId, status: outcome.status, attempts: outcome.attempts, result: outcome.last?.payload.toString() })}\n`,
+        );
         return outcome.status === 'succeeded' ? 0 : 1;
       }
       const outcome = await runtime.invoke(fn.name, event);
       process.stdout.write(`${outcome.payload.toString()}\n`);
-      process.stderr.write(`${outcome.status} in ${outcome.durationMs} ms, requestId ${outcome.requestId}${outcome.error ? ` (${outcome.error.type})` : ''}\n`);
+      process.stderr.write(
+        `${outcome.status} in ${outcome.durationMs} ms, requestId ${outcome.requestId}${outcome.error ? ` (${outcome.error.type})` : ''}\n`,
+      );
       return outcome.status === 'succeeded' ? 0 : 1;
     } finally {
       await runtime.stop();
@@ -171,7 +205,12 @@ async function invokeLocal(fnName: string, eventFile: string | undefined, isAsyn
  * call the deployed poll-stat makes. Tested against the local runtime's FC API, which verifies
  * the signature; not yet run against real FC (docs/deploy.md).
  */
-async function invokeRemote(fnName: string, eventFile: string | undefined, isAsync: boolean, endpoint: string | undefined): Promise<number> {
+async function invokeRemote(
+  fnName: string,
+  eventFile: string | undefined,
+  isAsync: boolean,
+  endpoint: string | undefined,
+): Promise<number> {
   const { spec, fn } = functionFromSYaml(fnName);
   const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const accessKeySecret = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
@@ -180,18 +219,31 @@ async function invokeRemote(fnName: string, eventFile: string | undefined, isAsy
     ['ALIBABA_CLOUD_ACCESS_KEY_ID', accessKeyId],
     ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', accessKeySecret],
     ['ALIBABA_CLOUD_ACCOUNT_ID', accountId],
-  ].filter(([, v]) => !v).map(([k]) => k);
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (missing.length) {
     process.stderr.write(`livecycle invoke --remote: set ${missing.join(', ')}\n`);
     return 2;
   }
   const event = await eventFor(fn, eventFile, () => syntheticEvent(fn, Date.now(), accountId!));
-  const target = { accountId: accountId!, region: fn.region, endpoint, credentials: { accessKeyId: accessKeyId!, accessKeySecret: accessKeySecret!, securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN || undefined } };
+  const target = {
+    accountId: accountId!,
+    region: fn.region,
+    endpoint,
+    credentials: {
+      accessKeyId: accessKeyId!,
+      accessKeySecret: accessKeySecret!,
+      securityToken: process.env.ALIBABA_CLOUD_SECURITY_TOKEN || undefined,
+    },
+  };
   try {
     const res = await invokeFunction(target, fn.functionName, event, isAsync ? 'Async' : 'Sync');
     const errorType = res.headers['x-fc-error-type'];
     if (!isAsync) process.stdout.write(`${typeof res.data === 'string' ? res.data : JSON.stringify(res.data)}\n`);
-    process.stderr.write(`${isAsync ? 'queued' : errorType ? `failed (${errorType})` : 'succeeded'}, requestId ${res.headers['x-fc-request-id'] ?? '?'}\n`);
+    process.stderr.write(
+      `${isAsync ? 'queued' : errorType ? `failed (${errorType})` : 'succeeded'}, requestId ${res.headers['x-fc-request-id'] ?? '?'}\n`,
+    );
     return errorType ? 1 : 0;
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -208,7 +260,13 @@ export const invokeCommand: Command = {
     const parsed = parseCommandLine(invokeCommand, () => {
       const { values, positionals } = parseOptions(argv, {
         allowPositionals: true,
-        options: { event: { type: 'string' }, async: { type: 'boolean' }, remote: { type: 'boolean' }, data: { type: 'string' }, endpoint: { type: 'string' } },
+        options: {
+          event: { type: 'string' },
+          async: { type: 'boolean' },
+          remote: { type: 'boolean' },
+          data: { type: 'string' },
+          endpoint: { type: 'string' },
+        },
       });
       const [fnName, ...extra] = positionals;
       if (!fnName || extra.length) throw new UsageError('expected exactly one function name');

@@ -59,11 +59,15 @@ function parsePlayArgs(argv: string[]) {
   });
   if (values.help) return { help: true as const };
   const channel = channelArgument(positionals);
-  if (values.vod !== undefined && values.playlist !== undefined) throw new UsageError('--vod and --playlist name two different playlists; give one');
+  if (values.vod !== undefined && values.playlist !== undefined)
+    throw new UsageError('--vod and --playlist name two different playlists; give one');
   // --vod also takes the object key, as GET /channels/{name} lists it (`vods[].playlist`).
   const vod = values.vod?.startsWith(`${channel}/`) ? values.vod.slice(channel.length + 1) : values.vod;
   const name = vod ?? values.playlist ?? DEFAULT_PLAYLIST;
-  if (!name.endsWith('.m3u8') || name.includes('/')) throw new UsageError(`${values.vod !== undefined ? '--vod' : '--playlist'} must be a playlist name ending in .m3u8, got ${name}`);
+  if (!name.endsWith('.m3u8') || name.includes('/'))
+    throw new UsageError(
+      `${values.vod !== undefined ? '--vod' : '--playlist'} must be a playlist name ending in .m3u8, got ${name}`,
+    );
   return {
     help: false as const,
     channel,
@@ -79,15 +83,22 @@ async function fetchAsPlayer(url: string, endpoint: string): Promise<Response> {
   try {
     return await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new WontPlay(`cannot reach the emulator at ${endpoint} (${(err as Error).message}); is \`livecycle start --public-read\` running?`);
+    throw new WontPlay(
+      `cannot reach the emulator at ${endpoint} (${(err as Error).message}); is \`livecycle start --public-read\` running?`,
+    );
   }
 }
 
-async function checkPlays(url: string, args: { endpoint: string; bucket: string; channel: string; name: string; vod: boolean }): Promise<HLS.types.MediaPlaylist> {
+async function checkPlays(
+  url: string,
+  args: { endpoint: string; bucket: string; channel: string; name: string; vod: boolean },
+): Promise<HLS.types.MediaPlaylist> {
   const res = await fetchAsPlayer(url, args.endpoint);
   const key = `${args.channel}/${args.name}`;
   if (res.status === 403) {
-    throw new WontPlay(`${args.bucket} is private, so a player (which sends no signature) is refused. Restart the stack with \`livecycle start --public-read\` (or \`livecycle emulator --public-read\`).`);
+    throw new WontPlay(
+      `${args.bucket} is private, so a player (which sends no signature) is refused. Restart the stack with \`livecycle start --public-read\` (or \`livecycle emulator --public-read\`).`,
+    );
   }
   if (res.status === 404) {
     throw new WontPlay(
@@ -103,7 +114,8 @@ async function checkPlays(url: string, args: { endpoint: string; bucket: string;
   } catch (err) {
     throw new WontPlay(`${args.bucket}/${key} is not an HLS playlist (${(err as Error).message})`);
   }
-  if (playlist.isMasterPlaylist) throw new WontPlay(`${args.bucket}/${key} is a master playlist, not a channel's media playlist`);
+  if (playlist.isMasterPlaylist)
+    throw new WontPlay(`${args.bucket}/${key} is a master playlist, not a channel's media playlist`);
   const media = playlist as HLS.types.MediaPlaylist;
   if (media.segments.length === 0) throw new WontPlay(`${args.bucket}/${key} lists no segment`);
   for (const segment of media.segments) {
@@ -111,7 +123,8 @@ async function checkPlays(url: string, args: { endpoint: string; bucket: string;
     const got = await fetchAsPlayer(segmentUrl, args.endpoint);
     await got.body?.cancel();
     // A live window moves on: a segment gone since the playlist was read is not a fault.
-    if (got.status !== 200 && !(got.status === 404 && !media.endlist)) throw new WontPlay(`segment ${segmentUrl} answered ${got.status}`);
+    if (got.status !== 200 && !(got.status === 404 && !media.endlist))
+      throw new WontPlay(`segment ${segmentUrl} answered ${got.status}`);
   }
   return media;
 }
@@ -143,7 +156,9 @@ export function createPlayCommand(io: PlayCommandIo): Command {
           ? `VOD: ${playlist.segments.length} segment(s), ${seconds.toFixed(3)} s`
           : `live: a window of ${playlist.segments.length} segment(s), rewritten as fragments arrive`,
       );
-      io.err(`play it with: ffplay '${url}'   or: vlc '${url}'   or in a browser: Safari directly, others through an hls.js page`);
+      io.err(
+        `play it with: ffplay '${url}'   or: vlc '${url}'   or in a browser: Safari directly, others through an hls.js page`,
+      );
       io.out(url);
       return 0;
     },

@@ -21,19 +21,47 @@ export interface RealPushOptions {
 export async function pushTestPattern(opts: RealPushOptions): Promise<number> {
   const ffmpeg = findFfmpeg();
   if (!ffmpeg) {
-    opts.err('livecycle push: --rtmp needs ffmpeg: install it (PATH) or run `npm ci` (optional dependency @ffmpeg-installer/ffmpeg)');
+    opts.err(
+      'livecycle push: --rtmp needs ffmpeg: install it (PATH) or run `npm ci` (optional dependency @ffmpeg-installer/ffmpeg)',
+    );
     return 1;
   }
   const args = [
-    '-hide_banner', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', String(opts.seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k',
-    '-f', 'flv', opts.url,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    String(opts.seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    '25',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'flv',
+    opts.url,
   ];
-  opts.out(`pushing a test pattern with ffmpeg (${ffmpeg.source}) to ${new URL(opts.url).host} for ${opts.seconds} s of real time`);
+  opts.out(
+    `pushing a test pattern with ffmpeg (${ffmpeg.source}) to ${new URL(opts.url).host} for ${opts.seconds} s of real time`,
+  );
   const child = spawn(ffmpeg.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

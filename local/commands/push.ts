@@ -67,7 +67,8 @@ function parsePushArgs(argv: string[]) {
   if (values.help) return { help: true as const };
   const channel = channelArgument(positionals);
   const seconds = values.seconds === undefined ? DEFAULT_SECONDS : Number(values.seconds);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new UsageError(`--seconds must be a positive number, got ${values.seconds}`);
+  if (!(seconds > 0) || !Number.isFinite(seconds))
+    throw new UsageError(`--seconds must be a positive number, got ${values.seconds}`);
   const endpoint = endpointOption(values.endpoint, DEFAULT_ENDPOINT);
   let bucket = values.bucket;
   if (values.url !== undefined) {
@@ -81,7 +82,8 @@ function parsePushArgs(argv: string[]) {
     // The publish URL's host is `<bucket>.<endpoint host>`, or the RTMP port's IP (first bucket).
     if (!isBareIngestHost(rtmp.hostname)) bucket ??= rtmp.hostname.split('.')[0];
   }
-  if (values.rtmp && values.url === undefined) throw new UsageError('--rtmp needs --url <publishUrl> (the signed URL the api returned)');
+  if (values.rtmp && values.url === undefined)
+    throw new UsageError('--rtmp needs --url <publishUrl> (the signed URL the api returned)');
   return {
     help: false as const,
     channel,
@@ -104,16 +106,23 @@ async function adminCall<T>(endpoint: string, method: 'GET' | 'POST', path: stri
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new AdminCallError(0, `cannot reach the emulator at ${endpoint} (${(err as Error).message}); is \`livecycle start\` running?`);
+    throw new AdminCallError(
+      0,
+      `cannot reach the emulator at ${endpoint} (${(err as Error).message}); is \`livecycle start\` running?`,
+    );
   }
   const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AdminCallError(res.status, `${endpoint} answered ${res.status} with something that is not the emulator's admin API`);
+    throw new AdminCallError(
+      res.status,
+      `${endpoint} answered ${res.status} with something that is not the emulator's admin API`,
+    );
   }
-  if (!res.ok) throw new AdminCallError(res.status, String((json as { error?: unknown }).error ?? `HTTP ${res.status}`));
+  if (!res.ok)
+    throw new AdminCallError(res.status, String((json as { error?: unknown }).error ?? `HTTP ${res.status}`));
   return json as T;
 }
 
@@ -161,24 +170,38 @@ export function createPushCommand(io: PushCommandIo): Command {
         try {
           // The emulator stops the push itself after `seconds` of its clock, exactly on time
           // whatever the clock's rate; this command only watches and reports.
-          push = await adminCall<PushInfo>(endpoint, 'POST', '/ingest/start', { bucket, channel, url: args.url, playlistName: args.playlistName, seconds });
+          push = await adminCall<PushInfo>(endpoint, 'POST', '/ingest/start', {
+            bucket,
+            channel,
+            url: args.url,
+            playlistName: args.playlistName,
+            seconds,
+          });
         } catch (err) {
           io.err(`livecycle push: push to ${bucket}/${channel} refused: ${(err as Error).message}`);
           return 1;
         }
-        io.out(`pushing to ${bucket}/${channel} (playlist ${push.playlistName}) from ${push.remoteAddr} for ${seconds} s of emulator time`);
-        const isOurs = (p: PushInfo) => p.bucket === bucket && p.channel === channel && p.connectedTime === push.connectedTime;
+        io.out(
+          `pushing to ${bucket}/${channel} (playlist ${push.playlistName}) from ${push.remoteAddr} for ${seconds} s of emulator time`,
+        );
+        const isOurs = (p: PushInfo) =>
+          p.bucket === bucket && p.channel === channel && p.connectedTime === push.connectedTime;
         let reported = 0;
         const report = (p: PushInfo, nowMs: number) => {
           for (; reported < p.fragmentsWritten; reported++) {
-            io.out(`fragment ${reported + 1} written (${((Math.min(nowMs, p.endTime ?? nowMs) - p.connectedTime) / 1000).toFixed(1)} s of ${seconds} s)`);
+            io.out(
+              `fragment ${reported + 1} written (${((Math.min(nowMs, p.endTime ?? nowMs) - p.connectedTime) / 1000).toFixed(1)} s of ${seconds} s)`,
+            );
           }
         };
         let warnedFrozen = false;
         let lastProblem: string | undefined;
         for (;;) {
           if (interrupt.aborted) {
-            const { push: last } = await adminCall<{ push?: PushInfo }>(endpoint, 'POST', '/ingest/stop', { bucket, channel }).catch(() => ({ push: undefined }));
+            const { push: last } = await adminCall<{ push?: PushInfo }>(endpoint, 'POST', '/ingest/stop', {
+              bucket,
+              channel,
+            }).catch(() => ({ push: undefined }));
             if (last && isOurs(last)) report(last, last.endTime ?? last.connectedTime);
             io.out(`interrupted: push stopped after ${reported} fragment(s)`);
             return 130;
@@ -193,10 +216,13 @@ export function createPushCommand(io: PushCommandIo): Command {
             return 1;
           }
           report(current, clock.now);
-          if (current.lastProblem && current.lastProblem !== lastProblem) io.err(`warning: ${(lastProblem = current.lastProblem)}`);
+          if (current.lastProblem && current.lastProblem !== lastProblem)
+            io.err(`warning: ${(lastProblem = current.lastProblem)}`);
           if (current.endTime !== undefined) {
             if (current.stopAt !== undefined && current.endTime < current.stopAt) {
-              io.err(`livecycle push: the emulator ended the push early after ${reported} fragment(s) (channel disabled, or stopped elsewhere)`);
+              io.err(
+                `livecycle push: the emulator ended the push early after ${reported} fragment(s) (channel disabled, or stopped elsewhere)`,
+              );
               return 1;
             }
             io.out(`stopped after ${reported} fragment(s)`);

@@ -38,14 +38,23 @@ function shellQuote(text: string): string {
 }
 
 function parse(argv: string[]) {
-  if (argv.some((a) => a === '--secret' || a.startsWith('--secret='))) throw new UsageError('the secret is never taken from the command line (shell history, process lists); use --secret-env VAR');
+  if (argv.some((a) => a === '--secret' || a.startsWith('--secret=')))
+    throw new UsageError(
+      'the secret is never taken from the command line (shell history, process lists); use --secret-env VAR',
+    );
   const { values, positionals } = parseOptions(argv, {
     allowPositionals: true,
-    options: { body: { type: 'string' }, 'secret-env': { type: 'string' }, url: { type: 'string' }, data: { type: 'string' } },
+    options: {
+      body: { type: 'string' },
+      'secret-env': { type: 'string' },
+      url: { type: 'string' },
+      data: { type: 'string' },
+    },
   });
   if (positionals.length !== 2) throw new UsageError(`expected <METHOD> <PATH>, got ${positionals.length} argument(s)`);
   const method = positionals[0]!.toUpperCase();
-  if (!METHODS.includes(method)) throw new UsageError(`METHOD must be one of ${METHODS.join(', ')}, got ${positionals[0]}`);
+  if (!METHODS.includes(method))
+    throw new UsageError(`METHOD must be one of ${METHODS.join(', ')}, got ${positionals[0]}`);
   const target = positionals[1]!;
   if (!target.startsWith('/')) throw new UsageError(`PATH must start with /, got ${target}`);
   const url = new URL(target, 'http://placeholder');
@@ -66,11 +75,23 @@ function parse(argv: string[]) {
     } catch (err) {
       throw new UsageError(`--body is not JSON: ${(err as Error).message}`);
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError('--body must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new UsageError('--body must be a JSON object');
   }
-  if (values.url !== undefined && !/^https?:\/\//.test(values.url)) throw new UsageError(`--url must be an http(s) URL, got ${values.url}`);
-  if (values['secret-env'] !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(values['secret-env'])) throw new UsageError(`--secret-env takes a variable name, got ${values['secret-env']}`);
-  return { method, path, query, sentPath: `${url.pathname}${url.search}`, body: values.body, secretEnv: values['secret-env'], url: values.url, data: values.data };
+  if (values.url !== undefined && !/^https?:\/\//.test(values.url))
+    throw new UsageError(`--url must be an http(s) URL, got ${values.url}`);
+  if (values['secret-env'] !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(values['secret-env']))
+    throw new UsageError(`--secret-env takes a variable name, got ${values['secret-env']}`);
+  return {
+    method,
+    path,
+    query,
+    sentPath: `${url.pathname}${url.search}`,
+    body: values.body,
+    secretEnv: values['secret-env'],
+    url: values.url,
+    data: values.data,
+  };
 }
 
 export const signRequestCommand: Command = {
@@ -91,7 +112,9 @@ export const signRequestCommand: Command = {
     } else {
       const file = join(dataDir, API_SECRET_FILE);
       if (!existsSync(file)) {
-        process.stderr.write(`livecycle sign-request: no local api secret at ${file}; start the stack (\`npm start\`) or pass --secret-env VAR\n`);
+        process.stderr.write(
+          `livecycle sign-request: no local api secret at ${file}; start the stack (\`npm start\`) or pass --secret-env VAR\n`,
+        );
         return 1;
       }
       secret = readFileSync(file, 'utf8').trim();
@@ -106,14 +129,24 @@ export const signRequestCommand: Command = {
     }
     const apiUrl = args.url ?? attached?.stack.apiUrl;
     if (apiUrl === undefined) {
-      process.stderr.write(`livecycle sign-request: no running stack in ${dataDir} to send to; start one or pass --url\n`);
+      process.stderr.write(
+        `livecycle sign-request: no running stack in ${dataDir} to send to; start one or pass --url\n`,
+      );
       return 1;
     }
     const now = attached?.clock.now() ?? Date.now();
-    const headers = signApiRequest({ method: args.method, path: args.path, query: args.query, body: args.body ?? '', secret, now });
+    const headers = signApiRequest({
+      method: args.method,
+      path: args.path,
+      query: args.query,
+      body: args.body ?? '',
+      secret,
+      now,
+    });
     const parts = ['curl', '-sS', '-X', args.method, shellQuote(`${apiUrl.replace(/\/+$/, '')}${args.sentPath}`)];
     for (const [name, value] of Object.entries(headers)) parts.push('-H', shellQuote(`${name}: ${value}`));
-    if (args.body !== undefined) parts.push('-H', shellQuote('Content-Type: application/json'), '--data', shellQuote(args.body));
+    if (args.body !== undefined)
+      parts.push('-H', shellQuote('Content-Type: application/json'), '--data', shellQuote(args.body));
     process.stdout.write(`${parts.join(' ')}\n`);
     process.stderr.write(`signed at ${new Date(now).toISOString()}; valid for ${REPLAY_WINDOW_SECONDS} s, once\n`);
     return 0;

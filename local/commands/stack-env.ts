@@ -26,7 +26,10 @@ export interface ShellOverrides {
 }
 
 /** The shell variables among `declared` (the names any function declares in s.yaml). */
-export function shellOverrides(declared: Iterable<string>, shell: Readonly<Record<string, string | undefined>>): ShellOverrides {
+export function shellOverrides(
+  declared: Iterable<string>,
+  shell: Readonly<Record<string, string | undefined>>,
+): ShellOverrides {
   const applied: Record<string, string> = {};
   const ignored: string[] = [];
   for (const name of [...new Set(declared)].sort()) {
@@ -41,9 +44,12 @@ export function shellOverrides(declared: Iterable<string>, shell: Readonly<Recor
 /** What `livecycle start` prints about them (nothing when the shell sets none). */
 export function describeShellOverrides(overrides: ShellOverrides): string[] {
   const lines: string[] = [];
-  const applied = Object.entries(overrides.applied).map(([k, v]) => (UNPRINTABLE.test(k) ? `${k}=(hidden)` : `${k}=${JSON.stringify(v)}`));
+  const applied = Object.entries(overrides.applied).map(([k, v]) =>
+    UNPRINTABLE.test(k) ? `${k}=(hidden)` : `${k}=${JSON.stringify(v)}`,
+  );
   if (applied.length) lines.push(`from your shell, over s.yaml: ${applied.join(' ')}`);
-  if (overrides.ignored.length) lines.push(`ignored from your shell (the local stack sets them): ${overrides.ignored.join(', ')}`);
+  if (overrides.ignored.length)
+    lines.push(`ignored from your shell (the local stack sets them): ${overrides.ignored.join(', ')}`);
   return lines;
 }
 
@@ -52,13 +58,17 @@ export function describeShellOverrides(overrides: ShellOverrides): string[] {
  * the shell. Only for functions built from this project's functions/<name>/ (they all load that
  * configuration); other bundles an s.yaml names are left to themselves.
  */
-export function checkFunctionEnvironment(root: string, overrides: ShellOverrides): (fn: FunctionSpec, env: Readonly<Record<string, string>>) => void {
+export function checkFunctionEnvironment(
+  root: string,
+  overrides: ShellOverrides,
+): (fn: FunctionSpec, env: Readonly<Record<string, string>>) => void {
   return (fn, env) => {
     if (!existsSync(join(root, 'functions', fn.name, 'index.ts'))) return;
     try {
       loadConfig(env);
     } catch (err) {
-      if (err instanceof ConfigError && err.variable in overrides.applied) throw new Error(`${err.message} (set in your shell)`);
+      if (err instanceof ConfigError && err.variable in overrides.applied)
+        throw new Error(`${err.message} (set in your shell)`);
       throw err;
     }
   };

@@ -36,7 +36,14 @@ export interface StackLog {
  * Every JSON line to the log file; to `out` as-is (`json`) or as human lines (`human`), where
  * `onRecord` may add lines of its own for a record (e.g. how to play a VOD).
  */
-export function createStackLog(opts: { dataDir: string; format: LogFormat; colour: boolean; now: () => number; out: (line: string) => void; onRecord?: (record: Record<string, unknown>) => void }): StackLog {
+export function createStackLog(opts: {
+  dataDir: string;
+  format: LogFormat;
+  colour: boolean;
+  now: () => number;
+  out: (line: string) => void;
+  onRecord?: (record: Record<string, unknown>) => void;
+}): StackLog {
   const file = join(opts.dataDir, LOG_FILE);
   mkdirSync(join(opts.dataDir, 'logs'), { recursive: true });
   const fd = openSync(file, 'a');
@@ -61,14 +68,27 @@ function dataFlag(stack: LocalStack, root: string): string {
   return ` --data ${inside && !inside.startsWith('..') ? inside : stack.dataDir}`;
 }
 
-export function bannerLines(stack: LocalStack, opts: { root: string; fresh: boolean; format: LogFormat; logFile: string; createCurl: string; pushEndpoint?: string; publicRead: boolean }): string[] {
+export function bannerLines(
+  stack: LocalStack,
+  opts: {
+    root: string;
+    fresh: boolean;
+    format: LogFormat;
+    logFile: string;
+    createCurl: string;
+    pushEndpoint?: string;
+    publicRead: boolean;
+  },
+): string[] {
   const data = dataFlag(stack, opts.root);
   return [
     `data:      ${stack.dataDir}${opts.fresh ? ' (fresh)' : ''}`,
     `emulator:  ${stack.emulator.url}${opts.publicRead ? ` (${DEFAULT_BUCKET} public-read)` : ''}`,
     ...rtmpLines(stack.emulator.rtmpOrigin!),
     `api:       ${stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)'}`,
-    ...(stack.runtime.fcApiUrl ? [`fc api:    ${stack.runtime.fcApiUrl} (InvokeFunction; poll-stat reaches generate-vod through it)`] : []),
+    ...(stack.runtime.fcApiUrl
+      ? [`fc api:    ${stack.runtime.fcApiUrl} (InvokeFunction; poll-stat reaches generate-vod through it)`]
+      : []),
     `functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`,
     ...describeShellOverrides(stack.shellOverrides),
     '',
@@ -115,21 +135,32 @@ export function vodTiming(stack: LocalStack): VodTiming | undefined {
   const timer = poll?.triggers.find((t) => t.type === 'timer');
   if (!poll || timer?.type !== 'timer') return undefined;
   const config = loadConfig({ ...poll.environmentVariables, ...stack.shellOverrides.applied });
-  return { reconnectWindowSeconds: config.reconnectWindowSeconds, poll: parseSchedule(timer.cronExpression, stack.clock.now()) };
+  return {
+    reconnectWindowSeconds: config.reconnectWindowSeconds,
+    poll: parseSchedule(timer.cronExpression, stack.clock.now()),
+  };
 }
 
 /**
  * Notices pushes that ended since the last `check()` (the emulator's active pushes, compared) and
  * says when their VOD is expected. `livecycle start` checks a few times a second.
  */
-export function pushEndWatcher(opts: { active: () => PushInfo[]; now: () => number; timing: VodTiming; out: (line: string) => void; colour: boolean }): { check(): void } {
+export function pushEndWatcher(opts: {
+  active: () => PushInfo[];
+  now: () => number;
+  timing: VodTiming;
+  out: (line: string) => void;
+  colour: boolean;
+}): { check(): void } {
   let live = new Map<string, PushInfo>();
   return {
     check() {
       const current = new Map(opts.active().map((p) => [`${p.bucket}/${p.channel}`, p]));
       for (const [key, push] of live) {
         if (current.has(key)) continue;
-        opts.out(`${paint(clockTime(opts.now()), 'dim', opts.colour)}  ${vodExpectedLine(push.channel, opts.now(), opts.timing)}`);
+        opts.out(
+          `${paint(clockTime(opts.now()), 'dim', opts.colour)}  ${vodExpectedLine(push.channel, opts.now(), opts.timing)}`,
+        );
       }
       live = current;
     },
@@ -145,7 +176,8 @@ export function playCommand(emulatorUrl: string, bucket: string, key: string, pu
 /** `--log-format`: given, or human on a terminal and JSON otherwise. */
 export function logFormat(text: string | undefined, isTty = process.stdout.isTTY === true): LogFormat {
   if (text === undefined) return isTty ? 'human' : 'json';
-  if (!(LOG_FORMATS as readonly string[]).includes(text)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${text}`);
+  if (!(LOG_FORMATS as readonly string[]).includes(text))
+    throw new UsageError(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${text}`);
   return text as LogFormat;
 }
 
@@ -154,15 +186,32 @@ export function logFormat(text: string | undefined, isTty = process.stdout.isTTY
  * after a --fresh wipe), and `watch`, which once the stack runs stamps lines with its clock,
  * says when VODs are expected after pushes end and how to play them once ready.
  */
-export function terminalOutput(opts: { dataDir: string; format: LogFormat; colour: boolean; publicRead: boolean; out?: (line: string) => void }) {
+export function terminalOutput(opts: {
+  dataDir: string;
+  format: LogFormat;
+  colour: boolean;
+  publicRead: boolean;
+  out?: (line: string) => void;
+}) {
   const out = opts.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
   let now = () => Date.now();
   let emulatorUrl: string | undefined;
   let log: StackLog | undefined;
   const onRecord = (record: Record<string, unknown>) => {
-    if (record.msg === 'VOD ready' && emulatorUrl) out(`          play: ${playCommand(emulatorUrl, String(record.bucket), String(record.playlist), opts.publicRead)}`);
+    if (record.msg === 'VOD ready' && emulatorUrl)
+      out(
+        `          play: ${playCommand(emulatorUrl, String(record.bucket), String(record.playlist), opts.publicRead)}`,
+      );
   };
-  const open = () => (log ??= createStackLog({ dataDir: opts.dataDir, format: opts.format, colour: opts.colour, now: () => now(), out, onRecord }));
+  const open = () =>
+    (log ??= createStackLog({
+      dataDir: opts.dataDir,
+      format: opts.format,
+      colour: opts.colour,
+      now: () => now(),
+      out,
+      onRecord,
+    }));
   return {
     sink: (line: string) => open().sink(line),
     get log(): StackLog {
@@ -174,7 +223,13 @@ export function terminalOutput(opts: { dataDir: string; format: LogFormat; colou
       emulatorUrl = stack.emulator.url;
       const timing = vodTiming(stack);
       if (!timing || opts.format !== 'human') return { check: () => {}, stop: () => {} };
-      const watcher = pushEndWatcher({ active: () => stack.emulator.ingest.active(), now, timing, out, colour: opts.colour });
+      const watcher = pushEndWatcher({
+        active: () => stack.emulator.ingest.active(),
+        now,
+        timing,
+        out,
+        colour: opts.colour,
+      });
       const timer = intervalMs === undefined ? undefined : setInterval(() => watcher.check(), intervalMs);
       timer?.unref();
       return { check: () => watcher.check(), stop: () => clearInterval(timer) };

@@ -58,12 +58,20 @@ export const startCommand: Command = {
     const { values } = parsed;
     if (values.demo) {
       // The demo brings its own stack (fresh temp data dir, free ports, its own clock).
-      const ignored = (['data', 'fresh', 'port', 'emulator-port', 'rtmp-port', 'rate', 'log-format', 'public-read'] as const).filter((k) => values[k] !== undefined);
+      const ignored = (
+        ['data', 'fresh', 'port', 'emulator-port', 'rtmp-port', 'rate', 'log-format', 'public-read'] as const
+      ).filter((k) => values[k] !== undefined);
       if (ignored.length) {
-        process.stderr.write(`livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`);
+        process.stderr.write(
+          `livecycle start: --demo runs its own stack; it does not take ${ignored.map((k) => `--${k}`).join(', ')}\n`,
+        );
         return 2;
       }
-      return runDemo({ root: process.cwd(), out: (line) => void process.stdout.write(`${line}\n`), err: (line) => void process.stderr.write(`${line}\n`) });
+      return runDemo({
+        root: process.cwd(),
+        out: (line) => void process.stdout.write(`${line}\n`),
+        err: (line) => void process.stderr.write(`${line}\n`),
+      });
     }
     let rate: number;
     let apiPort: number;
@@ -73,7 +81,8 @@ export const startCommand: Command = {
     try {
       format = logFormat(values['log-format']);
       rate = values.rate === undefined ? 1 : Number(values.rate);
-      if (!(rate >= 0) || !Number.isFinite(rate)) throw new UsageError(`--rate must be a number >= 0, got ${values.rate}`);
+      if (!(rate >= 0) || !Number.isFinite(rate))
+        throw new UsageError(`--rate must be a number >= 0, got ${values.rate}`);
       apiPort = wholeNumberOption('port', values.port, MAX_PORT, 'a port number') ?? 8080;
       emulatorPort = wholeNumberOption('emulator-port', values['emulator-port'], MAX_PORT, 'a port number') ?? 9000;
       rtmpPort = wholeNumberOption('rtmp-port', values['rtmp-port'], MAX_PORT, 'a port number') ?? DEFAULT_RTMP_PORT;
@@ -82,15 +91,36 @@ export const startCommand: Command = {
       return 2;
     }
     const root = process.cwd();
-    const output = terminalOutput({ dataDir: resolve(values.data ?? join(root, '.data')), format, colour: format === 'human' && process.stdout.isTTY === true, publicRead: values['public-read'] ?? false });
+    const output = terminalOutput({
+      dataDir: resolve(values.data ?? join(root, '.data')),
+      format,
+      colour: format === 'human' && process.stdout.isTTY === true,
+      publicRead: values['public-read'] ?? false,
+    });
     let stack: LocalStack;
     try {
-      stack = await bootStack({ root, dataDir: values.data ?? join(root, '.data'), fresh: values.fresh, apiPort, emulatorPort, rtmpPort, rate, fcApiPort: 0, shellEnv: process.env, publicRead: values['public-read'] ?? false, logSink: output.sink });
+      stack = await bootStack({
+        root,
+        dataDir: values.data ?? join(root, '.data'),
+        fresh: values.fresh,
+        apiPort,
+        emulatorPort,
+        rtmpPort,
+        rate,
+        fcApiPort: 0,
+        shellEnv: process.env,
+        publicRead: values['public-read'] ?? false,
+        logSink: output.sink,
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      process.stderr.write(`livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0 --rtmp-port 0` : e.message}\n`);
+      process.stderr.write(
+        `livecycle start: cannot start: ${e.code === 'EADDRINUSE' ? `a port is in use (${e.message}); try --port 0 --emulator-port 0 --rtmp-port 0` : e.message}\n`,
+      );
       if (err instanceof DataDirInUseError && err.holder.program === 'livecycle start') {
-        process.stderr.write(`To use it: node bin/livecycle.js channels|invoke|cleanup|sign-request --data ${err.dir} (push: --endpoint ${err.holder.urls.emulator ?? '<its emulator>'})\n`);
+        process.stderr.write(
+          `To use it: node bin/livecycle.js channels|invoke|cleanup|sign-request --data ${err.dir} (push: --endpoint ${err.holder.urls.emulator ?? '<its emulator>'})\n`,
+        );
       }
       return 1;
     }
@@ -102,7 +132,9 @@ export const startCommand: Command = {
     });
     const createCurl = signedCreateChannelCurl(apiUrl, stack.apiSecret, stack.clock.now());
     const pushEndpoint = stack.emulator.url === DEFAULT_EMULATOR_URL ? undefined : stack.emulator.url;
-    process.stderr.write(`${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint, publicRead: values['public-read'] ?? false }).join('\n')}\n`);
+    process.stderr.write(
+      `${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint, publicRead: values['public-read'] ?? false }).join('\n')}\n`,
+    );
     const pushes = output.watch(stack, 250);
     await stopRequested;
     pushes.stop();

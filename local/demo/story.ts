@@ -88,7 +88,15 @@ class Story {
     private readonly receiver: WebhookReceiver,
     private readonly out: (line: string) => void,
   ) {
-    const client = new OssClient({ endpoint: stack.emulator.url, region: stack.emulator.region, pathStyle: true, credentials: staticCredentials({ accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret }) });
+    const client = new OssClient({
+      endpoint: stack.emulator.url,
+      region: stack.emulator.region,
+      pathStyle: true,
+      credentials: staticCredentials({
+        accessKeyId: DEFAULT_ACCESS_KEY.id,
+        accessKeySecret: DEFAULT_ACCESS_KEY.secret,
+      }),
+    });
     this.bucket = client.bucket(DEFAULT_BUCKET);
     this.ledger = new Ledger(this.bucket);
   }
@@ -118,12 +126,19 @@ class Story {
     await this.stack.runtime.settled();
   }
 
-  private async waitFor<T>(what: string, withinMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  private async waitFor<T>(
+    what: string,
+    withinMs: number,
+    probe: () => T | undefined | Promise<T | undefined>,
+  ): Promise<T> {
     const deadline = this.now + withinMs;
     for (;;) {
       const found = await probe();
       if (found !== undefined) return found;
-      if (this.now >= deadline) throw new StepFailed(`${what}: not seen within ${seconds(withinMs)} of emulator time (until ${clockTime(deadline)})`);
+      if (this.now >= deadline)
+        throw new StepFailed(
+          `${what}: not seen within ${seconds(withinMs)} of emulator time (until ${clockTime(deadline)})`,
+        );
       await this.tick();
     }
   }
@@ -133,7 +148,11 @@ class Story {
     while (this.now < until) await this.tick();
   }
 
-  private webhook(type: WebhookPayload['type'], channel: string | null = CHANNEL, accept: (e: WebhookPayload) => boolean = () => true): WebhookPayload | undefined {
+  private webhook(
+    type: WebhookPayload['type'],
+    channel: string | null = CHANNEL,
+    accept: (e: WebhookPayload) => boolean = () => true,
+  ): WebhookPayload | undefined {
     return this.receiver.events.find((e) => e.type === type && e.channel === channel && accept(e));
   }
 
@@ -142,7 +161,11 @@ class Story {
   }
 
   /** A request to the api over HTTP, signed as docs/api.md says. */
-  private async api(method: 'POST' | 'DELETE', path: string, body?: object): Promise<{ status: number; json: Record<string, unknown> }> {
+  private async api(
+    method: 'POST' | 'DELETE',
+    path: string,
+    body?: object,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     const text = body === undefined ? '' : JSON.stringify(body);
     const headers = signApiRequest({ method, path, body: text, secret: this.stack.apiSecret, now: this.now });
     const res = await request(`${this.stack.runtime.httpUrl}${path}`, {
@@ -157,7 +180,8 @@ class Story {
     switch (name) {
       case 'channel created': {
         const res = await this.api('POST', '/channels', { name: CHANNEL, snapshot: true });
-        if (res.status !== 201) throw new StepFailed(`POST /channels answered ${res.status}: ${JSON.stringify(res.json)}`);
+        if (res.status !== 201)
+          throw new StepFailed(`POST /channels answered ${res.status}: ${JSON.stringify(res.json)}`);
         this.publishUrl = String(res.json.publishUrl);
         this.generation = Number(res.json.generation);
         const created = await this.waitFor('webhook channel.created', MINUTE, () => this.webhook('channel.created'));
@@ -166,8 +190,14 @@ class Story {
       }
       case 'live': {
         const url = new URL(this.publishUrl);
-        const push = await this.stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: CHANNEL, signedUrl: this.publishUrl });
-        this.say(`pushing with the publish URL the api returned (rtmp://${url.host}${url.pathname}?Expires=…&Signature=…) from ${push.remoteAddr}`);
+        const push = await this.stack.emulator.ingest.start({
+          bucket: DEFAULT_BUCKET,
+          channel: CHANNEL,
+          signedUrl: this.publishUrl,
+        });
+        this.say(
+          `pushing with the publish URL the api returned (rtmp://${url.host}${url.pathname}?Expires=…&Signature=…) from ${push.remoteAddr}`,
+        );
         const started = await this.waitFor('webhook stream.started', 2 * MINUTE, () => this.webhook('stream.started'));
         return `OSS Stat: ${await this.liveStatus()}; webhook stream.started #${started.sequence} (broadcast ${String(started.data.broadcastId)})`;
       }
@@ -185,23 +215,34 @@ class Story {
         await this.runFor(started.connectedTime + FIRST_PUSH_MS - this.now);
         const ended = await this.stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: CHANNEL });
         this.pushEndedAt = this.now;
-        const status = await this.waitFor('OSS Stat Idle', 10 * SECOND, async () => ((await this.liveStatus()) === 'Idle' ? 'Idle' : undefined));
+        const status = await this.waitFor('OSS Stat Idle', 10 * SECOND, async () =>
+          (await this.liveStatus()) === 'Idle' ? 'Idle' : undefined,
+        );
         return `publisher disconnected after ${seconds(FIRST_PUSH_MS)}, ${ended?.fragmentsWritten ?? 0} fragments written; OSS Stat: ${status}`;
       }
       case 'reconnected': {
         await this.runFor(RECONNECT_AFTER_MS);
-        await this.stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: CHANNEL, signedUrl: this.publishUrl });
+        await this.stack.emulator.ingest.start({
+          bucket: DEFAULT_BUCKET,
+          channel: CHANNEL,
+          signedUrl: this.publishUrl,
+        });
         const gap = this.now - this.pushEndedAt;
-        await this.waitFor('OSS Stat Live', 10 * SECOND, async () => ((await this.liveStatus()) === 'Live' ? true : undefined));
+        await this.waitFor('OSS Stat Live', 10 * SECOND, async () =>
+          (await this.liveStatus()) === 'Live' ? true : undefined,
+        );
         this.say(`encoder back after ${seconds(gap)} (RECONNECT_WINDOW=${RECONNECT_WINDOW_SECONDS} s): same broadcast`);
         await this.runFor(SECOND_PUSH_MS);
         const ended = await this.stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: CHANNEL });
         this.pushEndedAt = this.now;
-        if (this.webhook('stream.ended')) throw new StepFailed('stream.ended arrived although the encoder reconnected inside the window');
+        if (this.webhook('stream.ended'))
+          throw new StepFailed('stream.ended arrived although the encoder reconnected inside the window');
         return `second push of ${seconds(SECOND_PUSH_MS)}, ${ended?.fragmentsWritten ?? 0} fragments; no stream.ended in between`;
       }
       case 'ended': {
-        this.say(`poll-stat (every minute) ends the broadcast once no push follows within ${RECONNECT_WINDOW_SECONDS} s`);
+        this.say(
+          `poll-stat (every minute) ends the broadcast once no push follows within ${RECONNECT_WINDOW_SECONDS} s`,
+        );
         const ended = await this.waitFor('webhook stream.ended', 5 * MINUTE, () => this.webhook('stream.ended'));
         const pushes = ended.data.pushes === undefined ? '' : `, ${String(ended.data.pushes)} pushes`;
         return `webhook stream.ended #${ended.sequence}: broadcast ${String(ended.data.broadcastId)}, ${String(ended.data.startedAt).slice(11, 19)}–${String(ended.data.endedAt).slice(11, 19)}${pushes}`;
@@ -211,7 +252,8 @@ class Story {
         this.vodPlaylist = String(ready.data.playlist);
         const playlist = (await this.bucket.getObject(this.vodPlaylist)).body.toString('utf8');
         const fragments = playlist.split('\n').filter((line) => line.startsWith('#EXTINF')).length;
-        if (fragments === 0 || !playlist.includes('#EXT-X-ENDLIST')) throw new StepFailed(`${this.vodPlaylist} is not a finished playlist with fragments`);
+        if (fragments === 0 || !playlist.includes('#EXT-X-ENDLIST'))
+          throw new StepFailed(`${this.vodPlaylist} is not a finished playlist with fragments`);
         return `generate-vod wrote ${this.vodPlaylist} in OSS: ${fragments} fragments from both pushes, #EXT-X-ENDLIST; webhook vod.ready #${ready.sequence}`;
       }
       case 'idle': {
@@ -222,14 +264,18 @@ class Story {
         return `idle for ${IDLE_AFTER_SECONDS} s: OSS Stat ${status}, channel still ${info.status} until disable-idle runs (every 5 minutes)`;
       }
       case 'disabled': {
-        const disabled = await this.waitFor('webhook channel.disabled', 6 * MINUTE, () => this.webhook('channel.disabled'));
+        const disabled = await this.waitFor('webhook channel.disabled', 6 * MINUTE, () =>
+          this.webhook('channel.disabled'),
+        );
         const info = await this.bucket.getLiveChannelInfo(CHANNEL);
-        if (info.status !== 'disabled') throw new StepFailed(`channel.disabled arrived but OSS says the channel is ${info.status}`);
+        if (info.status !== 'disabled')
+          throw new StepFailed(`channel.disabled arrived but OSS says the channel is ${info.status}`);
         return `disable-idle disabled it (reason ${String(disabled.data.reason)}); OSS: ${info.status}; webhook channel.disabled #${disabled.sequence}`;
       }
       case 'deleted': {
         const res = await this.api('DELETE', `/channels/${CHANNEL}`);
-        if (res.status !== 200) throw new StepFailed(`DELETE /channels/${CHANNEL} answered ${res.status}: ${JSON.stringify(res.json)}`);
+        if (res.status !== 200)
+          throw new StepFailed(`DELETE /channels/${CHANNEL} answered ${res.status}: ${JSON.stringify(res.json)}`);
         const deleted = await this.waitFor('webhook channel.deleted', MINUTE, () => this.webhook('channel.deleted'));
         const gone = await this.bucket.getLiveChannelInfo(CHANNEL).then(
           () => false,
@@ -237,25 +283,41 @@ class Story {
         );
         if (!gone) throw new StepFailed('the api answered 200 but OSS still has the channel');
         const left = (await this.keys(`${CHANNEL}/`)).filter((k) => k.endsWith('.ts'));
-        this.say(`${left.length} fragments stay in ${CHANNEL}/ (OSS keeps them after DeleteLiveChannel); tombstone for generation ${this.generation} in the ledger`);
+        this.say(
+          `${left.length} fragments stay in ${CHANNEL}/ (OSS keeps them after DeleteLiveChannel); tombstone for generation ${this.generation} in the ledger`,
+        );
         const rehearsal = await this.rehearsal();
-        this.say(`meanwhile ${REHEARSAL} was created, pushed ${seconds(REHEARSAL_PUSH_MS)} (${rehearsal} fragments) and deleted at once (the DELETE built its VOD first); the operator discarded that VOD, so nothing keeps its fragments`);
+        this.say(
+          `meanwhile ${REHEARSAL} was created, pushed ${seconds(REHEARSAL_PUSH_MS)} (${rehearsal} fragments) and deleted at once (the DELETE built its VOD first); the operator discarded that VOD, so nothing keeps its fragments`,
+        );
         return `DELETE /channels/${CHANNEL} (signed) → 200; OSS: NoSuchLiveChannel; webhook channel.deleted #${deleted.sequence}`;
       }
       case 'orphans swept': {
         const deletedAt = this.now;
-        this.say(`cleanup-orphans runs hourly at :17 with DRY_RUN=false and ORPHAN_GRACE=${ORPHAN_GRACE_SECONDS} s (demo values set through the local runtime's env overrides; s.yaml's defaults are DRY_RUN=true, ORPHAN_GRACE=86400)`);
+        this.say(
+          `cleanup-orphans runs hourly at :17 with DRY_RUN=false and ORPHAN_GRACE=${ORPHAN_GRACE_SECONDS} s (demo values set through the local runtime's env overrides; s.yaml's defaults are DRY_RUN=true, ORPHAN_GRACE=86400)`,
+        );
         const completed = await this.waitFor('webhook cleanup.completed of a real (not dry) run', 65 * MINUTE, () =>
-          this.webhook('cleanup.completed', null, (e) => e.data.dryRun === false && Date.parse(e.occurredAt) >= deletedAt),
+          this.webhook(
+            'cleanup.completed',
+            null,
+            (e) => e.data.dryRun === false && Date.parse(e.occurredAt) >= deletedAt,
+          ),
         );
         const report = (await this.ledger.latestCleanupReport()) as CleanupRunReport | undefined;
-        if (!report || report.runId !== completed.data.runId) throw new StepFailed(`no stored report for cleanup run ${String(completed.data.runId)}`);
+        if (!report || report.runId !== completed.data.runId)
+          throw new StepFailed(`no stored report for cleanup run ${String(completed.data.runId)}`);
         for (const channel of [CHANNEL, REHEARSAL]) {
           const tally = report.channels.find((c) => c.channel === channel);
           if (!tally) throw new StepFailed(`the cleanup report does not cover ${channel}`);
-          const kept = Object.entries(tally.kept).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'nothing';
+          const kept =
+            Object.entries(tally.kept)
+              .map(([reason, n]) => `${n} ${reason}`)
+              .join(', ') || 'nothing';
           const left = (await this.keys(`${channel}/`)).filter((k) => k.endsWith('.ts')).length;
-          this.say(`${channel} (${tally.state}): deleted ${tally.deleted} fragments (${tally.bytes} bytes), kept ${kept}; ${left} fragments left`);
+          this.say(
+            `${channel} (${tally.state}): deleted ${tally.deleted} fragments (${tally.bytes} bytes), kept ${kept}; ${left} fragments left`,
+          );
         }
         const rehearsal = report.channels.find((c) => c.channel === REHEARSAL)!;
         if (rehearsal.deleted === 0) throw new StepFailed(`nothing of ${REHEARSAL} was deleted`);
@@ -273,14 +335,22 @@ class Story {
    */
   private async rehearsal(): Promise<number> {
     const created = await this.api('POST', '/channels', { name: REHEARSAL });
-    if (created.status !== 201) throw new StepFailed(`POST /channels for ${REHEARSAL} answered ${created.status}: ${JSON.stringify(created.json)}`);
-    await this.stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: REHEARSAL, signedUrl: String(created.json.publishUrl) });
+    if (created.status !== 201)
+      throw new StepFailed(
+        `POST /channels for ${REHEARSAL} answered ${created.status}: ${JSON.stringify(created.json)}`,
+      );
+    await this.stack.emulator.ingest.start({
+      bucket: DEFAULT_BUCKET,
+      channel: REHEARSAL,
+      signedUrl: String(created.json.publishUrl),
+    });
     await this.runFor(REHEARSAL_PUSH_MS);
     const push = await this.stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: REHEARSAL });
     // A fresh second, so the DELETE's signature differs from any request before it (replay check).
     await this.tick();
     const deleted = await this.api('DELETE', `/channels/${REHEARSAL}`);
-    if (deleted.status !== 200) throw new StepFailed(`DELETE /channels/${REHEARSAL} answered ${deleted.status}: ${JSON.stringify(deleted.json)}`);
+    if (deleted.status !== 200)
+      throw new StepFailed(`DELETE /channels/${REHEARSAL} answered ${deleted.status}: ${JSON.stringify(deleted.json)}`);
     for (const key of await this.keys(`${REHEARSAL}/vod-`)) await this.bucket.deleteObject(key);
     return push?.fragmentsWritten ?? 0;
   }
@@ -293,7 +363,10 @@ class Story {
 
   /** Every event the receiver got for the channel, in order: the story's webhook trail. */
   trail(channel: string | null): string {
-    return this.receiver.events.filter((e) => e.channel === channel).map((e) => `${e.type} #${e.sequence}`).join(' → ');
+    return this.receiver.events
+      .filter((e) => e.channel === channel)
+      .map((e) => `${e.type} #${e.sequence}`)
+      .join(' → ');
   }
 }
 
@@ -328,10 +401,18 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     });
     story = new Story(stack, receiver, opts.out);
     opts.out(`livecycle demo: one LiveChannel from creation to cleanup, on the real local stack`);
-    opts.out(`  emulator ${stack.emulator.url}, api ${stack.runtime.httpUrl}, functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`);
+    opts.out(
+      `  emulator ${stack.emulator.url}, api ${stack.runtime.httpUrl}, functions: ${stack.runtime.functions.map((f) => f.name).join(', ')}`,
+    );
     opts.out(`  webhooks → local receiver ${receiver.url} (signatures verified)`);
-    opts.out(`  demo settings (local runtime env overrides): ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    opts.out(`  clock: emulator time, driven one second at a time as fast as the functions finish; data: ${dataDir} (removed at the end)`);
+    opts.out(
+      `  demo settings (local runtime env overrides): ${Object.entries(settings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+    opts.out(
+      `  clock: emulator time, driven one second at a time as fast as the functions finish; data: ${dataDir} (removed at the end)`,
+    );
     opts.out('');
     for (const [i, name] of DEMO_STEPS.entries()) {
       current = name;
@@ -343,7 +424,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     opts.out('');
     opts.out('webhooks received (verified, in order):');
     for (const channel of [CHANNEL, REHEARSAL, null]) opts.out(`  ${channel ?? 'bucket'}: ${story.trail(channel)}`);
-    opts.out(`demo complete: ${clockTime(startMs)}–${clockTime(stack.clock.now())} of emulator time in ${((Date.now() - wallStart) / 1000).toFixed(1)} s`);
+    opts.out(
+      `demo complete: ${clockTime(startMs)}–${clockTime(stack.clock.now())} of emulator time in ${((Date.now() - wallStart) / 1000).toFixed(1)} s`,
+    );
     return 0;
   } catch (err) {
     const step = current === undefined ? 'setup' : `step ${DEMO_STEPS.indexOf(current) + 1} (${current})`;

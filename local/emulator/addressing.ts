@@ -55,7 +55,9 @@ export function virtualHostedBucket(host: string, buckets: ReadonlySet<string>):
 /** Splits a request target into bucket, key and query (path style or virtual-hosted). */
 export function resolveTarget(rawUrl: string, host: string, buckets: ReadonlySet<string>): RequestTarget {
   // Absolute-form targets (via a proxy): keep only path and query.
-  const target = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/' : rawUrl;
+  const target = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl)
+    ? rawUrl.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/'
+    : rawUrl;
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);
   const query = parseQuery(q < 0 ? '' : target.slice(q + 1));
@@ -71,12 +73,14 @@ export function resolveTarget(rawUrl: string, host: string, buckets: ReadonlySet
 /** Object key rules (reference §1.2): 1–1023 bytes of UTF-8, not starting with `/` or `\`. */
 export function checkObjectKey(key: string): void {
   if (key === '') return;
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES || key.startsWith('/') || key.startsWith('\\')) throw errors.invalidObjectName(key);
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES || key.startsWith('/') || key.startsWith('\\'))
+    throw errors.invalidObjectName(key);
 }
 
 /** Bucket named by a request: 400 InvalidBucketName if it cannot be a name, 404 if unknown. */
 export function checkBucket(bucket: string, buckets: ReadonlySet<string>): void {
   if (bucket === '' || buckets.has(bucket)) return;
-  if (!isValidBucketName(bucket)) throw new OssErrorResponse(400, 'InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+  if (!isValidBucketName(bucket))
+    throw new OssErrorResponse(400, 'InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
   throw errors.noSuchBucket(bucket);
 }

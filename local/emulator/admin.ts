@@ -15,7 +15,8 @@ interface CoreAdminDeps {
 
 function object(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AdminError(400, 'body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new AdminError(400, 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -49,14 +50,17 @@ export function coreAdminRoutes(deps: CoreAdminDeps): AdminRoute[] {
       path: '/clock',
       async handle(body) {
         const { set, advance, rate } = object(body);
-        if (set === undefined && advance === undefined && rate === undefined) throw new AdminError(400, 'give at least one of set, advance, rate');
+        if (set === undefined && advance === undefined && rate === undefined)
+          throw new AdminError(400, 'give at least one of set, advance, rate');
         if (set !== undefined) {
           const ms = typeof set === 'string' ? Date.parse(set) : set;
-          if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new AdminError(400, 'set must be epoch milliseconds or an ISO 8601 time');
+          if (typeof ms !== 'number' || !Number.isFinite(ms))
+            throw new AdminError(400, 'set must be epoch milliseconds or an ISO 8601 time');
           await clock.set(ms);
         }
         if (advance !== undefined) {
-          if (typeof advance !== 'number' || !(advance >= 0)) throw new AdminError(400, 'advance must be milliseconds >= 0');
+          if (typeof advance !== 'number' || !(advance >= 0))
+            throw new AdminError(400, 'advance must be milliseconds >= 0');
           await clock.advance(advance);
         }
         if (rate !== undefined) {
@@ -81,7 +85,8 @@ export function coreAdminRoutes(deps: CoreAdminDeps): AdminRoute[] {
       async handle(body) {
         const { rules = [], seed } = object(body);
         if (!Array.isArray(rules)) throw new AdminError(400, 'rules must be an array');
-        if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0)) throw new AdminError(400, 'seed must be an integer >= 0');
+        if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0))
+          throw new AdminError(400, 'seed must be an integer >= 0');
         badRequest(() => faults.set(rules.map(validateFaultRule), seed as number | undefined));
         return faults.get();
       },
@@ -93,7 +98,12 @@ export function coreAdminRoutes(deps: CoreAdminDeps): AdminRoute[] {
         const { topic, body: messageBody, attributes } = object(body);
         if (typeof topic !== 'string' || !topic) throw new AdminError(400, 'topic must be a non-empty string');
         if (typeof messageBody !== 'string') throw new AdminError(400, 'body must be a string');
-        if (attributes !== undefined && (typeof attributes !== 'object' || attributes === null || Object.values(attributes).some((v) => typeof v !== 'string'))) {
+        if (
+          attributes !== undefined &&
+          (typeof attributes !== 'object' ||
+            attributes === null ||
+            Object.values(attributes).some((v) => typeof v !== 'string'))
+        ) {
           throw new AdminError(400, 'attributes must be an object of strings');
         }
         return topics.publish(topic, messageBody, attributes as Record<string, string> | undefined);

@@ -48,9 +48,14 @@ export class Credentials {
     if (securityToken !== undefined) return this.sts.secretFor(accessKeyId, securityToken);
     const secret = accessKeyId.startsWith(STS_KEY_PREFIX) ? undefined : this.staticKeys.get(accessKeyId);
     if (secret === undefined) {
-      throw new OssErrorResponse(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {
-        OSSAccessKeyId: accessKeyId,
-      });
+      throw new OssErrorResponse(
+        403,
+        'InvalidAccessKeyId',
+        'The OSS Access Key Id you provided does not exist in our records.',
+        {
+          OSSAccessKeyId: accessKeyId,
+        },
+      );
     }
     return secret;
   }
@@ -77,7 +82,9 @@ function signatureMismatch(accessKeyId: string, stringToSign: string, provided: 
 function invalidAuthorization(message: string): OssErrorResponse {
   // UNCONFIRMED: the code OSS gives for an unparseable Authorization header; S3 says
   // AuthorizationHeaderMalformed, OSS documents InvalidArgument for malformed arguments.
-  return new OssErrorResponse(400, 'InvalidArgument', `Authorization header is invalid: ${message}`, { ArgumentName: 'Authorization' });
+  return new OssErrorResponse(400, 'InvalidArgument', `Authorization header is invalid: ${message}`, {
+    ArgumentName: 'Authorization',
+  });
 }
 
 function expired(expiresMs: number, nowMs: number): OssErrorResponse {
@@ -142,11 +149,16 @@ export class Authenticator {
   private checkSkew(requestMs: number): void {
     const now = this.clock.now();
     if (Math.abs(now - requestMs) > MAX_SKEW_MS) {
-      throw new OssErrorResponse(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
-        RequestTime: new Date(requestMs).toISOString(),
-        ServerTime: new Date(now).toISOString(),
-        MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
-      });
+      throw new OssErrorResponse(
+        403,
+        'RequestTimeTooSkewed',
+        'The difference between the request time and the current time is too large.',
+        {
+          RequestTime: new Date(requestMs).toISOString(),
+          ServerTime: new Date(now).toISOString(),
+          MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
+        },
+      );
     }
   }
 
@@ -162,7 +174,12 @@ export class Authenticator {
    * one reported on a mismatch). V1 and V2 header signatures put the Date header in the date
    * slot; some SDKs (Python) put x-oss-date there instead, so both are tried when it is sent.
    */
-  private verifyAny(sign: (s: string) => string, stringsToSign: readonly string[], provided: string, accessKeyId: string): void {
+  private verifyAny(
+    sign: (s: string) => string,
+    stringsToSign: readonly string[],
+    provided: string,
+    accessKeyId: string,
+  ): void {
     // Every candidate is compared, so the time taken does not tell which one came close.
     let matched = false;
     for (const stringToSign of stringsToSign) matched = signaturesEqual(sign(stringToSign), provided) || matched;
@@ -178,7 +195,8 @@ export class Authenticator {
   private v1Header(req: EmuRequest, authorization: string): Principal {
     const credential = authorization.slice(4).trim();
     const colon = credential.lastIndexOf(':');
-    if (colon <= 0 || colon === credential.length - 1) throw invalidAuthorization('expected "OSS <AccessKeyId>:<Signature>"');
+    if (colon <= 0 || colon === credential.length - 1)
+      throw invalidAuthorization('expected "OSS <AccessKeyId>:<Signature>"');
     const accessKeyId = credential.slice(0, colon);
     const provided = credential.slice(colon + 1);
     this.checkHeaderDate(req);
@@ -208,7 +226,11 @@ export class Authenticator {
     const expiresText = req.query.get(names.expires) ?? '';
     const provided = req.query.get(names.signature) ?? '';
     if (!accessKeyId || !provided || !/^\d{1,12}$/.test(expiresText)) {
-      throw errors.invalidArgument(`A presigned URL needs ${names.keyId}, ${names.expires} and ${names.signature}.`, names.expires, expiresText);
+      throw errors.invalidArgument(
+        `A presigned URL needs ${names.keyId}, ${names.expires} and ${names.signature}.`,
+        names.expires,
+        expiresText,
+      );
     }
     this.checkExpires(Number(expiresText) * 1000);
     const securityToken = req.query.get('security-token');
@@ -228,28 +250,47 @@ export class Authenticator {
     this.checkHeaderDate(req);
     const securityToken = req.headers['x-oss-security-token'];
     const secret = this.credentials.secret(parsed.accessKeyId, securityToken);
-    const candidates = this.headerDateSlots(req).map((slot) => v2StringToSign(req, slot, parsed.additionalHeaders, req.query));
+    const candidates = this.headerDateSlots(req).map((slot) =>
+      v2StringToSign(req, slot, parsed.additionalHeaders, req.query),
+    );
     this.verifyAny((s) => hmacSha256Base64(secret, s), candidates, parsed.signature, parsed.accessKeyId);
     return { accessKeyId: parsed.accessKeyId, securityToken };
   }
 
-  /** `?x-oss-signature-version=OSS2&x-oss-expires=<unix s>&x-oss-access-key-id&[x-oss-additional-headers&]x-oss-signature`. */
+  /**
+   * `?x-oss-signature-version=OSS2&x-oss-expires=<unix
+   * s>&x-oss-access-key-id&[x-oss-additional-headers&]x-oss-signature`.
+   */
   private v2Query(req: EmuRequest): Principal {
     const query = new Map(req.query);
     query.delete('x-oss-signature');
     const additional = splitHeaderList(req.query.get('x-oss-additional-headers'));
     const names = { keyId: 'x-oss-access-key-id', expires: 'x-oss-expires', signature: 'x-oss-signature' };
-    return this.presignedWithExpires(req, names, hmacSha256Base64, (expiresText) => v2StringToSign(req, expiresText, additional, query));
+    return this.presignedWithExpires(req, names, hmacSha256Base64, (expiresText) =>
+      v2StringToSign(req, expiresText, additional, query),
+    );
   }
 
   private checkScope(credential: V4Credential, xOssDate: string): void {
     if (credential.product !== 'oss') throw invalidAuthorization(`product must be oss, got ${credential.product}`);
     // UNCONFIRMED: OSS's code for a scope naming another region; we answer InvalidArgument.
-    if (credential.region !== this.region) throw invalidAuthorization(`the signing region ${credential.region} is not this endpoint's region ${this.region}`);
-    if (credential.date8 !== xOssDate.slice(0, 8)) throw invalidAuthorization('the credential date is not the date of x-oss-date');
+    if (credential.region !== this.region)
+      throw invalidAuthorization(
+        `the signing region ${credential.region} is not this endpoint's region ${this.region}`,
+      );
+    if (credential.date8 !== xOssDate.slice(0, 8))
+      throw invalidAuthorization('the credential date is not the date of x-oss-date');
   }
 
-  private v4Verify(req: EmuRequest, accessKeyId: string, additionalHeaders: string[], xOssDate: string, provided: string, securityToken: string | undefined, query: ReadonlyMap<string, string>): Principal {
+  private v4Verify(
+    req: EmuRequest,
+    accessKeyId: string,
+    additionalHeaders: string[],
+    xOssDate: string,
+    provided: string,
+    securityToken: string | undefined,
+    query: ReadonlyMap<string, string>,
+  ): Principal {
     const secret = this.credentials.secret(accessKeyId, securityToken);
     const date8 = xOssDate.slice(0, 8);
     const canonical = v4CanonicalRequest(req, additionalHeaders, query);
@@ -268,11 +309,20 @@ export class Authenticator {
     const xOssDate = req.headers['x-oss-date'] ?? '';
     const requestMs = parseV4DateTime(xOssDate);
     // UNCONFIRMED status/code for a missing or malformed x-oss-date (EC 0002-00000502 exists).
-    if (!Number.isFinite(requestMs)) throw errors.invalidArgument('V4 signatures need x-oss-date as YYYYMMDDTHHMMSSZ.', 'x-oss-date', xOssDate);
+    if (!Number.isFinite(requestMs))
+      throw errors.invalidArgument('V4 signatures need x-oss-date as YYYYMMDDTHHMMSSZ.', 'x-oss-date', xOssDate);
     this.checkScope(parsed, xOssDate);
     this.checkSkew(requestMs);
     this.checkPayloadHash(req);
-    return this.v4Verify(req, parsed.accessKeyId, parsed.additionalHeaders, xOssDate, parsed.signature, req.headers['x-oss-security-token'], req.query);
+    return this.v4Verify(
+      req,
+      parsed.accessKeyId,
+      parsed.additionalHeaders,
+      xOssDate,
+      parsed.signature,
+      req.headers['x-oss-security-token'],
+      req.query,
+    );
   }
 
   /**
@@ -282,12 +332,22 @@ export class Authenticator {
   private checkPayloadHash(req: EmuRequest): void {
     const value = req.headers['x-oss-content-sha256'];
     if (value === UNSIGNED_PAYLOAD) return;
-    if (value !== undefined && /^[0-9a-f]{64}$/.test(value) && createHash('sha256').update(req.body).digest('hex') === value) return;
-    throw new OssErrorResponse(400, 'InvalidArgument', 'x-oss-content-sha256 must be UNSIGNED-PAYLOAD or the SHA-256 of the body.', {
-      ArgumentName: 'x-oss-content-sha256',
-      ArgumentValue: value ?? '',
-      EC: '0002-00000214',
-    });
+    if (
+      value !== undefined &&
+      /^[0-9a-f]{64}$/.test(value) &&
+      createHash('sha256').update(req.body).digest('hex') === value
+    )
+      return;
+    throw new OssErrorResponse(
+      400,
+      'InvalidArgument',
+      'x-oss-content-sha256 must be UNSIGNED-PAYLOAD or the SHA-256 of the body.',
+      {
+        ArgumentName: 'x-oss-content-sha256',
+        ArgumentValue: value ?? '',
+        EC: '0002-00000214',
+      },
+    );
   }
 
   private v4Query(req: EmuRequest): Principal {
@@ -295,13 +355,24 @@ export class Authenticator {
     const provided = req.query.get('x-oss-signature') ?? '';
     const xOssDate = req.query.get('x-oss-date') ?? '';
     const expiresText = req.query.get('x-oss-expires') ?? '';
-    if (version !== V4_ALGORITHM) throw errors.invalidArgument(`x-oss-signature-version must be ${V4_ALGORITHM} or ${V2_ALGORITHM}.`, 'x-oss-signature-version', version ?? '');
-    if (!/^[0-9a-f]{64}$/.test(provided)) throw errors.invalidArgument('x-oss-signature must be 64 hex digits.', 'x-oss-signature', provided);
+    if (version !== V4_ALGORITHM)
+      throw errors.invalidArgument(
+        `x-oss-signature-version must be ${V4_ALGORITHM} or ${V2_ALGORITHM}.`,
+        'x-oss-signature-version',
+        version ?? '',
+      );
+    if (!/^[0-9a-f]{64}$/.test(provided))
+      throw errors.invalidArgument('x-oss-signature must be 64 hex digits.', 'x-oss-signature', provided);
     const signedMs = parseV4DateTime(xOssDate);
-    if (!Number.isFinite(signedMs)) throw errors.invalidArgument('x-oss-date must be YYYYMMDDTHHMMSSZ.', 'x-oss-date', xOssDate);
+    if (!Number.isFinite(signedMs))
+      throw errors.invalidArgument('x-oss-date must be YYYYMMDDTHHMMSSZ.', 'x-oss-date', xOssDate);
     const expires = /^\d{1,7}$/.test(expiresText) ? Number(expiresText) : NaN;
     if (!(expires >= 1 && expires <= MAX_V4_EXPIRES_SECONDS)) {
-      throw errors.invalidArgument(`x-oss-expires must be an integer in [1, ${MAX_V4_EXPIRES_SECONDS}].`, 'x-oss-expires', expiresText);
+      throw errors.invalidArgument(
+        `x-oss-expires must be an integer in [1, ${MAX_V4_EXPIRES_SECONDS}].`,
+        'x-oss-expires',
+        expiresText,
+      );
     }
     const credentialText = req.query.get('x-oss-credential') ?? '';
     const credential = parseV4Credential(credentialText);
@@ -313,6 +384,14 @@ export class Authenticator {
     const query = new Map(req.query);
     query.delete('x-oss-signature');
     const additional = splitHeaderList(req.query.get('x-oss-additional-headers'));
-    return this.v4Verify(req, credential.accessKeyId, additional, xOssDate, provided, req.query.get('x-oss-security-token'), query);
+    return this.v4Verify(
+      req,
+      credential.accessKeyId,
+      additional,
+      xOssDate,
+      provided,
+      req.query.get('x-oss-security-token'),
+      query,
+    );
   }
 }

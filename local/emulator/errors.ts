@@ -8,22 +8,37 @@ import { leaf, node, xmlDocument } from './xml';
  */
 export const errors = {
   noSuchBucket: (bucket: string) =>
-    new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket, EC: '0015-00000101' }),
-  noSuchKey: (key: string) => new OssErrorResponse(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key, EC: '0026-00000001' }),
+    new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', {
+      BucketName: bucket,
+      EC: '0015-00000101',
+    }),
+  noSuchKey: (key: string) =>
+    new OssErrorResponse(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key, EC: '0026-00000001' }),
   invalidArgument: (message: string, name: string, value: string) =>
     new OssErrorResponse(400, 'InvalidArgument', message, { ArgumentName: name, ArgumentValue: value }),
-  invalidObjectName: (key: string) => new OssErrorResponse(400, 'InvalidObjectName', 'The specified object is not valid.', { Key: key }),
+  invalidObjectName: (key: string) =>
+    new OssErrorResponse(400, 'InvalidObjectName', 'The specified object is not valid.', { Key: key }),
   invalidUri: () => new OssErrorResponse(400, 'InvalidURI', 'Could not parse the specified URI.'),
-  invalidDigest: (sent: string) => new OssErrorResponse(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.', { 'Content-MD5': sent }),
+  invalidDigest: (sent: string) =>
+    new OssErrorResponse(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.', { 'Content-MD5': sent }),
   missingContentMd5: () =>
-    new OssErrorResponse(400, 'InvalidDigest', 'Missing required header for this request: Content-MD5.', { Header: 'Content-MD5' }),
+    new OssErrorResponse(400, 'InvalidDigest', 'Missing required header for this request: Content-MD5.', {
+      Header: 'Content-MD5',
+    }),
   entityTooLarge: (limit: number) =>
-    new OssErrorResponse(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', { MaxSizeAllowed: String(limit) }),
-  notImplemented: (what: string) => new OssErrorResponse(501, 'NotImplemented', `${what} is not implemented by the livecycle OSS emulator.`),
+    new OssErrorResponse(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', {
+      MaxSizeAllowed: String(limit),
+    }),
+  notImplemented: (what: string) =>
+    new OssErrorResponse(501, 'NotImplemented', `${what} is not implemented by the livecycle OSS emulator.`),
   methodNotAllowed: (method: string) =>
-    new OssErrorResponse(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method }),
-  accessDenied: (message: string, extra: Record<string, string> = {}) => new OssErrorResponse(403, 'AccessDenied', message, extra),
-  internalError: () => new OssErrorResponse(500, 'InternalError', 'We encountered an internal error. Please try again.'),
+    new OssErrorResponse(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {
+      Method: method,
+    }),
+  accessDenied: (message: string, extra: Record<string, string> = {}) =>
+    new OssErrorResponse(403, 'AccessDenied', message, extra),
+  internalError: () =>
+    new OssErrorResponse(500, 'InternalError', 'We encountered an internal error. Please try again.'),
 };
 
 export interface ErrorRenderContext {

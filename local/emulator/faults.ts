@@ -18,7 +18,9 @@ export interface FaultRule {
    * 30000); latency: real milliseconds added before the operation runs (default 100).
    */
   ms?: number;
-  /** throttle: error code; default MetaOperationQpsLimitExceeded for LiveChannel operations, else ServiceUnavailable. */
+  /**
+   * throttle: error code; default MetaOperationQpsLimitExceeded for LiveChannel operations, else ServiceUnavailable.
+   */
   code?: string;
 }
 
@@ -52,11 +54,16 @@ export function mulberry32(seed: number): () => number {
 export function validateFaultRule(value: unknown): FaultRule {
   const r = value as Partial<FaultRule> | null;
   if (!r || typeof r !== 'object') throw new RangeError('a fault rule must be an object');
-  if (typeof r.operation !== 'string' || !r.operation) throw new RangeError('fault rule: operation must be an operation name or *');
-  if (typeof r.rate !== 'number' || !(r.rate >= 0 && r.rate <= 1)) throw new RangeError('fault rule: rate must be a number in [0, 1]');
-  if (!FAULT_KINDS.includes(r.kind as FaultKind)) throw new RangeError(`fault rule: kind must be one of ${FAULT_KINDS.join(', ')}`);
-  if (r.ms !== undefined && !(Number.isInteger(r.ms) && r.ms >= 0)) throw new RangeError('fault rule: ms must be an integer >= 0');
-  if (r.code !== undefined && (typeof r.code !== 'string' || !/^[A-Za-z]+$/.test(r.code))) throw new RangeError('fault rule: code must be letters only');
+  if (typeof r.operation !== 'string' || !r.operation)
+    throw new RangeError('fault rule: operation must be an operation name or *');
+  if (typeof r.rate !== 'number' || !(r.rate >= 0 && r.rate <= 1))
+    throw new RangeError('fault rule: rate must be a number in [0, 1]');
+  if (!FAULT_KINDS.includes(r.kind as FaultKind))
+    throw new RangeError(`fault rule: kind must be one of ${FAULT_KINDS.join(', ')}`);
+  if (r.ms !== undefined && !(Number.isInteger(r.ms) && r.ms >= 0))
+    throw new RangeError('fault rule: ms must be an integer >= 0');
+  if (r.code !== undefined && (typeof r.code !== 'string' || !/^[A-Za-z]+$/.test(r.code)))
+    throw new RangeError('fault rule: code must be letters only');
   return { operation: r.operation, rate: r.rate, kind: r.kind as FaultKind, ms: r.ms, code: r.code };
 }
 

@@ -59,7 +59,10 @@ export interface Emulator {
   clock: ControlledClock;
   accessKeys: AccessKey[];
   mintSts(opts: { ttlSeconds: number }): StsCredentials;
-  /** The secret of a static key, or of an STS key with its live token; undefined otherwise (the local FC API verifies with it). */
+  /**
+   * The secret of a static key, or of an STS key with its live token; undefined otherwise (the local FC API verifies
+   * with it).
+   */
   secretFor(accessKeyId: string, securityToken?: string): string | undefined;
   ingest: IngestControl;
   topics: InMemoryTopicHub;
@@ -129,7 +132,10 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
     ctx,
     auth: new Authenticator(credentials, clock, region),
     operations: [...live.operations, ...objectOperations],
-    adminRoutes: [...coreAdminRoutes({ clock, faults, sts, topics, buckets: ctx.buckets, region }), ...live.adminRoutes],
+    adminRoutes: [
+      ...coreAdminRoutes({ clock, faults, sts, topics, buckets: ctx.buckets, region }),
+      ...live.adminRoutes,
+    ],
     faults,
     log,
     publicReadBuckets: new Set(opts.publicReadBuckets ?? []),
@@ -137,7 +143,10 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   });
   let port: number;
   const host = opts.host ?? '127.0.0.1';
-  const rtmp = opts.rtmpPort === undefined ? undefined : new RtmpIngestServer({ ctx, ingest: live.ingest, log, hooks: opts.rtmpHooks });
+  const rtmp =
+    opts.rtmpPort === undefined
+      ? undefined
+      : new RtmpIngestServer({ ctx, ingest: live.ingest, log, hooks: opts.rtmpHooks });
   let rtmpPort: number | undefined;
   try {
     port = await server.listen(opts.port ?? 0, host);

@@ -52,7 +52,17 @@ function crc32Mpeg(data: Buffer): number {
 function psiPacket(pid: number, tableId: number, body: number[]): Buffer {
   // table_id, section_syntax_indicator + section_length, id 1, version 0 current, section 0/0.
   const sectionLength = 5 + body.length + 4;
-  const section = Buffer.from([tableId, 0xb0 | (sectionLength >> 8), sectionLength & 0xff, 0x00, 0x01, 0xc1, 0x00, 0x00, ...body]);
+  const section = Buffer.from([
+    tableId,
+    0xb0 | (sectionLength >> 8),
+    sectionLength & 0xff,
+    0x00,
+    0x01,
+    0xc1,
+    0x00,
+    0x00,
+    ...body,
+  ]);
   const packet = Buffer.alloc(PACKET_SIZE, 0xff);
   packet.set([0x47, 0x40 | (pid >> 8), pid & 0xff, 0x10, 0x00]); // pointer field 0
   section.copy(packet, 5);
@@ -60,7 +70,9 @@ function psiPacket(pid: number, tableId: number, body: number[]): Buffer {
   return packet;
 }
 
-/** PAT then PMT (PCR on the video PID), continuity counters 0: at the start of every fragment, so each plays on its own. */
+/**
+ * PAT then PMT (PCR on the video PID), continuity counters 0: at the start of every fragment, so each plays on its own.
+ */
 function programTables(hasAudio: boolean): Buffer {
   const pat = psiPacket(PAT_PID, 0x00, [0x00, 0x01, 0xe0 | (PMT_PID >> 8), PMT_PID & 0xff]);
   const streams = [STREAM_TYPE_H264, 0xe0 | (VIDEO_PID >> 8), VIDEO_PID & 0xff, 0xf0, 0x00];
@@ -93,7 +105,10 @@ function writeTimestamp(buf: Buffer, at: number, prefix: number, mediaTicks: num
   buf[at + 4] = ((t << 1) & 0xfe) | 1;
 }
 
-/** The 6-byte PCR running PCR_LEAD ahead of a frame decoded at `mediaTicks`: 33-bit base, 6 reserved bits, 9-bit extension 0. */
+/**
+ * The 6-byte PCR running PCR_LEAD ahead of a frame decoded at `mediaTicks`: 33-bit base, 6 reserved bits, 9-bit
+ * extension 0.
+ */
 function writePcr(buf: Buffer, at: number, mediaTicks: number): void {
   const base = wrap(mediaTicks + PTS_OFFSET - PCR_LEAD);
   buf[at] = Math.floor(base / 2 ** 25) & 0xff;
@@ -137,7 +152,7 @@ function pesPackets(
   const packets: Buffer[] = [];
   let ptsAt = 0;
   let pcrAt = -1;
-  for (let offset = 0; offset < pes.length; ) {
+  for (let offset = 0; offset < pes.length;) {
     const start = offset === 0;
     const packet = Buffer.alloc(PACKET_SIZE, 0xff);
     packet[0] = 0x47;
@@ -193,7 +208,10 @@ export interface FragmentMuxer {
   fragment(timeline: TsTimeline, videoFrames: number): { body: Buffer; next: TsTimeline };
 }
 
-/** Copies a frame template to `at`, with its PTS (= DTS: the fixture has no B-frames), PCR and counters; returns the next counter. */
+/**
+ * Copies a frame template to `at`, with its PTS (= DTS: the fixture has no B-frames), PCR and counters; returns the
+ * next counter.
+ */
 function stamp(body: Buffer, at: number, template: PesPackets, counter: number, pts: number): number {
   template.packets.copy(body, at);
   writeTimestamp(body, at + template.ptsAt, 0b0010, pts);
@@ -206,11 +224,18 @@ function stamp(body: Buffer, at: number, template: PesPackets, counter: number, 
  * `audio`: ADTS frames of `audioFrameTicks` each, cycled (a steady tone, so any frame may follow
  * any other).
  */
-export function createFragmentMuxer(media: { video: Buffer[]; audio: Buffer[]; frameTicks: number; audioFrameTicks: number }): FragmentMuxer {
+export function createFragmentMuxer(media: {
+  video: Buffer[];
+  audio: Buffer[];
+  frameTicks: number;
+  audioFrameTicks: number;
+}): FragmentMuxer {
   const { frameTicks, audioFrameTicks } = media;
   const tables = programTables(true);
   const video = media.video.map((au, i) => pesPackets(VIDEO_PID, au, { pts: 0 }, { pcr: true, randomAccess: i === 0 }));
-  const audio = media.audio.map((frame) => pesPackets(AUDIO_PID, frame, { pts: 0 }, { pcr: false, randomAccess: false }));
+  const audio = media.audio.map((frame) =>
+    pesPackets(AUDIO_PID, frame, { pts: 0 }, { pcr: false, randomAccess: false }),
+  );
 
   return {
     fragment(timeline, videoFrames) {
@@ -298,7 +323,10 @@ export class TsMuxer {
   }
 
   audio(unit: AudioUnit): void {
-    this.emit(AUDIO_PID, pesPackets(AUDIO_PID, unit.data, { pts: msToTicks(unit.pts) }, { pcr: false, randomAccess: false }).packets);
+    this.emit(
+      AUDIO_PID,
+      pesPackets(AUDIO_PID, unit.data, { pts: msToTicks(unit.pts) }, { pcr: false, randomAccess: false }).packets,
+    );
   }
 
   private emit(pid: number, packets: Buffer): void {

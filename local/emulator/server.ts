@@ -8,7 +8,15 @@ import type { Authenticator } from './auth';
 import { errors, renderError } from './errors';
 import type { FaultInjector } from './faults';
 import { operationSubResources } from './ops/common';
-import { AdminError, OssErrorResponse, type AdminRoute, type EmuContext, type EmuRequest, type EmuResponse, type Operation } from './types';
+import {
+  AdminError,
+  OssErrorResponse,
+  type AdminRoute,
+  type EmuContext,
+  type EmuRequest,
+  type EmuResponse,
+  type Operation,
+} from './types';
 import { listenOn } from './listen';
 
 /**
@@ -192,7 +200,8 @@ export class EmulatorServer {
         log.error({ err, requestId, method }, 'emulator request failed unexpectedly');
         oss = errors.internalError();
       }
-      if (!res.headersSent && !res.destroyed) this.send(res, method, requestId, renderError(oss, { method, requestId, host }));
+      if (!res.headersSent && !res.destroyed)
+        this.send(res, method, requestId, renderError(oss, { method, requestId, host }));
     }
   }
 
@@ -214,13 +223,20 @@ export class EmulatorServer {
   }
 
   /** Answers the response to send, or none when a fault already dealt with the connection. */
-  private async dispatch(emuReq: EmuRequest, req: IncomingMessage, res: ServerResponse): Promise<{ operation?: string; response?: EmuResponse }> {
+  private async dispatch(
+    emuReq: EmuRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ operation?: string; response?: EmuResponse }> {
     const { ctx, auth, operations, faults } = this.deps;
     checkBucket(emuReq.bucket, ctx.buckets);
     emuReq.principal = auth.authenticate(emuReq);
     checkObjectKey(emuReq.key);
     const operation = operations.find((op) => op.match(emuReq));
-    if (!emuReq.principal && !(operation && this.deps.publicReadBuckets.has(emuReq.bucket) && ANONYMOUS_READ_OPERATIONS.has(operation.name))) {
+    if (
+      !emuReq.principal &&
+      !(operation && this.deps.publicReadBuckets.has(emuReq.bucket) && ANONYMOUS_READ_OPERATIONS.has(operation.name))
+    ) {
       throw errors.accessDenied('You have no right to access this resource because of bucket acl.');
     }
     if (!operation) throw this.unsupported(emuReq);
@@ -277,15 +293,28 @@ export class EmulatorServer {
     return { 'x-oss-request-id': requestId, date: this.dateText, server: 'AliyunOSS' };
   }
 
-  private send(res: ServerResponse, method: string, requestId: string, response: EmuResponse, operation?: string): void {
-    const body = response.body === undefined ? undefined : Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body);
+  private send(
+    res: ServerResponse,
+    method: string,
+    requestId: string,
+    response: EmuResponse,
+    operation?: string,
+  ): void {
+    const body =
+      response.body === undefined
+        ? undefined
+        : Buffer.isBuffer(response.body)
+          ? response.body
+          : Buffer.from(response.body);
     const headers = this.commonHeaders(requestId);
     if (response.headers) Object.assign(headers, response.headers);
-    if (headers['content-length'] === undefined && response.status !== 204 && response.status !== 304) headers['content-length'] = String(body?.length ?? 0);
+    if (headers['content-length'] === undefined && response.status !== 204 && response.status !== 304)
+      headers['content-length'] = String(body?.length ?? 0);
     res.writeHead(response.status, headers);
     res.end(method === 'HEAD' ? undefined : body);
     // Checked first so a request at the default level builds no log object at all.
-    if (this.deps.log.isLevelEnabled('debug')) this.deps.log.debug({ requestId, operation, method, status: response.status }, 'oss request');
+    if (this.deps.log.isLevelEnabled('debug'))
+      this.deps.log.debug({ requestId, operation, method, status: response.status }, 'oss request');
   }
 
   /** Full Content-Length, half the body, then the connection drops (the operation did run). */
@@ -295,7 +324,11 @@ export class EmulatorServer {
       res.socket?.destroy();
       return;
     }
-    res.writeHead(response.status, { ...this.commonHeaders(requestId), ...response.headers, 'content-length': String(body.length) });
+    res.writeHead(response.status, {
+      ...this.commonHeaders(requestId),
+      ...response.headers,
+      'content-length': String(body.length),
+    });
     res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
   }
 
@@ -318,7 +351,10 @@ export class EmulatorServer {
       });
       if (!route) {
         const known = this.deps.adminRoutes.some((r) => r.path === path);
-        throw new AdminError(known ? 405 : 404, known ? `${req.method} not allowed on ${ADMIN_PREFIX}${path}` : `no admin route ${ADMIN_PREFIX}${path}`);
+        throw new AdminError(
+          known ? 405 : 404,
+          known ? `${req.method} not allowed on ${ADMIN_PREFIX}${path}` : `no admin route ${ADMIN_PREFIX}${path}`,
+        );
       }
       let body: unknown;
       if (raw.length) {
@@ -339,7 +375,11 @@ export class EmulatorServer {
     }
     const json = Buffer.from(JSON.stringify(payload));
     if (status === 413) res.setHeader('connection', 'close');
-    res.writeHead(status, { ...this.commonHeaders(requestId), 'content-type': 'application/json', 'content-length': String(json.length) });
+    res.writeHead(status, {
+      ...this.commonHeaders(requestId),
+      'content-type': 'application/json',
+      'content-length': String(json.length),
+    });
     res.end(json);
   }
 }

@@ -33,7 +33,10 @@ const V4_TERMINATOR = 'aliyun_v4_request';
  * leaves `! ' ( ) *` literal, which OSS encodes.
  */
 export function uriEncode(value: string, keepSlash = false): string {
-  const encoded = encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return keepSlash ? encoded.replace(/%2F/g, '/') : encoded;
 }
 
@@ -73,18 +76,80 @@ export function signaturesEqual(expected: string, received: string): boolean {
  * any other query parameter is unsigned in V1. The Go v2 SDK also signs every `x-oss-*` key.
  */
 export const V1_SUB_RESOURCES: ReadonlySet<string> = new Set([
-  'acl', 'uploads', 'location', 'cors', 'logging', 'website', 'referer', 'lifecycle', 'delete',
-  'append', 'tagging', 'objectMeta', 'uploadId', 'partNumber', 'security-token', 'position',
-  'img', 'style', 'styleName', 'replication', 'replicationProgress', 'replicationLocation',
-  'cname', 'bucketInfo', 'comp', 'qos', 'live', 'status', 'vod', 'startTime', 'endTime',
-  'symlink', 'x-oss-process', 'response-content-type', 'response-content-language',
-  'response-expires', 'response-cache-control', 'response-content-disposition',
-  'response-content-encoding', 'udf', 'udfName', 'udfImage', 'udfId', 'udfImageDesc',
-  'udfApplication', 'udfApplicationLog', 'restore', 'callback', 'callback-var', 'qosInfo',
-  'policy', 'stat', 'encryption', 'versions', 'versioning', 'versionId', 'requestPayment',
-  'sequential', 'inventory', 'inventoryId', 'continuation-token', 'asyncFetch', 'worm',
-  'wormId', 'wormExtend', 'withHashContext', 'transferAcceleration', 'regionList',
-  'cloudboxes', 'metaQuery', 'resourceGroup', 'rtc', 'accessMonitor', 'responseHeader',
+  'acl',
+  'uploads',
+  'location',
+  'cors',
+  'logging',
+  'website',
+  'referer',
+  'lifecycle',
+  'delete',
+  'append',
+  'tagging',
+  'objectMeta',
+  'uploadId',
+  'partNumber',
+  'security-token',
+  'position',
+  'img',
+  'style',
+  'styleName',
+  'replication',
+  'replicationProgress',
+  'replicationLocation',
+  'cname',
+  'bucketInfo',
+  'comp',
+  'qos',
+  'live',
+  'status',
+  'vod',
+  'startTime',
+  'endTime',
+  'symlink',
+  'x-oss-process',
+  'response-content-type',
+  'response-content-language',
+  'response-expires',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'udf',
+  'udfName',
+  'udfImage',
+  'udfId',
+  'udfImageDesc',
+  'udfApplication',
+  'udfApplicationLog',
+  'restore',
+  'callback',
+  'callback-var',
+  'qosInfo',
+  'policy',
+  'stat',
+  'encryption',
+  'versions',
+  'versioning',
+  'versionId',
+  'requestPayment',
+  'sequential',
+  'inventory',
+  'inventoryId',
+  'continuation-token',
+  'asyncFetch',
+  'worm',
+  'wormId',
+  'wormExtend',
+  'withHashContext',
+  'transferAcceleration',
+  'regionList',
+  'cloudboxes',
+  'metaQuery',
+  'resourceGroup',
+  'rtc',
+  'accessMonitor',
+  'responseHeader',
 ]);
 
 function isV1Signed(name: string): boolean {
@@ -108,7 +173,9 @@ function v1Resource(req: SignedParts): string {
   return `${path}?${subs.map((k) => (req.query.get(k) === '' ? k : `${k}=${req.query.get(k)}`)).join('&')}`;
 }
 
-/** VERB, Content-MD5, Content-Type, `dateSlot` (the Date header, or Expires when presigned), x-oss headers, resource. */
+/**
+ * VERB, Content-MD5, Content-Type, `dateSlot` (the Date header, or Expires when presigned), x-oss headers, resource.
+ */
 export function v1StringToSign(req: SignedParts, dateSlot: string): string {
   const h = req.headers;
   const ossHeaders = headerLines(h, (name) => name.startsWith('x-oss-'));
@@ -134,7 +201,12 @@ function v2Resource(req: SignedParts, query: ReadonlyMap<string, string>): strin
  * (sorted `name:value\n`), the additional header names as listed, and the resource. `query` is
  * the request's query less `x-oss-signature` when presigned.
  */
-export function v2StringToSign(req: SignedParts, dateSlot: string, additionalHeaders: readonly string[], query: ReadonlyMap<string, string>): string {
+export function v2StringToSign(
+  req: SignedParts,
+  dateSlot: string,
+  additionalHeaders: readonly string[],
+  query: ReadonlyMap<string, string>,
+): string {
   const h = req.headers;
   const extra = new Set(additionalHeaders);
   const signedHeaders = headerLines(h, (name) => name.startsWith('x-oss-') || extra.has(name));
@@ -147,7 +219,9 @@ export interface V2Authorization {
   signature: string;
 }
 
-/** `OSS2 AccessKeyId:…, AdditionalHeaders:…, Signature:…` (pairs in any order, spaces tolerated), or an error message. */
+/**
+ * `OSS2 AccessKeyId:…, AdditionalHeaders:…, Signature:…` (pairs in any order, spaces tolerated), or an error message.
+ */
 export function parseV2Authorization(value: string): V2Authorization | string {
   const fields = new Map<string, string>();
   for (const pair of value.slice(V2_ALGORITHM.length).split(',')) {
@@ -163,7 +237,10 @@ export function parseV2Authorization(value: string): V2Authorization | string {
 
 /** `a;B` → `[a, b]`: lower-cased, empty names dropped. */
 export function splitHeaderList(list: string | undefined): string[] {
-  return (list ?? '').split(';').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return (list ?? '')
+    .split(';')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,11 +255,17 @@ function isV4DefaultSigned(name: string): boolean {
  * only headers present and not signed by default (`x-oss-no-exist;ZAbc;x-oss-head1;abc` → `abc;zabc`).
  */
 function v4AdditionalHeaders(names: readonly string[], headers: Readonly<Record<string, string>>): string[] {
-  return [...new Set(names.map((n) => n.toLowerCase()))].filter((n) => !isV4DefaultSigned(n) && n in headers).sort(byteOrder);
+  return [...new Set(names.map((n) => n.toLowerCase()))]
+    .filter((n) => !isV4DefaultSigned(n) && n in headers)
+    .sort(byteOrder);
 }
 
 /** Method, URI, every query parameter encoded and sorted, signed headers, additional names, payload hash. */
-export function v4CanonicalRequest(req: SignedParts, additionalHeaders: readonly string[], query: ReadonlyMap<string, string>): string {
+export function v4CanonicalRequest(
+  req: SignedParts,
+  additionalHeaders: readonly string[],
+  query: ReadonlyMap<string, string>,
+): string {
   const additional = v4AdditionalHeaders(additionalHeaders, req.headers);
   const uri = req.bucket ? `/${uriEncode(req.bucket)}/${uriEncode(req.key, true)}` : '/';
   const params = [...query]
@@ -222,7 +305,8 @@ export interface V4Credential {
 /** `<ak>/<YYYYMMDD>/<region>/<product>/aliyun_v4_request`, or an error message. */
 export function parseV4Credential(value: string): V4Credential | string {
   const parts = value.trim().split('/');
-  if (parts.length !== 5 || parts[4] !== V4_TERMINATOR) return 'Credential must be <AccessKeyId>/<YYYYMMDD>/<region>/<product>/aliyun_v4_request';
+  if (parts.length !== 5 || parts[4] !== V4_TERMINATOR)
+    return 'Credential must be <AccessKeyId>/<YYYYMMDD>/<region>/<product>/aliyun_v4_request';
   const [accessKeyId = '', date8 = '', region = '', product = ''] = parts;
   if (!accessKeyId || !/^\d{8}$/.test(date8) || !region || !product) {
     return 'Credential has an empty access key id, region or product, or a date that is not YYYYMMDD';
@@ -274,7 +358,13 @@ const RTMP_UNSIGNED = new Set(['OSSAccessKeyId', 'Expires', 'Signature']);
  * UNCONFIRMED (§16 item 4) whether `security-token` is one of the parameters: the doc and the Go
  * SDK leave it out, the Python and Java SDKs put it in — `includeSecurityToken` chooses.
  */
-export function rtmpStringToSign(expires: string, params: ReadonlyMap<string, string>, bucket: string, channel: string, includeSecurityToken: boolean): string {
+export function rtmpStringToSign(
+  expires: string,
+  params: ReadonlyMap<string, string>,
+  bucket: string,
+  channel: string,
+  includeSecurityToken: boolean,
+): string {
   const lines = [...params.keys()]
     .filter((k) => !RTMP_UNSIGNED.has(k) && (includeSecurityToken || k !== 'security-token'))
     .sort(byteOrder)

@@ -73,7 +73,11 @@ export class StsIssuer {
     const claims = Buffer.from(encodedClaims, 'base64url').toString('utf8');
     if (rest.length || !signaturesEqual(this.mac('token', claims), mac)) throw invalidToken();
     const sep = claims.lastIndexOf(':');
-    const entry = { accessKeyId: claims.slice(0, sep), expiresMs: Number(claims.slice(sep + 1)), secret: this.mac('secret', claims) };
+    const entry = {
+      accessKeyId: claims.slice(0, sep),
+      expiresMs: Number(claims.slice(sep + 1)),
+      secret: this.mac('secret', claims),
+    };
     if (this.verified.size >= VERIFIED_LIMIT) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, entry);
     return entry;

@@ -149,7 +149,10 @@ export interface AdminRoute {
 }
 
 export class AdminError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'AdminError';
   }
@@ -167,7 +170,13 @@ export interface PushInfo {
 
 export interface IngestControl {
   /** Starts a simulated RTMP push; `signedUrl`, when given, is verified as OSS would. */
-  start(opts: { bucket: string; channel: string; signedUrl?: string; playlistName?: string; remoteAddr?: string }): Promise<PushInfo>;
+  start(opts: {
+    bucket: string;
+    channel: string;
+    signedUrl?: string;
+    playlistName?: string;
+    remoteAddr?: string;
+  }): Promise<PushInfo>;
   /** Ends the push (publisher disconnects), appends the History record; the push it ended, if any. */
   stop(opts: { bucket: string; channel: string }): Promise<PushInfo | undefined>;
   active(): PushInfo[];

@@ -7,7 +7,10 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 
 /** Escapes text content; control characters XML 1.0 cannot carry become character references. */
 export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
+  return value.replace(
+    /[&<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g,
+    (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`,
+  );
 }
 
 /** `<name>escaped value</name>`. */
@@ -25,7 +28,11 @@ export function xmlDocument(root: string): string {
 }
 
 export function malformedXml(): OssErrorResponse {
-  return new OssErrorResponse(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+  return new OssErrorResponse(
+    400,
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema.',
+  );
 }
 
 const REFERENCE = /&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));|&/g;

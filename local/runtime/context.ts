@@ -42,7 +42,12 @@ export function credentialCache(mint: MintCredentials, clock: Clock): () => Prom
       .then((creds) => {
         registerSecret(creds.accessKeySecret);
         registerSecret(creds.securityToken);
-        const exp = creds.expiration === undefined ? Infinity : typeof creds.expiration === 'number' ? creds.expiration : Date.parse(creds.expiration);
+        const exp =
+          creds.expiration === undefined
+            ? Infinity
+            : typeof creds.expiration === 'number'
+              ? creds.expiration
+              : Date.parse(creds.expiration);
         cached = { creds, expiresAtMs: Number.isNaN(exp) ? Infinity : exp };
         return creds;
       })
@@ -64,10 +69,17 @@ export function createContext(opts: {
   const { fn, credentials, logger } = opts;
   // FC's context.logger is console-like (format strings, several arguments); lines land in the
   // same stream as pino's, tagged the same way.
-  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](format(...args));
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) =>
+      logger[level](format(...args));
   return {
     requestId: opts.requestId,
-    credentials: { accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret, securityToken: credentials.securityToken },
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      accessKeySecret: credentials.accessKeySecret,
+      securityToken: credentials.securityToken,
+    },
     function: { name: fn.functionName, handler: fn.handler, memory: fn.memorySize, timeout: fn.timeout },
     service: { logProject: '', logStore: '', qualifier: 'LATEST', versionId: '' },
     region: fn.region,

@@ -147,12 +147,18 @@ export function httpReply(result: unknown): { reply: HttpReply; shaped: boolean 
   if (isHttpResult(result)) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = Array.isArray(v) ? v.join(',') : String(v);
-    const body = result.body === undefined || result.body === null ? Buffer.alloc(0) : Buffer.isBuffer(result.body) ? result.body : Buffer.from(String(result.body), result.isBase64Encoded ? 'base64' : 'utf8');
+    const body =
+      result.body === undefined || result.body === null
+        ? Buffer.alloc(0)
+        : Buffer.isBuffer(result.body)
+          ? result.body
+          : Buffer.from(String(result.body), result.isBase64Encoded ? 'base64' : 'utf8');
     return { reply: { statusCode: result.statusCode, headers, body }, shaped: true };
   }
   const body = resultBytes(result);
   const headers: Record<string, string> = {};
-  if (result !== undefined && !Buffer.isBuffer(result) && typeof result === 'object') headers['content-type'] = 'application/json';
+  if (result !== undefined && !Buffer.isBuffer(result) && typeof result === 'object')
+    headers['content-type'] = 'application/json';
   return { reply: { statusCode: 200, headers, body }, shaped: false };
 }
 

@@ -74,26 +74,47 @@ export function fcSignature(secret: string, stringToSign: string): string {
   return createHmac('sha256', secret).update(stringToSign, 'utf8').digest('base64');
 }
 
-function verifySignature(method: string, path: string, headers: IncomingHttpHeaders, body: Buffer, opts: FcApiOptions): string {
+function verifySignature(
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  opts: FcApiOptions,
+): string {
   const authorization = headers.authorization ?? '';
   const match = /^FC ([^:\s]+):(\S+)$/.exec(authorization);
   // Unconfirmed: FC's code for a request without a signature; the docs only say 403.
-  if (!match) throw new FcApiError(403, 'AccessDenied', 'the request is not signed: expected "Authorization: FC <AccessKeyId>:<signature>"');
+  if (!match)
+    throw new FcApiError(
+      403,
+      'AccessDenied',
+      'the request is not signed: expected "Authorization: FC <AccessKeyId>:<signature>"',
+    );
   const [, accessKeyId, provided] = match as unknown as [string, string, string];
   const date = headers.date;
   if (!date) throw new FcApiError(400, 'MissingRequiredHeader', 'required HTTP header Date was not specified');
   const at = Date.parse(date);
   const now = (opts.wallClock ?? Date.now)();
   // Unconfirmed: FC's code for a stale Date; the docs say such a request is rejected.
-  if (!Number.isFinite(at) || Math.abs(now - at) > FC_MAX_SKEW_MS) throw new FcApiError(403, 'AccessDenied', `the Date header "${date}" is more than 15 minutes from the server's time`);
+  if (!Number.isFinite(at) || Math.abs(now - at) > FC_MAX_SKEW_MS)
+    throw new FcApiError(
+      403,
+      'AccessDenied',
+      `the Date header "${date}" is more than 15 minutes from the server's time`,
+    );
   const token = headers['x-fc-security-token'];
   const secret = opts.resolveSecret(accessKeyId, Array.isArray(token) ? token[0] : token);
   if (secret === undefined) throw new FcApiError(403, 'InvalidAccessKeyID', `invalid access key ID '${accessKeyId}'`);
   if (!signaturesEqual(fcSignature(secret, fcStringToSign(method, path, headers)), provided)) {
-    throw new FcApiError(403, 'SignatureNotMatch', 'The request signature we calculated does not match the signature you provided. Check your access key and signing method');
+    throw new FcApiError(
+      403,
+      'SignatureNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your access key and signing method',
+    );
   }
   const md5 = headers['content-md5'];
-  if (md5 !== undefined && !md5Matches(String(md5), body)) throw new FcApiError(400, 'InvalidArgument', 'Content-MD5 does not match the request body');
+  if (md5 !== undefined && !md5Matches(String(md5), body))
+    throw new FcApiError(400, 'InvalidArgument', 'Content-MD5 does not match the request body');
   return accessKeyId;
 }
 
@@ -120,30 +141,59 @@ export async function serveFcApi(opts: FcApiOptions): Promise<FcApiServer> {
       const route = method === 'POST' ? INVOCATIONS_PATH.exec(path) : null;
       if (!route) throw new FcApiError(400, 'PathNotSupported', `'${method}' against '${path}' is not supported`);
       const type = String(req.headers['x-fc-invocation-type'] ?? 'Sync');
-      if (type !== 'Sync' && type !== 'Async') throw new FcApiError(400, 'InvalidArgument', `x-fc-invocation-type must be Sync or Async, got "${type}"`);
+      if (type !== 'Sync' && type !== 'Async')
+        throw new FcApiError(400, 'InvalidArgument', `x-fc-invocation-type must be Sync or Async, got "${type}"`);
       const body = await readBody(req, SYNC_BODY_LIMIT);
-      if (body === undefined) throw new FcApiError(400, 'EntityTooLarge', `payload size exceeds maximum allowed size (${SYNC_BODY_LIMIT} bytes)`);
+      if (body === undefined)
+        throw new FcApiError(
+          400,
+          'EntityTooLarge',
+          `payload size exceeds maximum allowed size (${SYNC_BODY_LIMIT} bytes)`,
+        );
       const accessKeyId = verifySignature(method, req.url ?? '/', req.headers, body, opts);
       const functionName = decodeURIComponent(route[1]!);
       const host = opts.functionNamed(functionName);
       if (!host) throw new FcApiError(404, 'FunctionNotFound', `function '${functionName}' does not exist`);
-      opts.log.info({ fn: host.spec.name, requestId, invocationType: type, accessKeyId }, `InvokeFunction ${functionName} (${type})`);
+      opts.log.info(
+        { fn: host.spec.name, requestId, invocationType: type, accessKeyId },
+        `InvokeFunction ${functionName} (${type})`,
+      );
       if (type === 'Async') {
-        if (body.length > ASYNC_PAYLOAD_LIMIT) throw new FcApiError(400, 'EntityTooLarge', `payload size exceeds maximum allowed size (${ASYNC_PAYLOAD_LIMIT} bytes)`);
+        if (body.length > ASYNC_PAYLOAD_LIMIT)
+          throw new FcApiError(
+            400,
+            'EntityTooLarge',
+            `payload size exceeds maximum allowed size (${ASYNC_PAYLOAD_LIMIT} bytes)`,
+          );
         host.invokeAsync(body, requestId, { trigger: 'InvokeFunction Async' });
         return send(202, {});
       }
       const outcome = await host.invoke(body, requestId, 'InvokeFunction Sync');
       // A failed invocation is still HTTP 200; the header says how it failed (reference §1.2).
-      send(200, { 'content-type': 'application/octet-stream', ...(outcome.error ? { 'x-fc-error-type': outcome.error.type } : {}) }, outcome.payload);
+      send(
+        200,
+        {
+          'content-type': 'application/octet-stream',
+          ...(outcome.error ? { 'x-fc-error-type': outcome.error.type } : {}),
+        },
+        outcome.payload,
+      );
     })().catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (err instanceof FcApiError) {
         opts.log.warn({ requestId, status: err.status, code: err.code }, `InvokeFunction refused: ${err.message}`);
-        return send(err.status, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: err.code, ErrorMessage: err.message }));
+        return send(
+          err.status,
+          { 'content-type': 'application/json' },
+          JSON.stringify({ ErrorCode: err.code, ErrorMessage: err.message }),
+        );
       }
       opts.log.error({ err, requestId }, 'InvokeFunction failed');
-      send(500, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'InternalServerError', ErrorMessage: 'internal error' }));
+      send(
+        500,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ ErrorCode: 'InternalServerError', ErrorMessage: 'internal error' }),
+      );
     });
   });
   return listenLocal(server, opts.port);

@@ -38,20 +38,51 @@ export async function serveHttpTrigger(opts: {
         res.end(req.method === 'HEAD' ? undefined : body);
       };
       if (!trigger.methods.includes(req.method as HttpTriggerSpec['methods'][number])) {
-        return send(405, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'MethodNotAllowed', ErrorMessage: `trigger ${trigger.name} accepts ${trigger.methods.join(', ')}` }));
+        return send(
+          405,
+          { 'content-type': 'application/json' },
+          JSON.stringify({
+            ErrorCode: 'MethodNotAllowed',
+            ErrorMessage: `trigger ${trigger.name} accepts ${trigger.methods.join(', ')}`,
+          }),
+        );
       }
       const body = await readBody(req, SYNC_BODY_LIMIT);
-      if (body === undefined) return send(413, { 'content-type': 'application/json' }, JSON.stringify({ ErrorCode: 'RequestEntityTooLarge', ErrorMessage: `body exceeds ${SYNC_BODY_LIMIT} bytes` }));
+      if (body === undefined)
+        return send(
+          413,
+          { 'content-type': 'application/json' },
+          JSON.stringify({ ErrorCode: 'RequestEntityTooLarge', ErrorMessage: `body exceeds ${SYNC_BODY_LIMIT} bytes` }),
+        );
       const event = httpEvent(
-        { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, httpVersion: req.httpVersion, sourceIp: req.socket.remoteAddress ?? '', body },
+        {
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          rawHeaders: req.rawHeaders,
+          httpVersion: req.httpVersion,
+          sourceIp: req.socket.remoteAddress ?? '',
+          body,
+        },
         { requestId, accountId: opts.accountId, triggerName: trigger.name, nowMs: opts.clock.now() },
       );
-      const outcome = await host.invoke(event, requestId, `http ${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`);
+      const outcome = await host.invoke(
+        event,
+        requestId,
+        `http ${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`,
+      );
       if (outcome.status === 'failed') {
-        return send(502, { 'content-type': 'application/json', 'x-fc-error-type': outcome.error!.type }, outcome.payload);
+        return send(
+          502,
+          { 'content-type': 'application/json', 'x-fc-error-type': outcome.error!.type },
+          outcome.payload,
+        );
       }
       const { reply, shaped } = httpReply(outcome.value);
-      if (!shaped) log.warn({ fn: host.spec.name, requestId }, 'HTTP handler returned no {statusCode}; sent as a 200 body (unconfirmed FC behaviour)');
+      if (!shaped)
+        log.warn(
+          { fn: host.spec.name, requestId },
+          'HTTP handler returned no {statusCode}; sent as a 200 body (unconfirmed FC behaviour)',
+        );
       send(reply.statusCode, reply.headers, reply.body);
     })().catch((err: unknown) => {
       log.error({ err }, 'HTTP trigger failed');

@@ -105,7 +105,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const log = createLogger({ name: 'runtime', destination: logDestination, level: logLevel });
   const accountId = opts.accountId ?? String(spec.vars.accountId ?? '1234567890123456');
   const { clock } = opts;
-  const asyncConcurrency = opts.asyncConcurrency ?? asyncConcurrencyFromEnv(process.env.LIVECYCLE_LOCAL_ASYNC_CONCURRENCY);
+  const asyncConcurrency =
+    opts.asyncConcurrency ?? asyncConcurrencyFromEnv(process.env.LIVECYCLE_LOCAL_ASYNC_CONCURRENCY);
 
   installClock(clock);
   installEnvIsolation();
@@ -113,7 +114,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const credentials = credentialCache(opts.mintCredentials, clock);
   const envOverrides = opts.env ?? {};
   const declared = new Set(spec.functions.flatMap((f) => Object.keys(f.environmentVariables)));
-  for (const key of Object.keys(envOverrides)) if (!declared.has(key)) log.warn({ key }, 'local env override is not declared by any function in s.yaml; ignored');
+  for (const key of Object.keys(envOverrides))
+    if (!declared.has(key)) log.warn({ key }, 'local env override is not declared by any function in s.yaml; ignored');
 
   const hosts = new Map<string, FunctionHost>();
   const byAnyName = new Map<string, FunctionHost>();
@@ -127,7 +129,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // Variables of the local platform in every instance; filled in before any bundle loads.
     const platformEnv: Record<string, string> = {};
     for (const fn of spec.functions) {
-      const host = new FunctionHost(fn, { distDir: opts.distDir, clock, accountId, credentials, envOverrides, platformEnv, logDestination, logLevel, asyncConcurrency });
+      const host = new FunctionHost(fn, {
+        distDir: opts.distDir,
+        clock,
+        accountId,
+        credentials,
+        envOverrides,
+        platformEnv,
+        logDestination,
+        logLevel,
+        asyncConcurrency,
+      });
       byFunctionName.set(fn.functionName, host);
       hosts.set(fn.name, host);
       for (const name of [fn.name, fn.functionName, fn.resourceId]) byAnyName.set(name, host);
@@ -146,7 +158,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
     let fcApiUrl: string | undefined;
     if (opts.fcApi) {
-      const fcApi = await serveFcApi({ port: opts.fcApi.port ?? 0, functionNamed: (name) => byFunctionName.get(name), resolveSecret: opts.fcApi.resolveSecret, log });
+      const fcApi = await serveFcApi({
+        port: opts.fcApi.port ?? 0,
+        functionNamed: (name) => byFunctionName.get(name),
+        resolveSecret: opts.fcApi.resolveSecret,
+        log,
+      });
       stoppers.push(() => fcApi.close());
       fcApiUrl = fcApi.url;
       // Only for the local runtime: where shared/platform.ts's fc2 invoker finds the FC API (FC sets no such variable).
@@ -183,13 +200,35 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         if (trigger.type === 'timer') {
           if (!trigger.enable) continue;
           const schedule = parseSchedule(trigger.cronExpression, clock.now());
-          stoppers.push(runSchedule(clock, schedule, (atMs) => host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, { uncapped: true, trigger: `timer ${trigger.name}` })));
+          stoppers.push(
+            runSchedule(clock, schedule, (atMs) =>
+              host.invokeAsync(timerEvent(trigger.name, atMs, trigger.payload), undefined, {
+                uncapped: true,
+                trigger: `timer ${trigger.name}`,
+              }),
+            ),
+          );
         } else if (trigger.type === 'mns_topic') {
-          if (!opts.topics) throw new Error(`function ${host.spec.name}: trigger ${trigger.name} needs the emulator's topics (RuntimeOptions.topics)`);
-          if (trigger.filterTag) log.warn({ trigger: trigger.name }, 'filterTag is not emulated locally; every message is delivered');
-          stoppers.push(subscribeTrigger({ host, trigger, topics: opts.topics, clock, accountId, random: opts.random ?? Math.random, onSettled: opts.onMnsSettled }));
+          if (!opts.topics)
+            throw new Error(
+              `function ${host.spec.name}: trigger ${trigger.name} needs the emulator's topics (RuntimeOptions.topics)`,
+            );
+          if (trigger.filterTag)
+            log.warn({ trigger: trigger.name }, 'filterTag is not emulated locally; every message is delivered');
+          stoppers.push(
+            subscribeTrigger({
+              host,
+              trigger,
+              topics: opts.topics,
+              clock,
+              accountId,
+              random: opts.random ?? Math.random,
+              onSettled: opts.onMnsSettled,
+            }),
+          );
         } else {
-          if (http) throw new Error(`the local runtime serves one HTTP-triggered function; ${host.spec.name} is a second one`);
+          if (http)
+            throw new Error(`the local runtime serves one HTTP-triggered function; ${host.spec.name} is a second one`);
           http = await serveHttpTrigger({ host, trigger, clock, accountId, port: opts.port ?? 0, log });
           const server = http;
           stoppers.push(() => server.close());
@@ -220,6 +259,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 function asyncConcurrencyFromEnv(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_ASYNC_CONCURRENCY;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`LIVECYCLE_LOCAL_ASYNC_CONCURRENCY must be an integer >= 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`LIVECYCLE_LOCAL_ASYNC_CONCURRENCY must be an integer >= 1, got "${value}"`);
   return n;
 }

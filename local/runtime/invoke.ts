@@ -101,16 +101,21 @@ export class FunctionHost {
   /** Async attempts waiting for a slot, FIFO; each is woken with true (run) or false (stopped). */
   private readonly asyncQueue: ((run: boolean) => void)[] = [];
 
-  constructor(readonly spec: FunctionSpec, private readonly opts: FunctionHostOptions) {
+  constructor(
+    readonly spec: FunctionSpec,
+    private readonly opts: FunctionHostOptions,
+  ) {
     const dot = spec.handler.lastIndexOf('.');
     if (dot <= 0) throw new Error(`function ${spec.name}: handler "${spec.handler}" must be <file>.<export>`);
     this.file = resolve(opts.distDir, spec.name, `${spec.handler.slice(0, dot)}.js`);
     this.exportName = spec.handler.slice(dot + 1);
-    if (!existsSync(this.file)) throw new Error(`function ${spec.name}: ${this.file} does not exist (run \`npm run build\`)`);
+    if (!existsSync(this.file))
+      throw new Error(`function ${spec.name}: ${this.file} does not exist (run \`npm run build\`)`);
     this.fnLog = createLogger({ name: spec.name, destination: opts.logDestination, level: opts.logLevel });
     this.log = this.fnLog.child({ origin: 'runtime' });
     const cap = opts.asyncConcurrency ?? DEFAULT_ASYNC_CONCURRENCY;
-    if (!Number.isInteger(cap) || cap < 1) throw new Error(`function ${spec.name}: async concurrency must be an integer >= 1, got ${cap}`);
+    if (!Number.isInteger(cap) || cap < 1)
+      throw new Error(`function ${spec.name}: async concurrency must be an integer >= 1, got ${cap}`);
     this.asyncCap = cap;
   }
 
@@ -135,19 +140,29 @@ export class FunctionHost {
 
   /**
    * An asynchronous invocation (timer triggers, InvokeFunction with x-fc-invocation-type Async):
-   * queued and run when one of the function's async slots is free (FIFO); a failed attempt is retried up to maxAsyncRetryAttempts times on the
+   * queued and run when one of the function's async slots is free (FIFO); a failed attempt is retried up to
+   * maxAsyncRetryAttempts times on the
    * clock with the same request id, unless the event is older than maxAsyncEventAgeInSeconds.
    */
-  invokeAsync(event: Buffer, requestId: string = randomUUID(), opts: { uncapped?: boolean; trigger?: string } = {}): AsyncInvocation {
+  invokeAsync(
+    event: Buffer,
+    requestId: string = randomUUID(),
+    opts: { uncapped?: boolean; trigger?: string } = {},
+  ): AsyncInvocation {
     const trigger = opts.trigger ?? 'async';
-    if (event.length > ASYNC_PAYLOAD_LIMIT) throw new Error(`function ${this.spec.name}: async payload is ${event.length} bytes, FC's limit is ${ASYNC_PAYLOAD_LIMIT}`);
+    if (event.length > ASYNC_PAYLOAD_LIMIT)
+      throw new Error(
+        `function ${this.spec.name}: async payload is ${event.length} bytes, FC's limit is ${ASYNC_PAYLOAD_LIMIT}`,
+      );
     const { maxAsyncRetryAttempts, maxAsyncEventAgeInSeconds } = this.spec.asyncInvokeConfig;
     const queuedAt = this.opts.clock.now();
     const completion = new Promise<AsyncOutcome>((settle) => {
       const attempt = async (n: number): Promise<void> => {
         if (this.stopped) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
         const label = n === 1 ? trigger : `${trigger} (retry ${n - 1})`;
-        const last = opts.uncapped ? await this.invoke(event, requestId, label) : await this.invokeQueued(event, requestId, label);
+        const last = opts.uncapped
+          ? await this.invoke(event, requestId, label)
+          : await this.invokeQueued(event, requestId, label);
         if (!last) return settle({ requestId, status: 'cancelled', attempts: n - 1 });
         if (last.status === 'succeeded') return settle({ requestId, status: 'succeeded', attempts: n, last });
         if (n > maxAsyncRetryAttempts) {
@@ -156,10 +171,16 @@ export class FunctionHost {
         }
         const at = this.opts.clock.now() + retryDelayMs(n);
         if (at - queuedAt > maxAsyncEventAgeInSeconds * 1000) {
-          this.log.error({ requestId, attempts: n }, 'async invocation dropped; event older than maxAsyncEventAgeInSeconds');
+          this.log.error(
+            { requestId, attempts: n },
+            'async invocation dropped; event older than maxAsyncEventAgeInSeconds',
+          );
           return settle({ requestId, status: 'expired', attempts: n, last });
         }
-        this.log.warn({ requestId, attempt: n, retryAt: new Date(at).toISOString() }, 'async invocation failed; will retry');
+        this.log.warn(
+          { requestId, attempt: n, retryAt: new Date(at).toISOString() },
+          'async invocation failed; will retry',
+        );
         const cancel = this.opts.clock.at(at, () => {
           this.retryTimers.delete(cancel);
           void attempt(n + 1);
@@ -229,7 +250,10 @@ export class FunctionHost {
     // The deadline is set before anything is awaited: the function's clock starts at the call.
     const abort = new AbortController();
     const timedOut = new Promise<'timeout'>((fire) => {
-      clock.sleepUntil(started + this.spec.timeout * 1000, abort.signal).then(() => fire('timeout'), () => {});
+      clock.sleepUntil(started + this.spec.timeout * 1000, abort.signal).then(
+        () => fire('timeout'),
+        () => {},
+      );
     });
     const instance = this.idle.pop() ?? this.load();
     const credentials = await this.opts.credentials();
@@ -237,11 +261,23 @@ export class FunctionHost {
     instance.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = credentials.accessKeySecret;
     instance.env.ALIBABA_CLOUD_SECURITY_TOKEN = credentials.securityToken;
     const scope: InvocationScope = { fn: this.spec.name, requestId, env: instance.env };
-    const context = createContext({ fn: this.spec, requestId, credentials, accountId: this.opts.accountId, logger: this.fnLog.child({ requestId }) });
+    const context = createContext({
+      fn: this.spec,
+      requestId,
+      credentials,
+      accountId: this.opts.accountId,
+      logger: this.fnLog.child({ requestId }),
+    });
     log.info({ instance: instance.id }, `FC Invoke Start RequestId: ${requestId}`);
 
     const call = scopes.run(scope, () => Promise.resolve().then(() => instance.handler(event, context)));
-    const winner = await Promise.race([call.then((value) => ({ value }), (error: unknown) => ({ error })), timedOut]);
+    const winner = await Promise.race([
+      call.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      timedOut,
+    ]);
     abort.abort();
     const durationMs = clock.now() - started;
 
@@ -259,7 +295,14 @@ export class FunctionHost {
       log.error({ err }, 'handler threw');
     } else {
       this.idle.push(instance);
-      outcome = { requestId, fn: this.spec.name, status: 'succeeded', value: winner.value, payload: resultBytes(winner.value), durationMs };
+      outcome = {
+        requestId,
+        fn: this.spec.name,
+        status: 'succeeded',
+        value: winner.value,
+        payload: resultBytes(winner.value),
+        durationMs,
+      };
     }
     log[outcome.status === 'succeeded' ? 'info' : 'error'](
       { status: outcome.status, durationMs, ...(outcome.error ? { errorType: outcome.error.type } : {}) },
@@ -277,7 +320,8 @@ export class FunctionHost {
     const mod = scopes.run({ fn: this.spec.name, env }, () => require(this.file) as Record<string, unknown>);
     delete require.cache[this.file];
     const handler = mod[this.exportName];
-    if (typeof handler !== 'function') throw new Error(`function ${this.spec.name}: ${this.file} does not export a function "${this.exportName}"`);
+    if (typeof handler !== 'function')
+      throw new Error(`function ${this.spec.name}: ${this.file} does not export a function "${this.exportName}"`);
     return { id, handler: handler as Handler, env };
   }
 
@@ -305,7 +349,14 @@ export class FunctionHost {
   }
 }
 
-function failure(requestId: string, fn: string, type: InvocationErrorType, message: string, durationMs: number, errorName?: string): InvocationOutcome {
+function failure(
+  requestId: string,
+  fn: string,
+  type: InvocationErrorType,
+  message: string,
+  durationMs: number,
+  errorName?: string,
+): InvocationOutcome {
   return {
     requestId,
     fn,

@@ -27,7 +27,10 @@ function tag(line: string): string {
   let record: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(line);
-    record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { msg: line };
+    record =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : { msg: line };
   } catch {
     record = { msg: line };
   }

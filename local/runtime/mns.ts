@@ -52,10 +52,17 @@ export function subscribeTrigger(opts: MnsSubscriptionOptions): () => void {
   const push = async (message: TopicMessage, attempt: number): Promise<void> => {
     const event = mnsEvent(trigger.notifyContentFormat, message, subscription);
     const last = await host.invoke(event, undefined, `mns ${trigger.name}`);
-    if (last.status === 'succeeded') return opts.onSettled?.({ message, trigger: trigger.name, status: 'delivered', attempts: attempt, last });
+    if (last.status === 'succeeded')
+      return opts.onSettled?.({ message, trigger: trigger.name, status: 'delivered', attempts: attempt, last });
     const delay = retryDelaySeconds(trigger.notifyStrategy, attempt, opts.random);
     if (delay === undefined || stopped) {
-      return opts.onSettled?.({ message, trigger: trigger.name, status: stopped ? 'cancelled' : 'dropped', attempts: attempt, last });
+      return opts.onSettled?.({
+        message,
+        trigger: trigger.name,
+        status: stopped ? 'cancelled' : 'dropped',
+        attempts: attempt,
+        last,
+      });
     }
     const cancel = clock.at(clock.now() + Math.round(delay * 1000), () => {
       pending.delete(cancelAndReport);

@@ -41,13 +41,18 @@ export function prettyLine(record: Record<string, unknown>, opts: PrettyOptions)
   const level = typeof record.level === 'number' ? record.level : 30;
   if (msg.startsWith('FC Invoke End')) {
     const ok = record.status === 'succeeded';
-    const outcome = ok ? paint('ok', 'green', opts.colour) : paint(`FAILED ${str(record.errorType)}`, 'red', opts.colour);
+    const outcome = ok
+      ? paint('ok', 'green', opts.colour)
+      : paint(`FAILED ${str(record.errorType)}`, 'red', opts.colour);
     return `${time}  ${fn} ${str(record.trigger).padEnd(TRIGGER_WIDTH)} ${outcome}  ${str(record.durationMs)} ms`;
   }
-  if (msg === 'VOD ready') return `${time}  ${paint(`VOD for ${str(record.channel)} ready: ${str(record.playlist)}`, 'green', opts.colour)}`;
+  if (msg === 'VOD ready')
+    return `${time}  ${paint(`VOD for ${str(record.channel)} ready: ${str(record.playlist)}`, 'green', opts.colour)}`;
   if (level < PINO_WARN) return undefined;
   const err = record.err as { message?: unknown } | undefined;
-  const detail = [record.channel && `channel ${str(record.channel)}`, err?.message && str(err.message)].filter(Boolean).join(': ');
+  const detail = [record.channel && `channel ${str(record.channel)}`, err?.message && str(err.message)]
+    .filter(Boolean)
+    .join(': ');
   const label = level >= PINO_ERROR ? paint('ERROR', 'red', opts.colour) : paint('WARN ', 'yellow', opts.colour);
   return `${time}  ${fn} ${label} ${msg}${detail ? ` (${detail})` : ''}`;
 }

@@ -39,19 +39,29 @@ export function parseSchedule(expression: string, originMs: number): Schedule {
   const tz = tzMatch?.[1] ?? 'UTC';
   const cron = (tzMatch?.[2] ?? expression).trim();
   const fields = cron.split(/\s+/);
-  if (fields.length !== 6) throw new ScheduleError(expression, `FC cron has 6 fields (second minute hour day month weekday), got ${fields.length}`);
+  if (fields.length !== 6)
+    throw new ScheduleError(
+      expression,
+      `FC cron has 6 fields (second minute hour day month weekday), got ${fields.length}`,
+    );
   try {
     // Parse once now so a bad expression fails at startup, not at the first tick.
     CronExpressionParser.parse(cron, { tz, currentDate: new Date(originMs) });
   } catch (err) {
     throw new ScheduleError(expression, (err as Error).message);
   }
-  return { next: (afterMs) => CronExpressionParser.parse(cron, { tz, currentDate: new Date(afterMs) }).next().getTime() };
+  return {
+    next: (afterMs) =>
+      CronExpressionParser.parse(cron, { tz, currentDate: new Date(afterMs) })
+        .next()
+        .getTime(),
+  };
 }
 
 function everyMs(duration: string): number {
   let ms = 0;
-  for (const [, n, unit] of duration.matchAll(/(\d+)([hms])/g)) ms += Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[unit as 'h' | 'm' | 's'];
+  for (const [, n, unit] of duration.matchAll(/(\d+)([hms])/g))
+    ms += Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[unit as 'h' | 'm' | 's'];
   return ms;
 }
 

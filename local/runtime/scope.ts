@@ -33,7 +33,8 @@ export function installEnvIsolation(): void {
   if (proc[INSTALLED]) return;
   const host = process.env;
   const view = (): Record<string, string | undefined> | undefined => scopes.getStore()?.env;
-  const visible = (env: Record<string, string | undefined>, key: string) => key in env || (PASSTHROUGH.includes(key) && key in host);
+  const visible = (env: Record<string, string | undefined>, key: string) =>
+    key in env || (PASSTHROUGH.includes(key) && key in host);
   process.env = new Proxy(host, {
     get(target, key) {
       const env = view();

@@ -101,11 +101,13 @@ export function loadSYaml(file: string, env: Record<string, string | undefined> 
   const vars: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rawVars)) vars[k] = interpolate(v, { env, vars: {} }, path, `vars.${k}`);
   const document = interpolate(raw, { env, vars }, path, '') as SYamlDocument;
-  if (document.edition !== '3.0.0') throw new SYamlError(path, 'edition', `expected "3.0.0", got ${JSON.stringify(document.edition)}`);
+  if (document.edition !== '3.0.0')
+    throw new SYamlError(path, 'edition', `expected "3.0.0", got ${JSON.stringify(document.edition)}`);
   const functions = Object.entries(document.resources ?? {}).map(([id, res]) => functionSpec(path, id, res));
   const names = new Set<string>();
   for (const fn of functions) {
-    if (names.has(fn.name)) throw new SYamlError(path, `resources.${fn.resourceId}`, `two resources build dist/${fn.name}`);
+    if (names.has(fn.name))
+      throw new SYamlError(path, `resources.${fn.resourceId}`, `two resources build dist/${fn.name}`);
     names.add(fn.name);
   }
   return { name: String(document.name ?? basename(dirname(path))), vars, functions, document };
@@ -138,7 +140,8 @@ function evaluate(expr: string, scope: Scope, file: string, where: string): unkn
   const env = ENV_CALL.exec(expr);
   if (env) {
     const value = scope.env[env[1]!] ?? env[2];
-    if (value === undefined) throw new SYamlError(file, where, `environment variable ${env[1]} is not set and \${${expr}} has no default`);
+    if (value === undefined)
+      throw new SYamlError(file, where, `environment variable ${env[1]} is not set and \${${expr}} has no default`);
     return value;
   }
   const ref = VARS_REF.exec(expr);
@@ -146,20 +149,31 @@ function evaluate(expr: string, scope: Scope, file: string, where: string): unkn
     if (!(ref[1]! in scope.vars)) throw new SYamlError(file, where, `\${${expr}}: no such entry under vars`);
     return scope.vars[ref[1]!];
   }
-  throw new SYamlError(file, where, `\${${expr}} is not supported locally (only \${vars.x} and \${env('NAME', 'default')})`);
+  throw new SYamlError(
+    file,
+    where,
+    `\${${expr}} is not supported locally (only \${vars.x} and \${env('NAME', 'default')})`,
+  );
 }
 
 function functionSpec(file: string, id: string, res: unknown): FunctionSpec {
   const at = `resources.${id}`;
   if (!isRecord(res) || !isRecord(res.props)) throw new SYamlError(file, at, 'expected { component, props }');
-  if (res.component !== 'fc3') throw new SYamlError(file, `${at}.component`, `expected fc3, got ${JSON.stringify(res.component)}`);
+  if (res.component !== 'fc3')
+    throw new SYamlError(file, `${at}.component`, `expected fc3, got ${JSON.stringify(res.component)}`);
   const p = res.props;
   const code = requireString(file, `${at}.props.code`, p.code);
-  if (!code.startsWith('./dist/')) throw new SYamlError(file, `${at}.props.code`, `must be ./dist/<function>, got "${code}"`);
+  if (!code.startsWith('./dist/'))
+    throw new SYamlError(file, `${at}.props.code`, `must be ./dist/<function>, got "${code}"`);
   const env = isRecord(p.environmentVariables) ? p.environmentVariables : {};
   const environmentVariables: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (typeof v !== 'string') throw new SYamlError(file, `${at}.props.environmentVariables.${k}`, `must be a string (quote it), got ${typeof v}`);
+    if (typeof v !== 'string')
+      throw new SYamlError(
+        file,
+        `${at}.props.environmentVariables.${k}`,
+        `must be a string (quote it), got ${typeof v}`,
+      );
     environmentVariables[k] = v;
   }
   const asyncCfg = isRecord(p.asyncInvokeConfig) ? p.asyncInvokeConfig : {};
@@ -176,8 +190,15 @@ function functionSpec(file: string, id: string, res: unknown): FunctionSpec {
     role: typeof p.role === 'string' ? p.role : undefined,
     environmentVariables,
     asyncInvokeConfig: {
-      maxAsyncRetryAttempts: optionalInteger(file, `${at}.props.asyncInvokeConfig.maxAsyncRetryAttempts`, asyncCfg.maxAsyncRetryAttempts) ?? ASYNC_DEFAULTS.maxAsyncRetryAttempts,
-      maxAsyncEventAgeInSeconds: optionalInteger(file, `${at}.props.asyncInvokeConfig.maxAsyncEventAgeInSeconds`, asyncCfg.maxAsyncEventAgeInSeconds) ?? ASYNC_DEFAULTS.maxAsyncEventAgeInSeconds,
+      maxAsyncRetryAttempts:
+        optionalInteger(file, `${at}.props.asyncInvokeConfig.maxAsyncRetryAttempts`, asyncCfg.maxAsyncRetryAttempts) ??
+        ASYNC_DEFAULTS.maxAsyncRetryAttempts,
+      maxAsyncEventAgeInSeconds:
+        optionalInteger(
+          file,
+          `${at}.props.asyncInvokeConfig.maxAsyncEventAgeInSeconds`,
+          asyncCfg.maxAsyncEventAgeInSeconds,
+        ) ?? ASYNC_DEFAULTS.maxAsyncEventAgeInSeconds,
     },
     triggers: triggers.map((t, i) => triggerSpec(file, `${at}.props.triggers[${i}]`, t)),
   };
@@ -189,31 +210,73 @@ function triggerSpec(file: string, at: string, t: unknown): TriggerSpec {
   const cfg = t.triggerConfig;
   if (!isRecord(cfg)) throw new SYamlError(file, `${at}.triggerConfig`, 'required');
   const known = (allowed: string[]) => {
-    for (const k of Object.keys(cfg)) if (!allowed.includes(k)) throw new SYamlError(file, `${at}.triggerConfig.${k}`, `unknown field for a ${String(t.triggerType)} trigger (allowed: ${allowed.join(', ')})`);
+    for (const k of Object.keys(cfg))
+      if (!allowed.includes(k))
+        throw new SYamlError(
+          file,
+          `${at}.triggerConfig.${k}`,
+          `unknown field for a ${String(t.triggerType)} trigger (allowed: ${allowed.join(', ')})`,
+        );
   };
   switch (t.triggerType) {
     case 'timer': {
       known(['cronExpression', 'enable', 'payload']);
       if (typeof cfg.enable !== 'boolean') throw new SYamlError(file, `${at}.triggerConfig.enable`, 'required boolean');
-      if (cfg.payload !== undefined && typeof cfg.payload !== 'string') throw new SYamlError(file, `${at}.triggerConfig.payload`, 'must be a string (FC delivers it verbatim)');
-      return { type: 'timer', name, cronExpression: requireString(file, `${at}.triggerConfig.cronExpression`, cfg.cronExpression), enable: cfg.enable, payload: cfg.payload };
+      if (cfg.payload !== undefined && typeof cfg.payload !== 'string')
+        throw new SYamlError(file, `${at}.triggerConfig.payload`, 'must be a string (FC delivers it verbatim)');
+      return {
+        type: 'timer',
+        name,
+        cronExpression: requireString(file, `${at}.triggerConfig.cronExpression`, cfg.cronExpression),
+        enable: cfg.enable,
+        payload: cfg.payload,
+      };
     }
     case 'mns_topic': {
       known(['notifyContentFormat', 'notifyStrategy', 'filterTag']);
       const sourceArn = requireString(file, `${at}.sourceArn`, t.sourceArn);
       const topic = /^acs:mns:[^:]+:[^:]*:\/topics\/([^/]+)$/.exec(sourceArn)?.[1];
-      if (!topic) throw new SYamlError(file, `${at}.sourceArn`, `expected acs:mns:<region>:<accountId>:/topics/<topic>, got "${sourceArn}"`);
+      if (!topic)
+        throw new SYamlError(
+          file,
+          `${at}.sourceArn`,
+          `expected acs:mns:<region>:<accountId>:/topics/<topic>, got "${sourceArn}"`,
+        );
       const format = cfg.notifyContentFormat;
-      if (format !== 'JSON' && format !== 'STREAM') throw new SYamlError(file, `${at}.triggerConfig.notifyContentFormat`, `must be JSON or STREAM, got ${JSON.stringify(format)}`);
+      if (format !== 'JSON' && format !== 'STREAM')
+        throw new SYamlError(
+          file,
+          `${at}.triggerConfig.notifyContentFormat`,
+          `must be JSON or STREAM, got ${JSON.stringify(format)}`,
+        );
       const strategy = cfg.notifyStrategy;
-      if (strategy !== 'BACKOFF_RETRY' && strategy !== 'EXPONENTIAL_DECAY_RETRY') throw new SYamlError(file, `${at}.triggerConfig.notifyStrategy`, `must be BACKOFF_RETRY or EXPONENTIAL_DECAY_RETRY, got ${JSON.stringify(strategy)}`);
-      if (cfg.filterTag !== undefined && typeof cfg.filterTag !== 'string') throw new SYamlError(file, `${at}.triggerConfig.filterTag`, 'must be a string');
-      return { type: 'mns_topic', name, sourceArn, topic, notifyContentFormat: format, notifyStrategy: strategy, filterTag: cfg.filterTag };
+      if (strategy !== 'BACKOFF_RETRY' && strategy !== 'EXPONENTIAL_DECAY_RETRY')
+        throw new SYamlError(
+          file,
+          `${at}.triggerConfig.notifyStrategy`,
+          `must be BACKOFF_RETRY or EXPONENTIAL_DECAY_RETRY, got ${JSON.stringify(strategy)}`,
+        );
+      if (cfg.filterTag !== undefined && typeof cfg.filterTag !== 'string')
+        throw new SYamlError(file, `${at}.triggerConfig.filterTag`, 'must be a string');
+      return {
+        type: 'mns_topic',
+        name,
+        sourceArn,
+        topic,
+        notifyContentFormat: format,
+        notifyStrategy: strategy,
+        filterTag: cfg.filterTag,
+      };
     }
     case 'http': {
       known(['authType', 'methods', 'disableURLInternet', 'authConfig']);
       const authType = cfg.authType;
-      if (authType !== 'anonymous' && authType !== 'function' && authType !== 'jwt') throw new SYamlError(file, `${at}.triggerConfig.authType`, `must be anonymous, function or jwt, got ${JSON.stringify(authType)}`);
+      if (authType !== 'anonymous' && authType !== 'function' && authType !== 'jwt')
+        throw new SYamlError(
+          file,
+          `${at}.triggerConfig.authType`,
+          `must be anonymous, function or jwt, got ${JSON.stringify(authType)}`,
+        );
       const methods = cfg.methods;
       const allowed = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH'];
       if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => allowed.includes(m as string))) {
@@ -222,7 +285,11 @@ function triggerSpec(file: string, at: string, t: unknown): TriggerSpec {
       return { type: 'http', name, authType, methods: methods as HttpMethod[] };
     }
     default:
-      throw new SYamlError(file, `${at}.triggerType`, `the local runtime serves timer, mns_topic and http triggers, not ${JSON.stringify(t.triggerType)}`);
+      throw new SYamlError(
+        file,
+        `${at}.triggerType`,
+        `the local runtime serves timer, mns_topic and http triggers, not ${JSON.stringify(t.triggerType)}`,
+      );
   }
 }
 
@@ -232,7 +299,12 @@ function requireString(file: string, where: string, v: unknown): string {
 }
 
 function requireInteger(file: string, where: string, v: unknown): number {
-  if (!Number.isInteger(v)) throw new SYamlError(file, where, `required integer, set explicitly (fc3 defaults are timeout 3 s, memory 512 MB), got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(v))
+    throw new SYamlError(
+      file,
+      where,
+      `required integer, set explicitly (fc3 defaults are timeout 3 s, memory 512 MB), got ${JSON.stringify(v)}`,
+    );
   return v as number;
 }
 

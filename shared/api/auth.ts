@@ -43,7 +43,8 @@ export class MemoryReplayStore implements ReplayStore {
     if (known !== undefined && known >= nowMs) return { outcome: 'replayed' };
     if (known === undefined && this.expiries.size >= this.maxEntries) {
       if (this.earliestExpiryMs < nowMs) this.purgeExpired(nowMs);
-      if (this.expiries.size >= this.maxEntries) return { outcome: 'full', retryAfterMs: this.earliestExpiryMs - nowMs + 1 };
+      if (this.expiries.size >= this.maxEntries)
+        return { outcome: 'full', retryAfterMs: this.earliestExpiryMs - nowMs + 1 };
     }
     this.expiries.set(key, expiresAtMs);
     this.earliestExpiryMs = Math.min(this.earliestExpiryMs, expiresAtMs);
@@ -81,8 +82,16 @@ export function canonicalQuery(query: Readonly<Record<string, string>> = {}): st
 
 /** `METHOD\nPATH\nQUERY\nTIMESTAMP\nhex(sha256(body))` — see docs/api.md. */
 export function stringToSign(request: CanonicalRequest, timestampSeconds: number): string {
-  const bodyHash = createHash('sha256').update(request.body ?? '').digest('hex');
-  return [request.method.toUpperCase(), request.path, canonicalQuery(request.query), String(timestampSeconds), bodyHash].join('\n');
+  const bodyHash = createHash('sha256')
+    .update(request.body ?? '')
+    .digest('hex');
+  return [
+    request.method.toUpperCase(),
+    request.path,
+    canonicalQuery(request.query),
+    String(timestampSeconds),
+    bodyHash,
+  ].join('\n');
 }
 
 function hmac(secret: string, text: string): Buffer {
@@ -143,36 +152,62 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
   const tokenDigest = (token: string) => createHmac('sha256', tokenKey).update(token).digest();
   const tokenDigests = tokens.map(tokenDigest);
 
-  async function verifySignature(request: HttpRequest, timestampHeader: string | undefined, signatureHeader: string | undefined): Promise<AuthScheme> {
-    if (timestampHeader === undefined) throw unauthorized('malformed_signature', `${TIMESTAMP_HEADER} header is missing`, TIMESTAMP_HEADER);
-    if (signatureHeader === undefined) throw unauthorized('malformed_signature', `${SIGNATURE_HEADER} header is missing`, SIGNATURE_HEADER);
-    if (!TIMESTAMP.test(timestampHeader)) throw unauthorized('malformed_signature', `${TIMESTAMP_HEADER} must be unix seconds`, TIMESTAMP_HEADER);
+  async function verifySignature(
+    request: HttpRequest,
+    timestampHeader: string | undefined,
+    signatureHeader: string | undefined,
+  ): Promise<AuthScheme> {
+    if (timestampHeader === undefined)
+      throw unauthorized('malformed_signature', `${TIMESTAMP_HEADER} header is missing`, TIMESTAMP_HEADER);
+    if (signatureHeader === undefined)
+      throw unauthorized('malformed_signature', `${SIGNATURE_HEADER} header is missing`, SIGNATURE_HEADER);
+    if (!TIMESTAMP.test(timestampHeader))
+      throw unauthorized('malformed_signature', `${TIMESTAMP_HEADER} must be unix seconds`, TIMESTAMP_HEADER);
     const signatureHex = SIGNATURE.exec(signatureHeader)?.[1];
-    if (signatureHex === undefined) throw unauthorized('malformed_signature', `${SIGNATURE_HEADER} must be v1=<64 hex digits>`, SIGNATURE_HEADER);
+    if (signatureHex === undefined)
+      throw unauthorized('malformed_signature', `${SIGNATURE_HEADER} must be v1=<64 hex digits>`, SIGNATURE_HEADER);
 
     const timestamp = Number(timestampHeader);
     const nowMs = clock().now();
     if (Math.abs(nowMs - timestamp * 1000) > REPLAY_WINDOW_SECONDS * 1000) {
-      throw unauthorized('expired_timestamp', `${TIMESTAMP_HEADER} is more than ${REPLAY_WINDOW_SECONDS} s from the server time`, TIMESTAMP_HEADER);
+      throw unauthorized(
+        'expired_timestamp',
+        `${TIMESTAMP_HEADER} is more than ${REPLAY_WINDOW_SECONDS} s from the server time`,
+        TIMESTAMP_HEADER,
+      );
     }
     const text = stringToSign(request, timestamp);
     const provided = Buffer.from(signatureHex, 'hex');
-    if (!anyEqual(secrets.map((secret) => hmac(secret, text)), provided)) throw unauthorized('bad_signature', 'signature does not match the request');
+    if (
+      !anyEqual(
+        secrets.map((secret) => hmac(secret, text)),
+        provided,
+      )
+    )
+      throw unauthorized('bad_signature', 'signature does not match the request');
 
     const expiresAtMs = (timestamp + REPLAY_WINDOW_SECONDS) * 1000;
     const verdict = await replayStore.remember(`v1:${provided.toString('hex')}`, expiresAtMs, nowMs);
-    if (verdict.outcome === 'replayed') throw unauthorized('replayed', 'this signed request was already used; sign each request anew');
+    if (verdict.outcome === 'replayed')
+      throw unauthorized('replayed', 'this signed request was already used; sign each request anew');
     if (verdict.outcome === 'full') {
       // Refused rather than admitted unrecorded: letting it through would let a captured copy replay.
       const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      throw new ApiError(503, 'replay_store_full', 'too many signed requests inside the replay window; retry later', undefined, { 'Retry-After': String(retryAfterSeconds) });
+      throw new ApiError(
+        503,
+        'replay_store_full',
+        'too many signed requests inside the replay window; retry later',
+        undefined,
+        { 'Retry-After': String(retryAfterSeconds) },
+      );
     }
     return 'signature';
   }
 
   function verifyToken(authorization: string): AuthScheme {
     const token = BEARER.exec(authorization)?.[1];
-    if (token === undefined) throw unauthorized('malformed_token', 'Authorization must be "Bearer <token>"', 'Authorization');
+    if (token === undefined)
+      throw unauthorized('malformed_token', 'Authorization must be "Bearer <token>"', 'Authorization');
     if (!anyEqual(tokenDigests, tokenDigest(token))) throw unauthorized('bad_token', 'token is not valid');
     return 'token';
   }
@@ -182,10 +217,14 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const timestampHeader = request.headers[TIMESTAMP_HEADER.toLowerCase()];
       const signatureHeader = request.headers[SIGNATURE_HEADER.toLowerCase()];
       // Either signature header selects the signature scheme; a bad signature never falls back to a token.
-      if (timestampHeader !== undefined || signatureHeader !== undefined) return verifySignature(request, timestampHeader, signatureHeader);
+      if (timestampHeader !== undefined || signatureHeader !== undefined)
+        return verifySignature(request, timestampHeader, signatureHeader);
       const authorization = request.headers.authorization;
       if (authorization !== undefined) return verifyToken(authorization);
-      throw unauthorized('missing_credentials', `send ${SIGNATURE_HEADER} and ${TIMESTAMP_HEADER}, or Authorization: Bearer <token>`);
+      throw unauthorized(
+        'missing_credentials',
+        `send ${SIGNATURE_HEADER} and ${TIMESTAMP_HEADER}, or Authorization: Bearer <token>`,
+      );
     },
   };
 }

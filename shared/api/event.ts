@@ -92,7 +92,8 @@ function bodyBuffer(body: unknown, isBase64Encoded: unknown, maxBodyBytes: numbe
     if (decoded.length > maxBodyBytes) throw tooLarge();
     return decoded;
   }
-  if (isBase64Encoded !== undefined && isBase64Encoded !== false) throw badEvent('isBase64Encoded must be a boolean', 'isBase64Encoded');
+  if (isBase64Encoded !== undefined && isBase64Encoded !== false)
+    throw badEvent('isBase64Encoded must be a boolean', 'isBase64Encoded');
   if (body.length > maxBodyBytes) throw tooLarge();
   const decoded = Buffer.from(body, 'utf8');
   if (decoded.length > maxBodyBytes) throw tooLarge();
@@ -116,7 +117,8 @@ export function decodeHttpEvent(event: Buffer, options: DecodeOptions = {}): Htt
   const http = isRecord(requestContext.http) ? requestContext.http : {};
 
   const method = http.method;
-  if (typeof method !== 'string' || !METHOD.test(method.toUpperCase())) throw badEvent('requestContext.http.method is missing or invalid', 'method');
+  if (typeof method !== 'string' || !METHOD.test(method.toUpperCase()))
+    throw badEvent('requestContext.http.method is missing or invalid', 'method');
 
   let segments: string[];
   if (typeof parsed.rawPath === 'string') segments = pathSegments(parsed.rawPath, false);

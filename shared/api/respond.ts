@@ -13,14 +13,25 @@ export const REQUEST_ID_HEADER = 'X-Livecycle-Request-Id';
 export function json(status: number, data: unknown, headers: Readonly<Record<string, string>> = {}): FcHttpResponse {
   return {
     statusCode: status,
-    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers },
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+    },
     isBase64Encoded: false,
     body: JSON.stringify(data),
   };
 }
 
 /** `{error: {code, message, field?}}` with `status`. */
-export function error(status: number, code: string, message: string, field?: string, headers?: Readonly<Record<string, string>>): FcHttpResponse {
+export function error(
+  status: number,
+  code: string,
+  message: string,
+  field?: string,
+  headers?: Readonly<Record<string, string>>,
+): FcHttpResponse {
   return json(status, { error: field === undefined ? { code, message } : { code, message, field } }, headers);
 }
 
@@ -47,7 +58,12 @@ export interface HttpInvocationContext {
  * an ApiError becomes its status and code; anything else becomes a 500 whose body carries only
  * the request id, with the error itself logged.
  */
-export async function handleHttp(event: Buffer, context: HttpInvocationContext | undefined, router: Router, deps: HttpDeps): Promise<FcHttpResponse> {
+export async function handleHttp(
+  event: Buffer,
+  context: HttpInvocationContext | undefined,
+  router: Router,
+  deps: HttpDeps,
+): Promise<FcHttpResponse> {
   const clock = deps.clock ?? currentClock();
   const startedMs = clock.now();
   const requestId = context?.requestId || randomUUID();

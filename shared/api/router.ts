@@ -46,9 +46,11 @@ function compile(pattern: string): Segment[] {
 
 /** Path parameters are names, never paths: refuse anything that could address another object. */
 function checkParam(name: string, value: string): void {
-  if (value.includes('/') || value.includes('\\')) throw new ApiError(400, 'invalid_path_param', `${name} must not contain / or \\`, name);
+  if (value.includes('/') || value.includes('\\'))
+    throw new ApiError(400, 'invalid_path_param', `${name} must not contain / or \\`, name);
   if (value.includes('..')) throw new ApiError(400, 'invalid_path_param', `${name} must not contain ..`, name);
-  if (CONTROL.test(value)) throw new ApiError(400, 'invalid_path_param', `${name} must not contain control characters`, name);
+  if (CONTROL.test(value))
+    throw new ApiError(400, 'invalid_path_param', `${name} must not contain control characters`, name);
 }
 
 function segmentsMatch(shape: readonly Segment[], segments: readonly string[]): boolean {
@@ -76,7 +78,13 @@ export function createRouter(routes: readonly Route[]): Router {
       const hit = candidates.find(({ route }) => route.method === method);
       if (hit === undefined) {
         const allow = [...new Set(candidates.map(({ route }) => route.method))].join(', ');
-        throw new ApiError(405, 'method_not_allowed', `method ${method} is not allowed here; allowed: ${allow}`, undefined, { Allow: allow });
+        throw new ApiError(
+          405,
+          'method_not_allowed',
+          `method ${method} is not allowed here; allowed: ${allow}`,
+          undefined,
+          { Allow: allow },
+        );
       }
       const params: Record<string, string> = {};
       hit.shape.forEach((part, i) => {

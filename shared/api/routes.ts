@@ -44,7 +44,10 @@ export interface CreateChannelInput {
   snapshot?: boolean;
   /** Overwrite an existing channel of that name instead of failing with 409. */
   replace: boolean;
-  /** Create even though `<name>/` holds objects livecycle did not write (else 409 folder_not_empty); recorded in the ledger. */
+  /**
+   * Create even though `<name>/` holds objects livecycle did not write (else 409 folder_not_empty); recorded in the
+   * ledger.
+   */
   adoptExistingFolder: boolean;
 }
 
@@ -136,7 +139,15 @@ function route(spec: RouteSpec, run: (input: RouteInput) => Promise<JsonObject>)
       rejectUnknownFields(query, Object.keys(spec.query ?? {}));
       const body = readJsonBody(context.request);
       rejectUnknownFields(body, Object.keys(spec.body ?? {}));
-      return json(spec.status, await run({ body, query, params: context.params, ctx: { requestId: context.requestId, logger: context.logger } }));
+      return json(
+        spec.status,
+        await run({
+          body,
+          query,
+          params: context.params,
+          ctx: { requestId: context.requestId, logger: context.logger },
+        }),
+      );
     },
   };
 }
@@ -160,7 +171,16 @@ function routeTable(ops: ApiOperations) {
         pattern: '/channels',
         summary: 'Create a channel',
         status: 201,
-        body: { name: channelName, description, fragDuration: fragValue, fragCount: fragValue, playlistName, snapshot: boolean, replace: boolean, adoptExistingFolder: boolean },
+        body: {
+          name: channelName,
+          description,
+          fragDuration: fragValue,
+          fragCount: fragValue,
+          playlistName,
+          snapshot: boolean,
+          replace: boolean,
+          adoptExistingFolder: boolean,
+        },
       },
       async ({ body, ctx }) => {
         const input: CreateChannelInput = {
@@ -175,34 +195,102 @@ function routeTable(ops: ApiOperations) {
         return ops.createChannel(input, ctx);
       },
     ),
-    route({ method: 'GET', pattern: '/channels', summary: 'List channels', status: 200, query: PAGE }, async ({ query, ctx }) => ops.listChannels(page(query), ctx)),
-    route({ method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200 }, async ({ params, ctx }) => ops.getChannel(channel(params), ctx)),
-    route({ method: 'POST', pattern: '/channels/{name}/publish-url', summary: 'Sign an RTMP publish URL', status: 200, body: { expiresInSeconds: publishUrlExpiry } }, async ({ body, params, ctx }) => {
-      const expiresInSeconds = optional(body, 'expiresInSeconds', publishUrlExpiry);
-      return ops.createPublishUrl({ ...channel(params), expiresInSeconds }, ctx);
-    }),
-    route({ method: 'POST', pattern: '/channels/{name}/enable', summary: 'Enable a channel', status: 200 }, async ({ params, ctx }) => ops.enableChannel(channel(params), ctx)),
-    route({ method: 'POST', pattern: '/channels/{name}/disable', summary: 'Disable a channel', status: 200, body: { force: boolean } }, async ({ body, params, ctx }) => {
-      const force = optional(body, 'force', boolean) ?? false;
-      return ops.disableChannel({ ...channel(params), force }, ctx);
-    }),
-    // DELETE bodies are dropped by some clients and proxies, so `force` travels in the query.
-    route({ method: 'DELETE', pattern: '/channels/{name}', summary: 'Delete a channel', status: 200, query: { force: queryBoolean } }, async ({ query, params, ctx }) => {
-      const force = optional(query, 'force', queryBoolean) ?? false;
-      return ops.deleteChannel({ ...channel(params), force }, ctx);
-    }),
     route(
-      { method: 'POST', pattern: '/channels/{name}/vod', summary: 'Generate a VOD playlist for a time range', status: 201, body: { start: instant, end: instant, playlistName }, required: ['start', 'end'] },
+      { method: 'GET', pattern: '/channels', summary: 'List channels', status: 200, query: PAGE },
+      async ({ query, ctx }) => ops.listChannels(page(query), ctx),
+    ),
+    route(
+      { method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200 },
+      async ({ params, ctx }) => ops.getChannel(channel(params), ctx),
+    ),
+    route(
+      {
+        method: 'POST',
+        pattern: '/channels/{name}/publish-url',
+        summary: 'Sign an RTMP publish URL',
+        status: 200,
+        body: { expiresInSeconds: publishUrlExpiry },
+      },
       async ({ body, params, ctx }) => {
-        const input: VodInput = { ...channel(params), ...vodRange(body), playlistName: optional(body, 'playlistName', playlistName) };
+        const expiresInSeconds = optional(body, 'expiresInSeconds', publishUrlExpiry);
+        return ops.createPublishUrl({ ...channel(params), expiresInSeconds }, ctx);
+      },
+    ),
+    route(
+      { method: 'POST', pattern: '/channels/{name}/enable', summary: 'Enable a channel', status: 200 },
+      async ({ params, ctx }) => ops.enableChannel(channel(params), ctx),
+    ),
+    route(
+      {
+        method: 'POST',
+        pattern: '/channels/{name}/disable',
+        summary: 'Disable a channel',
+        status: 200,
+        body: { force: boolean },
+      },
+      async ({ body, params, ctx }) => {
+        const force = optional(body, 'force', boolean) ?? false;
+        return ops.disableChannel({ ...channel(params), force }, ctx);
+      },
+    ),
+    // DELETE bodies are dropped by some clients and proxies, so `force` travels in the query.
+    route(
+      {
+        method: 'DELETE',
+        pattern: '/channels/{name}',
+        summary: 'Delete a channel',
+        status: 200,
+        query: { force: queryBoolean },
+      },
+      async ({ query, params, ctx }) => {
+        const force = optional(query, 'force', queryBoolean) ?? false;
+        return ops.deleteChannel({ ...channel(params), force }, ctx);
+      },
+    ),
+    route(
+      {
+        method: 'POST',
+        pattern: '/channels/{name}/vod',
+        summary: 'Generate a VOD playlist for a time range',
+        status: 201,
+        body: { start: instant, end: instant, playlistName },
+        required: ['start', 'end'],
+      },
+      async ({ body, params, ctx }) => {
+        const input: VodInput = {
+          ...channel(params),
+          ...vodRange(body),
+          playlistName: optional(body, 'playlistName', playlistName),
+        };
         return ops.createVod(input, ctx);
       },
     ),
-    route({ method: 'POST', pattern: '/channels/{name}/vods/{key}/hold', summary: 'Hold a VOD against retention', status: 200, body: { reason: note } }, async ({ body, params, ctx }) => {
-      return ops.holdVod({ ...vod(params), reason: optional(body, 'reason', note) }, ctx);
-    }),
-    route({ method: 'DELETE', pattern: '/channels/{name}/vods/{key}/hold', summary: 'Release a VOD hold', status: 200 }, async ({ params, ctx }) => ops.releaseVod(vod(params), ctx)),
-    route({ method: 'GET', pattern: '/cleanup/report', summary: 'Read the latest cleanup report', status: 200, query: PAGE }, async ({ query, ctx }) => ops.cleanupReport(page(query), ctx)),
+    route(
+      {
+        method: 'POST',
+        pattern: '/channels/{name}/vods/{key}/hold',
+        summary: 'Hold a VOD against retention',
+        status: 200,
+        body: { reason: note },
+      },
+      async ({ body, params, ctx }) => {
+        return ops.holdVod({ ...vod(params), reason: optional(body, 'reason', note) }, ctx);
+      },
+    ),
+    route(
+      { method: 'DELETE', pattern: '/channels/{name}/vods/{key}/hold', summary: 'Release a VOD hold', status: 200 },
+      async ({ params, ctx }) => ops.releaseVod(vod(params), ctx),
+    ),
+    route(
+      {
+        method: 'GET',
+        pattern: '/cleanup/report',
+        summary: 'Read the latest cleanup report',
+        status: 200,
+        query: PAGE,
+      },
+      async ({ query, ctx }) => ops.cleanupReport(page(query), ctx),
+    ),
   ];
 }
 

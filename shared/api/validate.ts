@@ -24,14 +24,16 @@ const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 export function readJsonBody(request: HttpRequest): JsonObject {
   if (request.body.length === 0) return {};
   const mediaType = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType !== 'application/json') throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', 'Content-Type');
+  if (mediaType !== 'application/json')
+    throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', 'Content-Type');
   let parsed: unknown;
   try {
     parsed = JSON.parse(utf8Fatal.decode(request.body));
   } catch {
     throw new ApiError(400, 'invalid_json', 'request body is not valid UTF-8 JSON', 'body');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'invalid_json', 'request body must be a JSON object', 'body');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ApiError(400, 'invalid_json', 'request body must be a JSON object', 'body');
   return parsed as JsonObject;
 }
 
@@ -42,7 +44,12 @@ export function readJsonBody(request: HttpRequest): JsonObject {
 export function rejectUnknownFields(input: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
   for (const key of Object.keys(input)) {
     if (!allowed.includes(key)) {
-      throw new ApiError(400, 'unknown_field', `unknown field ${JSON.stringify(key.slice(0, 64))}; allowed: ${allowed.join(', ') || 'none'}`, key.slice(0, 64));
+      throw new ApiError(
+        400,
+        'unknown_field',
+        `unknown field ${JSON.stringify(key.slice(0, 64))}; allowed: ${allowed.join(', ') || 'none'}`,
+        key.slice(0, 64),
+      );
     }
   }
 }
@@ -54,7 +61,11 @@ export function required<T>(input: Readonly<Record<string, unknown>>, field: str
 }
 
 /** `undefined` when absent (or JSON null), else the validated value. */
-export function optional<T>(input: Readonly<Record<string, unknown>>, field: string, validate: Validator<T>): T | undefined {
+export function optional<T>(
+  input: Readonly<Record<string, unknown>>,
+  field: string,
+  validate: Validator<T>,
+): T | undefined {
   const value = Object.hasOwn(input, field) ? input[field] : undefined;
   return value === undefined || value === null ? undefined : validate(value, field);
 }
@@ -103,7 +114,12 @@ const VOD_KEY_RULE = 'must be the file name of a generated VOD playlist: vod-<YY
  * so they always fit the ledger's 128-character hold ids. Other playlists (a manual VOD's custom
  * `playlistName`, the live playlist) are never expired by retention, so they need no hold.
  */
-export const vodKey = validator(v.pipe(v.string(VOD_KEY_RULE), v.check((value) => parseVodPlaylistName(value) !== undefined, VOD_KEY_RULE)));
+export const vodKey = validator(
+  v.pipe(
+    v.string(VOD_KEY_RULE),
+    v.check((value) => parseVodPlaylistName(value) !== undefined, VOD_KEY_RULE),
+  ),
+);
 
 export const description = validator(text(0, 128));
 
@@ -111,7 +127,11 @@ export const description = validator(text(0, 128));
 export const note = validator(text(1, 256));
 
 export const playlistName = validator(
-  v.pipe(text(6, 128), v.endsWith('.m3u8', 'must end with .m3u8'), v.check((name) => !name.includes('/') && !name.includes('\\'), 'must not contain / or \\')),
+  v.pipe(
+    text(6, 128),
+    v.endsWith('.m3u8', 'must end with .m3u8'),
+    v.check((name) => !name.includes('/') && !name.includes('\\'), 'must not contain / or \\'),
+  ),
 );
 
 export const boolean = validator(v.boolean('must be true or false'));
@@ -124,7 +144,9 @@ export function integer(min: number, max: number): Validator<number> {
 export const fragValue = integer(1, 100);
 
 /** fragDuration and fragCount configure one HLS window together, so neither comes alone. */
-export function fragSettings(input: Readonly<Record<string, unknown>>): { fragDuration: number; fragCount: number } | undefined {
+export function fragSettings(
+  input: Readonly<Record<string, unknown>>,
+): { fragDuration: number; fragCount: number } | undefined {
   const fragDuration = optional(input, 'fragDuration', fragValue);
   const fragCount = optional(input, 'fragCount', fragValue);
   if (fragDuration === undefined && fragCount === undefined) return undefined;
@@ -142,12 +164,26 @@ const MAX_EPOCH_MS = 8_640_000_000_000_000;
 function isoToEpochMs(value: string): number | string {
   const m = ISO_8601.exec(value);
   if (!m) return 'must be an ISO-8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds';
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const millis = Number((m[7] ?? '0').padEnd(3, '0'));
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC rolls 2024-02-30 over into March; a real date survives the round trip.
   const check = new Date(utc);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return 'is not a real calendar date-time';
   }
   const offsetMinutes = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
@@ -163,7 +199,14 @@ export const instant = validator(
     v.union([v.string(), v.pipe(v.number(), v.safeInteger())], INSTANT_RULE),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
       const value = dataset.value;
-      const ms = typeof value === 'string' ? isoToEpochMs(value) : value < MIN_EPOCH_MS ? 'is before 1973 — epoch milliseconds expected, not seconds' : value > MAX_EPOCH_MS ? 'is out of range' : value;
+      const ms =
+        typeof value === 'string'
+          ? isoToEpochMs(value)
+          : value < MIN_EPOCH_MS
+            ? 'is before 1973 — epoch milliseconds expected, not seconds'
+            : value > MAX_EPOCH_MS
+              ? 'is out of range'
+              : value;
       if (typeof ms === 'string') {
         addIssue({ message: ms });
         return NEVER;
@@ -191,9 +234,22 @@ export function vodRange(input: Readonly<Record<string, unknown>>): { startMs: n
 const DECIMAL = /^[0-9]{1,7}$/;
 const LIMIT_RULE = 'must be an integer from 1 to 1000';
 
-export const queryLimit = validator(v.pipe(v.string(LIMIT_RULE), v.regex(DECIMAL, LIMIT_RULE), v.transform(Number), v.minValue(1, LIMIT_RULE), v.maxValue(1000, LIMIT_RULE)));
+export const queryLimit = validator(
+  v.pipe(
+    v.string(LIMIT_RULE),
+    v.regex(DECIMAL, LIMIT_RULE),
+    v.transform(Number),
+    v.minValue(1, LIMIT_RULE),
+    v.maxValue(1000, LIMIT_RULE),
+  ),
+);
 
-export const queryBoolean = validator(v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((value) => value === 'true')));
+export const queryBoolean = validator(
+  v.pipe(
+    v.picklist(['true', 'false'], 'must be true or false'),
+    v.transform((value) => value === 'true'),
+  ),
+);
 
 /** An opaque pagination cursor handed out by a previous page. */
 export const cursor = validator(text(1, 1024));

@@ -23,11 +23,22 @@ export interface LeaseRecord {
 
 export type LeaseOutcome = { acquired: true; release(): Promise<void> } | { acquired: false; heldBy: LeaseRecord };
 
-export async function acquireLease(objects: LedgerObjects, ledgerPrefix: string, input: { runId: string; now: number; expiresAt: number }): Promise<LeaseOutcome> {
+export async function acquireLease(
+  objects: LedgerObjects,
+  ledgerPrefix: string,
+  input: { runId: string; now: number; expiresAt: number },
+): Promise<LeaseOutcome> {
   const store = new JsonStore(objects);
   const record: LeaseRecord = { v: 1, runId: input.runId, acquiredAt: input.now, expiresAt: input.expiresAt };
-  const outcome = await claimNext(store, new LedgerKeys(ledgerPrefix).cleanupLeases(), record, { now: input.now, isOurs: (held) => held.runId === input.runId });
-  if (!outcome.claimed) return { acquired: false, heldBy: outcome.heldBy ?? { v: 1, runId: 'unknown', acquiredAt: input.now, expiresAt: input.expiresAt } };
+  const outcome = await claimNext(store, new LedgerKeys(ledgerPrefix).cleanupLeases(), record, {
+    now: input.now,
+    isOurs: (held) => held.runId === input.runId,
+  });
+  if (!outcome.claimed)
+    return {
+      acquired: false,
+      heldBy: outcome.heldBy ?? { v: 1, runId: 'unknown', acquiredAt: input.now, expiresAt: input.expiresAt },
+    };
   // The previous lease is superseded; dropping it keeps the folder to one or two objects.
   if (outcome.superseded !== undefined) await store.delete(outcome.superseded);
   const { key } = outcome;

@@ -40,7 +40,14 @@ function completedEvent(report: CleanupRunReport): EmitInput {
     channel: null,
     fact: report.runId,
     occurredAt: report.finishedAt,
-    data: { runId: report.runId, status: report.status, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes },
+    data: {
+      runId: report.runId,
+      status: report.status,
+      dryRun: report.dryRun,
+      candidates: totals.candidates,
+      deleted: totals.deleted,
+      bytes: totals.bytes,
+    },
   };
 }
 
@@ -50,7 +57,11 @@ function completedEvent(report: CleanupRunReport): EmitInput {
  * id), so when it was delivered this costs the report lookup and one GET. A transient failure here
  * is logged and left to the next run; it does not stop the sweep.
  */
-async function emitLatestReport(ledger: Ledger, webhooks: { emit(input: EmitInput): Promise<unknown> }, log: Logger): Promise<void> {
+async function emitLatestReport(
+  ledger: Ledger,
+  webhooks: { emit(input: EmitInput): Promise<unknown> },
+  log: Logger,
+): Promise<void> {
   try {
     const latest = (await ledger.latestCleanupReport()) as CleanupRunReport | undefined;
     if (!latest || typeof latest.runId !== 'string' || typeof latest.finishedAt !== 'number' || !latest.totals) return;
@@ -80,15 +91,35 @@ export async function cleanupOrphans(ctx: OperationContext, options: CleanupOpti
   for (const name of config.buckets) {
     const { oss, ledger, webhooks } = ctx.bucket(name);
     const log = ctx.logger.child({ bucket: name, runId });
-    const lease = await acquireLease(oss, ledger.keys.prefix, { runId, now: clock.now(), expiresAt: ctx.deadline + LEASE_SLACK_MS });
+    const lease = await acquireLease(oss, ledger.keys.prefix, {
+      runId,
+      now: clock.now(),
+      expiresAt: ctx.deadline + LEASE_SLACK_MS,
+    });
     if (!lease.acquired) {
-      log.info({ heldBy: lease.heldBy.runId, until: lease.heldBy.expiresAt }, 'cleanup skipped: another run holds the lease');
-      outcomes.push({ bucket: name, status: 'skipped', reason: 'another-run-holds-the-lease', heldBy: lease.heldBy.runId });
+      log.info(
+        { heldBy: lease.heldBy.runId, until: lease.heldBy.expiresAt },
+        'cleanup skipped: another run holds the lease',
+      );
+      outcomes.push({
+        bucket: name,
+        status: 'skipped',
+        reason: 'another-run-holds-the-lease',
+        heldBy: lease.heldBy.runId,
+      });
       continue;
     }
     try {
       await emitLatestReport(ledger, webhooks, log);
-      const sweep = await BucketSweep.prepare({ bucket: oss, ledger, settings, runId, stopAt, logger: ctx.logger, pageSize: options.pageSize });
+      const sweep = await BucketSweep.prepare({
+        bucket: oss,
+        ledger,
+        settings,
+        runId,
+        stopAt,
+        logger: ctx.logger,
+        pageSize: options.pageSize,
+      });
       const report = await sweep.run();
       // The sweep has already saved (or cleared) its cursor: a failure from here on loses no progress.
       await ledger.putCleanupReport(report);
@@ -96,7 +127,15 @@ export async function cleanupOrphans(ctx: OperationContext, options: CleanupOpti
       await webhooks.emit(completedEvent(report));
       const { totals } = report;
       log.info(
-        { status: report.status, stoppedBy: report.stoppedBy, dryRun: report.dryRun, candidates: totals.candidates, deleted: totals.deleted, bytes: totals.bytes, folderErrors: totals.folderErrors },
+        {
+          status: report.status,
+          stoppedBy: report.stoppedBy,
+          dryRun: report.dryRun,
+          candidates: totals.candidates,
+          deleted: totals.deleted,
+          bytes: totals.bytes,
+          folderErrors: totals.folderErrors,
+        },
         'cleanup finished',
       );
       outcomes.push({ bucket: name, status: report.status, report });

@@ -48,7 +48,16 @@ export type CleanupRunReport = CleanupReport & {
   bucket: string;
   status: 'complete' | 'partial';
   settings: { [k: string]: JsonValue };
-  totals: { candidates: number; deleted: number; bytes: number; expiredPlaylists: number; kept: { [reason: string]: number }; deleteErrors: number; foldersOutOfScope: number; folderErrors: number };
+  totals: {
+    candidates: number;
+    deleted: number;
+    bytes: number;
+    expiredPlaylists: number;
+    kept: { [reason: string]: number };
+    deleteErrors: number;
+    foldersOutOfScope: number;
+    folderErrors: number;
+  };
   keys: { listed: string[]; count: number; truncated: boolean };
   channels: {
     channel: string;
@@ -91,7 +100,14 @@ export class ReportBuilder {
   private cursor: CleanupCursor | undefined;
 
   constructor(
-    private readonly head: { runId: string; bucket: string; startedAt: number; dryRun: boolean; resumedFrom?: CleanupCursor; settings: { [k: string]: JsonValue } },
+    private readonly head: {
+      runId: string;
+      bucket: string;
+      startedAt: number;
+      dryRun: boolean;
+      resumedFrom?: CleanupCursor;
+      settings: { [k: string]: JsonValue };
+    },
   ) {}
 
   /** Starts a channel's tally; returned so the sweep can update it in place. */
@@ -164,9 +180,19 @@ export class ReportBuilder {
       bucket: this.head.bucket,
       status: partial ? 'partial' : 'complete',
       settings: this.head.settings,
-      totals: { ...this.totals, kept: { ...this.totals.kept }, deleteErrors: this.errorCount, foldersOutOfScope: this.foldersOutOfScope, folderErrors: this.folderErrorCount },
+      totals: {
+        ...this.totals,
+        kept: { ...this.totals.kept },
+        deleteErrors: this.errorCount,
+        foldersOutOfScope: this.foldersOutOfScope,
+        folderErrors: this.folderErrorCount,
+      },
       keys: { listed: [...this.keys], count: this.keyCount, truncated: this.keyCount > this.keys.length },
-      channels: this.channels.map((c) => ({ ...c, kept: { ...c.kept }, unreadablePlaylists: [...c.unreadablePlaylists] })),
+      channels: this.channels.map((c) => ({
+        ...c,
+        kept: { ...c.kept },
+        unreadablePlaylists: [...c.unreadablePlaylists],
+      })),
       channelsOmitted: this.channelsOmitted,
       errors: [...this.errors],
       folderErrors: [...this.folderErrors],
@@ -187,5 +213,7 @@ export class ReportBuilder {
 }
 
 function cursorJson(cursor: CleanupCursor): CursorJson {
-  return cursor.startAfter === undefined ? { folder: cursor.folder } : { folder: cursor.folder, startAfter: cursor.startAfter };
+  return cursor.startAfter === undefined
+    ? { folder: cursor.folder }
+    : { folder: cursor.folder, startAfter: cursor.startAfter };
 }

@@ -25,7 +25,10 @@ export function channelOfFolder(folder: string, ledgerPrefix: string): string | 
  * of that name (ledger channel record or tombstone). A folder that is none of these may be
  * anybody's data that merely looks like ingest output, so it is never touched.
  */
-export function channelInScope(channel: string, input: { channelPrefixes: readonly string[]; knownToLedger: boolean }): boolean {
+export function channelInScope(
+  channel: string,
+  input: { channelPrefixes: readonly string[]; knownToLedger: boolean },
+): boolean {
   return input.knownToLedger || input.channelPrefixes.some((prefix) => channel.startsWith(prefix));
 }
 
@@ -44,7 +47,11 @@ export interface HoldScope {
  * Holds are set by the api per VOD (`POST /channels/{name}/vods/{key}/hold`) with the VOD
  * playlist's file name as `holdId`. A hold whose `until` has passed is lapsed and pins nothing.
  */
-export function holdScope(holds: readonly HoldRecord[], playlistFileNames: ReadonlySet<string>, now: number): HoldScope {
+export function holdScope(
+  holds: readonly HoldRecord[],
+  playlistFileNames: ReadonlySet<string>,
+  now: number,
+): HoldScope {
   const heldPlaylists = new Set<string>();
   let channelPinned = false;
   for (const hold of holds) {

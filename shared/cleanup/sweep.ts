@@ -6,9 +6,25 @@
 import { currentClock } from '../clock';
 import type { Ledger } from '../ledger/ledger';
 import type { HoldRecord } from '../ledger/records';
-import { channelLives, classifyFragment, referencedSegments, vodRetention, InvalidPlaylistError, type ChannelLife, type ChannelState } from '../lifecycle';
+import {
+  channelLives,
+  classifyFragment,
+  referencedSegments,
+  vodRetention,
+  InvalidPlaylistError,
+  type ChannelLife,
+  type ChannelState,
+} from '../lifecycle';
 import type { Logger } from '../log';
-import { OssError, OssNetworkError, OssTimeoutError, isNoSuchLiveChannel, isTransientFailure, type ListObjectsResult, type OssBucket } from '../oss';
+import {
+  OssError,
+  OssNetworkError,
+  OssTimeoutError,
+  isNoSuchLiveChannel,
+  isTransientFailure,
+  type ListObjectsResult,
+  type OssBucket,
+} from '../oss';
 import { ReportBuilder, type ChannelTally, type CleanupCursor, type CleanupRunReport, type StopReason } from './report';
 import { bucketHosts, channelInScope, channelOfFolder, holdScope, startAfterFolder } from './selection';
 
@@ -78,7 +94,9 @@ type Opening =
       firstPage: Promise<ListObjectsResult | 'deadline'>;
     };
 
-/** Marks a promise handled (its rejection still reaches whoever awaits it): for read-ahead work that may be abandoned. */
+/**
+ * Marks a promise handled (its rejection still reaches whoever awaits it): for read-ahead work that may be abandoned.
+ */
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
@@ -100,8 +118,14 @@ export function parseCursor(text: string | undefined): CleanupCursor | undefined
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as Partial<CleanupCursor>;
-    if (typeof value.folder === 'string' && value.folder.endsWith('/') && (value.startAfter === undefined || typeof value.startAfter === 'string')) {
-      return value.startAfter === undefined ? { folder: value.folder } : { folder: value.folder, startAfter: value.startAfter };
+    if (
+      typeof value.folder === 'string' &&
+      value.folder.endsWith('/') &&
+      (value.startAfter === undefined || typeof value.startAfter === 'string')
+    ) {
+      return value.startAfter === undefined
+        ? { folder: value.folder }
+        : { folder: value.folder, startAfter: value.startAfter };
     }
   } catch {
     // fall through: an unreadable cursor only costs a full pass
@@ -146,7 +170,13 @@ export class BucketSweep {
       startedAt,
       dryRun: s.dryRun,
       resumedFrom,
-      settings: { graceSeconds: s.graceMs / 1000, retentionDays: s.retentionDays, maxObjects: s.maxObjects, maxBytes: s.maxBytes, channelPrefixes: [...s.channelPrefixes] },
+      settings: {
+        graceSeconds: s.graceMs / 1000,
+        retentionDays: s.retentionDays,
+        maxObjects: s.maxObjects,
+        maxBytes: s.maxBytes,
+        channelPrefixes: [...s.channelPrefixes],
+      },
     });
   }
 
@@ -157,7 +187,8 @@ export class BucketSweep {
     const existing = new Set<string>();
     for await (const channel of input.bucket.iterateLiveChannels({ pageSize: 1000 })) existing.add(channel.name);
     const tombstones = new Map<string, number[]>();
-    for await (const t of input.ledger.listTombstones({ pendingOnly: true })) tombstones.set(t.channel, [...(tombstones.get(t.channel) ?? []), t.generation]);
+    for await (const t of input.ledger.listTombstones({ pendingOnly: true }))
+      tombstones.set(t.channel, [...(tombstones.get(t.channel) ?? []), t.generation]);
     return new BucketSweep(input, resumedFrom, startedAt, existing, tombstones);
   }
 
@@ -252,7 +283,10 @@ export class BucketSweep {
     this.cursorWriteFailed = undefined;
     const code = errorCode(err);
     this.report.folderError(folder, code);
-    this.log.warn({ err, folder, code }, 'cleanup: folder failed transiently; going on with the next folder (a later pass retries it)');
+    this.log.warn(
+      { err, folder, code },
+      'cleanup: folder failed transiently; going on with the next folder (a later pass retries it)',
+    );
   }
 
   /** Error path: saves (or clears) the cursor at the place reached, best effort. */
@@ -267,7 +301,10 @@ export class BucketSweep {
       if (position === 'done') await ledger.clearCleanupCursor(name);
       else await ledger.putCleanupCursor(name, JSON.stringify(position));
     } catch (err) {
-      this.log.warn({ err, position }, 'cleanup: the failed run could not save where it stopped; the next run resumes at the previous cursor');
+      this.log.warn(
+        { err, position },
+        'cleanup: the failed run could not save where it stopped; the next run resumes at the previous cursor',
+      );
     }
   }
 
@@ -290,9 +327,20 @@ export class BucketSweep {
   }
 
   /** One listing request of a folder, or 'deadline' instead when the run's time is up. */
-  private listPage(prefix: string, startAfter: string | undefined, continuationToken: string | undefined): Promise<ListObjectsResult | 'deadline'> {
+  private listPage(
+    prefix: string,
+    startAfter: string | undefined,
+    continuationToken: string | undefined,
+  ): Promise<ListObjectsResult | 'deadline'> {
     if (this.clock.now() >= this.input.stopAt) return Promise.resolve('deadline');
-    return quiet(this.input.bucket.listObjects({ prefix, startAfter: continuationToken ? undefined : startAfter, continuationToken, maxKeys: this.pageSize }));
+    return quiet(
+      this.input.bucket.listObjects({
+        prefix,
+        startAfter: continuationToken ? undefined : startAfter,
+        continuationToken,
+        maxKeys: this.pageSize,
+      }),
+    );
   }
 
   /**
@@ -300,8 +348,13 @@ export class BucketSweep {
    * requested as soon as the one before arrives, so listing page N+1 overlaps classifying and
    * deleting page N; at most two pages are held.
    */
-  private async *pages(prefix: string, startAfter: string | undefined, first?: Promise<ListObjectsResult | 'deadline'>): AsyncGenerator<ListObjectsResult | 'deadline'> {
-    let pending: Promise<ListObjectsResult | 'deadline'> | undefined = first ?? this.listPage(prefix, startAfter, undefined);
+  private async *pages(
+    prefix: string,
+    startAfter: string | undefined,
+    first?: Promise<ListObjectsResult | 'deadline'>,
+  ): AsyncGenerator<ListObjectsResult | 'deadline'> {
+    let pending: Promise<ListObjectsResult | 'deadline'> | undefined =
+      first ?? this.listPage(prefix, startAfter, undefined);
     while (pending) {
       const page: ListObjectsResult | 'deadline' = await pending;
       if (page === 'deadline') {
@@ -319,7 +372,10 @@ export class BucketSweep {
     const channel = channelOfFolder(folder, this.input.ledger.keys.prefix);
     if (channel === undefined || !(await this.inScope(channel))) return { inScope: false };
     const firstPage = this.listPage(folder, undefined, undefined);
-    const [{ state, goneSince }, holdsAtStart] = await Promise.all([this.channelState(channel), this.input.ledger.listHolds(channel)]);
+    const [{ state, goneSince }, holdsAtStart] = await Promise.all([
+      this.channelState(channel),
+      this.input.ledger.listHolds(channel),
+    ]);
     const lives = state === 'tombstoned' || state === 'absent' ? await this.lives(channel, goneSince) : [];
     return { inScope: true, channel, state, goneSince, lives, holdsAtStart, firstPage };
   }
@@ -327,7 +383,10 @@ export class BucketSweep {
   /** When a gone channel existed, from its generation records and tombstones (`channelLives`). */
   private async lives(channel: string, missingSince: number | undefined): Promise<ChannelLife[]> {
     const { ledger, settings } = this.input;
-    const [generations, tombstones] = await Promise.all([ledger.listGenerations(channel), ledger.listChannelTombstones(channel)]);
+    const [generations, tombstones] = await Promise.all([
+      ledger.listGenerations(channel),
+      ledger.listChannelTombstones(channel),
+    ]);
     return channelLives({
       generations: generations.map((g) => g.generation),
       tombstones,
@@ -351,7 +410,10 @@ export class BucketSweep {
   private async inScope(channel: string): Promise<boolean> {
     const { channelPrefixes } = this.input.settings;
     if (channelInScope(channel, { channelPrefixes, knownToLedger: this.tombstones.has(channel) })) return true;
-    return channelInScope(channel, { channelPrefixes, knownToLedger: (await this.input.ledger.getChannel(channel)) !== undefined });
+    return channelInScope(channel, {
+      channelPrefixes,
+      knownToLedger: (await this.input.ledger.getChannel(channel)) !== undefined,
+    });
   }
 
   private async folder(folder: string, startAfter: string | undefined, opening: Opening): Promise<FolderEnd> {
@@ -402,7 +464,8 @@ export class BucketSweep {
           throw err;
         }
         try {
-          for (const key of referencedSegments(playlist.key, text, { ownHosts: this.ownHosts }).segments) if (key.startsWith(folder)) referenced.add(key);
+          for (const key of referencedSegments(playlist.key, text, { ownHosts: this.ownHosts }).segments)
+            if (key.startsWith(folder)) referenced.add(key);
         } catch (err) {
           if (!(err instanceof InvalidPlaylistError)) throw err;
           // Unknown references: keep every fragment of the channel rather than guess.
@@ -432,7 +495,10 @@ export class BucketSweep {
         return 'aborted';
       }
       const sizes = new Map(toDelete.map((c) => [c.key, c.size]));
-      const result = await this.input.bucket.deleteObjects(toDelete.map((c) => c.key), { quiet: true });
+      const result = await this.input.bucket.deleteObjects(
+        toDelete.map((c) => c.key),
+        { quiet: true },
+      );
       for (const key of result.deleted) this.report.deleted(tally, key, sizes.get(key) ?? 0);
       for (const e of result.errors) this.report.error(e.key, e.code);
       // Crash safety: a killed invocation resumes after the last batch it finished. The write
@@ -448,16 +514,29 @@ export class BucketSweep {
     for await (const page of this.pages(folder, startAfter, sweepFrom)) {
       if (page === 'deadline') {
         await flush();
-        return { stop: 'deadline', cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined } };
+        return {
+          stop: 'deadline',
+          cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined },
+        };
       }
       for (const o of page.objects) {
-        const decision = this.count(tally, o.key, o.lastModified, { state, goneSince, lives, referenced: referenced.has(o.key), pinned, now });
+        const decision = this.count(tally, o.key, o.lastModified, {
+          state,
+          goneSince,
+          lives,
+          referenced: referenced.has(o.key),
+          pinned,
+          now,
+        });
         if (decision === 'within-grace' || decision === 'channel-recently-gone') keptForLater = true;
         if (decision === 'delete') {
           const over = this.overBudget(o.size);
           if (over) {
             await flush();
-            return { stop: over, cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined } };
+            return {
+              stop: over,
+              cursor: lastExamined === undefined ? { folder } : { folder, startAfter: lastExamined },
+            };
           }
           this.report.candidate(tally, o.key, o.size, false);
           batch.push({ key: o.key, size: o.size });
@@ -471,7 +550,14 @@ export class BucketSweep {
     // tombstone. Should pinned fragments lose their pin later, the folder is swept as `absent`.
     if (state === 'tombstoned' && !settings.dryRun && !keptForLater && !pinned) {
       for (const generation of this.tombstones.get(channel) ?? []) {
-        await ledger.recordTombstoneCleaned({ channel, generation, cleanedAt: this.clock.now(), runId: this.input.runId, objectsDeleted: tally.deleted, bytesDeleted: tally.bytes });
+        await ledger.recordTombstoneCleaned({
+          channel,
+          generation,
+          cleanedAt: this.clock.now(),
+          runId: this.input.runId,
+          objectsDeleted: tally.deleted,
+          bytesDeleted: tally.bytes,
+        });
       }
     }
     return undefined;
@@ -484,7 +570,10 @@ export class BucketSweep {
   /** Cursor writes started so far. */
   private cursorWrites = 0;
 
-  /** Starts writing the batch cursor once the previous write has finished (a failure surfaces before the next batch, or at the end of run()). */
+  /**
+   * Starts writing the batch cursor once the previous write has finished (a failure surfaces before the next batch, or
+   * at the end of run()).
+   */
   private saveCursor(cursor: CleanupCursor): void {
     const { ledger, settings } = this.input;
     this.position = cursor;
@@ -504,7 +593,14 @@ export class BucketSweep {
     tally: ChannelTally,
     key: string,
     lastModified: number,
-    input: { state: ChannelState; goneSince?: number; lives: readonly ChannelLife[]; referenced: boolean; pinned?: 'held' | 'unreadable-playlist'; now?: number },
+    input: {
+      state: ChannelState;
+      goneSince?: number;
+      lives: readonly ChannelLife[];
+      referenced: boolean;
+      pinned?: 'held' | 'unreadable-playlist';
+      now?: number;
+    },
   ): string {
     const decision = classifyFragment({
       key,
@@ -582,7 +678,11 @@ export class BucketSweep {
     if (retentionDays === 0 || playlists.length === 0) return { expired };
     const byKey = new Map(playlists.map((p) => [p.key, p]));
     const decisions = vodRetention({
-      vods: playlists.map((p) => ({ key: p.key, createdAt: p.lastModified, held: heldPlaylists.has(p.key.slice(p.key.lastIndexOf('/') + 1)) })),
+      vods: playlists.map((p) => ({
+        key: p.key,
+        createdAt: p.lastModified,
+        held: heldPlaylists.has(p.key.slice(p.key.lastIndexOf('/') + 1)),
+      })),
       now,
       retentionDays,
     });

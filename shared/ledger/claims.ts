@@ -47,7 +47,8 @@ export async function claimNext<T extends Claim>(
       next = series.numberOf(newestKey) + 1;
     }
     const key = series.key(next);
-    if ((await store.createOnce(key, claim)) === 'created') return { claimed: true, number: next, key, ...(newestKey !== undefined ? { superseded: newestKey } : {}) };
+    if ((await store.createOnce(key, claim)) === 'created')
+      return { claimed: true, number: next, key, ...(newestKey !== undefined ? { superseded: newestKey } : {}) };
     // Another claimant created `next` first; if it is in force the next pass yields to it.
   }
   const newestKey = await store.firstKey(series.prefix);

@@ -23,7 +23,10 @@ export class LedgerKeyError extends Error {
 }
 
 export function assertChannelName(channel: string): void {
-  if (!CHANNEL_NAME.test(channel)) throw new LedgerKeyError(`invalid channel name ${JSON.stringify(channel.slice(0, 80))}: must be 1-1023 characters of [A-Za-z0-9._-]`);
+  if (!CHANNEL_NAME.test(channel))
+    throw new LedgerKeyError(
+      `invalid channel name ${JSON.stringify(channel.slice(0, 80))}: must be 1-1023 characters of [A-Za-z0-9._-]`,
+    );
 }
 
 /** Whether `value` is a valid id (see TOKEN): what assertToken accepts. */
@@ -32,7 +35,10 @@ export function isToken(value: string): boolean {
 }
 
 export function assertToken(what: string, value: string): void {
-  if (!isToken(value)) throw new LedgerKeyError(`invalid ${what} ${JSON.stringify(value.slice(0, 80))}: must be 1-128 characters of [A-Za-z0-9._-], not "." or ".."`);
+  if (!isToken(value))
+    throw new LedgerKeyError(
+      `invalid ${what} ${JSON.stringify(value.slice(0, 80))}: must be 1-128 characters of [A-Za-z0-9._-], not "." or ".."`,
+    );
 }
 
 /**
@@ -53,7 +59,8 @@ export function channelFromSegment(segment: string): string | undefined {
 }
 
 function checkMs(ms: number): number {
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_MS) throw new LedgerKeyError(`invalid time ${ms}: must be whole epoch milliseconds`);
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_MS)
+    throw new LedgerKeyError(`invalid time ${ms}: must be whole epoch milliseconds`);
   return ms;
 }
 
@@ -96,7 +103,8 @@ export class ClaimSeries {
   }
 
   numberOf(key: string): number {
-    if (!key.startsWith(this.prefix) || !key.endsWith('.json')) throw new LedgerKeyError(`not a claim of ${this.prefix}: ${JSON.stringify(key)}`);
+    if (!key.startsWith(this.prefix) || !key.endsWith('.json'))
+      throw new LedgerKeyError(`not a claim of ${this.prefix}: ${JSON.stringify(key)}`);
     return parseDescendingSequence(key.slice(this.prefix.length, -'.json'.length));
   }
 }
@@ -114,7 +122,10 @@ function assertEventId(id: string): void {
 /** Every key of one bucket's ledger. `prefix` ends in `/` (validated by shared/config.ts). */
 export class LedgerKeys {
   constructor(readonly prefix: string) {
-    if (!prefix.endsWith('/') || prefix.startsWith('/')) throw new LedgerKeyError(`invalid ledger prefix ${JSON.stringify(prefix)}: must end in "/" and not start with "/"`);
+    if (!prefix.endsWith('/') || prefix.startsWith('/'))
+      throw new LedgerKeyError(
+        `invalid ledger prefix ${JSON.stringify(prefix)}: must end in "/" and not start with "/"`,
+      );
   }
 
   channels(): string {

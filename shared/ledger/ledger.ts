@@ -6,7 +6,16 @@
  */
 import { currentClock } from '../clock';
 import { claimNext } from './claims';
-import { DEFAULT_LEDGER_PREFIX, LedgerKeys, VOD_STATUSES, ascendingMs, channelFromSegment, parseDescendingMs, parseDescendingSequence, type VodStatus } from './keys';
+import {
+  DEFAULT_LEDGER_PREFIX,
+  LedgerKeys,
+  VOD_STATUSES,
+  ascendingMs,
+  channelFromSegment,
+  parseDescendingMs,
+  parseDescendingSequence,
+  type VodStatus,
+} from './keys';
 import type {
   AdoptedObjects,
   ChannelConfigSummary,
@@ -60,9 +69,15 @@ export class Ledger {
   // ── channels ──────────────────────────────────────────────────────────────────────────────
 
   /** Records a channel creation; `generation` is the creation time. */
-  recordChannelCreated(input: { channel: string; generation: number; config: ChannelConfigSummary; adoptedObjects?: AdoptedObjects }): Promise<Recorded<ChannelRecord>> {
+  recordChannelCreated(input: {
+    channel: string;
+    generation: number;
+    config: ChannelConfigSummary;
+    adoptedObjects?: AdoptedObjects;
+  }): Promise<Recorded<ChannelRecord>> {
     const record: ChannelRecord = { v: 1, channel: input.channel, generation: input.generation, config: input.config };
-    if (input.adoptedObjects) Object.assign(record, { adoptedExistingFolder: true, adoptedObjects: input.adoptedObjects });
+    if (input.adoptedObjects)
+      Object.assign(record, { adoptedExistingFolder: true, adoptedObjects: input.adoptedObjects });
     return this.store.createOnceAndRead(this.keys.channelGeneration(input.channel, input.generation), record);
   }
 
@@ -87,7 +102,8 @@ export class Ledger {
     let previousSegment: string | undefined;
     for await (const key of this.store.keys(root)) {
       const [segment, file] = key.slice(root.length).split('/');
-      if (segment === undefined || file === undefined) throw new LedgerCorruptError(key, 'unexpected key under channels/');
+      if (segment === undefined || file === undefined)
+        throw new LedgerCorruptError(key, 'unexpected key under channels/');
       // Generations sort newest first within a channel, so the first key per segment is the latest.
       if (segment === previousSegment) continue;
       previousSegment = segment;
@@ -170,7 +186,10 @@ export class Ledger {
   // ── snapshots ─────────────────────────────────────────────────────────────────────────────
 
   recordSnapshot(input: Omit<SnapshotRecord, 'v'>): Promise<CreateOutcome> {
-    return this.store.createOnce(this.keys.snapshot(input.channel, input.at), { v: 1, ...input } satisfies SnapshotRecord);
+    return this.store.createOnce(this.keys.snapshot(input.channel, input.at), {
+      v: 1,
+      ...input,
+    } satisfies SnapshotRecord);
   }
 
   /** The newest snapshot (one 1-key LIST + one GET). */
@@ -183,7 +202,10 @@ export class Ledger {
 
   /** Records a disable decision, once per (generation, since), however many runs make it. */
   recordDisabled(input: Omit<DisableRecord, 'v'>): Promise<Recorded<DisableRecord>> {
-    return this.store.createOnceAndRead(this.keys.disable(input.channel, input.generation, input.since), { v: 1, ...input });
+    return this.store.createOnceAndRead(this.keys.disable(input.channel, input.generation, input.since), {
+      v: 1,
+      ...input,
+    });
   }
 
   /** Disable records of a channel, oldest generation and idle period first. */
@@ -243,7 +265,10 @@ export class Ledger {
 
   /** Marks a deleted generation's objects as cleaned up; listTombstones({pendingOnly}) then skips it. */
   recordTombstoneCleaned(input: Omit<CleanedRecord, 'v'>): Promise<CreateOutcome> {
-    return this.store.createOnce(this.keys.tombstoneCleaned(input.channel, input.generation), { v: 1, ...input } satisfies CleanedRecord);
+    return this.store.createOnce(this.keys.tombstoneCleaned(input.channel, input.generation), {
+      v: 1,
+      ...input,
+    } satisfies CleanedRecord);
   }
 
   /** Notes that the channel is missing from ListLiveChannel; the first sighting is kept. */
@@ -329,11 +354,14 @@ export class Ledger {
     return this.store.put(this.keys.pollWake(channel), { at });
   }
 
-  /** Every wake marker: channel key segment → wake time (the marker's LastModified, OSS time), from key listings alone. */
+  /**
+   * Every wake marker: channel key segment → wake time (the marker's LastModified, OSS time), from key listings alone.
+   */
   async listPollWakes(): Promise<Map<string, number>> {
     const prefix = this.keys.pollWakes();
     const wakes = new Map<string, number>();
-    for await (const { key, lastModified } of this.store.entries(prefix)) wakes.set(key.slice(prefix.length), lastModified);
+    for await (const { key, lastModified } of this.store.entries(prefix))
+      wakes.set(key.slice(prefix.length), lastModified);
     return wakes;
   }
 
@@ -390,9 +418,15 @@ export class Ledger {
    * claim is in force and ours was created first (of concurrent claimers exactly one gets it),
    * else undefined. Numbered create-once claims, see shared/ledger/claims.ts.
    */
-  async claimDelivery(id: string, claim: { claimId: string; claimedAt: number; expiresAt: number }): Promise<number | undefined> {
+  async claimDelivery(
+    id: string,
+    claim: { claimId: string; claimedAt: number; expiresAt: number },
+  ): Promise<number | undefined> {
     const record: DeliveryClaim = { v: 1, ...claim };
-    const outcome = await claimNext(this.store, this.keys.deliveryClaims(id), record, { now: claim.claimedAt, isOurs: (held) => held.claimId === claim.claimId });
+    const outcome = await claimNext(this.store, this.keys.deliveryClaims(id), record, {
+      now: claim.claimedAt,
+      isOurs: (held) => held.claimId === claim.claimId,
+    });
     return outcome.claimed ? outcome.number : undefined;
   }
 
@@ -401,7 +435,13 @@ export class Ledger {
    * the following claim already lapsed. If someone took over meanwhile, theirs stands.
    */
   async releaseDelivery(id: string, number: number, claim: { claimId: string; at: number }): Promise<void> {
-    const record: DeliveryClaim = { v: 1, claimId: claim.claimId, claimedAt: claim.at, expiresAt: claim.at, released: true };
+    const record: DeliveryClaim = {
+      v: 1,
+      claimId: claim.claimId,
+      claimedAt: claim.at,
+      expiresAt: claim.at,
+      released: true,
+    };
     await this.store.createOnce(this.keys.deliveryClaims(id).key(number + 1), record);
   }
 
@@ -440,7 +480,9 @@ export class Ledger {
       }
       // Someone else took slot `next` (perhaps a duplicate of this very event): look again.
     }
-    throw new Error(`could not assign a webhook sequence for ${id} after ${MAX_SEQUENCE_RACES} concurrent claims in ${slots}`);
+    throw new Error(
+      `could not assign a webhook sequence for ${id} after ${MAX_SEQUENCE_RACES} concurrent claims in ${slots}`,
+    );
   }
 
   private async readAll<T>(prefix: string, startAfter?: string): Promise<T[]> {
@@ -455,6 +497,7 @@ export class Ledger {
 
 function vodStatusOf(key: string, broadcastPrefix: string): VodStatus {
   const status = key.slice(broadcastPrefix.length).replace(/\.json$/, '');
-  if (!(VOD_STATUSES as readonly string[]).includes(status)) throw new LedgerCorruptError(key, `unknown VOD status ${JSON.stringify(status)}`);
+  if (!(VOD_STATUSES as readonly string[]).includes(status))
+    throw new LedgerCorruptError(key, `unknown VOD status ${JSON.stringify(status)}`);
   return status as VodStatus;
 }

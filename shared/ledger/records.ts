@@ -27,7 +27,10 @@ export interface ChannelRecord {
    * those: they were written before this generation's life began.
    */
   adoptedExistingFolder?: true;
-  /** What the folder held then, from one listing page: how many such objects (`truncated`: at least that many) and one of them. */
+  /**
+   * What the folder held then, from one listing page: how many such objects (`truncated`: at least that many) and one
+   * of them.
+   */
   adoptedObjects?: AdoptedObjects;
 }
 
@@ -162,7 +165,16 @@ export interface PollState {
   channels: Record<string, ChannelObservation>;
 }
 
-export const EVENT_TYPES = ['channel.created', 'stream.started', 'stream.ended', 'channel.disabled', 'vod.ready', 'vod.failed', 'channel.deleted', 'cleanup.completed'] as const;
+export const EVENT_TYPES = [
+  'channel.created',
+  'stream.started',
+  'stream.ended',
+  'channel.disabled',
+  'vod.ready',
+  'vod.failed',
+  'channel.deleted',
+  'cleanup.completed',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** A lifecycle event as recorded, before it has a sequence number. */

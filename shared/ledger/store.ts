@@ -109,10 +109,18 @@ export class JsonStore {
   }
 
   /** Keys under `prefix` with their LastModified (OSS time), in key order, every page. */
-  async *entries(prefix: string, opts: { startAfter?: string } = {}): AsyncGenerator<{ key: string; lastModified: number }> {
+  async *entries(
+    prefix: string,
+    opts: { startAfter?: string } = {},
+  ): AsyncGenerator<{ key: string; lastModified: number }> {
     let continuationToken: string | undefined;
     do {
-      const page = await this.objects.listObjects({ prefix, startAfter: continuationToken ? undefined : opts.startAfter, continuationToken, maxKeys: 1000 });
+      const page = await this.objects.listObjects({
+        prefix,
+        startAfter: continuationToken ? undefined : opts.startAfter,
+        continuationToken,
+        maxKeys: 1000,
+      });
       for (const o of page.objects) yield { key: o.key, lastModified: o.lastModified };
       continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
     } while (continuationToken);

@@ -99,8 +99,17 @@ export function newPushesFromHistory(
 ): { newRecords: Push[]; gap: HistoryGap | undefined } {
   const records = [...history].sort((a, b) => a.startTime - b.startTime);
   const isKnown = (record: LiveRecord) =>
-    known.some((k) => k.source === 'history' && samePush(k, record, toleranceMs) && k.endTime !== undefined && k.endTime >= record.endTime);
-  return { newRecords: records.filter((r) => !isKnown(r)).map(pushFromHistory), gap: historyGap(known, records, toleranceMs) };
+    known.some(
+      (k) =>
+        k.source === 'history' &&
+        samePush(k, record, toleranceMs) &&
+        k.endTime !== undefined &&
+        k.endTime >= record.endTime,
+    );
+  return {
+    newRecords: records.filter((r) => !isKnown(r)).map(pushFromHistory),
+    gap: historyGap(known, records, toleranceMs),
+  };
 }
 
 function historyGap(known: readonly Push[], records: LiveRecord[], toleranceMs: number): HistoryGap | undefined {
@@ -198,7 +207,9 @@ export function broadcastState(broadcast: Broadcast, context: StateContext): Bro
   }
   if (lastEnd === undefined) return { state: 'open', reason: 'end-unknown' };
   const elapsed = minimumElapsedMs(lastEnd, context.now, context.skewToleranceMs ?? DEFAULT_SKEW_TOLERANCE_MS);
-  return elapsed >= windowMs ? { state: 'ended', reason: 'reconnect-window-elapsed', endedAt: lastEnd } : { state: 'open', reason: 'reconnect-window' };
+  return elapsed >= windowMs
+    ? { state: 'ended', reason: 'reconnect-window-elapsed', endedAt: lastEnd }
+    : { state: 'open', reason: 'reconnect-window' };
 }
 
 /**
@@ -208,9 +219,15 @@ export function broadcastState(broadcast: Broadcast, context: StateContext): Bro
  * differently at the time). A broadcast whose end is unknown ends at `now`: the channel is not
  * live and is going away, so nothing can extend it. Ascending.
  */
-export function broadcastsOwedVod(broadcasts: readonly Broadcast[], vodBroadcastIds: readonly string[], now: number): (Broadcast & { lastEnd: number })[] {
+export function broadcastsOwedVod(
+  broadcasts: readonly Broadcast[],
+  vodBroadcastIds: readonly string[],
+  now: number,
+): (Broadcast & { lastEnd: number })[] {
   const ids = new Set(vodBroadcastIds);
   let latest = -Infinity; // start second of the newest broadcast with a VOD record
   for (const id of ids) latest = Math.max(latest, parseCompactUtcSeconds(id) ?? -Infinity);
-  return broadcasts.filter((b) => !ids.has(b.id) && b.firstStart >= latest + 1000).map((b) => ({ ...b, lastEnd: b.lastEnd ?? now }));
+  return broadcasts
+    .filter((b) => !ids.has(b.id) && b.firstStart >= latest + 1000)
+    .map((b) => ({ ...b, lastEnd: b.lastEnd ?? now }));
 }

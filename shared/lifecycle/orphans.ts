@@ -35,7 +35,10 @@ const INGEST_SNAPSHOT_NAME = /^[0-9]{1,20}\.jpg$/;
  * Playlists, VOD output, snapshots, deeper keys, the ledger, other channels' or users' files and
  * `.ts` files not named as ingest names them are never candidates.
  */
-export function parseIngestSegmentKey(key: string, scope: IngestScope): { channel: string; segment: string } | undefined {
+export function parseIngestSegmentKey(
+  key: string,
+  scope: IngestScope,
+): { channel: string; segment: string } | undefined {
   if (key.startsWith(scope.ledgerPrefix ?? DEFAULT_LEDGER_PREFIX)) return undefined;
   const slash = key.indexOf('/');
   if (slash <= 0) return undefined;
@@ -64,7 +67,10 @@ export interface ChannelHistory {
   tombstones: readonly { generation: number; deletedAt: number }[];
   /** When cleanup first found it missing from ListLiveChannel (no tombstone), if it did. */
   missingSince?: number;
-  /** The folder is in scope by CLEANUP_CHANNEL_PREFIXES: the operator vouches for whatever ingest wrote there before livecycle knew the channel. */
+  /**
+   * The folder is in scope by CLEANUP_CHANNEL_PREFIXES: the operator vouches for whatever ingest wrote there before
+   * livecycle knew the channel.
+   */
   prefixScoped: boolean;
 }
 
@@ -85,10 +91,14 @@ export function channelLives(history: ChannelHistory): ChannelLife[] {
     if (to !== undefined) lives.push({ from: generation, to });
   });
   for (const t of history.tombstones) {
-    if (!generations.includes(t.generation)) lives.push(t.generation === 0 ? { to: t.deletedAt } : { from: t.generation, to: t.deletedAt });
+    if (!generations.includes(t.generation))
+      lives.push(t.generation === 0 ? { to: t.deletedAt } : { from: t.generation, to: t.deletedAt });
   }
   if (history.prefixScoped) {
-    const ends = [...history.tombstones.map((t) => t.deletedAt), ...(history.missingSince === undefined ? [] : [history.missingSince])];
+    const ends = [
+      ...history.tombstones.map((t) => t.deletedAt),
+      ...(history.missingSince === undefined ? [] : [history.missingSince]),
+    ];
     if (ends.length > 0) lives.push({ to: Math.max(...ends) });
   }
   return lives;
@@ -100,8 +110,16 @@ export function channelLives(history: ChannelHistory): ChannelLife[] {
  * while its channel exists: a key written before the channel was created (data already in a folder
  * livecycle adopted) or after it was gone (someone else's data, put there later) is not.
  */
-export function writtenDuringLife(lastModified: number, lives: readonly ChannelLife[], skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS): boolean {
-  return lives.some((life) => (life.from === undefined || lastModified >= life.from - skewToleranceMs) && lastModified <= life.to + skewToleranceMs);
+export function writtenDuringLife(
+  lastModified: number,
+  lives: readonly ChannelLife[],
+  skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS,
+): boolean {
+  return lives.some(
+    (life) =>
+      (life.from === undefined || lastModified >= life.from - skewToleranceMs) &&
+      lastModified <= life.to + skewToleranceMs,
+  );
 }
 
 /**
@@ -113,11 +131,18 @@ export function writtenDuringLife(lastModified: number, lives: readonly ChannelL
  * `adoptExistingFolder`); a folder holding only what an earlier, deleted channel of the name wrote
  * is the name's own.
  */
-export function unaccountedObjects<T extends { key: string; lastModified: number }>(channel: string, objects: readonly T[], lives: readonly ChannelLife[], skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS): T[] {
+export function unaccountedObjects<T extends { key: string; lastModified: number }>(
+  channel: string,
+  objects: readonly T[],
+  lives: readonly ChannelLife[],
+  skewToleranceMs: number = DEFAULT_SKEW_TOLERANCE_MS,
+): T[] {
   const folder = `${channel}/`;
   return objects.filter((o) => {
     const name = o.key.startsWith(folder) ? o.key.slice(folder.length) : '/';
-    const ours = !name.includes('/') && (name.endsWith('.m3u8') || INGEST_FRAGMENT_NAME.test(name) || INGEST_SNAPSHOT_NAME.test(name));
+    const ours =
+      !name.includes('/') &&
+      (name.endsWith('.m3u8') || INGEST_FRAGMENT_NAME.test(name) || INGEST_SNAPSHOT_NAME.test(name));
     return !ours || !writtenDuringLife(o.lastModified, lives, skewToleranceMs);
   });
 }
@@ -141,10 +166,17 @@ export interface PlaylistReferences {
  * playlist from vod.ts (a media playlist: segments only) and master playlists (playlists).
  * Throws InvalidPlaylistError when the text cannot be parsed.
  */
-export function referencedSegments(playlistKey: string, m3u8Text: string, options: { ownHosts?: readonly string[] } = {}): PlaylistReferences {
+export function referencedSegments(
+  playlistKey: string,
+  m3u8Text: string,
+  options: { ownHosts?: readonly string[] } = {},
+): PlaylistReferences {
   const playlist = parsePlaylist(playlistKey, m3u8Text);
   const uris = playlist.isMasterPlaylist
-    ? playlist.variants.flatMap((v) => [v.uri, ...[...v.audio, ...v.video, ...v.subtitles, ...v.closedCaptions].flatMap((r) => (r.uri ? [r.uri] : []))])
+    ? playlist.variants.flatMap((v) => [
+        v.uri,
+        ...[...v.audio, ...v.video, ...v.subtitles, ...v.closedCaptions].flatMap((r) => (r.uri ? [r.uri] : [])),
+      ])
     : playlist.segments.map((s) => s.uri);
   const folder = playlistKey.slice(0, playlistKey.lastIndexOf('/') + 1);
   const keys = new Set<string>();
@@ -156,7 +188,9 @@ export function referencedSegments(playlistKey: string, m3u8Text: string, option
     else ignored.push({ uri, reason: resolved.ignored });
   }
   const list = [...keys];
-  return playlist.isMasterPlaylist ? { segments: [], playlists: list, ignored } : { segments: list, playlists: [], ignored };
+  return playlist.isMasterPlaylist
+    ? { segments: [], playlists: list, ignored }
+    : { segments: list, playlists: [], ignored };
 }
 
 function withoutQueryOrFragment(uri: string): string {
@@ -168,7 +202,11 @@ function withoutQueryOrFragment(uri: string): string {
   return path;
 }
 
-function resolveUri(uri: string, folder: string, ownHosts: readonly string[]): string | { ignored: PlaylistReferences['ignored'][number]['reason'] } {
+function resolveUri(
+  uri: string,
+  folder: string,
+  ownHosts: readonly string[],
+): string | { ignored: PlaylistReferences['ignored'][number]['reason'] } {
   let base = folder;
   let path: string;
   if (URL.canParse(uri)) {
@@ -235,12 +273,23 @@ export interface FragmentInput {
 
 export interface FragmentDecision {
   action: 'delete' | 'keep';
-  reason: 'not-ingest-output' | 'outside-channel-life' | 'channel-live' | 'channel-exists' | 'held' | 'unreadable-playlist' | 'channel-recently-gone' | 'referenced' | 'within-grace' | 'orphan';
+  reason:
+    | 'not-ingest-output'
+    | 'outside-channel-life'
+    | 'channel-live'
+    | 'channel-exists'
+    | 'held'
+    | 'unreadable-playlist'
+    | 'channel-recently-gone'
+    | 'referenced'
+    | 'within-grace'
+    | 'orphan';
 }
 
 /**
  * Mark-and-sweep verdict for one listed key; deletes only what is surely an orphan: ingest
- * output (`parseIngestSegmentKey`, written during one of the channel's `lives`) of a channel that is gone — tombstoned by us, or missing
+ * output (`parseIngestSegmentKey`, written during one of the channel's `lives`) of a channel that is gone — tombstoned
+ * by us, or missing
  * from ListLiveChannel for at least `graceMs` (it may be mid-recreation, or the listing stale)
  * — that no stored playlist references and that was last written at least `graceMs` ago.
  *
@@ -256,11 +305,15 @@ export function classifyFragment(input: FragmentInput): FragmentDecision {
   if (input.channelState === 'exists') return { action: 'keep', reason: 'channel-exists' };
   if (input.pinned) return { action: 'keep', reason: input.pinned };
   // Both times are ours here (first seen missing vs now), so no skew allowance.
-  if (input.channelState === 'absent' && (input.channelGoneSince === undefined || input.now - input.channelGoneSince < graceMs)) {
+  if (
+    input.channelState === 'absent' &&
+    (input.channelGoneSince === undefined || input.now - input.channelGoneSince < graceMs)
+  ) {
     return { action: 'keep', reason: 'channel-recently-gone' };
   }
   const skewToleranceMs = input.skewToleranceMs ?? DEFAULT_SKEW_TOLERANCE_MS;
-  if (!writtenDuringLife(input.lastModified, input.lives, skewToleranceMs)) return { action: 'keep', reason: 'outside-channel-life' };
+  if (!writtenDuringLife(input.lastModified, input.lives, skewToleranceMs))
+    return { action: 'keep', reason: 'outside-channel-life' };
   if (input.referenced) return { action: 'keep', reason: 'referenced' };
   if (minimumElapsedMs(input.lastModified, input.now, skewToleranceMs) < graceMs) {
     return { action: 'keep', reason: 'within-grace' };

@@ -10,7 +10,9 @@ export class InvalidPlaylistError extends Error {
     readonly key: string,
     cause: unknown,
   ) {
-    super(`${key} is not a readable m3u8 playlist: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${key} is not a readable m3u8 playlist: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'InvalidPlaylistError';
   }
 }

@@ -77,7 +77,12 @@ function crossed(since: number | undefined, now: number, intervalMs: number, pha
 
 export function pollDecision(input: PollScheduleInput): PollDecision {
   const { previous, now, phase } = input;
-  const every = (reason: PollReason, history = false): PollDecision => ({ stat: true, history, intervalMs: POLL_TICK_MS, reason });
+  const every = (reason: PollReason, history = false): PollDecision => ({
+    stat: true,
+    history,
+    intervalMs: POLL_TICK_MS,
+    reason,
+  });
   // Never polled, or re-enabled since: Stat and History (the poll reconciles a changed status anyway).
   if (!previous || previous.status === 'Disabled') return every('new', true);
   if (previous.status === 'Live') return every('live');

@@ -58,6 +58,11 @@ export function vodRetention(input: {
     for (const m of members) decisions.push({ key: m.key, ...verdict, newest });
   }
   return decisions
-    .sort((a, b) => (a.action === b.action ? 0 : a.action === 'delete' ? -1 : 1) || a.newest - b.newest || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .sort(
+      (a, b) =>
+        (a.action === b.action ? 0 : a.action === 'delete' ? -1 : 1) ||
+        a.newest - b.newest ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    )
     .map(({ key, action, reason }) => ({ key, action, reason }));
 }

@@ -25,8 +25,10 @@ const PART_DIGITS = 3;
  * before the push start or after the push end; the rounding never narrows the window.
  */
 export function vodWindow(broadcast: Pick<Broadcast, 'firstStart' | 'lastEnd'>, fragDurationSeconds: number): VodRange {
-  if (broadcast.lastEnd === undefined) throw new RangeError('a VOD window needs the broadcast to have ended (lastEnd is unknown)');
-  if (!(fragDurationSeconds >= 1)) throw new RangeError(`fragDurationSeconds must be at least 1, got ${fragDurationSeconds}`);
+  if (broadcast.lastEnd === undefined)
+    throw new RangeError('a VOD window needs the broadcast to have ended (lastEnd is unknown)');
+  if (!(fragDurationSeconds >= 1))
+    throw new RangeError(`fragDurationSeconds must be at least 1, got ${fragDurationSeconds}`);
   const padMs = fragDurationSeconds * 1000;
   return { startTime: floorSeconds(broadcast.firstStart - padMs), endTime: ceilSeconds(broadcast.lastEnd + padMs) };
 }
@@ -46,7 +48,8 @@ export function vodWindow(broadcast: Pick<Broadcast, 'firstStart' | 'lastEnd'>, 
  */
 export function splitVodWindow(window: VodRange): VodRange[] {
   const span = window.endTime - window.startTime;
-  if (!(span > 0)) throw new RangeError(`VOD window must have endTime > startTime, got ${window.startTime}..${window.endTime}`);
+  if (!(span > 0))
+    throw new RangeError(`VOD window must have endTime > startTime, got ${window.startTime}..${window.endTime}`);
   const count = Math.ceil(span / MAX_VOD_SPAN_SECONDS);
   const base = Math.floor(span / count);
   const longer = span % count; // the first `longer` parts span one second more
@@ -66,7 +69,9 @@ export function splitVodWindow(window: VodRange): VodRange[] {
  * `<channel>/<PlaylistName>`; parts sort in order (up to 999 parts, i.e. 999 days).
  */
 export function vodPlaylistName(broadcastId: string, part?: number): string {
-  return part === undefined ? `${PREFIX}${broadcastId}${SUFFIX}` : `${PREFIX}${broadcastId}${PART}${String(part).padStart(PART_DIGITS, '0')}${SUFFIX}`;
+  return part === undefined
+    ? `${PREFIX}${broadcastId}${SUFFIX}`
+    : `${PREFIX}${broadcastId}${PART}${String(part).padStart(PART_DIGITS, '0')}${SUFFIX}`;
 }
 
 /** Inverse of `vodPlaylistName`; undefined for any other name. */
@@ -78,7 +83,9 @@ export function parseVodPlaylistName(name: string): { broadcastId: string; part:
   if (parseCompactUtcSeconds(broadcastId) === undefined) return undefined;
   if (partAt < 0) return { broadcastId, part: undefined };
   const part = Number(stem.slice(partAt + PART.length));
-  return Number.isInteger(part) && part >= 1 && vodPlaylistName(broadcastId, part) === name ? { broadcastId, part } : undefined;
+  return Number.isInteger(part) && part >= 1 && vodPlaylistName(broadcastId, part) === name
+    ? { broadcastId, part }
+    : undefined;
 }
 
 export interface VodPlanInput {
@@ -98,7 +105,8 @@ export function planVod({ channel, broadcast, fragDurationSeconds }: VodPlanInpu
     return { playlistName, key: `${channel}/${playlistName}`, range };
   });
   const plan: VodPlan = { channel, broadcastId: broadcast.id, window, parts };
-  if (!single) plan.parent = { playlistName: vodPlaylistName(broadcast.id), key: `${channel}/${vodPlaylistName(broadcast.id)}` };
+  if (!single)
+    plan.parent = { playlistName: vodPlaylistName(broadcast.id), key: `${channel}/${vodPlaylistName(broadcast.id)}` };
   return plan;
 }
 
@@ -145,5 +153,14 @@ export function renderParentPlaylist(parts: readonly { playlistName: string; tex
     });
   }
   if (segments.length === 0) throw new RangeError('a parent playlist needs at least one segment');
-  return stringify(new types.MediaPlaylist({ version, targetDuration, playlistType: 'VOD', endlist: true, mediaSequenceBase: 0, segments }));
+  return stringify(
+    new types.MediaPlaylist({
+      version,
+      targetDuration,
+      playlistType: 'VOD',
+      endlist: true,
+      mediaSequenceBase: 0,
+      segments,
+    }),
+  );
 }

@@ -17,10 +17,17 @@ export function apiHandler(name = 'api'): (event: Buffer, context?: FcContext) =
   const wire = () => {
     const instance = createInstance(name);
     const router = apiRoutes(apiOperations(instance, (ctx) => invocations.get(ctx.requestId) ?? {}));
-    const auth = createAuthenticator({ secrets: instance.config.apiSecrets, tokens: instance.config.apiToken ? [instance.config.apiToken] : [] });
+    const auth = createAuthenticator({
+      secrets: instance.config.apiSecrets,
+      tokens: instance.config.apiToken ? [instance.config.apiToken] : [],
+    });
     // Required on first use, not at load, so the document costs the cold start nothing.
     const openApiDocument = async () => (await import('../../openapi.json')).default as unknown;
-    return { instance, run: (event: Buffer, context: FcContext) => handleHttp(event, context, router, { auth, logger: instance.logger, openApiDocument }) };
+    return {
+      instance,
+      run: (event: Buffer, context: FcContext) =>
+        handleHttp(event, context, router, { auth, logger: instance.logger, openApiDocument }),
+    };
   };
   return async (event, context = {}) => {
     wired ??= wire();

@@ -5,20 +5,55 @@
  * Idempotency: enable/disable converge on the status; create refuses an existing name unless
  * `replace` (a create without a name generates a fresh one, so a retried nameless create makes a
  * second channel: callers that retry send a name) — checked before the folder check
- * (`adoptExistingFolder`), so a retried create answers channel_exists, never folder_not_empty; DELETE of a channel already gone finishes a half-done earlier delete (tombstone,
+ * (`adoptExistingFolder`), so a retried create answers channel_exists, never folder_not_empty; DELETE of a channel
+ * already gone finishes a half-done earlier delete (tombstone,
  * event) instead of failing; manual VODs go through the same create-once plan and builder as
  * automatic ones.
  */
 import { randomInt } from 'node:crypto';
 import { ApiError } from '../api/errors';
-import type { ApiOperations, CreateChannelInput, ForceInput, OperationContext as ApiContext, VodInput } from '../api/routes';
+import type {
+  ApiOperations,
+  CreateChannelInput,
+  ForceInput,
+  OperationContext as ApiContext,
+  VodInput,
+} from '../api/routes';
 import type { JsonObject } from '../api/validate';
-import { LedgerKeyError, type AdoptedObjects, type ChannelConfigSummary, type ChannelRecord, type TombstoneRecord } from '../ledger';
-import { broadcastState, channelLives, compactUtcSeconds, groupBroadcasts, mergePushes, planVod, unaccountedObjects, type VodPlan } from '../lifecycle';
-import { OssError, OssValidationError, isNoSuchLiveChannel, type LiveChannelStat, type PutLiveChannelInput } from '../oss';
+import {
+  LedgerKeyError,
+  type AdoptedObjects,
+  type ChannelConfigSummary,
+  type ChannelRecord,
+  type TombstoneRecord,
+} from '../ledger';
+import {
+  broadcastState,
+  channelLives,
+  compactUtcSeconds,
+  groupBroadcasts,
+  mergePushes,
+  planVod,
+  unaccountedObjects,
+  type VodPlan,
+} from '../lifecycle';
+import {
+  OssError,
+  OssValidationError,
+  isNoSuchLiveChannel,
+  type LiveChannelStat,
+  type PutLiveChannelInput,
+} from '../oss';
 import type { EmitInput } from '../webhooks';
 import { channelFacts, concludeBeforeDelete, loadPushes } from './broadcasts';
-import { createOperationContext, sleepOnClock, type BucketScope, type FcContext, type Instance, type OperationContext } from './context';
+import {
+  createOperationContext,
+  sleepOnClock,
+  type BucketScope,
+  type FcContext,
+  type Instance,
+  type OperationContext,
+} from './context';
 import { announceLatestDisable, disabledEvent } from './disables';
 import { buildVod } from './generate-vod';
 
@@ -52,11 +87,15 @@ function iso(ms: number | undefined): string | null {
 /** OSS and ledger failures that are the caller's doing, as the api's errors. */
 function apiErrorOf(err: unknown, channel?: string): unknown {
   if (err instanceof OssError) {
-    if (err.code === 'NoSuchLiveChannel') return new ApiError(404, 'channel_not_found', `no channel named ${channel ?? 'that'}`, 'name');
-    if (err.code === 'ChannelStillLive' || err.code === 'LiveChannelStillLive') return new ApiError(409, 'channel_live', 'the channel is live; stop the push or use force', 'force');
-    if (err.status === 400 && err.code === 'InvalidArgument') return new ApiError(400, 'invalid_field', err.message.replace(/\(request [^)]*\)/, '').trim());
+    if (err.code === 'NoSuchLiveChannel')
+      return new ApiError(404, 'channel_not_found', `no channel named ${channel ?? 'that'}`, 'name');
+    if (err.code === 'ChannelStillLive' || err.code === 'LiveChannelStillLive')
+      return new ApiError(409, 'channel_live', 'the channel is live; stop the push or use force', 'force');
+    if (err.status === 400 && err.code === 'InvalidArgument')
+      return new ApiError(400, 'invalid_field', err.message.replace(/\(request [^)]*\)/, '').trim());
   }
-  if (err instanceof OssValidationError || err instanceof LedgerKeyError) return new ApiError(400, 'invalid_field', err.message);
+  if (err instanceof OssValidationError || err instanceof LedgerKeyError)
+    return new ApiError(400, 'invalid_field', err.message);
   return err;
 }
 
@@ -65,7 +104,8 @@ function apiErrorOf(err: unknown, channel?: string): unknown {
  * the FC context the handler stores for the request (`bindInvocation`).
  */
 export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext) => FcContext): ApiOperations {
-  const run = <I extends { name?: string }>(fn: (scope: BucketScope, op: OperationContext, input: I) => Promise<JsonObject>) =>
+  const run =
+    <I extends { name?: string }>(fn: (scope: BucketScope, op: OperationContext, input: I) => Promise<JsonObject>) =>
     async (input: I, apiCtx: ApiContext): Promise<JsonObject> => {
       const op = createOperationContext(instance, invocationOf(apiCtx), apiCtx.requestId);
       const bucket = instance.config.buckets[0] as string;
@@ -81,7 +121,13 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
     listChannels: run(async (scope, _op, input: { limit?: number; cursor?: string; name?: undefined }) => {
       const page = await scope.oss.listLiveChannels({ marker: input.cursor, maxKeys: input.limit ?? DEFAULT_PAGE });
       return {
-        channels: page.channels.map((c) => ({ name: c.name, description: c.description, status: c.status, lastModified: iso(c.lastModified), playUrl: c.playUrls[0] ?? null })),
+        channels: page.channels.map((c) => ({
+          name: c.name,
+          description: c.description,
+          status: c.status,
+          lastModified: iso(c.lastModified),
+          playUrl: c.playUrls[0] ?? null,
+        })),
         nextCursor: page.isTruncated ? (page.nextMarker ?? null) : null,
       };
     }),
@@ -102,16 +148,24 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
       // Cleanup pins the playlist a hold names, but a hold naming no stored playlist pins the
       // whole channel (docs/cleanup.md): refuse a typo rather than pin more than was asked.
       await scope.oss.headObject(`${input.name}/${input.key}`).catch((err: unknown) => {
-        throw err instanceof OssError && err.status === 404 ? new ApiError(404, 'vod_not_found', `no VOD playlist ${input.key} in channel ${input.name}`, 'key') : err;
+        throw err instanceof OssError && err.status === 404
+          ? new ApiError(404, 'vod_not_found', `no VOD playlist ${input.key} in channel ${input.name}`, 'key')
+          : err;
       });
-      const hold = await scope.ledger.setHold({ channel: input.name, holdId: input.key, reason: input.reason ?? 'held via api' });
+      const hold = await scope.ledger.setHold({
+        channel: input.name,
+        holdId: input.key,
+        reason: input.reason ?? 'held via api',
+      });
       return { name: input.name, key: input.key, held: true, reason: hold.reason, setAt: iso(hold.setAt) };
     }),
     releaseVod: run(async (scope, _op, input: { name: string; key: string }) => {
       await scope.ledger.clearHold(input.name, input.key);
       return { name: input.name, key: input.key, held: false };
     }),
-    cleanupReport: run(async (scope, _op, _input: { limit?: number; cursor?: string; name?: undefined }) => ({ report: ((await scope.ledger.latestCleanupReport()) as JsonObject | undefined) ?? null })),
+    cleanupReport: run(async (scope, _op, _input: { limit?: number; cursor?: string; name?: undefined }) => ({
+      report: ((await scope.ledger.latestCleanupReport()) as JsonObject | undefined) ?? null,
+    })),
   };
 }
 
@@ -127,7 +181,8 @@ async function publishUrl(scope: BucketScope, op: OperationContext, channel: str
 async function createChannel(scope: BucketScope, op: OperationContext, input: CreateChannelInput): Promise<JsonObject> {
   const name = input.name ?? generateChannelName(op.clock.now());
   const snapshot = input.snapshot ?? op.config.snapshotTopic !== undefined;
-  if (snapshot && !op.config.snapshotTopic) throw new ApiError(400, 'snapshot_not_configured', 'snapshots need SNAPSHOT_TOPIC configured', 'snapshot');
+  if (snapshot && !op.config.snapshotTopic)
+    throw new ApiError(400, 'snapshot_not_configured', 'snapshots need SNAPSHOT_TOPIC configured', 'snapshot');
   const exists = await scope.oss.getLiveChannelInfo(name).then(
     () => true,
     (err: unknown) => {
@@ -141,7 +196,12 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     // the caller's retry ends here, so announce the recorded generation (idempotent per event id).
     const record = await scope.ledger.getChannel(name);
     if (record) await scope.webhooks.emit(createdEvent(record, input.replace));
-    throw new ApiError(409, 'channel_exists', `a channel named ${name} exists; send replace: true to overwrite it`, 'name');
+    throw new ApiError(
+      409,
+      'channel_exists',
+      `a channel named ${name} exists; send replace: true to overwrite it`,
+      'name',
+    );
   }
   // A new channel's ingest writes into `<name>/`: someone else's objects there need consent.
   // (Replacing an existing channel keeps its folder, which is that channel's already.)
@@ -169,10 +229,20 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     target: { fragDuration: summary.fragDuration, fragCount: summary.fragCount, playlistName: summary.playlistName },
   };
   if (snapshot && op.config.snapshotTopic) {
-    config.snapshot = { roleName: op.config.snapshotRoleName, destBucket: scope.name, notifyTopic: op.config.snapshotTopic, interval: op.config.snapshotIntervalSeconds };
+    config.snapshot = {
+      roleName: op.config.snapshotRoleName,
+      destBucket: scope.name,
+      notifyTopic: op.config.snapshotTopic,
+      interval: op.config.snapshotIntervalSeconds,
+    };
   }
   const created = await scope.oss.putLiveChannel(name, config);
-  const { record } = await scope.ledger.recordChannelCreated({ channel: name, generation: op.clock.now(), config: summary, adoptedObjects });
+  const { record } = await scope.ledger.recordChannelCreated({
+    channel: name,
+    generation: op.clock.now(),
+    config: summary,
+    adoptedObjects,
+  });
   await scope.webhooks.emit(createdEvent(record, input.replace));
   return {
     name,
@@ -182,7 +252,13 @@ async function createChannel(scope: BucketScope, op: OperationContext, input: Cr
     ...(await publishUrl(scope, op, name)),
     playUrl: created.playUrls[0] ?? null,
     // The same shape as GET /channels/{name}: `snapshot`, as in the request (the ledger says `snapshots`).
-    config: { description: summary.description, fragDuration: summary.fragDuration, fragCount: summary.fragCount, playlistName: summary.playlistName, snapshot: summary.snapshots },
+    config: {
+      description: summary.description,
+      fragDuration: summary.fragDuration,
+      fragCount: summary.fragCount,
+      playlistName: summary.playlistName,
+      snapshot: summary.snapshots,
+    },
     ...(record.adoptedObjects ? { adoptedExistingFolder: { ...record.adoptedObjects } } : {}),
   };
 }
@@ -196,13 +272,25 @@ const FOLDER_CHECK_KEYS = 1000;
  * folder costs one request). Beyond the first page nothing is checked: cleanup's own rule (a key
  * written outside every life of the channel is never deleted) still protects whatever is there.
  */
-async function unaccountedFolderObjects(scope: BucketScope, op: OperationContext, name: string): Promise<AdoptedObjects | undefined> {
+async function unaccountedFolderObjects(
+  scope: BucketScope,
+  op: OperationContext,
+  name: string,
+): Promise<AdoptedObjects | undefined> {
   const page = await scope.oss.listObjects({ prefix: `${name}/`, maxKeys: FOLDER_CHECK_KEYS });
   if (page.objects.length === 0) return undefined;
-  const [generations, tombstones] = await Promise.all([scope.ledger.listGenerations(name), scope.ledger.listChannelTombstones(name)]);
+  const [generations, tombstones] = await Promise.all([
+    scope.ledger.listGenerations(name),
+    scope.ledger.listChannelTombstones(name),
+  ]);
   // GetLiveChannelInfo just said the channel does not exist: an earlier generation without a
   // tombstone (deleted outside livecycle) ended by now at the latest.
-  const lives = channelLives({ generations: generations.map((g) => g.generation), tombstones, missingSince: op.clock.now(), prefixScoped: false });
+  const lives = channelLives({
+    generations: generations.map((g) => g.generation),
+    tombstones,
+    missingSince: op.clock.now(),
+    prefixScoped: false,
+  });
   const foreign = unaccountedObjects(name, page.objects, lives);
   const first = foreign[0];
   return first && { count: foreign.length, truncated: page.isTruncated, sample: first.key };
@@ -223,7 +311,13 @@ function createdEvent(record: ChannelRecord, replaced: boolean): EmitInput {
 }
 
 function deletedEvent(tombstone: TombstoneRecord): EmitInput {
-  return { type: 'channel.deleted', channel: tombstone.channel, fact: String(tombstone.generation), occurredAt: tombstone.deletedAt, data: { generation: tombstone.generation } };
+  return {
+    type: 'channel.deleted',
+    channel: tombstone.channel,
+    fact: String(tombstone.generation),
+    occurredAt: tombstone.deletedAt,
+    data: { generation: tombstone.generation },
+  };
 }
 
 async function getChannel(scope: BucketScope, op: OperationContext, input: { name: string }): Promise<JsonObject> {
@@ -260,7 +354,12 @@ async function getChannel(scope: BucketScope, op: OperationContext, input: { nam
     },
     live: liveStatus(stat),
     broadcasts,
-    vods: vods.map((v) => ({ broadcastId: v.broadcastId, status: v.status, playlist: v.parent?.key ?? v.parts[0]?.key ?? null, recordedAt: iso(v.recordedAt) })),
+    vods: vods.map((v) => ({
+      broadcastId: v.broadcastId,
+      status: v.status,
+      playlist: v.parent?.key ?? v.parts[0]?.key ?? null,
+      recordedAt: iso(v.recordedAt),
+    })),
     latestSnapshot: snapshot ? { at: iso(snapshot.at), object: snapshot.objectKey ?? null } : null,
     holds: holds.map((h) => ({ key: h.holdId, reason: h.reason, until: iso(h.until) })),
   };
@@ -279,7 +378,8 @@ async function disableChannel(scope: BucketScope, op: OperationContext, input: F
     return { name: channel, status: 'disabled' };
   }
   const stat = await scope.oss.getLiveChannelStat(channel);
-  if (stat.status === 'Live' && !input.force) throw new ApiError(409, 'channel_live', 'the channel is live; send force: true to cut the publisher off', 'force');
+  if (stat.status === 'Live' && !input.force)
+    throw new ApiError(409, 'channel_live', 'the channel is live; send force: true to cut the publisher off', 'force');
   await disableNow(scope, op, channel);
   return { name: channel, status: 'disabled', publisherDropped: stat.status === 'Live' };
 }
@@ -287,7 +387,13 @@ async function disableChannel(scope: BucketScope, op: OperationContext, input: F
 async function disableNow(scope: BucketScope, op: OperationContext, channel: string): Promise<void> {
   const now = op.clock.now();
   const generation = (await scope.ledger.getChannel(channel))?.generation ?? 0;
-  const { record } = await scope.ledger.recordDisabled({ channel, generation, since: now, disabledAt: now, reason: 'api' });
+  const { record } = await scope.ledger.recordDisabled({
+    channel,
+    generation,
+    since: now,
+    disabledAt: now,
+    reason: 'api',
+  });
   await scope.oss.putLiveChannelStatus(channel, 'disabled');
   await scope.webhooks.emit(disabledEvent(record));
 }
@@ -311,7 +417,13 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
     throw err;
   }
   if (stat.status === 'Live') {
-    if (!input.force) throw new ApiError(409, 'channel_live', 'the channel is live; send force=true to cut the publisher off and delete', 'force');
+    if (!input.force)
+      throw new ApiError(
+        409,
+        'channel_live',
+        'the channel is live; send force=true to cut the publisher off and delete',
+        'force',
+      );
     await disableNow(scope, op, channel);
   }
   // After a disable OSS drops the publisher some seconds later (§5), and a publisher that just
@@ -326,12 +438,18 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
     } catch (err) {
       if (!(err instanceof OssError && err.status === 409)) throw err;
     }
-    if (op.clock.now() + LIVE_RECHECK_MS > op.deadline) throw new ApiError(409, 'channel_live', 'the publisher has not dropped yet; retry shortly', 'force');
+    if (op.clock.now() + LIVE_RECHECK_MS > op.deadline)
+      throw new ApiError(409, 'channel_live', 'the publisher has not dropped yet; retry shortly', 'force');
     await sleepOnClock(op.clock, LIVE_RECHECK_MS);
   }
 }
 
-async function recordDeletion(scope: BucketScope, op: OperationContext, channel: string, generation: number): Promise<JsonObject> {
+async function recordDeletion(
+  scope: BucketScope,
+  op: OperationContext,
+  channel: string,
+  generation: number,
+): Promise<JsonObject> {
   const { record } = await scope.ledger.recordTombstone({ channel, generation, deletedAt: op.clock.now() });
   await scope.webhooks.emit(deletedEvent(record));
   return { name: channel, deleted: true, generation, deletedAt: iso(record.deletedAt) };
@@ -342,10 +460,29 @@ async function createVod(scope: BucketScope, op: OperationContext, input: VodInp
   const channel = input.name;
   const { fragDuration, generation } = await channelFacts(scope, channel);
   const broadcastId = compactUtcSeconds(input.startMs);
-  const plan = renamed(planVod({ channel, broadcast: { id: broadcastId, firstStart: input.startMs, lastEnd: input.endMs }, fragDurationSeconds: fragDuration }), input.playlistName);
-  const { record } = await scope.ledger.recordVod({ channel, broadcastId, generation, status: 'pending', parts: plan.parts, ...(plan.parent ? { parent: plan.parent } : {}) });
+  const plan = renamed(
+    planVod({
+      channel,
+      broadcast: { id: broadcastId, firstStart: input.startMs, lastEnd: input.endMs },
+      fragDurationSeconds: fragDuration,
+    }),
+    input.playlistName,
+  );
+  const { record } = await scope.ledger.recordVod({
+    channel,
+    broadcastId,
+    generation,
+    status: 'pending',
+    parts: plan.parts,
+    ...(plan.parent ? { parent: plan.parent } : {}),
+  });
   if (JSON.stringify(record.parts) !== JSON.stringify(plan.parts) || record.parent?.key !== plan.parent?.key) {
-    throw new ApiError(409, 'vod_exists', `a different VOD starting at ${iso(input.startMs)} exists (${broadcastId})`, 'start');
+    throw new ApiError(
+      409,
+      'vod_exists',
+      `a different VOD starting at ${iso(input.startMs)} exists (${broadcastId})`,
+      'start',
+    );
   }
   const outcome = await buildVod(scope, op, channel, broadcastId);
   const vod = await scope.ledger.getVod(channel, broadcastId);

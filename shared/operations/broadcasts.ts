@@ -4,7 +4,16 @@
  * themselves are the pure functions of shared/lifecycle.
  */
 import type { PushRecord } from '../ledger';
-import { broadcastsOwedVod, groupBroadcasts, mergePushes, newPushesFromHistory, parseCompactUtcSeconds, planVod, type Broadcast, type Push } from '../lifecycle';
+import {
+  broadcastsOwedVod,
+  groupBroadcasts,
+  mergePushes,
+  newPushesFromHistory,
+  parseCompactUtcSeconds,
+  planVod,
+  type Broadcast,
+  type Push,
+} from '../lifecycle';
 import type { BucketScope, OperationContext } from './context';
 import { buildVod } from './generate-vod';
 
@@ -16,15 +25,26 @@ export function pushOf(record: PushRecord): Push {
 
 /** The channel's recorded push observations starting at or after `since` (all when undefined). */
 export async function loadPushes(scope: BucketScope, channel: string, since?: number): Promise<Push[]> {
-  return (await scope.ledger.listPushes(channel, { since: since === undefined ? undefined : Math.max(0, since) })).map(pushOf);
+  return (await scope.ledger.listPushes(channel, { since: since === undefined ? undefined : Math.max(0, since) })).map(
+    pushOf,
+  );
 }
 
-export async function recordPushes(scope: BucketScope, channel: string, pushes: readonly Push[], generation?: number): Promise<void> {
+export async function recordPushes(
+  scope: BucketScope,
+  channel: string,
+  pushes: readonly Push[],
+  generation?: number,
+): Promise<void> {
   for (const push of pushes) await scope.ledger.recordPush({ channel, generation, ...push });
 }
 
 /** `stream.started`, identified by the broadcast id: poll-stat and on-snapshot may both report it. */
-export async function announceStarted(scope: BucketScope, channel: string, broadcast: Pick<Broadcast, 'id' | 'firstStart'>): Promise<void> {
+export async function announceStarted(
+  scope: BucketScope,
+  channel: string,
+  broadcast: Pick<Broadcast, 'id' | 'firstStart'>,
+): Promise<void> {
   await scope.webhooks.emit({
     type: 'stream.started',
     channel,
@@ -35,7 +55,10 @@ export async function announceStarted(scope: BucketScope, channel: string, broad
 }
 
 /** The channel's HLS fragment length: from its ledger record, else from OSS. */
-export async function channelFacts(scope: BucketScope, channel: string): Promise<{ fragDuration: number; generation: number | undefined }> {
+export async function channelFacts(
+  scope: BucketScope,
+  channel: string,
+): Promise<{ fragDuration: number; generation: number | undefined }> {
   const record = await scope.ledger.getChannel(channel);
   if (record) return { fragDuration: record.config.fragDuration, generation: record.generation };
   const info = await scope.oss.getLiveChannelInfo(channel);
@@ -56,7 +79,14 @@ export async function concludeBroadcast(
 ): Promise<void> {
   const { fragDuration, generation } = await channelFacts(scope, channel);
   const plan = planVod({ channel, broadcast, fragDurationSeconds: fragDuration });
-  await scope.ledger.recordVod({ channel, broadcastId: broadcast.id, generation, status: 'pending', parts: plan.parts, ...(plan.parent ? { parent: plan.parent } : {}) });
+  await scope.ledger.recordVod({
+    channel,
+    broadcastId: broadcast.id,
+    generation,
+    status: 'pending',
+    parts: plan.parts,
+    ...(plan.parent ? { parent: plan.parent } : {}),
+  });
   await scope.webhooks.emit({
     type: 'stream.ended',
     channel,
@@ -69,7 +99,11 @@ export async function concludeBroadcast(
       ...(broadcast.pushes === undefined ? {} : { pushes: broadcast.pushes }),
     },
   });
-  await ctx.invoker.invokeAsync(ctx.config.generateVodFunction, { bucket: scope.name, channel, broadcastId: broadcast.id });
+  await ctx.invoker.invokeAsync(ctx.config.generateVodFunction, {
+    bucket: scope.name,
+    channel,
+    broadcastId: broadcast.id,
+  });
 }
 
 /**
@@ -94,11 +128,25 @@ export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationCon
   const { newRecords, gap } = newPushesFromHistory(known, history);
   const fresh = newRecords.filter(fromSince);
   await recordPushes(scope, channel, fresh);
-  const broadcasts = groupBroadcasts(mergePushes([...known, ...fresh]), { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
+  const broadcasts = groupBroadcasts(mergePushes([...known, ...fresh]), {
+    reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
+    gaps: gap ? [gap] : [],
+  });
   for (const broadcast of broadcastsOwedVod(broadcasts, vodIds, ctx.clock.now())) {
     // Announced as poll-stat would have (idempotent: a no-op when it did).
     await announceStarted(scope, channel, broadcast);
-    await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes: broadcast.pushes.length }, broadcast.lastEnd);
+    await concludeBroadcast(
+      scope,
+      ctx,
+      channel,
+      {
+        id: broadcast.id,
+        firstStart: broadcast.firstStart,
+        lastEnd: broadcast.lastEnd,
+        pushes: broadcast.pushes.length,
+      },
+      broadcast.lastEnd,
+    );
     pending.push(broadcast.id);
   }
   for (const broadcastId of pending) await buildVod(scope, ctx, channel, broadcastId);

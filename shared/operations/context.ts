@@ -73,7 +73,9 @@ class InvocationCredentials implements CredentialsProvider {
     if (!c?.accessKeyId || !c.accessKeySecret) return;
     registerSecret(c.accessKeySecret);
     registerSecret(c.securityToken);
-    this.current = c.securityToken ? { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken } : { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret };
+    this.current = c.securityToken
+      ? { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken }
+      : { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret };
   }
 
   async getCredentials(): Promise<Credentials> {
@@ -85,12 +87,24 @@ export function createInstance(name: string, env: Env = process.env): Instance {
   const config = loadConfig(env);
   const logger = createLogger({ name, level: config.logLevel });
   const credentials = new InvocationCredentials(env);
-  const oss = new OssClient({ endpoint: config.ossEndpoint, region: config.ossRegion, pathStyle: config.ossPathStyle, rtmpEndpoint: config.ossRtmpEndpoint, timeoutMs: config.ossTimeoutMs, credentials, logger });
+  const oss = new OssClient({
+    endpoint: config.ossEndpoint,
+    region: config.ossRegion,
+    pathStyle: config.ossPathStyle,
+    rtmpEndpoint: config.ossRtmpEndpoint,
+    timeoutMs: config.ossTimeoutMs,
+    credentials,
+    logger,
+  });
   return { name, config, logger, oss, useCredentials: (context) => credentials.use(context) };
 }
 
 /** The context of one invocation. Ledgers and webhooks are cheap views, built per bucket on demand. */
-export function createOperationContext(instance: Instance, context: FcContext = {}, requestId = context.requestId ?? ''): OperationContext {
+export function createOperationContext(
+  instance: Instance,
+  context: FcContext = {},
+  requestId = context.requestId ?? '',
+): OperationContext {
   instance.useCredentials(context);
   const clock = currentClock();
   const logger = invocationLogger(instance.logger, requestId);
@@ -110,7 +124,13 @@ export function createOperationContext(instance: Instance, context: FcContext = 
       if (!scope) {
         const oss = instance.oss.bucket(name);
         const ledger = new Ledger(oss, config.ledgerPrefix);
-        const webhooks = new Webhooks({ ledger, bucket: name, url: config.webhookUrl, secrets: config.webhookSecrets, logger });
+        const webhooks = new Webhooks({
+          ledger,
+          bucket: name,
+          url: config.webhookUrl,
+          secrets: config.webhookSecrets,
+          logger,
+        });
         scopes.set(name, (scope = { name, oss, ledger, webhooks }));
       }
       return scope;
@@ -129,7 +149,11 @@ export async function sleepOnClock(clock: Clock, ms: number): Promise<void> {
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; results in input order. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -58,13 +58,21 @@ export async function disableIdle(ctx: OperationContext): Promise<DisableResult>
 }
 
 /** Whether the disabled channel's latest disable is announced: by the cache, or by announcing it now. */
-async function confirmAnnounced(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary, cached: Record<string, number>): Promise<'cached' | 'announced' | 'failed'> {
+async function confirmAnnounced(
+  scope: BucketScope,
+  ctx: OperationContext,
+  summary: LiveChannelSummary,
+  cached: Record<string, number>,
+): Promise<'cached' | 'announced' | 'failed'> {
   if (Object.hasOwn(cached, summary.name) && cached[summary.name] === summary.lastModified) return 'cached';
   try {
     await announceLatestDisable(scope, summary.name);
     return 'announced';
   } catch (err) {
-    ctx.logger.warn({ err, bucket: scope.name, channel: summary.name }, 'announcing a disabled channel failed; the next run retries');
+    ctx.logger.warn(
+      { err, bucket: scope.name, channel: summary.name },
+      'announcing a disabled channel failed; the next run retries',
+    );
     return 'failed';
   }
 }
@@ -82,7 +90,11 @@ async function lastActivity(scope: BucketScope, channel: string, createdAt: numb
   return times.length ? Math.max(...times) : undefined;
 }
 
-async function disableIfIdle(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary): Promise<number | undefined> {
+async function disableIfIdle(
+  scope: BucketScope,
+  ctx: OperationContext,
+  summary: LiveChannelSummary,
+): Promise<number | undefined> {
   const channel = summary.name;
   const idleAfterMs = ctx.config.idleAfterSeconds * 1000;
   const record = await scope.ledger.getChannel(channel);
@@ -94,11 +106,22 @@ async function disableIfIdle(scope: BucketScope, ctx: OperationContext, summary:
   if (!byActivity.disable) return undefined;
 
   const stat = await scope.oss.getLiveChannelStat(channel);
-  const decision = idleDecision({ ...input, lastBroadcastEnd: byActivity.idleSince, live: stat.status === 'Live', now: ctx.clock.now() });
+  const decision = idleDecision({
+    ...input,
+    lastBroadcastEnd: byActivity.idleSince,
+    live: stat.status === 'Live',
+    now: ctx.clock.now(),
+  });
   if (!decision.disable) return undefined;
 
   const generation = record?.generation ?? summary.lastModified;
-  const { record: disable } = await scope.ledger.recordDisabled({ channel, generation, since: decision.idleSince, disabledAt: ctx.clock.now(), reason: 'idle' });
+  const { record: disable } = await scope.ledger.recordDisabled({
+    channel,
+    generation,
+    since: decision.idleSince,
+    disabledAt: ctx.clock.now(),
+    reason: 'idle',
+  });
   await scope.oss.putLiveChannelStatus(channel, 'disabled');
   await scope.webhooks.emit(disabledEvent(disable));
   ctx.logger.info({ bucket: scope.name, channel, idleSince: decision.idleSince }, 'idle channel disabled');

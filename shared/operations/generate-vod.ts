@@ -39,7 +39,8 @@ export function decodeVodEvent(event: Buffer, config: Pick<Config, 'buckets'>): 
   const bucket = stringField(parsed, 'bucket');
   const channel = stringField(parsed, 'channel');
   const broadcastId = stringField(parsed, 'broadcastId');
-  if (bucket === undefined || !config.buckets.includes(bucket) || !isChannelName(channel) || !isLedgerId(broadcastId)) return undefined;
+  if (bucket === undefined || !config.buckets.includes(bucket) || !isChannelName(channel) || !isLedgerId(broadcastId))
+    return undefined;
   return { bucket, channel, broadcastId };
 }
 
@@ -53,7 +54,11 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
       ctx.logger.warn({ bucket: request.bucket }, 'generate-vod: bucket is not configured; ignored');
       return { vods: [] };
     }
-    return { vods: [{ ...request, outcome: await buildVod(ctx.bucket(request.bucket), ctx, request.channel, request.broadcastId) }] };
+    return {
+      vods: [
+        { ...request, outcome: await buildVod(ctx.bucket(request.bucket), ctx, request.channel, request.broadcastId) },
+      ],
+    };
   }
   const vods: GenerateResult['vods'] = [];
   for (const bucket of ctx.config.buckets) {
@@ -69,10 +74,19 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
         for (const vod of await scope.ledger.listVods(channel)) {
           if (vod.status !== 'pending') continue;
           if (ctx.clock.now() > ctx.deadline) return { vods };
-          vods.push({ bucket, channel, broadcastId: vod.broadcastId, outcome: await buildVod(scope, ctx, channel, vod.broadcastId) });
+          vods.push({
+            bucket,
+            channel,
+            broadcastId: vod.broadcastId,
+            outcome: await buildVod(scope, ctx, channel, vod.broadcastId),
+          });
         }
       } catch (err) {
-        (isTransientFailure(err) ? ctx.logger.warn : ctx.logger.error).call(ctx.logger, { err, bucket, channel }, 'generate-vod sweep: channel failed; the next sweep retries it');
+        (isTransientFailure(err) ? ctx.logger.warn : ctx.logger.error).call(
+          ctx.logger,
+          { err, bucket, channel },
+          'generate-vod sweep: channel failed; the next sweep retries it',
+        );
       }
     }
   }
@@ -87,7 +101,9 @@ export async function generateVod(ctx: OperationContext, request: VodTarget | 's
  */
 export function isDefinitiveRefusal(err: unknown): boolean {
   if (!(err instanceof OssError) || err instanceof OssProtocolError) return false;
-  return (err.status === 400 && err.code === 'InvalidArgument') || (err.status === 404 && err.code === 'NoSuchLiveChannel');
+  return (
+    (err.status === 400 && err.code === 'InvalidArgument') || (err.status === 404 && err.code === 'NoSuchLiveChannel')
+  );
 }
 
 /**
@@ -95,7 +111,12 @@ export function isDefinitiveRefusal(err: unknown): boolean {
  * async retry, then the sweep, try again); a definitive refusal is recorded as `failed`,
  * announced by `vod.failed`, and not retried automatically.
  */
-export async function buildVod(scope: BucketScope, ctx: OperationContext, channel: string, broadcastId: string): Promise<VodOutcome> {
+export async function buildVod(
+  scope: BucketScope,
+  ctx: OperationContext,
+  channel: string,
+  broadcastId: string,
+): Promise<VodOutcome> {
   const vod = await scope.ledger.getVod(channel, broadcastId);
   const log = ctx.logger.child({ bucket: scope.name, channel, broadcastId });
   if (!vod) {
@@ -125,16 +146,32 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
         if (!(err instanceof OssError && err.ec === NO_FRAGMENT_EC)) throw err;
       }
     }
-    if (written.length === 0) throw new OssError('PostVodPlaylist', { status: 400, code: 'InvalidArgument', message: 'no fragment in any part of the broadcast', ec: NO_FRAGMENT_EC });
+    if (written.length === 0)
+      throw new OssError('PostVodPlaylist', {
+        status: 400,
+        code: 'InvalidArgument',
+        message: 'no fragment in any part of the broadcast',
+        ec: NO_FRAGMENT_EC,
+      });
     if (vod.parent) {
       const parts = [];
-      for (const part of written) parts.push({ playlistName: part.playlistName, text: (await scope.oss.getObject(part.key)).body.toString('utf8') });
-      await scope.oss.putObject(vod.parent.key, renderParentPlaylist(parts), { contentType: 'application/vnd.apple.mpegurl' });
+      for (const part of written)
+        parts.push({
+          playlistName: part.playlistName,
+          text: (await scope.oss.getObject(part.key)).body.toString('utf8'),
+        });
+      await scope.oss.putObject(vod.parent.key, renderParentPlaylist(parts), {
+        contentType: 'application/vnd.apple.mpegurl',
+      });
     }
   } catch (err) {
     if (!isDefinitiveRefusal(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    const { record } = await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'failed', error: message.slice(0, 500) });
+    const { record } = await scope.ledger.recordVod({
+      ...withoutMeta(vod),
+      status: 'failed',
+      error: message.slice(0, 500),
+    });
     // A racing generator may have recorded `ready` first; then the broadcast has its VOD and
     // this refusal (e.g. the channel deleted just after) is not announced.
     if ((await scope.ledger.getVod(channel, broadcastId))?.status === 'ready') return 'already-ready';
@@ -144,7 +181,11 @@ export async function buildVod(scope: BucketScope, ctx: OperationContext, channe
   }
 
   // The first `ready` recorded wins (a racing generator's), and the event is derived from it.
-  const { record } = await scope.ledger.recordVod({ ...withoutMeta(vod), status: 'ready', written: written.map((p) => p.key) });
+  const { record } = await scope.ledger.recordVod({
+    ...withoutMeta(vod),
+    status: 'ready',
+    written: written.map((p) => p.key),
+  });
   const event = vodReadyEvent(record);
   await scope.webhooks.emit(event);
   log.info({ playlist: event.data?.playlist, parts: written.length }, 'VOD ready');

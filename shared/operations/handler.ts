@@ -2,7 +2,13 @@
  * The shape every function's `index.ts` shares: build the instance lazily on the first
  * invocation, then one operation per invocation.
  */
-import { createInstance, createOperationContext, type FcContext, type Instance, type OperationContext } from './context';
+import {
+  createInstance,
+  createOperationContext,
+  type FcContext,
+  type Instance,
+  type OperationContext,
+} from './context';
 
 export type FcHandler<R> = (event: Buffer, context?: FcContext) => Promise<R>;
 
@@ -11,7 +17,10 @@ export type FcHandler<R> = (event: Buffer, context?: FcContext) => Promise<R>;
  * built on the first call, not at module load: the local runtime applies each function's
  * environment only around its invocations.
  */
-export function functionHandler<R>(name: string, run: (event: Buffer, ctx: OperationContext) => Promise<R>): FcHandler<R> {
+export function functionHandler<R>(
+  name: string,
+  run: (event: Buffer, ctx: OperationContext) => Promise<R>,
+): FcHandler<R> {
   let instance: Instance | undefined;
   return async (event, context = {}) => {
     instance ??= createInstance(name);

@@ -36,14 +36,22 @@ const LOOKBACK_MS = 24 * 3600_000;
  */
 export async function onSnapshot(ctx: OperationContext, event: Buffer): Promise<SnapshotResult> {
   const decoded = decodeSnapshotEvent(event);
-  const result: SnapshotResult = { messageId: decoded.messageId, recorded: 0, duplicates: 0, started: 0, skipped: [...decoded.skipped] };
+  const result: SnapshotResult = {
+    messageId: decoded.messageId,
+    recorded: 0,
+    duplicates: 0,
+    started: 0,
+    skipped: [...decoded.skipped],
+  };
   for (const notice of decoded.notices) {
     if (!ctx.config.buckets.includes(notice.bucket)) {
       result.skipped.push(`bucket ${notice.bucket} is not managed here`);
       continue;
     }
     if (!withinSkew(notice.at, ctx.clock.now())) {
-      result.skipped.push(`${notice.channel}: snapshot time ${new Date(notice.at).toISOString()} is more than ${MAX_REPORTED_TIME_SKEW_MS / 60_000} min from now`);
+      result.skipped.push(
+        `${notice.channel}: snapshot time ${new Date(notice.at).toISOString()} is more than ${MAX_REPORTED_TIME_SKEW_MS / 60_000} min from now`,
+      );
       continue;
     }
     try {
@@ -61,11 +69,19 @@ export async function onSnapshot(ctx: OperationContext, event: Buffer): Promise<
       result.skipped.push(`${notice.channel}: ${err instanceof Error ? err.name : 'error'}`);
     }
   }
-  if (result.skipped.length) ctx.logger.warn({ messageId: decoded.messageId, skipped: result.skipped.slice(0, 10) }, 'snapshot message (partly) skipped');
+  if (result.skipped.length)
+    ctx.logger.warn(
+      { messageId: decoded.messageId, skipped: result.skipped.slice(0, 10) },
+      'snapshot message (partly) skipped',
+    );
   return result;
 }
 
-async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: SnapshotNotice): Promise<'no-such-channel' | 'duplicate' | 'recorded' | 'started'> {
+async function recordNotice(
+  scope: BucketScope,
+  ctx: OperationContext,
+  notice: SnapshotNotice,
+): Promise<'no-such-channel' | 'duplicate' | 'recorded' | 'started'> {
   const { channel, at } = notice;
   const stat = await scope.oss.getLiveChannelStat(channel).catch((err: unknown) => {
     if (isNoSuchLiveChannel(err)) return undefined;
@@ -73,7 +89,12 @@ async function recordNotice(scope: BucketScope, ctx: OperationContext, notice: S
   });
   if (!stat) return 'no-such-channel';
   const seenBefore = await scope.ledger.lastSeenLive(channel);
-  const outcome = await scope.ledger.recordSnapshot({ channel, at, bucket: notice.bucket, objectKey: notice.objectKey });
+  const outcome = await scope.ledger.recordSnapshot({
+    channel,
+    at,
+    bucket: notice.bucket,
+    objectKey: notice.objectKey,
+  });
   if (outcome === 'exists') return 'duplicate';
   await scope.ledger.recordSeenLive(channel, at);
   const windowMs = ctx.config.reconnectWindowSeconds * 1000;

@@ -70,7 +70,15 @@ export interface ShardRequest {
 }
 
 export interface PollResult {
-  buckets: { bucket: string; shard: string; channels: number; polled: number; skipped: number; reconciled: number; ended: number }[];
+  buckets: {
+    bucket: string;
+    shard: string;
+    channels: number;
+    polled: number;
+    skipped: number;
+    reconciled: number;
+    ended: number;
+  }[];
   /** Shards handed to other invocations. */
   shards: ShardRequest[];
 }
@@ -83,7 +91,10 @@ export interface PollResult {
  * and the limit is a whole number from 1 to POLL_SHARD_SIZE (the fan-out never cuts more). Any
  * other event is undefined: bad input, to acknowledge without work.
  */
-export function decodePollEvent(event: Buffer, config: Pick<Config, 'buckets' | 'pollShardSize'>): ShardRequest | 'tick' | undefined {
+export function decodePollEvent(
+  event: Buffer,
+  config: Pick<Config, 'buckets' | 'pollShardSize'>,
+): ShardRequest | 'tick' | undefined {
   const parsed = jsonObject(event);
   if (!parsed) return undefined;
   if (isRunRequest(parsed)) return 'tick';
@@ -92,7 +103,8 @@ export function decodePollEvent(event: Buffer, config: Pick<Config, 'buckets' | 
   const limit = parsed.limit;
   if (bucket === undefined || !config.buckets.includes(bucket)) return undefined;
   if (typeof marker !== 'string' || (marker !== '' && !isChannelName(marker))) return undefined;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > config.pollShardSize) return undefined;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > config.pollShardSize)
+    return undefined;
   return { bucket, marker, limit };
 }
 
@@ -143,7 +155,8 @@ async function listRun(scope: BucketScope, marker: string, limit: number): Promi
 
 function shardRequests(bucket: string, channels: readonly LiveChannelSummary[], size: number): ShardRequest[] {
   const shards: ShardRequest[] = [];
-  for (let i = 0; i < channels.length; i += size) shards.push({ bucket, marker: i === 0 ? '' : (channels[i - 1]?.name ?? ''), limit: size });
+  for (let i = 0; i < channels.length; i += size)
+    shards.push({ bucket, marker: i === 0 ? '' : (channels[i - 1]?.name ?? ''), limit: size });
   return shards;
 }
 
@@ -151,8 +164,17 @@ function shardId(marker: string): string {
   return marker === '' ? 'shard-first' : `shard-${createHash('sha256').update(marker).digest('hex').slice(0, 16)}`;
 }
 
-async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: string, channels: readonly LiveChannelSummary[], ownsWake: (segment: string) => boolean) {
-  const [state, wakes] = await Promise.all([scope.ledger.getPollState(shard) as Promise<TrackedPollState | undefined>, scope.ledger.listPollWakes()]);
+async function pollChannels(
+  scope: BucketScope,
+  ctx: OperationContext,
+  shard: string,
+  channels: readonly LiveChannelSummary[],
+  ownsWake: (segment: string) => boolean,
+) {
+  const [state, wakes] = await Promise.all([
+    scope.ledger.getPollState(shard) as Promise<TrackedPollState | undefined>,
+    scope.ledger.listPollWakes(),
+  ]);
   const before = state?.channels ?? {};
   const now = ctx.clock.now();
   const idleAfterMs = ctx.config.idleAfterSeconds * 1000;
@@ -166,8 +188,19 @@ async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: st
       let history = false;
       let backedOff = false;
       if (summary.status === 'enabled') {
-        const activeAt = Math.max(summary.lastModified, previous?.settledThrough ?? -Infinity, wakes.get(channelSegment(summary.name)) ?? -Infinity);
-        const due = pollDecision({ now, phase: pollPhase(summary.name), previous: previous && { ...previous, open: previous.open !== undefined }, activeAt, idleAfterMs, maxIdleIntervalMs: ctx.config.pollIdleMaxIntervalSeconds * 1000 });
+        const activeAt = Math.max(
+          summary.lastModified,
+          previous?.settledThrough ?? -Infinity,
+          wakes.get(channelSegment(summary.name)) ?? -Infinity,
+        );
+        const due = pollDecision({
+          now,
+          phase: pollPhase(summary.name),
+          previous: previous && { ...previous, open: previous.open !== undefined },
+          activeAt,
+          idleAfterMs,
+          maxIdleIntervalMs: ctx.config.pollIdleMaxIntervalSeconds * 1000,
+        });
         if (!due.stat && previous) {
           skipped++;
           return [summary.name, previous] as const;
@@ -194,7 +227,10 @@ async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: st
     await scope.ledger.putPollState(shard, state);
   }
   await clearStaleWakes(scope, wakes, now - idleAfterMs, ownsWake);
-  ctx.logger.info({ bucket: scope.name, shard, channels: channels.length, polled, skipped, reconciled, ended }, 'poll done');
+  ctx.logger.info(
+    { bucket: scope.name, shard, channels: channels.length, polled, skipped, reconciled, ended },
+    'poll done',
+  );
   return { bucket: scope.name, shard, channels: channels.length, polled, skipped, reconciled, ended };
 }
 
@@ -203,12 +239,20 @@ async function pollChannels(scope: BucketScope, ctx: OperationContext, shard: st
  * per-tick listing short. A wake written again between the listing and the delete is lost,
  * which only delays that channel's next poll to its back-off interval.
  */
-async function clearStaleWakes(scope: BucketScope, wakes: ReadonlyMap<string, number>, staleBefore: number, owns: (segment: string) => boolean): Promise<void> {
+async function clearStaleWakes(
+  scope: BucketScope,
+  wakes: ReadonlyMap<string, number>,
+  staleBefore: number,
+  owns: (segment: string) => boolean,
+): Promise<void> {
   for (const [segment, at] of wakes) if (at < staleBefore && owns(segment)) await scope.ledger.clearPollWake(segment);
 }
 
 /** Whether the state differs in anything but observation times (those alone need no write). */
-function materiallyChanged(before: Record<string, TrackedObservation>, after: Record<string, TrackedObservation>): boolean {
+function materiallyChanged(
+  before: Record<string, TrackedObservation>,
+  after: Record<string, TrackedObservation>,
+): boolean {
   const strip = (channels: Record<string, TrackedObservation>) =>
     JSON.stringify(
       Object.keys(channels)
@@ -228,32 +272,48 @@ interface ChannelOutcome {
 }
 
 /** `readHistory`: the schedule's periodic History read, which finds pushes that began and ended between two Stats. */
-async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: LiveChannelSummary, previous: TrackedObservation | undefined, readHistory: boolean): Promise<ChannelOutcome> {
+async function pollChannel(
+  scope: BucketScope,
+  ctx: OperationContext,
+  summary: LiveChannelSummary,
+  previous: TrackedObservation | undefined,
+  readHistory: boolean,
+): Promise<ChannelOutcome> {
   const channel = summary.name;
   const now = ctx.clock.now();
   // A disabled channel cannot be live (OSS drops its publisher), so it costs no request.
-  const stat: StatObservation = summary.status === 'disabled' ? { status: 'Disabled' } : await scope.oss.getLiveChannelStat(channel);
+  const stat: StatObservation =
+    summary.status === 'disabled' ? { status: 'Disabled' } : await scope.oss.getLiveChannelStat(channel);
   const observation: TrackedObservation = { status: stat.status, observedAt: now };
   if (stat.connectedTime !== undefined) observation.connectedTime = stat.connectedTime;
   if (previous?.settledThrough !== undefined) observation.settledThrough = previous.settledThrough;
   if (previous?.historyAt !== undefined) observation.historyAt = previous.historyAt;
-  const changed = !previous || previous.recheck === true || previous.status !== stat.status || previous.connectedTime !== stat.connectedTime;
+  const changed =
+    !previous ||
+    previous.recheck === true ||
+    previous.status !== stat.status ||
+    previous.connectedTime !== stat.connectedTime;
 
   let history: LiveRecord[] | undefined;
   if (!changed && readHistory && !previous.open) {
     // The schedule's periodic check: only a push newer than everything settled needs the ledger.
     history = await scope.oss.getLiveChannelHistory(channel);
     const settled = previous.settledThrough ?? -Infinity;
-    if (!history.some((record) => record.startTime > settled)) return { observation: { ...observation, historyAt: now }, reconciled: false, ended: 0 };
+    if (!history.some((record) => record.startTime > settled))
+      return { observation: { ...observation, historyAt: now }, reconciled: false, ended: 0 };
   } else if (!changed) {
     const open = previous.open;
     // Nothing new and nothing waiting, or still live in the open broadcast: nothing to do.
-    if (!open || stat.status === 'Live') return { observation: { ...observation, ...(open ? { open } : {}) }, reconciled: false, ended: 0 };
+    if (!open || stat.status === 'Live')
+      return { observation: { ...observation, ...(open ? { open } : {}) }, reconciled: false, ended: 0 };
     // Waiting out the reconnect window with the end known: while it runs, the state alone says
     // so. Once it seems over, History confirms (below) that no short push slipped in between
     // two ticks unseen by Stat, which would have kept the broadcast open.
     if (open.lastEnd !== undefined) {
-      const state = broadcastState({ firstStart: open.firstStart, lastEnd: open.lastEnd, id: open.id, pushes: [], gaps: [] }, { now, stat, reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000 });
+      const state = broadcastState(
+        { firstStart: open.firstStart, lastEnd: open.lastEnd, id: open.id, pushes: [], gaps: [] },
+        { now, stat, reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000 },
+      );
       if (state.state === 'open') return { observation: { ...observation, open }, reconciled: false, ended: 0 };
     }
   }
@@ -262,10 +322,19 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
   // read found): ask History and fold it in.
   history ??= await scope.oss.getLiveChannelHistory(channel);
   observation.historyAt = now;
-  const since = previous?.open?.firstStart ?? (previous?.settledThrough === undefined ? undefined : previous.settledThrough + 1);
-  const known = await loadPushes(scope, channel, since === undefined ? undefined : since - ctx.config.reconnectWindowSeconds * 1000);
+  const since =
+    previous?.open?.firstStart ?? (previous?.settledThrough === undefined ? undefined : previous.settledThrough + 1);
+  const known = await loadPushes(
+    scope,
+    channel,
+    since === undefined ? undefined : since - ctx.config.reconnectWindowSeconds * 1000,
+  );
   const { newRecords, gap } = newPushesFromHistory(known, history);
-  if (gap) ctx.logger.warn({ bucket: scope.name, channel, gap }, 'history gap: pushes between polls may be missing (more than 10 since the last poll)');
+  if (gap)
+    ctx.logger.warn(
+      { bucket: scope.name, channel, gap },
+      'history gap: pushes between polls may be missing (more than 10 since the last poll)',
+    );
   const settledThrough = observation.settledThrough;
   const unsettled = (p: Push) => settledThrough === undefined || p.startTime > settledThrough;
   // History repeats pushes of concluded broadcasts (it lists the last 10); those are recorded already.
@@ -277,7 +346,10 @@ async function pollChannel(scope: BucketScope, ctx: OperationContext, summary: L
   else if (previous?.status === 'Live') await scope.ledger.recordSeenLive(channel, previous.observedAt);
 
   const pushes = mergePushes([...known, ...fresh]).filter(unsettled);
-  const broadcasts = groupBroadcasts(pushes, { reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000, gaps: gap ? [gap] : [] });
+  const broadcasts = groupBroadcasts(pushes, {
+    reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
+    gaps: gap ? [gap] : [],
+  });
   return settle(scope, ctx, channel, stat, previous, observation, broadcasts);
 }
 
@@ -294,13 +366,35 @@ async function settle(
   let ended = 0;
   for (const broadcast of broadcasts) {
     if (broadcast.id !== previous?.open?.id) await announceStarted(scope, channel, broadcast);
-    const state = broadcastState(broadcast, { now: ctx.clock.now(), stat, reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000 });
+    const state = broadcastState(broadcast, {
+      now: ctx.clock.now(),
+      stat,
+      reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
+    });
     if (state.state === 'ended') {
-      await concludeBroadcast(scope, ctx, channel, { id: broadcast.id, firstStart: broadcast.firstStart, lastEnd: broadcast.lastEnd, pushes: broadcast.pushes.length }, state.endedAt);
-      observation.settledThrough = Math.max(observation.settledThrough ?? -Infinity, broadcast.lastEnd ?? state.endedAt);
+      await concludeBroadcast(
+        scope,
+        ctx,
+        channel,
+        {
+          id: broadcast.id,
+          firstStart: broadcast.firstStart,
+          lastEnd: broadcast.lastEnd,
+          pushes: broadcast.pushes.length,
+        },
+        state.endedAt,
+      );
+      observation.settledThrough = Math.max(
+        observation.settledThrough ?? -Infinity,
+        broadcast.lastEnd ?? state.endedAt,
+      );
       ended++;
     } else {
-      observation.open = { id: broadcast.id, firstStart: broadcast.firstStart, ...(broadcast.lastEnd === undefined ? {} : { lastEnd: broadcast.lastEnd }) };
+      observation.open = {
+        id: broadcast.id,
+        firstStart: broadcast.firstStart,
+        ...(broadcast.lastEnd === undefined ? {} : { lastEnd: broadcast.lastEnd }),
+      };
     }
   }
   return { observation, reconciled: true, ended };

@@ -36,7 +36,8 @@ const BASE64 = /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/;
 
 export function decodeSnapshotEvent(event: Buffer): DecodedMessage {
   if (!Buffer.isBuffer(event)) return { notices: [], skipped: ['event is not bytes'] };
-  if (event.length > MAX_EVENT_BYTES) return { notices: [], skipped: [`event of ${event.length} bytes exceeds ${MAX_EVENT_BYTES}`] };
+  if (event.length > MAX_EVENT_BYTES)
+    return { notices: [], skipped: [`event of ${event.length} bytes exceeds ${MAX_EVENT_BYTES}`] };
   const outer = jsonObject(event);
   let body: unknown;
   let messageId: string | undefined;
@@ -45,7 +46,11 @@ export function decodeSnapshotEvent(event: Buffer): DecodedMessage {
     body = outer.Message;
     messageId = typeof outer.MessageId === 'string' ? outer.MessageId : undefined;
     publishTime = isDateMs(outer.PublishTime) ? outer.PublishTime : undefined;
-  } else if (outer && typeof outer.body === 'string' && Object.keys(outer).every((k) => k === 'body' || k === 'attrs')) {
+  } else if (
+    outer &&
+    typeof outer.body === 'string' &&
+    Object.keys(outer).every((k) => k === 'body' || k === 'attrs')
+  ) {
     body = outer.body;
   } else {
     body = outer ?? event.toString('utf8');
@@ -86,13 +91,19 @@ function record(value: unknown): JsonRecord | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonRecord) : undefined;
 }
 
-function noticesFrom(body: JsonRecord, publishTime: number | undefined): { notices: SnapshotNotice[]; skipped: string[] } {
+function noticesFrom(
+  body: JsonRecord,
+  publishTime: number | undefined,
+): { notices: SnapshotNotice[]; skipped: string[] } {
   if (body.event === 'LiveChannelSnapshot') {
     const { bucket, channel, object } = body;
     const at = time(body.time, publishTime);
-    if (typeof bucket !== 'string' || !isBucketName(bucket)) return { notices: [], skipped: ['snapshot body: bad bucket'] };
-    if (typeof channel !== 'string' || !isChannelName(channel)) return { notices: [], skipped: ['snapshot body: bad channel'] };
-    if (typeof object !== 'string' || object.length === 0 || object.length > 1023) return { notices: [], skipped: ['snapshot body: bad object'] };
+    if (typeof bucket !== 'string' || !isBucketName(bucket))
+      return { notices: [], skipped: ['snapshot body: bad bucket'] };
+    if (typeof channel !== 'string' || !isChannelName(channel))
+      return { notices: [], skipped: ['snapshot body: bad channel'] };
+    if (typeof object !== 'string' || object.length === 0 || object.length > 1023)
+      return { notices: [], skipped: ['snapshot body: bad object'] };
     if (at === undefined) return { notices: [], skipped: ['snapshot body: no usable time'] };
     return { notices: [{ bucket, channel, objectKey: object, at }], skipped: [] };
   }
@@ -105,7 +116,13 @@ function noticesFrom(body: JsonRecord, publishTime: number | undefined): { notic
       const key = record(oss?.object)?.key;
       const at = time(record(item)?.eventTime, publishTime);
       const channel = typeof key === 'string' ? channelOfKey(key) : undefined;
-      if (typeof bucket !== 'string' || !isBucketName(bucket) || typeof key !== 'string' || !channel || at === undefined) {
+      if (
+        typeof bucket !== 'string' ||
+        !isBucketName(bucket) ||
+        typeof key !== 'string' ||
+        !channel ||
+        at === undefined
+      ) {
         skipped.push(`events[${i}] is not a snapshot object event`);
         continue;
       }

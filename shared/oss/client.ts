@@ -17,7 +17,16 @@ import type { CredentialsProvider } from './credentials';
 import { bucketAddress, parseEndpoint, parseRtmpEndpoint, rtmpOrigin, type Endpoint } from './endpoint';
 import { OssError, OssNetworkError, OssProtocolError, OssTimeoutError, OssValidationError } from './errors';
 import { backoffDelayMs, DEFAULT_RETRY, isRetryableError, type RetryOptions } from './retry';
-import { encodeKeyPath, encodeQuery, presignV1, presignV4, signRequestV1, signRequestV4, signRtmpUrl, type SignableRequest } from './signer';
+import {
+  encodeKeyPath,
+  encodeQuery,
+  presignV1,
+  presignV4,
+  signRequestV1,
+  signRequestV4,
+  signRtmpUrl,
+  type SignableRequest,
+} from './signer';
 import type {
   DeleteObjectsResult,
   GetObjectInput,
@@ -132,7 +141,8 @@ function base64Md5(body: Buffer): string {
 
 function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   return out;
 }
 
@@ -154,11 +164,20 @@ export class OssClient {
   constructor(opts: OssClientOptions) {
     this.endpoint = parseEndpoint(opts.endpoint);
     this.signatureVersion = opts.signatureVersion ?? 'v4';
-    if (this.signatureVersion !== 'v4' && this.signatureVersion !== 'v1') throw new OssValidationError('signatureVersion', `must be "v4" or "v1", got ${JSON.stringify(opts.signatureVersion)}`);
+    if (this.signatureVersion !== 'v4' && this.signatureVersion !== 'v1')
+      throw new OssValidationError(
+        'signatureVersion',
+        `must be "v4" or "v1", got ${JSON.stringify(opts.signatureVersion)}`,
+      );
     const region = opts.region ?? this.endpoint.region;
-    if (!region) throw new OssValidationError('region', `cannot be derived from endpoint ${this.endpoint.host}; pass it explicitly`);
+    if (!region)
+      throw new OssValidationError(
+        'region',
+        `cannot be derived from endpoint ${this.endpoint.host}; pass it explicitly`,
+      );
     this.region = region;
-    if (!opts.credentials || typeof opts.credentials.getCredentials !== 'function') throw new OssValidationError('credentials', 'must be a CredentialsProvider');
+    if (!opts.credentials || typeof opts.credentials.getCredentials !== 'function')
+      throw new OssValidationError('credentials', 'must be a CredentialsProvider');
     this.credentials = opts.credentials;
     this.pathStyle = opts.pathStyle ?? false;
     this.rtmpEndpoint = opts.rtmpEndpoint === undefined ? undefined : parseRtmpEndpoint(opts.rtmpEndpoint);
@@ -166,7 +185,8 @@ export class OssClient {
     if (!(this.timeoutMs > 0)) throw new OssValidationError('timeoutMs', 'must be > 0');
     this.connectTimeoutMs = opts.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, this.timeoutMs);
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
-    if (!Number.isInteger(this.retry.maxAttempts) || this.retry.maxAttempts < 1) throw new OssValidationError('retry.maxAttempts', 'must be an integer >= 1');
+    if (!Number.isInteger(this.retry.maxAttempts) || this.retry.maxAttempts < 1)
+      throw new OssValidationError('retry.maxAttempts', 'must be an integer >= 1');
     this.logger = opts.logger;
     this.connections = opts.connections ?? 16;
   }
@@ -204,10 +224,19 @@ export class OssClient {
   }
 
   /** @internal */
-  async rtmpUrl(bucket: string, channel: string, expiresInSeconds: number, params: Record<string, string> | undefined): Promise<string> {
+  async rtmpUrl(
+    bucket: string,
+    channel: string,
+    expiresInSeconds: number,
+    params: Record<string, string> | undefined,
+  ): Promise<string> {
     const credentials = await this.credentials.getCredentials();
     const expires = Math.floor(this.nowMs() / 1000) + expiresInSeconds;
-    return signRtmpUrl(this.rtmpEndpoint ?? rtmpOrigin(this.endpoint, bucket), { bucket, channel, expires, params }, credentials);
+    return signRtmpUrl(
+      this.rtmpEndpoint ?? rtmpOrigin(this.endpoint, bucket),
+      { bucket, channel, expires, params },
+      credentials,
+    );
   }
 
   /** @internal Sends with retries inside the call's deadline; resolves only on 2xx. */
@@ -217,7 +246,10 @@ export class OssClient {
     // leaves its timer pending for the full timeout after the call is done; a controller with a
     // timer cleared when the call settles aborts the same way (reason: a TimeoutError).
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), this.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      this.timeoutMs,
+    );
     timer.unref?.();
     try {
       return await this.sendWithin(req, controller.signal);
@@ -231,7 +263,9 @@ export class OssClient {
       try {
         return await this.attempt(req, deadline);
       } catch (caught) {
-        const err = deadline.aborted ? new OssTimeoutError(req.operation, 'deadline', this.timeoutMs, { cause: caught }) : caught;
+        const err = deadline.aborted
+          ? new OssTimeoutError(req.operation, 'deadline', this.timeoutMs, { cause: caught })
+          : caught;
         if (attempt > 1 && err instanceof OssError && req.successOnRetry?.(err)) {
           return { status: 204, headers: {}, body: Buffer.alloc(0), requestId: err.requestId };
         }
@@ -269,9 +303,18 @@ export class OssClient {
     const credentials = await this.credentials.getCredentials();
     const headers: Record<string, string> = { ...req.headers };
     if (req.body && req.body.length) headers['content-md5'] ??= base64Md5(req.body);
-    const signable: SignableRequest = { method: req.method, bucket: req.bucket, key: req.key ?? '', query: req.query, headers };
+    const signable: SignableRequest = {
+      method: req.method,
+      bucket: req.bucket,
+      key: req.key ?? '',
+      query: req.query,
+      headers,
+    };
     const now = this.nowMs();
-    const signed = this.signatureVersion === 'v4' ? signRequestV4(signable, credentials, { region: this.region, nowMs: now }) : signRequestV1(signable, credentials, now);
+    const signed =
+      this.signatureVersion === 'v4'
+        ? signRequestV4(signable, credentials, { region: this.region, nowMs: now })
+        : signRequestV1(signable, credentials, now);
     const { origin, pathPrefix } = bucketAddress(this.endpoint, req.bucket, this.pathStyle);
     const query = encodeQuery(req.query);
     // The target is built here, encoded exactly as signed; undici sends it verbatim.
@@ -280,7 +323,13 @@ export class OssClient {
     let responseHeaders: Record<string, string>;
     let body: Buffer;
     try {
-      const res = await poolRequest.call(this.pool(origin), { method: req.method, path, headers: signed, body: req.body, signal: deadline });
+      const res = await poolRequest.call(this.pool(origin), {
+        method: req.method,
+        path,
+        headers: signed,
+        body: req.body,
+        signal: deadline,
+      });
       status = res.statusCode;
       responseHeaders = headerRecord(res.headers);
       body = Buffer.from(await res.body.arrayBuffer());
@@ -296,8 +345,10 @@ export class OssClient {
   private transportError(operation: string, err: unknown, deadline: AbortSignal): Error {
     if (deadline.aborted) return new OssTimeoutError(operation, 'deadline', this.timeoutMs, { cause: err });
     const code = (err as { code?: unknown })?.code;
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new OssTimeoutError(operation, 'connect', this.connectTimeoutMs, { cause: err });
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') return new OssTimeoutError(operation, 'headers', this.timeoutMs, { cause: err });
+    if (code === 'UND_ERR_CONNECT_TIMEOUT')
+      return new OssTimeoutError(operation, 'connect', this.connectTimeoutMs, { cause: err });
+    if (code === 'UND_ERR_HEADERS_TIMEOUT')
+      return new OssTimeoutError(operation, 'headers', this.timeoutMs, { cause: err });
     if (code === 'UND_ERR_BODY_TIMEOUT') return new OssTimeoutError(operation, 'body', this.timeoutMs, { cause: err });
     if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || /^E[A-Z]+$/.test(code))) {
       return new OssNetworkError(operation, code, (err as Error).message, { cause: err });
@@ -309,12 +360,27 @@ export class OssClient {
 /** An OssError from an error response: XML body, or base64 XML in `x-oss-err` (HEAD has no body). */
 function serviceError(operation: string, status: number, headers: Record<string, string>, body: Buffer): OssError {
   const requestId = headers['x-oss-request-id'];
-  const xml = body.length ? body.toString('utf8') : headers['x-oss-err'] ? Buffer.from(headers['x-oss-err'], 'base64').toString('utf8') : '';
+  const xml = body.length
+    ? body.toString('utf8')
+    : headers['x-oss-err']
+      ? Buffer.from(headers['x-oss-err'], 'base64').toString('utf8')
+      : '';
   try {
     const parsed = parseErrorBody(xml);
-    return new OssError(operation, { status, ...parsed, requestId: parsed.requestId ?? requestId, ec: parsed.ec ?? headers['x-oss-ec'] });
+    return new OssError(operation, {
+      status,
+      ...parsed,
+      requestId: parsed.requestId ?? requestId,
+      ec: parsed.ec ?? headers['x-oss-ec'],
+    });
   } catch {
-    return new OssError(operation, { status, code: 'UnknownError', message: `HTTP ${status} without a readable OSS error body`, requestId, ec: headers['x-oss-ec'] });
+    return new OssError(operation, {
+      status,
+      code: 'UnknownError',
+      message: `HTTP ${status} without a readable OSS error body`,
+      requestId,
+      ec: headers['x-oss-ec'],
+    });
   }
 }
 
@@ -337,7 +403,8 @@ function parseBody<T>(operation: string, res: OssResponse, parse: (xml: string) 
 
 function objectMeta(headers: Record<string, string>, requestId: string | undefined): ObjectMeta {
   const meta: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (name.startsWith('x-oss-meta-')) meta[name.slice('x-oss-meta-'.length)] = value;
+  for (const [name, value] of Object.entries(headers))
+    if (name.startsWith('x-oss-meta-')) meta[name.slice('x-oss-meta-'.length)] = value;
   const lastModified = headers['last-modified'] ? Date.parse(headers['last-modified']) : NaN;
   const result: ObjectMeta = {
     contentLength: Number(headers['content-length'] ?? 0),
@@ -431,25 +498,53 @@ export class OssBucket {
   async putLiveChannelStatus(channel: string, status: LiveChannelStatus): Promise<void> {
     validateChannelName(channel);
     validateChannelStatus(status);
-    await this.client.send({ operation: 'PutLiveChannelStatus', method: 'PUT', bucket: this.name, key: channel, query: { live: '', status }, retrySafe: true });
+    await this.client.send({
+      operation: 'PutLiveChannelStatus',
+      method: 'PUT',
+      bucket: this.name,
+      key: channel,
+      query: { live: '', status },
+      retrySafe: true,
+    });
   }
 
   async getLiveChannelInfo(channel: string): Promise<LiveChannelConfig> {
     validateChannelName(channel);
-    const res = await this.client.send({ operation: 'GetLiveChannelInfo', method: 'GET', bucket: this.name, key: channel, query: { live: '' }, retrySafe: true });
+    const res = await this.client.send({
+      operation: 'GetLiveChannelInfo',
+      method: 'GET',
+      bucket: this.name,
+      key: channel,
+      query: { live: '' },
+      retrySafe: true,
+    });
     return parseBody('GetLiveChannelInfo', res, parseLiveChannelConfiguration);
   }
 
   async getLiveChannelStat(channel: string): Promise<LiveChannelStat> {
     validateChannelName(channel);
-    const res = await this.client.send({ operation: 'GetLiveChannelStat', method: 'GET', bucket: this.name, key: channel, query: { live: '', comp: 'stat' }, retrySafe: true });
+    const res = await this.client.send({
+      operation: 'GetLiveChannelStat',
+      method: 'GET',
+      bucket: this.name,
+      key: channel,
+      query: { live: '', comp: 'stat' },
+      retrySafe: true,
+    });
     return parseBody('GetLiveChannelStat', res, parseLiveChannelStat);
   }
 
   /** Up to the 10 most recent push sessions (times in ms). */
   async getLiveChannelHistory(channel: string): Promise<LiveRecord[]> {
     validateChannelName(channel);
-    const res = await this.client.send({ operation: 'GetLiveChannelHistory', method: 'GET', bucket: this.name, key: channel, query: { live: '', comp: 'history' }, retrySafe: true });
+    const res = await this.client.send({
+      operation: 'GetLiveChannelHistory',
+      method: 'GET',
+      bucket: this.name,
+      key: channel,
+      query: { live: '', comp: 'history' },
+      retrySafe: true,
+    });
     return parseBody('GetLiveChannelHistory', res, parseLiveChannelHistory);
   }
 
@@ -496,7 +591,8 @@ export class OssBucket {
     for (const [name, value] of Object.entries(input.params ?? {})) {
       if (typeof value !== 'string') throw new OssValidationError(`params.${name}`, 'must be a string');
     }
-    if (input.params?.playlistName !== undefined) validatePlaylistName(input.params.playlistName, 'params.playlistName');
+    if (input.params?.playlistName !== undefined)
+      validatePlaylistName(input.params.playlistName, 'params.playlistName');
     return this.client.rtmpUrl(this.name, channel, input.expiresInSeconds, input.params);
   }
 
@@ -533,7 +629,12 @@ export class OssBucket {
     validateMaxKeys(input.pageSize, 'pageSize');
     let continuationToken: string | undefined;
     for (;;) {
-      const page = await this.listObjects({ prefix: input.prefix, startAfter: input.startAfter, continuationToken, maxKeys: input.pageSize });
+      const page = await this.listObjects({
+        prefix: input.prefix,
+        startAfter: input.startAfter,
+        continuationToken,
+        maxKeys: input.pageSize,
+      });
       yield* page.objects;
       if (!page.isTruncated) return;
       continuationToken = page.nextContinuationToken;
@@ -542,7 +643,13 @@ export class OssBucket {
 
   async headObject(key: string): Promise<ObjectMeta> {
     validateObjectKey(key);
-    const res = await this.client.send({ operation: 'HeadObject', method: 'HEAD', bucket: this.name, key, retrySafe: true });
+    const res = await this.client.send({
+      operation: 'HeadObject',
+      method: 'HEAD',
+      bucket: this.name,
+      key,
+      retrySafe: true,
+    });
     return objectMeta(res.headers, res.requestId);
   }
 
@@ -552,10 +659,18 @@ export class OssBucket {
     if (input.range) {
       const { start, end } = input.range;
       if (!Number.isInteger(start) || start < 0) throw new OssValidationError('range.start', 'must be an integer >= 0');
-      if (end !== undefined && (!Number.isInteger(end) || end < start)) throw new OssValidationError('range.end', 'must be an integer >= range.start');
+      if (end !== undefined && (!Number.isInteger(end) || end < start))
+        throw new OssValidationError('range.end', 'must be an integer >= range.start');
       headers['range'] = `bytes=${start}-${end ?? ''}`;
     }
-    const res = await this.client.send({ operation: 'GetObject', method: 'GET', bucket: this.name, key, headers, retrySafe: true });
+    const res = await this.client.send({
+      operation: 'GetObject',
+      method: 'GET',
+      bucket: this.name,
+      key,
+      headers,
+      retrySafe: true,
+    });
     const result: GetObjectResult = { ...objectMeta(res.headers, res.requestId), body: res.body, status: res.status };
     if (res.headers['content-range'] !== undefined) result.contentRange = res.headers['content-range'];
     return result;
@@ -608,7 +723,9 @@ export class OssBucket {
         retrySafe: true,
       });
       // Quiet and all succeeded: empty body.
-      const page = res.body.length ? parseBody('DeleteMultipleObjects', res, parseDeleteResult) : { deleted: [], errors: [] };
+      const page = res.body.length
+        ? parseBody('DeleteMultipleObjects', res, parseDeleteResult)
+        : { deleted: [], errors: [] };
       result.errors.push(...page.errors);
       if (quiet) {
         const failed = new Set(page.errors.map((e) => e.key));
@@ -622,7 +739,8 @@ export class OssBucket {
 
   /** A presigned URL for `method` on `key` (V4 by default: at most 7 days). */
   async presignUrl(method: PresignMethod, key: string, input: { expiresInSeconds: number }): Promise<string> {
-    if (!['GET', 'PUT', 'HEAD', 'DELETE'].includes(method)) throw new OssValidationError('method', `must be GET, PUT, HEAD or DELETE, got ${JSON.stringify(method)}`);
+    if (!['GET', 'PUT', 'HEAD', 'DELETE'].includes(method))
+      throw new OssValidationError('method', `must be GET, PUT, HEAD or DELETE, got ${JSON.stringify(method)}`);
     validateObjectKey(key);
     validateExpiresIn(input.expiresInSeconds);
     return this.client.presign(method, this.name, key, input.expiresInSeconds);

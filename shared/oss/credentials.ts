@@ -52,7 +52,10 @@ export function envCredentials(env: NodeJS.ProcessEnv = process.env): Credential
           securityToken: env.OSS_SESSION_TOKEN,
         });
       }
-      throw new OssValidationError('credentials', 'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET)');
+      throw new OssValidationError(
+        'credentials',
+        'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET)',
+      );
     },
   };
 }

@@ -34,7 +34,8 @@ export function regionFromHost(hostname: string): string | undefined {
 }
 
 export function parseEndpoint(endpoint: string): Endpoint {
-  if (typeof endpoint !== 'string' || !endpoint.trim()) throw new OssValidationError('endpoint', 'must be a non-empty string');
+  if (typeof endpoint !== 'string' || !endpoint.trim())
+    throw new OssValidationError('endpoint', 'must be a non-empty string');
   const withScheme = /^[a-z]+:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
   let url: URL;
   try {
@@ -42,8 +43,10 @@ export function parseEndpoint(endpoint: string): Endpoint {
   } catch {
     throw new OssValidationError('endpoint', `${JSON.stringify(endpoint)} is not a host or URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OssValidationError('endpoint', `scheme must be http or https, got ${url.protocol}`);
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.username) throw new OssValidationError('endpoint', 'must be a scheme and host[:port] only');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OssValidationError('endpoint', `scheme must be http or https, got ${url.protocol}`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.username)
+    throw new OssValidationError('endpoint', 'must be a scheme and host[:port] only');
   const region = regionFromHost(url.hostname);
   return { protocol: url.protocol, host: url.host, hostname: url.hostname, ...(region ? { region } : {}) };
 }
@@ -80,6 +83,7 @@ export function parseRtmpEndpoint(value: string): string {
  * dropped. Other hosts (the local emulator) keep host:port, matching the emulator's PublishUrl.
  */
 export function rtmpOrigin(endpoint: Endpoint, bucket: string): string {
-  if (endpoint.hostname.endsWith('.aliyuncs.com')) return `rtmp://${bucket}.${endpoint.hostname.replace(/-internal(\.aliyuncs\.com)$/, '$1')}`;
+  if (endpoint.hostname.endsWith('.aliyuncs.com'))
+    return `rtmp://${bucket}.${endpoint.hostname.replace(/-internal(\.aliyuncs\.com)$/, '$1')}`;
   return `rtmp://${bucket}.${endpoint.host}`;
 }

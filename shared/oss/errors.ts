@@ -26,7 +26,9 @@ export class OssError extends Error {
   readonly operation: string;
 
   constructor(operation: string, fields: OssErrorFields) {
-    super(`${operation} failed: ${fields.status} ${fields.code}: ${fields.message}${fields.requestId ? ` (request ${fields.requestId})` : ''}`);
+    super(
+      `${operation} failed: ${fields.status} ${fields.code}: ${fields.message}${fields.requestId ? ` (request ${fields.requestId})` : ''}`,
+    );
     this.operation = operation;
     this.status = fields.status;
     this.code = fields.code;
@@ -92,7 +94,11 @@ export class OssValidationError extends Error {
  * or folder and go on instead of ending the run.
  */
 export function isTransientFailure(err: unknown): boolean {
-  return err instanceof OssNetworkError || err instanceof OssTimeoutError || (err instanceof OssError && (err.status >= 500 || err.status === 429));
+  return (
+    err instanceof OssNetworkError ||
+    err instanceof OssTimeoutError ||
+    (err instanceof OssError && (err.status >= 500 || err.status === 429))
+  );
 }
 
 /** OSS's answer for a LiveChannel that does not exist. */

@@ -9,7 +9,10 @@ import dispatcherRequest from 'undici/lib/api/api-request.js';
 import { getGlobalDispatcher } from 'undici/lib/global.js';
 import { parseURL } from 'undici/lib/core/util.js';
 
-export type HttpRequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> & { method?: Dispatcher.HttpMethod; dispatcher?: Dispatcher };
+export type HttpRequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> & {
+  method?: Dispatcher.HttpMethod;
+  dispatcher?: Dispatcher;
+};
 
 export function request(url: string | URL, options: HttpRequestOptions = {}): Promise<Dispatcher.ResponseData> {
   const target = parseURL(url);

@@ -59,7 +59,8 @@ const HIGH_CODE_UNIT = /[\uD800-\uFFFF]/;
  * being ASCII, never do).
  */
 function byteOrder(a: string, b: string): number {
-  if (HIGH_CODE_UNIT.test(a) || HIGH_CODE_UNIT.test(b)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  if (HIGH_CODE_UNIT.test(a) || HIGH_CODE_UNIT.test(b))
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -68,7 +69,10 @@ function byteOrder(a: string, b: string): number {
  * (encodeURIComponent alone leaves `! ' ( ) *`, which OSS V4 requires encoded).
  */
 export function ossPercentEncode(value: string, keepSlash = false): string {
-  const encoded = encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return keepSlash ? encoded.replace(/%2F/g, '/') : encoded;
 }
 
@@ -118,7 +122,14 @@ function requestDates(nowMs: number): { http: string; v4: string } {
   const second = Math.floor(nowMs / 1000);
   if (second !== lastDates.second) {
     const date = new Date(second * 1000);
-    lastDates = { second, http: date.toUTCString(), v4: date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') };
+    lastDates = {
+      second,
+      http: date.toUTCString(),
+      v4: date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, ''),
+    };
   }
   return lastDates;
 }
@@ -132,18 +143,80 @@ function requestDates(nowMs: number): { http: string; v4: string } {
  * Union of the Go v1 and Python SDK lists; Go v2 additionally treats every `x-oss-*` key as one.
  */
 export const V1_SUB_RESOURCES: ReadonlySet<string> = new Set([
-  'acl', 'uploads', 'location', 'cors', 'logging', 'website', 'referer', 'lifecycle', 'delete',
-  'append', 'tagging', 'objectMeta', 'uploadId', 'partNumber', 'security-token', 'position',
-  'img', 'style', 'styleName', 'replication', 'replicationProgress', 'replicationLocation',
-  'cname', 'bucketInfo', 'comp', 'qos', 'live', 'status', 'vod', 'startTime', 'endTime',
-  'symlink', 'x-oss-process', 'response-content-type', 'response-content-language',
-  'response-expires', 'response-cache-control', 'response-content-disposition',
-  'response-content-encoding', 'udf', 'udfName', 'udfImage', 'udfId', 'udfImageDesc',
-  'udfApplication', 'udfApplicationLog', 'restore', 'callback', 'callback-var', 'qosInfo',
-  'policy', 'stat', 'encryption', 'versions', 'versioning', 'versionId', 'requestPayment',
-  'sequential', 'inventory', 'inventoryId', 'continuation-token', 'asyncFetch', 'worm',
-  'wormId', 'wormExtend', 'withHashContext', 'transferAcceleration', 'regionList',
-  'cloudboxes', 'metaQuery', 'resourceGroup', 'rtc', 'accessMonitor', 'responseHeader',
+  'acl',
+  'uploads',
+  'location',
+  'cors',
+  'logging',
+  'website',
+  'referer',
+  'lifecycle',
+  'delete',
+  'append',
+  'tagging',
+  'objectMeta',
+  'uploadId',
+  'partNumber',
+  'security-token',
+  'position',
+  'img',
+  'style',
+  'styleName',
+  'replication',
+  'replicationProgress',
+  'replicationLocation',
+  'cname',
+  'bucketInfo',
+  'comp',
+  'qos',
+  'live',
+  'status',
+  'vod',
+  'startTime',
+  'endTime',
+  'symlink',
+  'x-oss-process',
+  'response-content-type',
+  'response-content-language',
+  'response-expires',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'udf',
+  'udfName',
+  'udfImage',
+  'udfId',
+  'udfImageDesc',
+  'udfApplication',
+  'udfApplicationLog',
+  'restore',
+  'callback',
+  'callback-var',
+  'qosInfo',
+  'policy',
+  'stat',
+  'encryption',
+  'versions',
+  'versioning',
+  'versionId',
+  'requestPayment',
+  'sequential',
+  'inventory',
+  'inventoryId',
+  'continuation-token',
+  'asyncFetch',
+  'worm',
+  'wormId',
+  'wormExtend',
+  'withHashContext',
+  'transferAcceleration',
+  'regionList',
+  'cloudboxes',
+  'metaQuery',
+  'resourceGroup',
+  'rtc',
+  'accessMonitor',
+  'responseHeader',
 ]);
 
 function isV1SubResource(key: string): boolean {
@@ -192,7 +265,11 @@ export function v1Signature(accessKeySecret: string, stringToSign: string): stri
  * Headers to send for a V1-signed request: the request's own headers (lower-cased) plus `date`,
  * `x-oss-security-token` (STS) and `authorization`.
  */
-export function signRequestV1(req: SignableRequest, credentials: SigningCredentials, nowMs: number): Record<string, string> {
+export function signRequestV1(
+  req: SignableRequest,
+  credentials: SigningCredentials,
+  nowMs: number,
+): Record<string, string> {
   const headers = lowerCaseHeaders(req.headers);
   headers['date'] = httpDate(nowMs);
   if (credentials.securityToken) headers['x-oss-security-token'] = credentials.securityToken;
@@ -205,7 +282,11 @@ export function signRequestV1(req: SignableRequest, credentials: SigningCredenti
  * Query of a V1 presigned URL: the request's query plus `OSSAccessKeyId`, `Expires` (absolute
  * Unix seconds), `Signature` and, for STS, `security-token` (a sub-resource, hence signed).
  */
-export function presignV1(req: SignableRequest, credentials: SigningCredentials, expiresUnix: number): Record<string, string> {
+export function presignV1(
+  req: SignableRequest,
+  credentials: SigningCredentials,
+  expiresUnix: number,
+): Record<string, string> {
   const query: Record<string, string> = Object.fromEntries(queryEntries(req.query));
   if (credentials.securityToken) query['security-token'] = credentials.securityToken;
   const stringToSign = v1StringToSign({ ...req, query }, String(expiresUnix));
@@ -227,7 +308,10 @@ function isV4DefaultSigned(lowerName: string): boolean {
  * carries and that are not signed by default (`[x-oss-no-exist, ZAbc, x-oss-head1, abc]` →
  * `[abc, zabc]`).
  */
-export function v4AdditionalHeaders(names: readonly string[] | undefined, headers: Record<string, string> | undefined): string[] {
+export function v4AdditionalHeaders(
+  names: readonly string[] | undefined,
+  headers: Record<string, string> | undefined,
+): string[] {
   return additionalOf(names, lowerCaseHeaders(headers));
 }
 
@@ -258,8 +342,14 @@ export function v4CanonicalRequest(req: SignableRequest, additionalHeaders?: rea
 }
 
 /** v4CanonicalRequest over lower-cased headers and an AdditionalHeaders list already normalised. */
-function canonicalRequestOf(req: SignableRequest, lowerHeaders: Record<string, string>, additional: readonly string[]): string {
-  const names = Object.keys(lowerHeaders).filter((name) => isV4DefaultSigned(name) || additional.includes(name)).sort(byteOrder);
+function canonicalRequestOf(
+  req: SignableRequest,
+  lowerHeaders: Record<string, string>,
+  additional: readonly string[],
+): string {
+  const names = Object.keys(lowerHeaders)
+    .filter((name) => isV4DefaultSigned(name) || additional.includes(name))
+    .sort(byteOrder);
   let signed = '';
   for (const name of names) signed += `${name}:${lowerHeaders[name]!.trim()}\n`;
   return `${req.method.toUpperCase()}\n${v4CanonicalUri(req.bucket, req.key)}\n${encodeQuery(req.query)}\n${signed}\n${additional.join(';')}\n${
@@ -328,7 +418,11 @@ export interface V4SignOptions {
  * `x-oss-date`, `x-oss-content-sha256` (UNSIGNED-PAYLOAD unless set), `date` (unsigned, kept
  * equal), `x-oss-security-token` (STS) and `authorization`.
  */
-export function signRequestV4(req: SignableRequest, credentials: SigningCredentials, opts: V4SignOptions): Record<string, string> {
+export function signRequestV4(
+  req: SignableRequest,
+  credentials: SigningCredentials,
+  opts: V4SignOptions,
+): Record<string, string> {
   const headers = lowerCaseHeaders(req.headers);
   const dates = requestDates(opts.nowMs);
   headers['x-oss-date'] = dates.v4;
@@ -340,7 +434,10 @@ export function signRequestV4(req: SignableRequest, credentials: SigningCredenti
   const date8 = dates.v4.slice(0, 8);
   const product = opts.product ?? 'oss';
   const stringToSign = v4StringToSign(canonical, dates.v4, opts.region, product);
-  const signature = signWithKey(cachedSigningKey(credentials.accessKeySecret, date8, opts.region, product), stringToSign);
+  const signature = signWithKey(
+    cachedSigningKey(credentials.accessKeySecret, date8, opts.region, product),
+    stringToSign,
+  );
   const credential = `Credential=${credentials.accessKeyId}/${v4Scope(date8, opts.region, product)}`;
   const additionalPart = additional.length ? `AdditionalHeaders=${additional.join(';')},` : '';
   headers['authorization'] = `${V4_ALGORITHM} ${credential},${additionalPart}Signature=${signature}`;
@@ -367,7 +464,12 @@ export function presignV4(
   if (additional.length) query['x-oss-additional-headers'] = additional.join(';');
   if (credentials.securityToken) query['x-oss-security-token'] = credentials.securityToken;
   const canonical = v4CanonicalRequest({ ...req, query }, additional);
-  query['x-oss-signature'] = v4Signature(credentials.accessKeySecret, v4StringToSign(canonical, xOssDate, opts.region, opts.product), opts.region, opts.product);
+  query['x-oss-signature'] = v4Signature(
+    credentials.accessKeySecret,
+    v4StringToSign(canonical, xOssDate, opts.region, opts.product),
+    opts.region,
+    opts.product,
+  );
   return query;
 }
 
@@ -392,11 +494,15 @@ export class AuthorizationFormatError extends Error {
 export function parseV4Credential(value: string): V4Credential {
   const parts = value.trim().split('/');
   if (parts.length !== 5 || parts[4] !== V4_TERMINATOR) {
-    throw new AuthorizationFormatError('Credential must be <AccessKeyId>/<YYYYMMDD>/<region>/<product>/aliyun_v4_request');
+    throw new AuthorizationFormatError(
+      'Credential must be <AccessKeyId>/<YYYYMMDD>/<region>/<product>/aliyun_v4_request',
+    );
   }
   const [accessKeyId, date8, region, product] = parts as [string, string, string, string, string];
   if (!accessKeyId || !/^\d{8}$/.test(date8) || !region || !product) {
-    throw new AuthorizationFormatError('Credential has an empty access key id, region or product, or a date that is not YYYYMMDD');
+    throw new AuthorizationFormatError(
+      'Credential has an empty access key id, region or product, or a date that is not YYYYMMDD',
+    );
   }
   return { accessKeyId, date8, region, product };
 }
@@ -407,7 +513,8 @@ export function parseV4Credential(value: string): V4Credential {
  */
 export function parseV4Authorization(value: string): V4Authorization {
   const trimmed = value.trim();
-  if (!trimmed.startsWith(`${V4_ALGORITHM} `)) throw new AuthorizationFormatError(`Authorization must start with "${V4_ALGORITHM} "`);
+  if (!trimmed.startsWith(`${V4_ALGORITHM} `))
+    throw new AuthorizationFormatError(`Authorization must start with "${V4_ALGORITHM} "`);
   const fields = new Map<string, string>();
   for (const pair of trimmed.slice(V4_ALGORITHM.length).split(',')) {
     const eq = pair.indexOf('=');
@@ -419,11 +526,17 @@ export function parseV4Authorization(value: string): V4Authorization {
   const credential = fields.get('Credential');
   const signature = fields.get('Signature');
   if (!credential) throw new AuthorizationFormatError('Authorization lacks Credential');
-  if (!signature || !/^[0-9a-f]{64}$/.test(signature)) throw new AuthorizationFormatError('Authorization lacks a 64-hex-digit Signature');
+  if (!signature || !/^[0-9a-f]{64}$/.test(signature))
+    throw new AuthorizationFormatError('Authorization lacks a 64-hex-digit Signature');
   const additional = fields.get('AdditionalHeaders');
   return {
     ...parseV4Credential(credential),
-    additionalHeaders: additional ? additional.split(';').map((h) => h.trim()).filter(Boolean) : [],
+    additionalHeaders: additional
+      ? additional
+          .split(';')
+          .map((h) => h.trim())
+          .filter(Boolean)
+      : [],
     signature,
   };
 }
@@ -466,7 +579,9 @@ export function rtmpSignature(accessKeySecret: string, stringToSign: string): st
  * byte order. `origin` is everything before `/live/`: `rtmp://<bucket>.<host>` on OSS.
  */
 export function signRtmpUrl(origin: string, input: RtmpSignInput, credentials: SigningCredentials): string {
-  const query: Record<string, string> = Object.fromEntries(queryEntries(input.params).filter(([k]) => !RTMP_AUTH_PARAMS.has(k)));
+  const query: Record<string, string> = Object.fromEntries(
+    queryEntries(input.params).filter(([k]) => !RTMP_AUTH_PARAMS.has(k)),
+  );
   if (credentials.securityToken) query['security-token'] = credentials.securityToken;
   else delete query['security-token'];
   query['OSSAccessKeyId'] = credentials.accessKeyId;

@@ -34,7 +34,11 @@ function requireIntInRange(value: unknown, field: string, min: number, max: numb
 /** Bucket names: 3–63 characters of `a-z 0-9 -`, starting and ending with a letter or digit. */
 export function validateBucketName(name: unknown, field = 'bucket'): asserts name is string {
   requireString(name, field);
-  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name)) throw new OssValidationError(field, `${JSON.stringify(name)} is not a valid bucket name (3-63 of a-z, 0-9, -; starts and ends alphanumeric)`);
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name))
+    throw new OssValidationError(
+      field,
+      `${JSON.stringify(name)} is not a valid bucket name (3-63 of a-z, 0-9, -; starts and ends alphanumeric)`,
+    );
 }
 
 /** Object keys: 1–1023 UTF-8 bytes, not starting with `/` or `\`. */
@@ -58,7 +62,8 @@ export function validateChannelName(name: unknown, field = 'channel'): asserts n
  */
 export function validateCreatableChannelName(name: unknown, field = 'channel'): asserts name is string {
   validateChannelName(name, field);
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new OssValidationError(field, `${JSON.stringify(name)} may only contain A-Z, a-z, 0-9, '.', '_' and '-'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new OssValidationError(field, `${JSON.stringify(name)} may only contain A-Z, a-z, 0-9, '.', '_' and '-'`);
 }
 
 /** 6–128 bytes, ends with `.m3u8`, no `/`. */
@@ -71,7 +76,8 @@ export function validatePlaylistName(name: unknown, field = 'playlistName'): ass
 }
 
 export function validateChannelStatus(status: unknown, field = 'status'): asserts status is 'enabled' | 'disabled' {
-  if (status !== 'enabled' && status !== 'disabled') throw new OssValidationError(field, `must be "enabled" or "disabled", got ${JSON.stringify(status)}`);
+  if (status !== 'enabled' && status !== 'disabled')
+    throw new OssValidationError(field, `must be "enabled" or "disabled", got ${JSON.stringify(status)}`);
 }
 
 export function validatePutLiveChannelInput(input: PutLiveChannelInput): void {
@@ -83,7 +89,11 @@ export function validatePutLiveChannelInput(input: PutLiveChannelInput): void {
   const target = input.target ?? {};
   const hasDuration = target.fragDuration !== undefined;
   const hasCount = target.fragCount !== undefined;
-  if (hasDuration !== hasCount) throw new OssValidationError(hasDuration ? 'target.fragCount' : 'target.fragDuration', 'fragDuration and fragCount must be given together or not at all');
+  if (hasDuration !== hasCount)
+    throw new OssValidationError(
+      hasDuration ? 'target.fragCount' : 'target.fragDuration',
+      'fragDuration and fragCount must be given together or not at all',
+    );
   if (hasDuration) requireIntInRange(target.fragDuration, 'target.fragDuration', 1, 100);
   if (hasCount) requireIntInRange(target.fragCount, 'target.fragCount', 1, 100);
   if (target.playlistName !== undefined) validatePlaylistName(target.playlistName, 'target.playlistName');
@@ -102,8 +112,13 @@ export function validatePutLiveChannelInput(input: PutLiveChannelInput): void {
 export function validateVodWindow(window: VodWindow): void {
   requireIntInRange(window.startTime, 'startTime', 0, MAX_UNIX_SECONDS);
   requireIntInRange(window.endTime, 'endTime', 0, MAX_UNIX_SECONDS);
-  if (window.endTime <= window.startTime) throw new OssValidationError('endTime', `must be after startTime (${window.startTime}), got ${window.endTime}`);
-  if (window.endTime - window.startTime > MAX_VOD_WINDOW_SECONDS) throw new OssValidationError('endTime', `window must span at most ${MAX_VOD_WINDOW_SECONDS} s, got ${window.endTime - window.startTime} s`);
+  if (window.endTime <= window.startTime)
+    throw new OssValidationError('endTime', `must be after startTime (${window.startTime}), got ${window.endTime}`);
+  if (window.endTime - window.startTime > MAX_VOD_WINDOW_SECONDS)
+    throw new OssValidationError(
+      'endTime',
+      `window must span at most ${MAX_VOD_WINDOW_SECONDS} s, got ${window.endTime - window.startTime} s`,
+    );
 }
 
 export function validateMaxKeys(value: number | undefined, field = 'maxKeys'): void {
@@ -117,14 +132,19 @@ export function validateListString(value: string | undefined, field: string): vo
   if (byteLength(value) >= 1024) throw new OssValidationError(field, 'must be shorter than 1024 bytes');
 }
 
-export function validateExpiresIn(seconds: unknown, field = 'expiresInSeconds', max = MAX_PRESIGN_SECONDS): asserts seconds is number {
+export function validateExpiresIn(
+  seconds: unknown,
+  field = 'expiresInSeconds',
+  max = MAX_PRESIGN_SECONDS,
+): asserts seconds is number {
   requireIntInRange(seconds, field, 1, max);
 }
 
 /** `x-oss-meta-<name>`: names must be HTTP token characters; values one line. */
 export function validateMeta(meta: Record<string, string> | undefined): void {
   for (const [name, value] of Object.entries(meta ?? {})) {
-    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new OssValidationError(`meta.${name}`, 'name must consist of HTTP token characters');
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name))
+      throw new OssValidationError(`meta.${name}`, 'name must consist of HTTP token characters');
     requireString(value, `meta.${name}`);
     if (/[\r\n]/.test(value)) throw new OssValidationError(`meta.${name}`, 'value must not contain CR or LF');
   }

@@ -53,7 +53,8 @@ function decodeXmlText(text: string): string {
     if (ref.startsWith('#')) {
       const codePoint = ref.startsWith('#x') ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
       // String.fromCodePoint throws a RangeError past U+10FFFF; a hostile body gets a protocol error instead.
-      if (!(codePoint >= 0 && codePoint <= 0x10ffff)) throw new XmlShapeError(`invalid character reference ${JSON.stringify(whole)}`);
+      if (!(codePoint >= 0 && codePoint <= 0x10ffff))
+        throw new XmlShapeError(`invalid character reference ${JSON.stringify(whole)}`);
       return String.fromCodePoint(codePoint);
     }
     return PREDEFINED_ENTITIES[ref] ?? whole;
@@ -113,7 +114,14 @@ function checkXml(xml: string): void {
 /** parseRoot over XML already checked. */
 function parsedRoot(xml: string, root: string): XmlNode {
   const doc = parser.parse(xml) as XmlNode;
-  if (!(root in doc)) throw new XmlShapeError(`expected <${root}>, got ${Object.keys(doc).map((k) => `<${k}>`).join(', ') || 'no element'}`);
+  if (!(root in doc))
+    throw new XmlShapeError(
+      `expected <${root}>, got ${
+        Object.keys(doc)
+          .map((k) => `<${k}>`)
+          .join(', ') || 'no element'
+      }`,
+    );
   const node = doc[root];
   // `<Root/>` or `<Root></Root>` parse to ''.
   return node && typeof node === 'object' ? (node as XmlNode) : {};
@@ -177,14 +185,27 @@ function urls(node: XmlNode, name: string): string[] {
 
 function channelStatus(node: XmlNode): LiveChannelStatus {
   const raw = requiredText(node, 'Status');
-  if (raw !== 'enabled' && raw !== 'disabled') throw new XmlShapeError(`<Status> is not enabled/disabled: ${JSON.stringify(raw)}`);
+  if (raw !== 'enabled' && raw !== 'disabled')
+    throw new XmlShapeError(`<Status> is not enabled/disabled: ${JSON.stringify(raw)}`);
   return raw;
 }
 
 /** `<Error>` body fields (any root is accepted only if it is `Error`). */
-export function parseErrorBody(xml: string): { code: string; message: string; requestId?: string; hostId?: string; ec?: string } {
+export function parseErrorBody(xml: string): {
+  code: string;
+  message: string;
+  requestId?: string;
+  hostId?: string;
+  ec?: string;
+} {
   const e = parseRoot(xml, 'Error');
-  return { code: requiredText(e, 'Code'), message: text(e, 'Message') ?? '', requestId: text(e, 'RequestId'), hostId: text(e, 'HostId'), ec: text(e, 'EC') };
+  return {
+    code: requiredText(e, 'Code'),
+    message: text(e, 'Message') ?? '',
+    requestId: text(e, 'RequestId'),
+    hostId: text(e, 'HostId'),
+    ec: text(e, 'EC'),
+  };
 }
 
 export function buildLiveChannelConfiguration(input: PutLiveChannelInput): string {
@@ -198,7 +219,12 @@ export function buildLiveChannelConfiguration(input: PutLiveChannelInput): strin
   config.Target = target;
   if (input.snapshot) {
     const s = input.snapshot;
-    config.Snapshot = { RoleName: s.roleName, DestBucket: s.destBucket, NotifyTopic: s.notifyTopic, Interval: s.interval };
+    config.Snapshot = {
+      RoleName: s.roleName,
+      DestBucket: s.destBucket,
+      NotifyTopic: s.notifyTopic,
+      Interval: s.interval,
+    };
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ LiveChannelConfiguration: config })}`;
 }
@@ -217,7 +243,12 @@ export function parseLiveChannelConfiguration(xml: string): LiveChannelConfig {
   const config: LiveChannelConfig = {
     description: text(r, 'Description') ?? '',
     status: channelStatus(r),
-    target: { type, fragDuration: int(target, 'FragDuration'), fragCount: int(target, 'FragCount'), playlistName: requiredText(target, 'PlaylistName') },
+    target: {
+      type,
+      fragDuration: int(target, 'FragDuration'),
+      fragCount: int(target, 'FragCount'),
+      playlistName: requiredText(target, 'PlaylistName'),
+    },
   };
   const snapshot = child(r, 'Snapshot');
   if (snapshot) {
@@ -251,7 +282,8 @@ export function parseListLiveChannelResult(xml: string): ListLiveChannelsResult 
 export function parseLiveChannelStat(xml: string): LiveChannelStat {
   const r = parseRoot(xml, 'LiveChannelStat');
   const status = requiredText(r, 'Status');
-  if (status !== 'Idle' && status !== 'Live' && status !== 'Disabled') throw new XmlShapeError(`<Status> is not Idle/Live/Disabled: ${JSON.stringify(status)}`);
+  if (status !== 'Idle' && status !== 'Live' && status !== 'Disabled')
+    throw new XmlShapeError(`<Status> is not Idle/Live/Disabled: ${JSON.stringify(status)}`);
   const stat: LiveChannelStat = { status };
   const connectedTime = optional(r, 'ConnectedTime', time);
   if (connectedTime !== undefined) stat.connectedTime = connectedTime;
@@ -269,13 +301,22 @@ export function parseLiveChannelStat(xml: string): LiveChannelStat {
     };
   }
   const audio = child(r, 'Audio');
-  if (audio) stat.audio = { bandwidth: int(audio, 'Bandwidth'), sampleRate: int(audio, 'SampleRate'), codec: text(audio, 'Codec') ?? '' };
+  if (audio)
+    stat.audio = {
+      bandwidth: int(audio, 'Bandwidth'),
+      sampleRate: int(audio, 'SampleRate'),
+      codec: text(audio, 'Codec') ?? '',
+    };
   return stat;
 }
 
 export function parseLiveChannelHistory(xml: string): LiveRecord[] {
   const r = parseRoot(xml, 'LiveChannelHistory');
-  return nodes(r, 'LiveRecord').map((rec) => ({ startTime: time(rec, 'StartTime'), endTime: time(rec, 'EndTime'), remoteAddr: text(rec, 'RemoteAddr') ?? '' }));
+  return nodes(r, 'LiveRecord').map((rec) => ({
+    startTime: time(rec, 'StartTime'),
+    endTime: time(rec, 'EndTime'),
+    remoteAddr: text(rec, 'RemoteAddr') ?? '',
+  }));
 }
 
 /** Under `<EncodingType>url</EncodingType>` OSS percent-encodes keys, prefixes and tokens. */
@@ -400,7 +441,11 @@ export function parseDeleteResult(xml: string): DeleteObjectsResult {
   const decode = nameDecoder(r);
   return {
     deleted: nodes(r, 'Deleted').map((d) => decode(requiredText(d, 'Key'))),
-    errors: nodes(r, 'Error').map((e) => ({ key: decode(requiredText(e, 'Key')), code: text(e, 'Code') ?? '', message: text(e, 'Message') ?? '' })),
+    errors: nodes(r, 'Error').map((e) => ({
+      key: decode(requiredText(e, 'Key')),
+      code: text(e, 'Code') ?? '',
+      message: text(e, 'Message') ?? '',
+    })),
   };
 }
 

@@ -1,2 +1,27 @@
-export { Webhooks, eventId, toPayload, worstCaseAttemptMs, DEFAULT_DELIVERY_POLICY, type WebhookPayload, type EmitInput, type EmitResult, type DeliveryOutcome, type DeliveryPolicy, type DrainResult, type WebhooksOptions } from './webhooks';
-export { signWebhook, verifyWebhook, webhookSecretKey, newWebhookSecret, WEBHOOK_ID_HEADER, WEBHOOK_TIMESTAMP_HEADER, WEBHOOK_SIGNATURE_HEADER, EVENT_TYPE_HEADER, DEFAULT_TOLERANCE_SECONDS, type VerifyResult, type WebhookSignatureHeaders } from './signature';
+export {
+  Webhooks,
+  eventId,
+  toPayload,
+  worstCaseAttemptMs,
+  DEFAULT_DELIVERY_POLICY,
+  type WebhookPayload,
+  type EmitInput,
+  type EmitResult,
+  type DeliveryOutcome,
+  type DeliveryPolicy,
+  type DrainResult,
+  type WebhooksOptions,
+} from './webhooks';
+export {
+  signWebhook,
+  verifyWebhook,
+  webhookSecretKey,
+  newWebhookSecret,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  EVENT_TYPE_HEADER,
+  DEFAULT_TOLERANCE_SECONDS,
+  type VerifyResult,
+  type WebhookSignatureHeaders,
+} from './signature';

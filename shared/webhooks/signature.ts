@@ -25,14 +25,19 @@ const MIN_SECRET_BYTES = 24;
  * the secret (config errors are logged).
  */
 export function webhookSecretKey(secret: string): Buffer {
-  if (!secret.startsWith(SECRET_PREFIX)) throw new Error(`is not a Standard Webhooks secret: it must be written ${SECRET_PREFIX}<base64>`);
+  if (!secret.startsWith(SECRET_PREFIX))
+    throw new Error(`is not a Standard Webhooks secret: it must be written ${SECRET_PREFIX}<base64>`);
   const encoded = secret.slice(SECRET_PREFIX.length);
   const key = Buffer.from(encoded, 'base64');
   // Node decodes leniently; a round trip catches characters outside the base64 alphabet.
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
+  if (
+    !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ||
+    key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')
+  ) {
     throw new Error(`is not a Standard Webhooks secret: the part after ${SECRET_PREFIX} is not base64`);
   }
-  if (key.length < MIN_SECRET_BYTES) throw new Error(`decodes to ${key.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes`);
+  if (key.length < MIN_SECRET_BYTES)
+    throw new Error(`decodes to ${key.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes`);
   return key;
 }
 
@@ -52,11 +57,20 @@ export type WebhookSignatureHeaders = {
 };
 
 /** The signature headers for `body` of event `id`, signed at `nowMs` with every secret. */
-export function signWebhook(id: string, body: string | Buffer, secrets: readonly string[], nowMs: number): WebhookSignatureHeaders {
+export function signWebhook(
+  id: string,
+  body: string | Buffer,
+  secrets: readonly string[],
+  nowMs: number,
+): WebhookSignatureHeaders {
   if (secrets.length === 0) throw new Error('cannot sign a webhook without a secret (WEBHOOK_SECRETS is empty)');
   const timestamp = Math.floor(nowMs / 1000);
   const signatures = secrets.map((s) => `v1,${hmac(webhookSecretKey(s), id, timestamp, body).toString('base64')}`);
-  return { [WEBHOOK_ID_HEADER]: id, [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp), [WEBHOOK_SIGNATURE_HEADER]: signatures.join(' ') };
+  return {
+    [WEBHOOK_ID_HEADER]: id,
+    [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
+    [WEBHOOK_SIGNATURE_HEADER]: signatures.join(' '),
+  };
 }
 
 export type VerifyResult = { ok: true; id: string; timestamp: number } | { ok: false; reason: string };
@@ -85,7 +99,8 @@ export function verifyWebhook(
   const id = header(headers, WEBHOOK_ID_HEADER);
   if (!id) return { ok: false, reason: `missing ${WEBHOOK_ID_HEADER} header` };
   const timestampText = header(headers, WEBHOOK_TIMESTAMP_HEADER);
-  if (!timestampText || !/^\d{1,12}$/.test(timestampText)) return { ok: false, reason: `missing or invalid ${WEBHOOK_TIMESTAMP_HEADER} header` };
+  if (!timestampText || !/^\d{1,12}$/.test(timestampText))
+    return { ok: false, reason: `missing or invalid ${WEBHOOK_TIMESTAMP_HEADER} header` };
   const value = header(headers, WEBHOOK_SIGNATURE_HEADER);
   if (!value) return { ok: false, reason: `missing ${WEBHOOK_SIGNATURE_HEADER} header` };
 
@@ -95,13 +110,15 @@ export function verifyWebhook(
     .filter((part) => part.startsWith('v1,'))
     .map((part) => Buffer.from(part.slice(3), 'base64'));
   if (candidates.length === 0) return { ok: false, reason: `${WEBHOOK_SIGNATURE_HEADER} has no v1 signature` };
-  if (Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds) return { ok: false, reason: `${WEBHOOK_TIMESTAMP_HEADER} outside the ${toleranceSeconds} s tolerance` };
+  if (Math.abs(nowMs / 1000 - timestamp) > toleranceSeconds)
+    return { ok: false, reason: `${WEBHOOK_TIMESTAMP_HEADER} outside the ${toleranceSeconds} s tolerance` };
 
   let matched = false;
   for (const secret of secrets) {
     const expected = hmac(webhookSecretKey(secret), id, timestamp, body);
     // No early exit: the work done does not depend on which secret or candidate matched.
-    for (const candidate of candidates) if (candidate.length === expected.length && timingSafeEqual(expected, candidate)) matched = true;
+    for (const candidate of candidates)
+      if (candidate.length === expected.length && timingSafeEqual(expected, candidate)) matched = true;
   }
   return matched ? { ok: true, id, timestamp } : { ok: false, reason: 'no signature matches a configured secret' };
 }

@@ -82,7 +82,8 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 /** The longest one delivery attempt can take: every HTTP attempt times out after the longest back-offs. */
 export function worstCaseAttemptMs(policy: DeliveryPolicy): number {
   let total = policy.maxAttempts * policy.timeoutMs;
-  for (let attempt = 2; attempt <= policy.maxAttempts; attempt++) total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2));
+  for (let attempt = 2; attempt <= policy.maxAttempts; attempt++)
+    total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 2));
   return total;
 }
 
@@ -115,7 +116,9 @@ export interface WebhooksOptions {
 
 /** `evt_` + 128 bits of SHA-256 over what the event is about. */
 export function eventId(type: EventType, bucket: string, channel: string | null, fact: string): string {
-  const digest = createHash('sha256').update(JSON.stringify([type, bucket, channel, fact])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([type, bucket, channel, fact]))
+    .digest('hex');
   return `evt_${digest.slice(0, 32)}`;
 }
 
@@ -145,7 +148,8 @@ export class Webhooks {
   private readonly log: Logger;
 
   constructor(opts: WebhooksOptions) {
-    if (opts.url && opts.secrets.length === 0) throw new Error('webhooks need at least one signing secret when a URL is configured');
+    if (opts.url && opts.secrets.length === 0)
+      throw new Error('webhooks need at least one signing secret when a URL is configured');
     this.ledger = opts.ledger;
     this.bucket = opts.bucket;
     this.url = opts.url;
@@ -153,7 +157,9 @@ export class Webhooks {
     this.log = opts.logger.child({ component: 'webhooks', bucket: opts.bucket });
     this.policy = { ...DEFAULT_DELIVERY_POLICY, ...opts.policy };
     if (this.policy.claimTimeoutMs <= worstCaseAttemptMs(this.policy)) {
-      throw new Error(`webhook claimTimeoutMs (${this.policy.claimTimeoutMs}) must exceed the longest delivery attempt (${worstCaseAttemptMs(this.policy)} ms)`);
+      throw new Error(
+        `webhook claimTimeoutMs (${this.policy.claimTimeoutMs}) must exceed the longest delivery attempt (${worstCaseAttemptMs(this.policy)} ms)`,
+      );
     }
   }
 
@@ -205,7 +211,11 @@ export class Webhooks {
     try {
       const claimId = randomUUID();
       const claimedAt = currentClock().now();
-      const claim = await this.ledger.claimDelivery(id, { claimId, claimedAt, expiresAt: claimedAt + this.policy.claimTimeoutMs });
+      const claim = await this.ledger.claimDelivery(id, {
+        claimId,
+        claimedAt,
+        expiresAt: claimedAt + this.policy.claimTimeoutMs,
+      });
       if (claim === undefined) return { id, outcome: 'in-flight' };
       // An earlier claimant delivered, then died before clearing the outbox entry.
       if (await this.ledger.isDelivered(id)) {
@@ -216,26 +226,48 @@ export class Webhooks {
       const { ok, attempts, lastError } = await this.post(url, toPayload(event, sequence));
       if (ok) {
         await this.ledger.recordDelivered({ id, channel: event.channel, sequence, at: currentClock().now(), attempts });
-        this.log.info({ eventId: id, type: event.type, channel: event.channel, sequence, attempts }, 'webhook delivered');
+        this.log.info(
+          { eventId: id, type: event.type, channel: event.channel, sequence, attempts },
+          'webhook delivered',
+        );
         return { id, outcome: 'delivered', sequence };
       }
       if (currentClock().now() - event.occurredAt > this.policy.abandonAfterMs) {
-        await this.ledger.recordAbandoned({ id, channel: event.channel, sequence, at: currentClock().now(), attempts, lastError });
-        this.log.error({ eventId: id, type: event.type, channel: event.channel, sequence, lastError }, 'webhook abandoned: undeliverable past the retention window');
+        await this.ledger.recordAbandoned({
+          id,
+          channel: event.channel,
+          sequence,
+          at: currentClock().now(),
+          attempts,
+          lastError,
+        });
+        this.log.error(
+          { eventId: id, type: event.type, channel: event.channel, sequence, lastError },
+          'webhook abandoned: undeliverable past the retention window',
+        );
         return { id, outcome: 'abandoned', sequence };
       }
       await this.ledger.releaseDelivery(id, claim, { claimId, at: currentClock().now() });
-      this.log.warn({ eventId: id, type: event.type, channel: event.channel, sequence, attempts, lastError }, 'webhook delivery failed; left in the outbox for a later run');
+      this.log.warn(
+        { eventId: id, type: event.type, channel: event.channel, sequence, attempts, lastError },
+        'webhook delivery failed; left in the outbox for a later run',
+      );
     } catch (err) {
       // Ledger trouble while claiming, numbering or bookkeeping: the event is in the outbox, and a
       // later drain retries once any claim we hold has lapsed.
-      this.log.warn({ eventId: id, type: event.type, err }, 'webhook bookkeeping failed; left in the outbox for a later run');
+      this.log.warn(
+        { eventId: id, type: event.type, err },
+        'webhook bookkeeping failed; left in the outbox for a later run',
+      );
     }
     return { id, outcome: 'queued', sequence };
   }
 
   /** POSTs with bounded exponential back-off. Never throws. */
-  private async post(url: string, payload: WebhookPayload): Promise<{ ok: boolean; attempts: number; lastError?: string }> {
+  private async post(
+    url: string,
+    payload: WebhookPayload,
+  ): Promise<{ ok: boolean; attempts: number; lastError?: string }> {
     const body = JSON.stringify(payload);
     let lastError: string | undefined;
     for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
@@ -261,7 +293,8 @@ export class Webhooks {
         lastError = `HTTP ${res.statusCode}`;
         if (!retryable(res.statusCode)) return { ok: false, attempts: attempt, lastError };
       } catch (err) {
-        lastError = err instanceof Error ? `${err.name}: ${(err as { code?: string }).code ?? err.message}` : String(err);
+        lastError =
+          err instanceof Error ? `${err.name}: ${(err as { code?: string }).code ?? err.message}` : String(err);
       }
     }
     return { ok: false, attempts: this.policy.maxAttempts, lastError };

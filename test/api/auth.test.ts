@@ -37,7 +37,11 @@ function signed(opts: { secret?: string; now?: number; body?: string } = {}) {
   return signApiRequest({ ...REQUEST, body: opts.body ?? BODY, secret: opts.secret ?? SECRET, now: opts.now ?? NOW });
 }
 
-async function rejection(auth: ReturnType<typeof setup>, headers: Record<string, string>, spec?: EventSpec): Promise<ApiError> {
+async function rejection(
+  auth: ReturnType<typeof setup>,
+  headers: Record<string, string>,
+  spec?: EventSpec,
+): Promise<ApiError> {
   try {
     await auth.authenticate(request(headers, spec));
   } catch (err) {
@@ -49,21 +53,37 @@ async function rejection(auth: ReturnType<typeof setup>, headers: Record<string,
 
 describe('request signing', () => {
   it('signs METHOD, PATH, QUERY, TIMESTAMP and the body hash, newline-separated', () => {
-    const text = stringToSign({ method: 'post', path: '/channels/cam-1', query: { b: '2', a: 'x y' }, body: 'abc' }, 1714564800);
+    const text = stringToSign(
+      { method: 'post', path: '/channels/cam-1', query: { b: '2', a: 'x y' }, body: 'abc' },
+      1714564800,
+    );
     expect(text).toBe(
       'POST\n/channels/cam-1\na=x%20y&b=2\n1714564800\nba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
-    const headers = signApiRequest({ method: 'POST', path: '/channels/cam-1', query: { b: '2', a: 'x y' }, body: 'abc', secret: 's3cret', now: 1714564800_999 });
+    const headers = signApiRequest({
+      method: 'POST',
+      path: '/channels/cam-1',
+      query: { b: '2', a: 'x y' },
+      body: 'abc',
+      secret: 's3cret',
+      now: 1714564800_999,
+    });
     expect(headers['X-Livecycle-Timestamp']).toBe('1714564800');
     expect(headers['X-Livecycle-Signature']).toBe(`v1=${createHmac('sha256', 's3cret').update(text).digest('hex')}`);
   });
 
   it('reproduces the worked examples in docs/api.md', () => {
     const now = 1714564800_000;
-    expect(signApiRequest({ method: 'POST', path: '/channels', body: '{"name":"cam-1"}', secret: 'example-secret', now })['X-Livecycle-Signature'])
-      .toBe('v1=686a1f528877e99e45f3182028ee9354eeea497d3206ba17233d301ff4bf1f46');
-    expect(signApiRequest({ method: 'GET', path: '/channels', query: { limit: '50' }, secret: 'example-secret', now })['X-Livecycle-Signature'])
-      .toBe('v1=131ffef8e88398025d1fc638142ad8474d043f1e2bef8c7473988475f18c3825');
+    expect(
+      signApiRequest({ method: 'POST', path: '/channels', body: '{"name":"cam-1"}', secret: 'example-secret', now })[
+        'X-Livecycle-Signature'
+      ],
+    ).toBe('v1=686a1f528877e99e45f3182028ee9354eeea497d3206ba17233d301ff4bf1f46');
+    expect(
+      signApiRequest({ method: 'GET', path: '/channels', query: { limit: '50' }, secret: 'example-secret', now })[
+        'X-Livecycle-Signature'
+      ],
+    ).toBe('v1=131ffef8e88398025d1fc638142ad8474d043f1e2bef8c7473988475f18c3825');
   });
 
   it('leaves the query line empty without parameters and encodes reserved characters', () => {
@@ -80,14 +100,27 @@ describe('authenticate', () => {
 
   it('accepts a signature sent with lower-case header names and upper-case hex', async () => {
     const h = signed();
-    const headers = { 'x-livecycle-timestamp': h['X-Livecycle-Timestamp']!, 'x-livecycle-signature': h['X-Livecycle-Signature']!.toUpperCase().replace('V1=', 'v1=') };
+    const headers = {
+      'x-livecycle-timestamp': h['X-Livecycle-Timestamp']!,
+      'x-livecycle-signature': h['X-Livecycle-Signature']!.toUpperCase().replace('V1=', 'v1='),
+    };
     await expect(setup().authenticate(request(headers))).resolves.toBe('signature');
   });
 
   it('covers the query: a signature over other parameters is rejected', async () => {
-    const headers = signApiRequest({ method: 'GET', path: '/channels', query: { limit: '10' }, secret: SECRET, now: NOW });
-    await expect(setup().authenticate(request(headers, { method: 'GET', body: '', query: { limit: '10' } }))).resolves.toBe('signature');
-    expect((await rejection(setup(), headers, { method: 'GET', body: '', query: { limit: '1000' } })).code).toBe('bad_signature');
+    const headers = signApiRequest({
+      method: 'GET',
+      path: '/channels',
+      query: { limit: '10' },
+      secret: SECRET,
+      now: NOW,
+    });
+    await expect(
+      setup().authenticate(request(headers, { method: 'GET', body: '', query: { limit: '10' } })),
+    ).resolves.toBe('signature');
+    expect((await rejection(setup(), headers, { method: 'GET', body: '', query: { limit: '1000' } })).code).toBe(
+      'bad_signature',
+    );
   });
 
   it('accepts the timestamp exactly 300 s away in either direction', async () => {
@@ -102,23 +135,55 @@ describe('authenticate', () => {
   const ts = String(NOW / 1000);
   const cases: [string, () => Record<string, string>, string][] = [
     ['no credentials', () => ({}), 'missing_credentials'],
-    ['signature without timestamp', () => ({ 'X-Livecycle-Signature': signed()['X-Livecycle-Signature']! }), 'malformed_signature'],
+    [
+      'signature without timestamp',
+      () => ({ 'X-Livecycle-Signature': signed()['X-Livecycle-Signature']! }),
+      'malformed_signature',
+    ],
     ['timestamp without signature', () => ({ 'X-Livecycle-Timestamp': ts }), 'malformed_signature'],
-    ['timestamp in milliseconds with a fraction', () => ({ ...signed(), 'X-Livecycle-Timestamp': `${ts}.5` }), 'malformed_signature'],
-    ['ISO timestamp', () => ({ ...signed(), 'X-Livecycle-Timestamp': new Date(NOW).toISOString() }), 'malformed_signature'],
-    ['signature without the v1= prefix', () => ({ ...signed(), 'X-Livecycle-Signature': signed()['X-Livecycle-Signature']!.slice(3) }), 'malformed_signature'],
+    [
+      'timestamp in milliseconds with a fraction',
+      () => ({ ...signed(), 'X-Livecycle-Timestamp': `${ts}.5` }),
+      'malformed_signature',
+    ],
+    [
+      'ISO timestamp',
+      () => ({ ...signed(), 'X-Livecycle-Timestamp': new Date(NOW).toISOString() }),
+      'malformed_signature',
+    ],
+    [
+      'signature without the v1= prefix',
+      () => ({ ...signed(), 'X-Livecycle-Signature': signed()['X-Livecycle-Signature']!.slice(3) }),
+      'malformed_signature',
+    ],
     ['short signature', () => ({ ...signed(), 'X-Livecycle-Signature': 'v1=abcd' }), 'malformed_signature'],
-    ['non-hex signature', () => ({ ...signed(), 'X-Livecycle-Signature': `v1=${'g'.repeat(64)}` }), 'malformed_signature'],
+    [
+      'non-hex signature',
+      () => ({ ...signed(), 'X-Livecycle-Signature': `v1=${'g'.repeat(64)}` }),
+      'malformed_signature',
+    ],
     ['signature with an unknown secret', () => signed({ secret: 'not-the-secret' }), 'bad_signature'],
     ['signature over a tampered body', () => signed({ body: '{"name":"cam-2"}' }), 'bad_signature'],
-    ['signature with a shifted timestamp', () => ({ ...signed(), 'X-Livecycle-Timestamp': String(NOW / 1000 + 1) }), 'bad_signature'],
+    [
+      'signature with a shifted timestamp',
+      () => ({ ...signed(), 'X-Livecycle-Timestamp': String(NOW / 1000 + 1) }),
+      'bad_signature',
+    ],
     ['timestamp 301 s old', () => signed({ now: NOW - 301_000 }), 'expired_timestamp'],
     ['timestamp 301 s ahead', () => signed({ now: NOW + 301_000 }), 'expired_timestamp'],
     ['wrong token', () => ({ Authorization: 'Bearer tok_wrong' }), 'bad_token'],
     ['token that is a prefix of the real one', () => ({ Authorization: `Bearer ${TOKEN.slice(0, -1)}` }), 'bad_token'],
     ['Basic authorization', () => ({ Authorization: 'Basic dXNlcjpwYXNz' }), 'malformed_token'],
     ['empty bearer', () => ({ Authorization: 'Bearer ' }), 'malformed_token'],
-    ['a valid token beside a bad signature', () => ({ Authorization: `Bearer ${TOKEN}`, 'X-Livecycle-Timestamp': ts, 'X-Livecycle-Signature': `v1=${'0'.repeat(64)}` }), 'bad_signature'],
+    [
+      'a valid token beside a bad signature',
+      () => ({
+        Authorization: `Bearer ${TOKEN}`,
+        'X-Livecycle-Timestamp': ts,
+        'X-Livecycle-Signature': `v1=${'0'.repeat(64)}`,
+      }),
+      'bad_signature',
+    ],
   ];
   it.each(cases)('rejects %s with 401', async (_name, headers, code) => {
     const err = await rejection(setup(), headers());
@@ -218,7 +283,11 @@ describe('replay store at capacity', () => {
     const { logger } = capturingLogger();
     const router = apiRoutes({} as ApiOperations);
     const send = (headers: Record<string, string>) =>
-      handleHttp(httpEvent({ method: 'POST', rawPath: '/channels', body: BODY, headers }), { requestId: 'r' }, router, { auth, logger, clock });
+      handleHttp(httpEvent({ method: 'POST', rawPath: '/channels', body: BODY, headers }), { requestId: 'r' }, router, {
+        auth,
+        logger,
+        clock,
+      });
     await send(signed({ now: NOW }));
     await clock.advance(1000);
     const response = await send(signed({ now: clock.now() }));

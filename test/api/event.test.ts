@@ -54,12 +54,22 @@ describe('decodeHttpEvent', () => {
   });
 
   it('falls back to the already-decoded requestContext.http.path without decoding again', () => {
-    const request = decodeHttpEvent(withEvent((e) => { delete e.rawPath; e.requestContext.http.path = '/channels/100%25'; }));
+    const request = decodeHttpEvent(
+      withEvent((e) => {
+        delete e.rawPath;
+        e.requestContext.http.path = '/channels/100%25';
+      }),
+    );
     expect(request.segments).toEqual(['channels', '100%25']);
   });
 
   it('reads a missing body as empty and upper-cases the method', () => {
-    const request = decodeHttpEvent(withEvent((e) => { delete e.body; e.requestContext.http.method = 'get'; }));
+    const request = decodeHttpEvent(
+      withEvent((e) => {
+        delete e.body;
+        e.requestContext.http.method = 'get';
+      }),
+    );
     expect(request.body.length).toBe(0);
     expect(request.method).toBe('GET');
   });
@@ -67,17 +77,85 @@ describe('decodeHttpEvent', () => {
   it.each<[string, Buffer, string]>([
     ['not JSON', Buffer.from('{nope'), 'bad_event'],
     ['a JSON array', Buffer.from('[]'), 'bad_event'],
-    ['no method', withEvent((e) => { delete e.requestContext.http.method; }), 'bad_event'],
-    ['a method with symbols', withEvent((e) => { e.requestContext.http.method = 'GE T'; }), 'bad_event'],
-    ['no path at all', withEvent((e) => { delete e.rawPath; delete e.requestContext.http.path; }), 'bad_event'],
-    ['a relative path', withEvent((e) => { e.rawPath = 'channels'; }), 'bad_event'],
-    ['malformed percent-encoding', withEvent((e) => { e.rawPath = '/channels/%E0%A4%A'; }), 'invalid_path'],
-    ['a non-string header', withEvent((e) => { e.headers.Accept = 1; }), 'bad_event'],
-    ['headers as an array', withEvent((e) => { e.headers = ['a']; }), 'bad_event'],
-    ['a non-string query value', withEvent((e) => { e.queryParameters.limit = 5; }), 'bad_event'],
-    ['a non-string body', withEvent((e) => { e.body = { a: 1 }; }), 'bad_event'],
-    ['invalid base64', withEvent((e) => { e.body = 'not base64!'; e.isBase64Encoded = true; }), 'bad_event'],
-    ['isBase64Encoded not boolean', withEvent((e) => { e.isBase64Encoded = 'yes'; }), 'bad_event'],
+    [
+      'no method',
+      withEvent((e) => {
+        delete e.requestContext.http.method;
+      }),
+      'bad_event',
+    ],
+    [
+      'a method with symbols',
+      withEvent((e) => {
+        e.requestContext.http.method = 'GE T';
+      }),
+      'bad_event',
+    ],
+    [
+      'no path at all',
+      withEvent((e) => {
+        delete e.rawPath;
+        delete e.requestContext.http.path;
+      }),
+      'bad_event',
+    ],
+    [
+      'a relative path',
+      withEvent((e) => {
+        e.rawPath = 'channels';
+      }),
+      'bad_event',
+    ],
+    [
+      'malformed percent-encoding',
+      withEvent((e) => {
+        e.rawPath = '/channels/%E0%A4%A';
+      }),
+      'invalid_path',
+    ],
+    [
+      'a non-string header',
+      withEvent((e) => {
+        e.headers.Accept = 1;
+      }),
+      'bad_event',
+    ],
+    [
+      'headers as an array',
+      withEvent((e) => {
+        e.headers = ['a'];
+      }),
+      'bad_event',
+    ],
+    [
+      'a non-string query value',
+      withEvent((e) => {
+        e.queryParameters.limit = 5;
+      }),
+      'bad_event',
+    ],
+    [
+      'a non-string body',
+      withEvent((e) => {
+        e.body = { a: 1 };
+      }),
+      'bad_event',
+    ],
+    [
+      'invalid base64',
+      withEvent((e) => {
+        e.body = 'not base64!';
+        e.isBase64Encoded = true;
+      }),
+      'bad_event',
+    ],
+    [
+      'isBase64Encoded not boolean',
+      withEvent((e) => {
+        e.isBase64Encoded = 'yes';
+      }),
+      'bad_event',
+    ],
   ])('rejects %s with 400', (_name, event, code) => {
     const err = decodeError(event);
     expect(err.status).toBe(400);

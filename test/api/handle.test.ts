@@ -17,14 +17,26 @@ type Call = { op: keyof ApiOperations; input: unknown };
 /** Operations that record their validated input and echo it back. */
 function recordingOps(calls: Call[], overrides: Partial<ApiOperations> = {}): ApiOperations {
   const names: (keyof ApiOperations)[] = [
-    'createChannel', 'listChannels', 'getChannel', 'createPublishUrl', 'enableChannel', 'disableChannel',
-    'deleteChannel', 'createVod', 'holdVod', 'releaseVod', 'cleanupReport',
+    'createChannel',
+    'listChannels',
+    'getChannel',
+    'createPublishUrl',
+    'enableChannel',
+    'disableChannel',
+    'deleteChannel',
+    'createVod',
+    'holdVod',
+    'releaseVod',
+    'cleanupReport',
   ];
   const ops = Object.fromEntries(
-    names.map((op) => [op, async (input: unknown) => {
-      calls.push({ op, input });
-      return { op, input };
-    }]),
+    names.map((op) => [
+      op,
+      async (input: unknown) => {
+        calls.push({ op, input });
+        return { op, input };
+      },
+    ]),
   ) as unknown as ApiOperations;
   return { ...ops, ...overrides };
 }
@@ -46,7 +58,14 @@ function setup(overrides: Partial<ApiOperations> = {}) {
 /** A signed JSON request; `path` is sent as the raw (encoded) path and signed decoded, as the scheme says. */
 function signedSpec(method: string, path: string, body?: unknown, query?: Record<string, string>): EventSpec {
   const text = body === undefined ? '' : JSON.stringify(body);
-  const headers: Record<string, string> = signApiRequest({ method, path: decodeURIComponent(path), query, body: text, secret: SECRET, now: NOW });
+  const headers: Record<string, string> = signApiRequest({
+    method,
+    path: decodeURIComponent(path),
+    query,
+    body: text,
+    secret: SECRET,
+    now: NOW,
+  });
   if (text) headers['Content-Type'] = 'application/json';
   return { method, rawPath: path, body: text, query, headers };
 }
@@ -59,28 +78,99 @@ function parse(response: FcHttpResponse): any {
 describe('handleHttp with the api route table', () => {
   it('creates a channel: 201 with the operation result and validated input', async () => {
     const { call, calls } = setup();
-    const response = await call(signedSpec('POST', '/channels', { name: 'cam-1', fragDuration: 4, fragCount: 5, snapshot: true }));
+    const response = await call(
+      signedSpec('POST', '/channels', { name: 'cam-1', fragDuration: 4, fragCount: 5, snapshot: true }),
+    );
     expect(response.statusCode).toBe(201);
     expect(response.headers[REQUEST_ID_HEADER]).toBe('req-1');
-    const expected = { name: 'cam-1', description: undefined, frag: { fragDuration: 4, fragCount: 5 }, playlistName: undefined, snapshot: true, replace: false, adoptExistingFolder: false };
+    const expected = {
+      name: 'cam-1',
+      description: undefined,
+      frag: { fragDuration: 4, fragCount: 5 },
+      playlistName: undefined,
+      snapshot: true,
+      replace: false,
+      adoptExistingFolder: false,
+    };
     expect(calls).toEqual([{ op: 'createChannel', input: expected }]);
     expect(parse(response).op).toBe('createChannel');
   });
 
   it.each<[string, EventSpec, keyof ApiOperations, unknown]>([
-    ['list with paging', { ...signedSpec('GET', '/channels', undefined, { limit: '50', cursor: 'c1' }) }, 'listChannels', { limit: 50, cursor: 'c1' }],
+    [
+      'list with paging',
+      { ...signedSpec('GET', '/channels', undefined, { limit: '50', cursor: 'c1' }) },
+      'listChannels',
+      { limit: 50, cursor: 'c1' },
+    ],
     ['get', signedSpec('GET', '/channels/cam-1'), 'getChannel', { name: 'cam-1' }],
-    ['publish url', signedSpec('POST', '/channels/cam-1/publish-url', { expiresInSeconds: 600 }), 'createPublishUrl', { name: 'cam-1', expiresInSeconds: 600 }],
+    [
+      'publish url',
+      signedSpec('POST', '/channels/cam-1/publish-url', { expiresInSeconds: 600 }),
+      'createPublishUrl',
+      { name: 'cam-1', expiresInSeconds: 600 },
+    ],
     ['enable with no body', signedSpec('POST', '/channels/cam-1/enable'), 'enableChannel', { name: 'cam-1' }],
-    ['disable with force', signedSpec('POST', '/channels/cam-1/disable', { force: true }), 'disableChannel', { name: 'cam-1', force: true }],
-    ['delete with force in the query', signedSpec('DELETE', '/channels/cam-1', undefined, { force: 'true' }), 'deleteChannel', { name: 'cam-1', force: true }],
-    ['vod', signedSpec('POST', '/channels/cam-1/vod', { start: '2024-06-01T06:00:00Z', end: NOW }), 'createVod', { name: 'cam-1', startMs: NOW - 7_200_000, endMs: NOW, playlistName: undefined }],
-    ['hold', signedSpec('POST', '/channels/cam-1/vods/vod-20240601T060000Z.m3u8/hold', { reason: 'legal' }), 'holdVod', { name: 'cam-1', key: 'vod-20240601T060000Z.m3u8', reason: 'legal' }],
-    ['release', signedSpec('DELETE', '/channels/cam-1/vods/vod-20240601T060000Z-part002.m3u8/hold'), 'releaseVod', { name: 'cam-1', key: 'vod-20240601T060000Z-part002.m3u8' }],
+    [
+      'disable with force',
+      signedSpec('POST', '/channels/cam-1/disable', { force: true }),
+      'disableChannel',
+      { name: 'cam-1', force: true },
+    ],
+    [
+      'delete with force in the query',
+      signedSpec('DELETE', '/channels/cam-1', undefined, { force: 'true' }),
+      'deleteChannel',
+      { name: 'cam-1', force: true },
+    ],
+    [
+      'vod',
+      signedSpec('POST', '/channels/cam-1/vod', { start: '2024-06-01T06:00:00Z', end: NOW }),
+      'createVod',
+      { name: 'cam-1', startMs: NOW - 7_200_000, endMs: NOW, playlistName: undefined },
+    ],
+    [
+      'hold',
+      signedSpec('POST', '/channels/cam-1/vods/vod-20240601T060000Z.m3u8/hold', { reason: 'legal' }),
+      'holdVod',
+      { name: 'cam-1', key: 'vod-20240601T060000Z.m3u8', reason: 'legal' },
+    ],
+    [
+      'release',
+      signedSpec('DELETE', '/channels/cam-1/vods/vod-20240601T060000Z-part002.m3u8/hold'),
+      'releaseVod',
+      { name: 'cam-1', key: 'vod-20240601T060000Z-part002.m3u8' },
+    ],
     ['cleanup report', signedSpec('GET', '/cleanup/report'), 'cleanupReport', { limit: undefined, cursor: undefined }],
     // The name is optional: the operation generates one.
-    ['create without a name', signedSpec('POST', '/channels', {}), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false, adoptExistingFolder: false }],
-    ['create with a null name', signedSpec('POST', '/channels', { name: null }), 'createChannel', { name: undefined, description: undefined, frag: undefined, playlistName: undefined, snapshot: undefined, replace: false, adoptExistingFolder: false }],
+    [
+      'create without a name',
+      signedSpec('POST', '/channels', {}),
+      'createChannel',
+      {
+        name: undefined,
+        description: undefined,
+        frag: undefined,
+        playlistName: undefined,
+        snapshot: undefined,
+        replace: false,
+        adoptExistingFolder: false,
+      },
+    ],
+    [
+      'create with a null name',
+      signedSpec('POST', '/channels', { name: null }),
+      'createChannel',
+      {
+        name: undefined,
+        description: undefined,
+        frag: undefined,
+        playlistName: undefined,
+        snapshot: undefined,
+        replace: false,
+        adoptExistingFolder: false,
+      },
+    ],
   ])('routes %s to its operation', async (_name, spec, op, input) => {
     const { call, calls } = setup();
     const response = await call(spec);
@@ -97,18 +187,66 @@ describe('handleHttp with the api route table', () => {
   it.each<[string, EventSpec, number, string, string | undefined]>([
     ['unauthenticated', { method: 'GET', rawPath: '/channels' }, 401, 'missing_credentials', undefined],
     ['unknown field', signedSpec('POST', '/channels', { name: 'cam-1', color: 'red' }), 400, 'unknown_field', 'color'],
-    ['unknown query parameter', signedSpec('GET', '/channels', undefined, { prefix: 'x' }), 400, 'unknown_field', 'prefix'],
-    ['query on a body route', signedSpec('POST', '/channels/cam-1/enable', undefined, { force: 'true' }), 400, 'unknown_field', 'force'],
-    ['body on a route without fields', signedSpec('POST', '/channels/cam-1/enable', { force: true }), 400, 'unknown_field', 'force'],
+    [
+      'unknown query parameter',
+      signedSpec('GET', '/channels', undefined, { prefix: 'x' }),
+      400,
+      'unknown_field',
+      'prefix',
+    ],
+    [
+      'query on a body route',
+      signedSpec('POST', '/channels/cam-1/enable', undefined, { force: 'true' }),
+      400,
+      'unknown_field',
+      'force',
+    ],
+    [
+      'body on a route without fields',
+      signedSpec('POST', '/channels/cam-1/enable', { force: true }),
+      400,
+      'unknown_field',
+      'force',
+    ],
     ['name of the wrong type', signedSpec('POST', '/channels', { name: 42 }), 400, 'invalid_field', 'name'],
     ['reserved name', signedSpec('POST', '/channels', { name: '_livecycle' }), 400, 'invalid_field', 'name'],
     ['bad name in the path', signedSpec('GET', '/channels/-x'), 400, 'invalid_field', 'name'],
     ['encoded slash in the path', signedSpec('GET', '/channels/a%2Fb'), 400, 'invalid_path_param', 'name'],
-    ['publish url expiry too long', signedSpec('POST', '/channels/cam-1/publish-url', { expiresInSeconds: 86_401 }), 400, 'invalid_field', 'expiresInSeconds'],
-    ['force as a string', signedSpec('POST', '/channels/cam-1/disable', { force: 'yes' }), 400, 'invalid_field', 'force'],
-    ['vod end before start', signedSpec('POST', '/channels/cam-1/vod', { start: NOW, end: NOW - 1 }), 400, 'invalid_field', 'end'],
-    ['hold on a playlist that is not a generated VOD', signedSpec('POST', '/channels/cam-1/vods/playlist.m3u8/hold'), 400, 'invalid_field', 'key'],
-    ['release of a playlist that is not a generated VOD', signedSpec('DELETE', '/channels/cam-1/vods/v1.m3u8/hold'), 400, 'invalid_field', 'key'],
+    [
+      'publish url expiry too long',
+      signedSpec('POST', '/channels/cam-1/publish-url', { expiresInSeconds: 86_401 }),
+      400,
+      'invalid_field',
+      'expiresInSeconds',
+    ],
+    [
+      'force as a string',
+      signedSpec('POST', '/channels/cam-1/disable', { force: 'yes' }),
+      400,
+      'invalid_field',
+      'force',
+    ],
+    [
+      'vod end before start',
+      signedSpec('POST', '/channels/cam-1/vod', { start: NOW, end: NOW - 1 }),
+      400,
+      'invalid_field',
+      'end',
+    ],
+    [
+      'hold on a playlist that is not a generated VOD',
+      signedSpec('POST', '/channels/cam-1/vods/playlist.m3u8/hold'),
+      400,
+      'invalid_field',
+      'key',
+    ],
+    [
+      'release of a playlist that is not a generated VOD',
+      signedSpec('DELETE', '/channels/cam-1/vods/v1.m3u8/hold'),
+      400,
+      'invalid_field',
+      'key',
+    ],
     ['unknown route', signedSpec('GET', '/admin'), 404, 'not_found', undefined],
     ['wrong method', signedSpec('PUT', '/channels/cam-1'), 405, 'method_not_allowed', undefined],
   ])('answers %s with a JSON error', async (_name, spec, status, code, field) => {
@@ -122,7 +260,10 @@ describe('handleHttp with the api route table', () => {
   it('answers bad JSON with 400 invalid_json', async () => {
     const { call } = setup();
     const body = '{"name":';
-    const headers = { ...signApiRequest({ method: 'POST', path: '/channels', body, secret: SECRET, now: NOW }), 'Content-Type': 'application/json' };
+    const headers = {
+      ...signApiRequest({ method: 'POST', path: '/channels', body, secret: SECRET, now: NOW }),
+      'Content-Type': 'application/json',
+    };
     const response = await call({ method: 'POST', rawPath: '/channels', body, headers });
     expect([response.statusCode, parse(response).error.code]).toEqual([400, 'invalid_json']);
   });
@@ -147,7 +288,9 @@ describe('handleHttp with the api route table', () => {
     });
     const response = await call(signedSpec('GET', '/channels/cam-1'));
     expect(response.statusCode).toBe(404);
-    expect(parse(response)).toEqual({ error: { code: 'channel_not_found', message: 'no channel named cam-1', field: 'name' } });
+    expect(parse(response)).toEqual({
+      error: { code: 'channel_not_found', message: 'no channel named cam-1', field: 'name' },
+    });
   });
 
   it('turns an unexpected error into a bare 500 with the request id, details only in the log', async () => {
@@ -188,7 +331,11 @@ describe('handleHttp with the api route table', () => {
   it('never throws, even for an event that is not JSON', async () => {
     const { logger } = capturingLogger();
     const auth = createAuthenticator({ tokens: [TOKEN] });
-    const response = await handleHttp(Buffer.from('\u0000garbage'), undefined, apiRoutes(recordingOps([])), { auth, logger, clock });
+    const response = await handleHttp(Buffer.from('\u0000garbage'), undefined, apiRoutes(recordingOps([])), {
+      auth,
+      logger,
+      clock,
+    });
     expect([response.statusCode, parse(response).error.code]).toEqual([400, 'bad_event']);
     expect(response.headers[REQUEST_ID_HEADER]).toMatch(/^[0-9a-f-]{36}$/);
   });

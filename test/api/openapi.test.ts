@@ -17,8 +17,13 @@ describe('openapi.json', () => {
   });
 
   it('describes every route, both auth schemes, the error shape and every webhook event', () => {
-    const doc = JSON.parse(committed) as { paths: Record<string, Record<string, unknown>>; webhooks: Record<string, unknown>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } };
-    for (const spec of apiRouteSpecs()) expect(doc.paths[spec.pattern]?.[spec.method.toLowerCase()], `${spec.method} ${spec.pattern}`).toBeDefined();
+    const doc = JSON.parse(committed) as {
+      paths: Record<string, Record<string, unknown>>;
+      webhooks: Record<string, unknown>;
+      components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+    };
+    for (const spec of apiRouteSpecs())
+      expect(doc.paths[spec.pattern]?.[spec.method.toLowerCase()], `${spec.method} ${spec.pattern}`).toBeDefined();
     expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearer', 'signature', 'signatureTimestamp']);
     expect(doc.components.schemas.Error).toBeDefined();
@@ -32,7 +37,8 @@ describe('GET /openapi.json', () => {
   });
   afterAll(async () => stack.stop());
 
-  const call = async (method: string, path: string) => (await stack.invoke('api', apiEvent({ method, path }, { none: true }))) as ApiResponse;
+  const call = async (method: string, path: string) =>
+    (await stack.invoke('api', apiEvent({ method, path }, { none: true }))) as ApiResponse;
 
   it('answers the document without credentials', async () => {
     const res = await call('GET', '/openapi.json');

@@ -5,7 +5,11 @@ import { json } from '../../shared/api/respond';
 import { createRouter, type Route } from '../../shared/api/router';
 import { httpEvent } from './helpers';
 
-const route = (method: string, pattern: string): Route => ({ method, pattern, handle: async () => json(200, { pattern }) });
+const route = (method: string, pattern: string): Route => ({
+  method,
+  pattern,
+  handle: async () => json(200, { pattern }),
+});
 
 const router = createRouter([
   route('POST', '/channels'),
@@ -40,7 +44,10 @@ describe('router', () => {
   });
 
   it('extracts parameters, percent-decoded exactly once', () => {
-    expect(router.match('POST', segments('/channels/cam%2D1/vods/vod-1.m3u8/hold')).params).toEqual({ name: 'cam-1', key: 'vod-1.m3u8' });
+    expect(router.match('POST', segments('/channels/cam%2D1/vods/vod-1.m3u8/hold')).params).toEqual({
+      name: 'cam-1',
+      key: 'vod-1.m3u8',
+    });
     // %2541 decodes once to the literal text %41, not to A.
     expect(router.match('GET', segments('/channels/%2541')).params).toEqual({ name: '%41' });
   });

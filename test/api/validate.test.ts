@@ -63,7 +63,14 @@ describe('readJsonBody', () => {
   });
 
   it('answers 400 for a body that is not UTF-8', () => {
-    const request = decodeHttpEvent(httpEvent({ method: 'POST', body: Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), isBase64Encoded: true, headers: { 'content-type': 'application/json' } }));
+    const request = decodeHttpEvent(
+      httpEvent({
+        method: 'POST',
+        body: Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'),
+        isBase64Encoded: true,
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
     expect(failure(() => readJsonBody(request)).code).toBe('invalid_json');
   });
 
@@ -77,7 +84,9 @@ describe('readJsonBody', () => {
 describe('field presence', () => {
   it('names unknown fields, including inherited-looking ones', () => {
     expect(failure(() => rejectUnknownFields({ name: 'a', fragCont: 1 }, ['name'])).field).toBe('fragCont');
-    expect(failure(() => rejectUnknownFields(JSON.parse('{"__proto__":{"x":1}}'), ['name'])).code).toBe('unknown_field');
+    expect(failure(() => rejectUnknownFields(JSON.parse('{"__proto__":{"x":1}}'), ['name'])).code).toBe(
+      'unknown_field',
+    );
     expect(() => rejectUnknownFields({ name: 'a' }, ['name'])).not.toThrow();
   });
 
@@ -94,17 +103,47 @@ describe('field presence', () => {
 describe('validators', () => {
   it('channelName', () => {
     for (const ok of ['a', 'Cam-1', '0.x_y-z', 'a'.repeat(128)]) expect(accepts(channelName, ok)).toBe(ok);
-    for (const bad of ['', '_livecycle', '-a', '.a', 'a/b', 'a b', 'ü', 'a'.repeat(129), 'a..b', 'a..', 'a...b', 12, null]) rejects(channelName, bad);
+    for (const bad of [
+      '',
+      '_livecycle',
+      '-a',
+      '.a',
+      'a/b',
+      'a b',
+      'ü',
+      'a'.repeat(129),
+      'a..b',
+      'a..',
+      'a...b',
+      12,
+      null,
+    ])
+      rejects(channelName, bad);
   });
 
   it('vodKey accepts only generated VOD playlist names', () => {
-    for (const ok of ['vod-20240501T120000Z.m3u8', 'vod-20240501T120000Z-part001.m3u8', 'vod-20240501T120000Z-part999.m3u8']) expect(accepts(vodKey, ok)).toBe(ok);
+    for (const ok of [
+      'vod-20240501T120000Z.m3u8',
+      'vod-20240501T120000Z-part001.m3u8',
+      'vod-20240501T120000Z-part999.m3u8',
+    ])
+      expect(accepts(vodKey, ok)).toBe(ok);
     const bad = [
-      '', '.hidden', 'a/b', 'a'.repeat(256), 5,
+      '',
+      '.hidden',
+      'a/b',
+      'a'.repeat(256),
+      5,
       // Valid object names livecycle never generates as VODs: custom or live playlists, old shapes.
-      'playlist.m3u8', 'my-clip.m3u8', 'vod-1714564800-1714568400.m3u8',
+      'playlist.m3u8',
+      'my-clip.m3u8',
+      'vod-1714564800-1714568400.m3u8',
       // Near misses: bad time, part number shapes, suffix, something appended.
-      'vod-20241301T120000Z.m3u8', 'vod-20240501T120000Z-part1.m3u8', 'vod-20240501T120000Z-part000.m3u8', 'vod-20240501T120000Z.m3u', `vod-20240501T120000Z-${'x'.repeat(103)}.m3u8`,
+      'vod-20241301T120000Z.m3u8',
+      'vod-20240501T120000Z-part1.m3u8',
+      'vod-20240501T120000Z-part000.m3u8',
+      'vod-20240501T120000Z.m3u',
+      `vod-20240501T120000Z-${'x'.repeat(103)}.m3u8`,
     ];
     for (const value of bad) rejects(vodKey, value);
   });
@@ -117,7 +156,8 @@ describe('validators', () => {
 
   it('playlistName ends .m3u8, 6–128 bytes, no slash', () => {
     for (const ok of ['a.m3u8', 'x'.repeat(123) + '.m3u8']) expect(accepts(playlistName, ok)).toBe(ok);
-    for (const bad of ['.m3u8', 'x'.repeat(124) + '.m3u8', 'a.m3u', 'a/b.m3u8', 'a\\b.m3u8', 'a\u0000.m3u8', true]) rejects(playlistName, bad);
+    for (const bad of ['.m3u8', 'x'.repeat(124) + '.m3u8', 'a.m3u', 'a/b.m3u8', 'a\\b.m3u8', 'a\u0000.m3u8', true])
+      rejects(playlistName, bad);
   });
 
   it('boolean accepts only JSON booleans', () => {
@@ -130,7 +170,8 @@ describe('validators', () => {
     expect(fragSettings({ fragDuration: 1, fragCount: 100 })).toEqual({ fragDuration: 1, fragCount: 100 });
     expect(failure(() => fragSettings({ fragDuration: 5 })).field).toBe('fragCount');
     expect(failure(() => fragSettings({ fragCount: 5 })).field).toBe('fragDuration');
-    for (const bad of [0, 101, 2.5, '5', -1]) expect(failure(() => fragSettings({ fragDuration: bad, fragCount: 3 })).field).toBe('fragDuration');
+    for (const bad of [0, 101, 2.5, '5', -1])
+      expect(failure(() => fragSettings({ fragDuration: bad, fragCount: 3 })).field).toBe('fragDuration');
   });
 
   it('instant reads ISO-8601 with a zone and epoch milliseconds', () => {
@@ -156,7 +197,10 @@ describe('validators', () => {
 
   it('vodRange needs end after start and a span of at most 7 days', () => {
     const start = Date.UTC(2024, 4, 1);
-    expect(vodRange({ start, end: start + MAX_VOD_SPAN_MS })).toEqual({ startMs: start, endMs: start + MAX_VOD_SPAN_MS });
+    expect(vodRange({ start, end: start + MAX_VOD_SPAN_MS })).toEqual({
+      startMs: start,
+      endMs: start + MAX_VOD_SPAN_MS,
+    });
     expect(vodRange({ start: '2024-05-01T00:00:00Z', end: start + 1 })).toEqual({ startMs: start, endMs: start + 1 });
     expect(failure(() => vodRange({ start, end: start })).field).toBe('end');
     expect(failure(() => vodRange({ start, end: start + MAX_VOD_SPAN_MS + 1 })).field).toBe('end');

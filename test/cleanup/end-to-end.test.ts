@@ -46,7 +46,14 @@ async function scene(beforeDelete?: () => Promise<void>) {
   await ledger.recordTombstone({ channel: 'cam-vod', generation: T0 - HOUR, deletedAt: env.emu.clock.now() });
   await bucket.deleteLiveChannel('cam-gone');
 
-  const bystanders = ['clip.ts', 'exports/clip.ts', 'other/0000000000001.ts', 'cam-gone/sub/0000000000001.ts', 'cam-gone/notes.txt', 'cam-vod/0000000000001.jpg'];
+  const bystanders = [
+    'clip.ts',
+    'exports/clip.ts',
+    'other/0000000000001.ts',
+    'cam-gone/sub/0000000000001.ts',
+    'cam-gone/notes.txt',
+    'cam-vod/0000000000001.jpg',
+  ];
   for (const key of bystanders) await bucket.putObject(key, 'not ours');
   return { bystanders };
 }
@@ -55,7 +62,8 @@ async function scene(beforeDelete?: () => Promise<void>) {
 async function unreferencedFragments(folder: string): Promise<string[]> {
   const keys = await allKeys(env.bucket, folder);
   const referenced = new Set<string>();
-  for (const playlist of keys.filter((k) => k.endsWith('.m3u8'))) for (const k of await playlistSegments(env.bucket, playlist)) referenced.add(k);
+  for (const playlist of keys.filter((k) => k.endsWith('.m3u8')))
+    for (const k of await playlistSegments(env.bucket, playlist)) referenced.add(k);
   return keys.filter((k) => /^[^/]+\/[^/]+\.ts$/.test(k) && !referenced.has(k));
 }
 
@@ -81,7 +89,11 @@ describe('cleanup end to end', () => {
     expect(dry.keys).toMatchObject({ count: tombstonedOrphans.length, truncated: false });
     expect(dry.status).toBe('complete');
     const byChannel = Object.fromEntries(dry.channels.map((c) => [c.channel, c]));
-    expect(byChannel['cam-vod']).toMatchObject({ state: 'tombstoned', candidates: tombstonedOrphans.length, deleted: 0 });
+    expect(byChannel['cam-vod']).toMatchObject({
+      state: 'tombstoned',
+      candidates: tombstonedOrphans.length,
+      deleted: 0,
+    });
     expect(byChannel['cam-vod']!.kept.referenced).toBeGreaterThanOrEqual(vodFragments.length);
     expect(byChannel['cam-gone']).toMatchObject({ state: 'absent', candidates: 0 });
     expect(byChannel['cam-gone']!.kept['channel-recently-gone']).toBeGreaterThan(0);
@@ -95,7 +107,10 @@ describe('cleanup end to end', () => {
     await env.emu.clock.advance(24 * HOUR + 1000);
     await env.emu.ingest.start({ bucket: BUCKET, channel: 'cam-live' });
     await env.emu.clock.advance(10_000);
-    const orphans = [...(await unreferencedFragments('cam-vod/')), ...(await unreferencedFragments('cam-gone/'))].sort();
+    const orphans = [
+      ...(await unreferencedFragments('cam-vod/')),
+      ...(await unreferencedFragments('cam-gone/')),
+    ].sort();
     const keysBefore = await allKeys(env.bucket);
 
     const real = await report(env.context({ DRY_RUN: 'false' }));
@@ -115,7 +130,14 @@ describe('cleanup end to end', () => {
 
     // Every playlist left in the bucket resolves every fragment it lists.
     const playlists = after.filter((k) => k.endsWith('.m3u8'));
-    expect(playlists).toEqual(expect.arrayContaining([`cam-vod/${VOD}`, 'cam-vod/playlist.m3u8', 'cam-gone/playlist.m3u8', 'cam-live/playlist.m3u8']));
+    expect(playlists).toEqual(
+      expect.arrayContaining([
+        `cam-vod/${VOD}`,
+        'cam-vod/playlist.m3u8',
+        'cam-gone/playlist.m3u8',
+        'cam-live/playlist.m3u8',
+      ]),
+    );
     for (const playlist of playlists) {
       for (const key of await playlistSegments(env.bucket, playlist)) {
         const object = await env.bucket.getObject(key);
@@ -147,11 +169,19 @@ describe('cleanup end to end', () => {
     const orphans = fragments.filter((k) => !listed.includes(k));
     expect(orphans.length).toBeGreaterThan(0);
     for (const key of orphans) expect(left.has(key), key).toBe(false);
-    expect(real.channels.find((c) => c.channel === 'cam-ext')?.kept).toMatchObject({ 'not-ingest-output': 2, 'outside-channel-life': 1, referenced: listed.length });
+    expect(real.channels.find((c) => c.channel === 'cam-ext')?.kept).toMatchObject({
+      'not-ingest-output': 2,
+      'outside-channel-life': 1,
+      referenced: listed.length,
+    });
   });
 
   it('retention deletes expired VOD playlists first, freeing their fragments in the same run; a hold pins one', async () => {
-    await scene(() => env.bucket.postVodPlaylist('cam-gone', 'vod-20240501T120010Z.m3u8', { startTime: T0 / 1000, endTime: T0 / 1000 + 300 }).then(() => undefined));
+    await scene(() =>
+      env.bucket
+        .postVodPlaylist('cam-gone', 'vod-20240501T120010Z.m3u8', { startTime: T0 / 1000, endTime: T0 / 1000 + 300 })
+        .then(() => undefined),
+    );
     await env.ledger.setHold({ channel: 'cam-gone', holdId: 'vod-20240501T120010Z.m3u8', reason: 'legal' });
     await env.emu.clock.advance(3 * 24 * HOUR);
     // Seen missing now; a day later its grace has passed.
@@ -191,7 +221,15 @@ describe('cleanup end to end', () => {
     const sweep = await BucketSweep.prepare({
       bucket: racing,
       ledger: env.ledger,
-      settings: { dryRun: false, graceMs: 24 * HOUR, retentionDays: 0, maxObjects: 1000, maxBytes: 1e12, channelPrefixes: ['cam-'], endpoint: env.emu.url },
+      settings: {
+        dryRun: false,
+        graceMs: 24 * HOUR,
+        retentionDays: 0,
+        maxObjects: 1000,
+        maxBytes: 1e12,
+        channelPrefixes: ['cam-'],
+        endpoint: env.emu.url,
+      },
       runId: 'race',
       stopAt: Infinity,
       logger: createLogger({ name: 'test', level: 'silent' }),

@@ -25,7 +25,8 @@ afterAll(async () => {
 beforeEach(async () => {
   env = await startCleanupEnv();
   for (const channel of CHANNELS) {
-    for (let i = 0; i < ORPHANS; i++) await env.bucket.putObject(`${channel}/${String(1_000_000 + i).padStart(13, '0')}.ts`, Buffer.alloc(188, 0x47));
+    for (let i = 0; i < ORPHANS; i++)
+      await env.bucket.putObject(`${channel}/${String(1_000_000 + i).padStart(13, '0')}.ts`, Buffer.alloc(188, 0x47));
     await env.ledger.recordTombstone({ channel, generation: T0 - HOUR, deletedAt: T0 });
   }
   await env.emu.clock.advance(25 * HOUR);
@@ -33,7 +34,10 @@ beforeEach(async () => {
 afterEach(() => env.stop());
 
 function real(env_: CleanupEnv, requestId: string) {
-  return env_.context({ DRY_RUN: 'false', WEBHOOK_URL: receiver.url, WEBHOOK_SECRETS: WEBHOOK_SECRET }, { requestId, timeoutSeconds: 60 });
+  return env_.context(
+    { DRY_RUN: 'false', WEBHOOK_URL: receiver.url, WEBHOOK_SECRETS: WEBHOOK_SECRET },
+    { requestId, timeoutSeconds: 60 },
+  );
 }
 
 async function run(requestId: string): Promise<CleanupRunReport> {
@@ -47,7 +51,9 @@ async function leftIn(channel: string): Promise<number> {
 }
 
 function completedFor(runId: string): number {
-  return receiver.deliveries.filter((d) => d.type === 'cleanup.completed' && (JSON.parse(d.body) as { data: { runId: string } }).data.runId === runId).length;
+  return receiver.deliveries.filter(
+    (d) => d.type === 'cleanup.completed' && (JSON.parse(d.body) as { data: { runId: string } }).data.runId === runId,
+  ).length;
 }
 
 describe('cleanup under OSS faults', () => {
@@ -62,7 +68,8 @@ describe('cleanup under OSS faults', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.length).toBeLessThan(CHANNELS.length);
     for (const e of first.folderErrors) expect(e.code).toBe('InternalError');
-    for (const channel of CHANNELS) expect(await leftIn(channel), channel).toBe(failed.includes(`${channel}/`) ? ORPHANS : 0);
+    for (const channel of CHANNELS)
+      expect(await leftIn(channel), channel).toBe(failed.includes(`${channel}/`) ? ORPHANS : 0);
     expect(first.totals.deleted).toBe((CHANNELS.length - failed.length) * ORPHANS);
 
     const second = await run('faulty-2');
@@ -93,10 +100,12 @@ describe('cleanup under OSS faults', () => {
   it('a run killed between its report and its webhook: the next run emits cleanup.completed from the stored report', async () => {
     const ctx = real(env, 'killed-1');
     const scope = ctx.bucket('livecycle-demo');
-    // The kill: once the report is stored, every OSS request of this run is reset (as cutoff.test.ts does after K requests).
+    // The kill: once the report is stored, every OSS request of this run is reset (as cutoff.test.ts does after K
+    // requests).
     let killed = false;
     const decide = env.emu.faults.decide.bind(env.emu.faults);
-    env.emu.faults.decide = (operation: string) => (killed ? { delayMs: 0, fault: 'reset', stallMs: 0, throttleCode: 'ServiceUnavailable' } : decide(operation));
+    env.emu.faults.decide = (operation: string) =>
+      killed ? { delayMs: 0, fault: 'reset', stallMs: 0, throttleCode: 'ServiceUnavailable' } : decide(operation);
     const put = scope.ledger.putCleanupReport.bind(scope.ledger);
     scope.ledger.putCleanupReport = async (report) => {
       const out = await put(report);

@@ -31,12 +31,27 @@ describe('cleanup-orphans handler', () => {
     await env.bucket.putObject('cam-x/0000000000001.ts', Buffer.alloc(188, 0x47));
     await env.ledger.recordTombstone({ channel: 'cam-x', generation: T0 - HOUR, deletedAt: T0 });
     await env.emu.clock.advance(25 * HOUR);
-    const result = await handler(timerEvent('hourly', env.emu.clock.now(), undefined), { requestId: 'timer-1', function: { timeout: 900 } });
+    const result = await handler(timerEvent('hourly', env.emu.clock.now(), undefined), {
+      requestId: 'timer-1',
+      function: { timeout: 900 },
+    });
     expect(result).toEqual({
-      buckets: [{ bucket: 'livecycle-demo', status: 'complete', runId: 'timer-1', dryRun: true, stoppedBy: null, totals: expect.objectContaining({ candidates: 1, deleted: 0 }) }],
+      buckets: [
+        {
+          bucket: 'livecycle-demo',
+          status: 'complete',
+          runId: 'timer-1',
+          dryRun: true,
+          stoppedBy: null,
+          totals: expect.objectContaining({ candidates: 1, deleted: 0 }),
+        },
+      ],
     });
     // Dry run: still there.
     expect((await env.bucket.headObject('cam-x/0000000000001.ts')).contentLength).toBe(188);
-    expect(await env.ledger.latestCleanupReport()).toMatchObject({ runId: 'timer-1', keys: { listed: ['cam-x/0000000000001.ts'], count: 1 } });
+    expect(await env.ledger.latestCleanupReport()).toMatchObject({
+      runId: 'timer-1',
+      keys: { listed: ['cam-x/0000000000001.ts'], count: 1 },
+    });
   });
 });

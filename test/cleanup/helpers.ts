@@ -3,7 +3,12 @@ import * as HLS from 'hls-parser';
 import { ControlledClock, installClock, type Clock } from '../../shared/clock';
 import { Ledger } from '../../shared/ledger';
 import { createLogger } from '../../shared/log';
-import { createInstance, createOperationContext, mapConcurrent, type OperationContext } from '../../shared/operations/context';
+import {
+  createInstance,
+  createOperationContext,
+  mapConcurrent,
+  type OperationContext,
+} from '../../shared/operations/context';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET, startEmulator, type Emulator } from '../../local/emulator';
 
@@ -25,7 +30,12 @@ let contexts = 0;
 export async function startCleanupEnv(): Promise<CleanupEnv> {
   const clock = new ControlledClock({ startMs: T0, rate: 0 });
   installClock(clock);
-  const emu = await startEmulator({ port: 0, buckets: [DEFAULT_BUCKET], clock, logger: createLogger({ name: 'emulator-test', level: 'silent' }) });
+  const emu = await startEmulator({
+    port: 0,
+    buckets: [DEFAULT_BUCKET],
+    clock,
+    logger: createLogger({ name: 'emulator-test', level: 'silent' }),
+  });
   const client = new OssClient({
     endpoint: emu.url,
     region: emu.region,
@@ -51,7 +61,11 @@ export async function startCleanupEnv(): Promise<CleanupEnv> {
         ...env,
       });
       instances.push(instance.oss);
-      return createOperationContext(instance, { function: { timeout: opts.timeoutSeconds ?? 900 } }, opts.requestId ?? `req-${++contexts}`);
+      return createOperationContext(
+        instance,
+        { function: { timeout: opts.timeoutSeconds ?? 900 } },
+        opts.requestId ?? `req-${++contexts}`,
+      );
     },
     async stop() {
       await Promise.all(instances.map((i) => i.close()));
@@ -74,11 +88,19 @@ export async function allKeys(bucket: OssBucket, prefix = ''): Promise<string[]>
  * them (bare names in the playlist's folder), with hls-parser directly: an independent check of
  * what cleanup's marking must have kept.
  */
-/** Empties the bucket, sets the clock to T0, and writes `perFolder` tiny fragments `<folder>/<13 digits>.ts` per folder. */
-export async function resetWithFragments(env: CleanupEnv, folders: readonly string[], perFolder: number): Promise<string[]> {
+/**
+ * Empties the bucket, sets the clock to T0, and writes `perFolder` tiny fragments `<folder>/<13 digits>.ts` per folder.
+ */
+export async function resetWithFragments(
+  env: CleanupEnv,
+  folders: readonly string[],
+  perFolder: number,
+): Promise<string[]> {
   await env.emu.clock.set(T0);
   for (const key of await allKeys(env.bucket)) await env.bucket.deleteObject(key);
-  const keys = folders.flatMap((f) => Array.from({ length: perFolder }, (_, i) => `${f}/${String(1_000_000 + i).padStart(13, '0')}.ts`));
+  const keys = folders.flatMap((f) =>
+    Array.from({ length: perFolder }, (_, i) => `${f}/${String(1_000_000 + i).padStart(13, '0')}.ts`),
+  );
   await mapConcurrent(keys, 32, (key) => env.bucket.putObject(key, Buffer.alloc(188, 0x47)));
   return keys;
 }

@@ -16,7 +16,11 @@ beforeEach(() => {
 
 describe('cleanup lease', () => {
   it('of five runs racing for a free lease exactly one gets it', async () => {
-    const outcomes = await Promise.all([1, 2, 3, 4, 5].map((i) => acquireLease(env.bucket, prefix, { runId: `run-${i}`, now: T0, expiresAt: T0 + 60_000 })));
+    const outcomes = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        acquireLease(env.bucket, prefix, { runId: `run-${i}`, now: T0, expiresAt: T0 + 60_000 }),
+      ),
+    );
     expect(outcomes.filter((o) => o.acquired)).toHaveLength(1);
     const winner = outcomes.find((o) => o.acquired);
     for (const o of outcomes) if (!o.acquired) expect(o.heldBy.expiresAt).toBe(T0 + 60_000);
@@ -27,10 +31,16 @@ describe('cleanup lease', () => {
   it('a lease in force blocks others until it expires; then exactly one run takes over, without deleting first', async () => {
     const first = await acquireLease(env.bucket, prefix, { runId: 'crashed', now: T0, expiresAt: T0 + 60_000 });
     expect(first.acquired).toBe(true);
-    const blocked = await acquireLease(env.bucket, prefix, { runId: 'next', now: T0 + 59_999, expiresAt: T0 + 120_000 });
+    const blocked = await acquireLease(env.bucket, prefix, {
+      runId: 'next',
+      now: T0 + 59_999,
+      expiresAt: T0 + 120_000,
+    });
     expect(blocked).toMatchObject({ acquired: false, heldBy: { runId: 'crashed' } });
     // The crashed run never releases. At its expiry two runs race; one wins.
-    const racers = await Promise.all(['a', 'b'].map((runId) => acquireLease(env.bucket, prefix, { runId, now: T0 + 60_000, expiresAt: T0 + 120_000 })));
+    const racers = await Promise.all(
+      ['a', 'b'].map((runId) => acquireLease(env.bucket, prefix, { runId, now: T0 + 60_000, expiresAt: T0 + 120_000 })),
+    );
     expect(racers.filter((o) => o.acquired)).toHaveLength(1);
     // The superseded lease is gone; only the winner's remains.
     expect(await allKeys(env.bucket, new LedgerKeys(prefix).cleanupLeases().prefix)).toHaveLength(1);
@@ -40,6 +50,8 @@ describe('cleanup lease', () => {
     const first = await acquireLease(env.bucket, prefix, { runId: 'one', now: T0, expiresAt: T0 + 60_000 });
     if (!first.acquired) throw new Error('not acquired');
     await first.release();
-    expect((await acquireLease(env.bucket, prefix, { runId: 'two', now: T0 + 1, expiresAt: T0 + 60_000 })).acquired).toBe(true);
+    expect(
+      (await acquireLease(env.bucket, prefix, { runId: 'two', now: T0 + 1, expiresAt: T0 + 60_000 })).acquired,
+    ).toBe(true);
   });
 });

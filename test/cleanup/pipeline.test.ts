@@ -28,13 +28,22 @@ beforeEach(async () => {
   await env.emu.clock.advance(25 * HOUR);
 });
 
-const settings = (): SweepSettings => ({ dryRun: false, graceMs: 24 * HOUR, retentionDays: 0, maxObjects: 1e6, maxBytes: 1e12, channelPrefixes: ['gone-'], endpoint: env.emu.url });
+const settings = (): SweepSettings => ({
+  dryRun: false,
+  graceMs: 24 * HOUR,
+  retentionDays: 0,
+  maxObjects: 1e6,
+  maxBytes: 1e12,
+  channelPrefixes: ['gone-'],
+  endpoint: env.emu.url,
+});
 
 /** Records the order of the sweep's Stat re-checks, holds listings and deletes. */
 function recording(bucket: OssBucket, events: string[]): OssBucket {
   return new Proxy(bucket, {
     get(target, prop, receiver) {
-      if (prop === 'getLiveChannelStat') return (channel: string) => (events.push(`stat ${channel}`), target.getLiveChannelStat(channel));
+      if (prop === 'getLiveChannelStat')
+        return (channel: string) => (events.push(`stat ${channel}`), target.getLiveChannelStat(channel));
       if (prop === 'deleteObjects') {
         return async (keys: string[], opts: { quiet?: boolean }) => {
           events.push(`delete ${keys[0]!.split('/')[0]} ${keys.length}`);
@@ -48,7 +57,15 @@ function recording(bucket: OssBucket, events: string[]): OssBucket {
 }
 
 function sweep(bucket: OssBucket, ledger: Ledger): Promise<BucketSweep> {
-  return BucketSweep.prepare({ bucket, ledger, settings: settings(), runId: 'pipeline', stopAt: Infinity, logger: createLogger({ name: 'test', level: 'silent' }), pageSize: PAGE });
+  return BucketSweep.prepare({
+    bucket,
+    ledger,
+    settings: settings(),
+    runId: 'pipeline',
+    stopAt: Infinity,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    pageSize: PAGE,
+  });
 }
 
 describe('cleanup pipelining', () => {

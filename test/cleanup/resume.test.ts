@@ -27,7 +27,14 @@ beforeEach(async () => {
   referenced = names.filter((_, i) => i % Math.floor(names.length / REFERENCED) === 0).slice(0, REFERENCED);
   const set = new Set(referenced);
   orphans = names.filter((k) => !set.has(k));
-  const m3u8 = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:5', ...referenced.flatMap((k) => ['#EXTINF:5.000,', k.slice('cam-big/'.length)]), '#EXT-X-ENDLIST', ''].join('\n');
+  const m3u8 = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    '#EXT-X-TARGETDURATION:5',
+    ...referenced.flatMap((k) => ['#EXTINF:5.000,', k.slice('cam-big/'.length)]),
+    '#EXT-X-ENDLIST',
+    '',
+  ].join('\n');
   await env.bucket.putObject(PLAYLIST, m3u8);
   await env.ledger.recordTombstone({ channel: 'cam-big', generation: T0 - HOUR, deletedAt: T0 });
   await env.emu.clock.advance(25 * HOUR);
@@ -59,7 +66,10 @@ describe('resuming and overlapping runs', () => {
     // Each run starts exactly where the previous one stopped.
     expect(reports[1]!.resumedFrom).toEqual(reports[0]!.cursor);
     expect(reports[2]!.resumedFrom).toEqual(reports[1]!.cursor);
-    expect(reports[0]!.cursor).toEqual({ folder: 'cam-big/', startAfter: expect.stringMatching(/^cam-big\/\d{13}\.ts$/) });
+    expect(reports[0]!.cursor).toEqual({
+      folder: 'cam-big/',
+      startAfter: expect.stringMatching(/^cam-big\/\d{13}\.ts$/),
+    });
     // The report lists at most REPORT_KEY_CAP keys but counts them all.
     expect(reports[0]!.keys).toMatchObject({ count: 700, truncated: true });
     await expectOnlyOrphansGone();
@@ -73,7 +83,12 @@ describe('resuming and overlapping runs', () => {
     installClock(steppingClock(base, 400));
     let first: CleanupRunReport;
     try {
-      [first] = completed(await cleanupOrphans(env.context({ DRY_RUN: 'false' }, { timeoutSeconds: 60 }), { settings: { channelPrefixes: [] }, pageSize: 100 })) as [CleanupRunReport];
+      [first] = completed(
+        await cleanupOrphans(env.context({ DRY_RUN: 'false' }, { timeoutSeconds: 60 }), {
+          settings: { channelPrefixes: [] },
+          pageSize: 100,
+        }),
+      ) as [CleanupRunReport];
     } finally {
       installClock(base);
     }
@@ -81,7 +96,9 @@ describe('resuming and overlapping runs', () => {
     expect(first.totals.deleted).toBeGreaterThan(0);
     expect(first.totals.deleted).toBeLessThan(ORPHANS);
 
-    const [second] = completed(await cleanupOrphans(env.context({ DRY_RUN: 'false' }), { settings: { channelPrefixes: [] }, pageSize: 100 }));
+    const [second] = completed(
+      await cleanupOrphans(env.context({ DRY_RUN: 'false' }), { settings: { channelPrefixes: [] }, pageSize: 100 }),
+    );
     expect(second).toMatchObject({ status: 'complete', resumedFrom: first.cursor });
     expect(first.totals.deleted + second!.totals.deleted).toBe(ORPHANS);
     await expectOnlyOrphansGone();
@@ -89,7 +106,13 @@ describe('resuming and overlapping runs', () => {
 
   it('three overlapping runs: one sweeps, the others yield; each orphan deleted once, no kept key touched', async () => {
     const outcomes = (
-      await Promise.all([1, 2, 3].map((i) => cleanupOrphans(env.context({ DRY_RUN: 'false' }, { requestId: `overlap-${i}` }), { settings: { channelPrefixes: [] } })))
+      await Promise.all(
+        [1, 2, 3].map((i) =>
+          cleanupOrphans(env.context({ DRY_RUN: 'false' }, { requestId: `overlap-${i}` }), {
+            settings: { channelPrefixes: [] },
+          }),
+        ),
+      )
     ).flat();
     expect(outcomes.map((o) => o.status).sort()).toEqual(['complete', 'skipped', 'skipped']);
     const [report] = completed(outcomes);

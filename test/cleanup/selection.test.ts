@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bucketHosts, channelInScope, channelOfFolder, holdScope, parseCursor, startAfterFolder } from '../../shared/cleanup';
+import {
+  bucketHosts,
+  channelInScope,
+  channelOfFolder,
+  holdScope,
+  parseCursor,
+  startAfterFolder,
+} from '../../shared/cleanup';
 import type { HoldRecord } from '../../shared/ledger';
 import { classifyFragment, type FragmentInput } from '../../shared/lifecycle';
 
@@ -34,7 +41,14 @@ describe('channelInScope', () => {
 });
 
 describe('holdScope', () => {
-  const hold = (holdId: string, until?: number): HoldRecord => ({ v: 1, channel: 'cam', holdId, reason: 'r', setAt: NOW - H, ...(until === undefined ? {} : { until }) });
+  const hold = (holdId: string, until?: number): HoldRecord => ({
+    v: 1,
+    channel: 'cam',
+    holdId,
+    reason: 'r',
+    setAt: NOW - H,
+    ...(until === undefined ? {} : { until }),
+  });
   const files = new Set(['vod-a.m3u8', 'vod-b.m3u8', 'playlist.m3u8']);
 
   it.each<[string, HoldRecord[], string[], boolean]>([
@@ -59,14 +73,18 @@ describe('startAfterFolder', () => {
     const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
     expect([...folders].sort(cmp)).toEqual(folders);
     // Every key under cam-1/ (any byte after the slash) sorts before; the later folders after.
-    for (const key of ['cam-1/', 'cam-1/0000000000001.ts', 'cam-1/\u00ff\u00ff.ts', 'cam-1/~']) expect(cmp(key, after), key).toBeLessThan(0);
+    for (const key of ['cam-1/', 'cam-1/0000000000001.ts', 'cam-1/\u00ff\u00ff.ts', 'cam-1/~'])
+      expect(cmp(key, after), key).toBeLessThan(0);
     for (const folder of ['cam-10/', 'cam-1a/']) expect(cmp(folder, after), folder).toBeGreaterThan(0);
   });
 });
 
 describe('bucketHosts', () => {
   it.each([
-    ['oss-cn-hangzhou-internal.aliyuncs.com', ['b.oss-cn-hangzhou-internal.aliyuncs.com', 'b.oss-cn-hangzhou.aliyuncs.com']],
+    [
+      'oss-cn-hangzhou-internal.aliyuncs.com',
+      ['b.oss-cn-hangzhou-internal.aliyuncs.com', 'b.oss-cn-hangzhou.aliyuncs.com'],
+    ],
     ['https://oss-cn-hangzhou.aliyuncs.com', ['b.oss-cn-hangzhou.aliyuncs.com']],
     ['http://127.0.0.1:9000', ['b.127.0.0.1:9000']],
   ])('%s', (endpoint, hosts) => {
@@ -88,15 +106,39 @@ describe('parseCursor', () => {
 });
 
 describe('classifyFragment: pins', () => {
-  const base: FragmentInput = { key: 'cam-1/1.ts', lastModified: NOW - 48 * H, channelState: 'tombstoned', lives: [{ to: NOW - 25 * H }], referenced: false, now: NOW, skewToleranceMs: 0, scope: { channelPrefixes: ['cam-'] } };
+  const base: FragmentInput = {
+    key: 'cam-1/1.ts',
+    lastModified: NOW - 48 * H,
+    channelState: 'tombstoned',
+    lives: [{ to: NOW - 25 * H }],
+    referenced: false,
+    now: NOW,
+    skewToleranceMs: 0,
+    scope: { channelPrefixes: ['cam-'] },
+  };
 
   it.each<[string, Partial<FragmentInput>, 'delete' | 'keep', string]>([
     ['a channel-wide hold keeps an orphan', { pinned: 'held' }, 'keep', 'held'],
     ['an unreadable playlist keeps an orphan', { pinned: 'unreadable-playlist' }, 'keep', 'unreadable-playlist'],
     ['a live channel is reported live, not held', { pinned: 'held', channelState: 'live' }, 'keep', 'channel-live'],
-    ['a pin never makes a key outside the prefixes a candidate', { pinned: 'held', key: 'other/1.ts' }, 'keep', 'not-ingest-output'],
-    ['absent 24 h + 1 s, pinned: kept', { pinned: 'held', channelState: 'absent', channelGoneSince: NOW - 24 * H - 1000 }, 'keep', 'held'],
-    ['recreated channel, same name: exists wins over an old tombstone', { channelState: 'exists', pinned: undefined }, 'keep', 'channel-exists'],
+    [
+      'a pin never makes a key outside the prefixes a candidate',
+      { pinned: 'held', key: 'other/1.ts' },
+      'keep',
+      'not-ingest-output',
+    ],
+    [
+      'absent 24 h + 1 s, pinned: kept',
+      { pinned: 'held', channelState: 'absent', channelGoneSince: NOW - 24 * H - 1000 },
+      'keep',
+      'held',
+    ],
+    [
+      'recreated channel, same name: exists wins over an old tombstone',
+      { channelState: 'exists', pinned: undefined },
+      'keep',
+      'channel-exists',
+    ],
     ['no pin: orphan', {}, 'delete', 'orphan'],
   ])('%s', (_, overrides, action, reason) => {
     expect(classifyFragment({ ...base, ...overrides })).toEqual({ action, reason });

@@ -15,7 +15,9 @@ describe('livecycle start --demo', () => {
     expect(steps).toEqual(DEMO_STEPS.map((name, i) => [i + 1, name]));
     expect(res.stdout).toContain('DRY_RUN=false');
     expect(res.stdout).toMatch(/vod-\d{8}T\d{6}Z\.m3u8 in OSS: \d+ fragments/);
-    expect(res.stdout).toMatch(/cam-demo: channel\.created #1 → stream\.started #2 → stream\.ended #3 → vod\.ready #4 → channel\.disabled #5 → channel\.deleted #6/);
+    expect(res.stdout).toMatch(
+      /cam-demo: channel\.created #1 → stream\.started #2 → stream\.ended #3 → vod\.ready #4 → channel\.disabled #5 → channel\.deleted #6/,
+    );
     expect(res.stdout).toMatch(/^demo complete:/m);
     const dataDir = /data: (\S+) \(removed at the end\)/.exec(res.stdout)?.[1];
     expect(dataDir).toBeDefined();

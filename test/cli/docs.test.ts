@@ -23,7 +23,10 @@ describe('first-hour docs', () => {
       const text = read(file);
       // The one mention of npx explains why it is not used.
       const npx = text.split('\n').filter((line) => /npx livecycle/.test(line));
-      expect(npx.every((line) => /registry/.test(line)), `${file}: ${npx.join(' | ')}`).toBe(true);
+      expect(
+        npx.every((line) => /registry/.test(line)),
+        `${file}: ${npx.join(' | ')}`,
+      ).toBe(true);
       expect(text).toContain('node bin/livecycle.js');
     }
   });

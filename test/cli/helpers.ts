@@ -45,7 +45,10 @@ export async function createAndPush(stack: LocalStack, channel: string): Promise
   const body = JSON.stringify({ name: channel });
   const res = await request(`${stack.runtime.httpUrl}/channels`, {
     method: 'POST',
-    headers: { ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }), 'content-type': 'application/json' },
+    headers: {
+      ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }),
+      'content-type': 'application/json',
+    },
     body,
   });
   const created = (await res.body.json()) as { publishUrl: string };

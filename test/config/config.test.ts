@@ -65,7 +65,8 @@ describe('loadConfig', () => {
       API_SECRETS: 'api-secret-one-0123456789,api-secret-two-0123456789',
       API_TOKEN: 'bearer-token-0123456789',
       WEBHOOK_URL: 'https://hooks.example.com/livecycle',
-      WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=,whsec_aG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmNkZWY=',
+      WEBHOOK_SECRETS:
+        'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=,whsec_aG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmNkZWY=',
       ORPHAN_GRACE: '0',
       VOD_RETENTION_DAYS: '30',
       DRY_RUN: 'false',
@@ -94,7 +95,10 @@ describe('loadConfig', () => {
       apiSecrets: ['api-secret-one-0123456789', 'api-secret-two-0123456789'],
       apiToken: 'bearer-token-0123456789',
       webhookUrl: 'https://hooks.example.com/livecycle',
-      webhookSecrets: ['whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=', 'whsec_aG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmNkZWY='],
+      webhookSecrets: [
+        'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=',
+        'whsec_aG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmNkZWY=',
+      ],
       orphanGraceSeconds: 0,
       vodRetentionDays: 30,
       dryRun: false,
@@ -142,18 +146,49 @@ describe('loadConfig', () => {
     ['LEDGER_PREFIX', { ...BASE, LEDGER_PREFIX: 'a/../' }, /ending in "\/"/],
     ['LOG_LEVEL', { ...BASE, LOG_LEVEL: 'verbose' }, /one of/],
     ['GENERATE_VOD_FUNCTION', { ...BASE, GENERATE_VOD_FUNCTION: 'bad name' }, /not a valid function name/],
-    ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'not a url', WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=' }, /not a valid URL/],
-    ['WEBHOOK_URL', { ...BASE, WEBHOOK_URL: 'ftp://hooks.example.com', WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=' }, /http or https/],
+    [
+      'WEBHOOK_URL',
+      { ...BASE, WEBHOOK_URL: 'not a url', WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=' },
+      /not a valid URL/,
+    ],
+    [
+      'WEBHOOK_URL',
+      {
+        ...BASE,
+        WEBHOOK_URL: 'ftp://hooks.example.com',
+        WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=',
+      },
+      /http or https/,
+    ],
     ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_URL: 'https://hooks.example.com/' }, /required when WEBHOOK_URL/],
-    ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_SECRETS: 'a-plain-webhook-secret-0123456789' }, /entry 1 is not a Standard Webhooks secret: it must be written whsec_<base64>/],
-    ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=,whsec_not-base64-at-all-0123456789' }, /entry 2 is not a Standard Webhooks secret: the part after whsec_ is not base64/],
-    ['WEBHOOK_SECRETS', { ...BASE, WEBHOOK_SECRETS: 'whsec_c2hvcnQtYnV0LWxvbmctZW5vdWdo' }, /entry 1 decodes to 21 bytes; use at least 24 random bytes/],
+    [
+      'WEBHOOK_SECRETS',
+      { ...BASE, WEBHOOK_SECRETS: 'a-plain-webhook-secret-0123456789' },
+      /entry 1 is not a Standard Webhooks secret: it must be written whsec_<base64>/,
+    ],
+    [
+      'WEBHOOK_SECRETS',
+      {
+        ...BASE,
+        WEBHOOK_SECRETS: 'whsec_aG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmNkZWY=,whsec_not-base64-at-all-0123456789',
+      },
+      /entry 2 is not a Standard Webhooks secret: the part after whsec_ is not base64/,
+    ],
+    [
+      'WEBHOOK_SECRETS',
+      { ...BASE, WEBHOOK_SECRETS: 'whsec_c2hvcnQtYnV0LWxvbmctZW5vdWdo' },
+      /entry 1 decodes to 21 bytes; use at least 24 random bytes/,
+    ],
     ['SNAPSHOT_ROLE', { ...BASE, SNAPSHOT_ROLE: 'role/with-slash' }, /not a RAM role name/],
     ['SNAPSHOT_ROLE', { ...BASE, SNAPSHOT_ROLE: 'r'.repeat(65) }, /not a RAM role name/],
     ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '0' }, /whole number from 1 to 100, got "0"/],
     ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '101' }, /whole number from 1 to 100/],
     ['SNAPSHOT_INTERVAL', { ...BASE, SNAPSHOT_INTERVAL: '2.5' }, /whole number from 1 to 100/],
-    ['CLEANUP_CHANNEL_PREFIXES', { ...BASE, CLEANUP_CHANNEL_PREFIXES: 'cam-,cam/' }, /"cam\/" is not a channel-name prefix/],
+    [
+      'CLEANUP_CHANNEL_PREFIXES',
+      { ...BASE, CLEANUP_CHANNEL_PREFIXES: 'cam-,cam/' },
+      /"cam\/" is not a channel-name prefix/,
+    ],
     ['CLEANUP_CHANNEL_PREFIXES', { ...BASE, CLEANUP_CHANNEL_PREFIXES: 'cam*' }, /not a channel-name prefix/],
   ])('rejects a bad %s', (variable, env, message) => {
     const err = errorOf(env as Record<string, string>);
@@ -170,7 +205,14 @@ describe('loadConfig', () => {
       WEBHOOK_URL: 'https://user:cfg-url-password-DDDD@hooks.example.com/x?token=cfg-url-token-EEEE',
       WEBHOOK_SECRETS: 'whsec_Y2ZnLWhvb2stc2VjcmV0LUZGRkYtMDEyMzQ1Njc4OWFi',
     });
-    for (const s of ['cfg-api-secret-AAAA-0123', 'cfg-api-secret-BBBB-0123', 'cfg-api-token-CCCC-0123', 'cfg-url-password-DDDD', 'cfg-url-token-EEEE', 'whsec_Y2ZnLWhvb2stc2VjcmV0LUZGRkYtMDEyMzQ1Njc4OWFi']) {
+    for (const s of [
+      'cfg-api-secret-AAAA-0123',
+      'cfg-api-secret-BBBB-0123',
+      'cfg-api-token-CCCC-0123',
+      'cfg-url-password-DDDD',
+      'cfg-url-token-EEEE',
+      'whsec_Y2ZnLWhvb2stc2VjcmV0LUZGRkYtMDEyMzQ1Njc4OWFi',
+    ]) {
       expect(scrubSecrets(`value ${s} here`)).toBe('value [REDACTED] here');
     }
 
@@ -192,14 +234,27 @@ describe('loadConfig', () => {
   });
 
   it('treats blank variables as unset', () => {
-    expect(loadConfig({ ...BASE, IDLE_AFTER: '  ', WEBHOOK_URL: '', DRY_RUN: '' })).toMatchObject({ idleAfterSeconds: 1800, webhookUrl: undefined, dryRun: true });
+    expect(loadConfig({ ...BASE, IDLE_AFTER: '  ', WEBHOOK_URL: '', DRY_RUN: '' })).toMatchObject({
+      idleAfterSeconds: 1800,
+      webhookUrl: undefined,
+      dryRun: true,
+    });
   });
 });
 
 describe('createOssClient', () => {
   it('uses FC context credentials when present, else the environment', async () => {
-    const config = loadConfig({ ...BASE, OSS_ENDPOINT: 'http://127.0.0.1:9', OSS_REGION: 'cn-hangzhou', OSS_PATH_STYLE: 'true' });
-    const fromContext = createOssClient(config, { context: { credentials: { accessKeyId: 'ctx-id', accessKeySecret: 'ctx-secret-0123', securityToken: 'ctx-token-0123' } } });
+    const config = loadConfig({
+      ...BASE,
+      OSS_ENDPOINT: 'http://127.0.0.1:9',
+      OSS_REGION: 'cn-hangzhou',
+      OSS_PATH_STYLE: 'true',
+    });
+    const fromContext = createOssClient(config, {
+      context: {
+        credentials: { accessKeyId: 'ctx-id', accessKeySecret: 'ctx-secret-0123', securityToken: 'ctx-token-0123' },
+      },
+    });
     expect(fromContext.pathStyle).toBe(true);
     expect(fromContext.region).toBe('cn-hangzhou');
     // No credentials anywhere: the env provider names the variables it needs on first use.

@@ -25,7 +25,12 @@ async function viaApiFunction(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const text = await request.text();
   const event = apiEvent(
-    { method: request.method, path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), body: text ? JSON.parse(text) : undefined },
+    {
+      method: request.method,
+      path: decodeURIComponent(url.pathname),
+      query: Object.fromEntries(url.searchParams),
+      body: text ? JSON.parse(text) : undefined,
+    },
     { token: API_TOKEN },
   );
   const res = (await stack.invoke('api', event)) as ApiResponse;
@@ -36,8 +41,19 @@ describe('a client generated from openapi.json', () => {
   it('is generated from the committed document (npm run openapi)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'livecycle-openapi-'));
     try {
-      execFileSync(process.execPath, [join(__dirname, '..', '..', 'node_modules', 'openapi-typescript', 'bin', 'cli.js'), join(__dirname, '..', '..', 'openapi.json'), '-o', join(dir, 'api-types.ts')], { stdio: 'ignore' });
-      expect(readFileSync(join(__dirname, 'api-types.ts'), 'utf8')).toBe(readFileSync(join(dir, 'api-types.ts'), 'utf8'));
+      execFileSync(
+        process.execPath,
+        [
+          join(__dirname, '..', '..', 'node_modules', 'openapi-typescript', 'bin', 'cli.js'),
+          join(__dirname, '..', '..', 'openapi.json'),
+          '-o',
+          join(dir, 'api-types.ts'),
+        ],
+        { stdio: 'ignore' },
+      );
+      expect(readFileSync(join(__dirname, 'api-types.ts'), 'utf8')).toBe(
+        readFileSync(join(dir, 'api-types.ts'), 'utf8'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -53,9 +69,13 @@ describe('a client generated from openapi.json', () => {
     expect(created.data).toMatchObject({ name });
 
     expect((await client.GET('/channels/{name}', { params })).data).toMatchObject({ name });
-    expect((await client.POST('/channels/{name}/disable', { params, body: { force: false } })).response.status).toBe(200);
+    expect((await client.POST('/channels/{name}/disable', { params, body: { force: false } })).response.status).toBe(
+      200,
+    );
     expect((await client.POST('/channels/{name}/enable', { params })).response.status).toBe(200);
-    expect((await client.DELETE('/channels/{name}', { params: { ...params, query: { force: 'false' } } })).response.status).toBe(200);
+    expect(
+      (await client.DELETE('/channels/{name}', { params: { ...params, query: { force: 'false' } } })).response.status,
+    ).toBe(200);
 
     const gone = await client.GET('/channels/{name}', { params });
     expect(gone.response.status).toBe(404);

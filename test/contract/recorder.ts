@@ -37,7 +37,13 @@ function validatorFor(key: string, schema: Json): ValidateFunction {
 }
 
 function resolve(node: Json): Json {
-  if (typeof node.$ref === 'string') return resolve(node.$ref.slice(2).split('/').reduce((o: Json, k: string) => o[k], contract().doc));
+  if (typeof node.$ref === 'string')
+    return resolve(
+      node.$ref
+        .slice(2)
+        .split('/')
+        .reduce((o: Json, k: string) => o[k], contract().doc),
+    );
   return node;
 }
 
@@ -46,7 +52,10 @@ function template(path: string): string | undefined {
   const segments = path.split('/');
   return Object.keys(contract().doc.paths).find((t) => {
     const parts = t.split('/');
-    return parts.length === segments.length && parts.every((p, i) => (p.startsWith('{') ? segments[i] !== '' : p === segments[i]));
+    return (
+      parts.length === segments.length &&
+      parts.every((p, i) => (p.startsWith('{') ? segments[i] !== '' : p === segments[i]))
+    );
   });
 }
 
@@ -80,7 +89,8 @@ export function recordApiResponse(event: Buffer | string, response: { statusCode
     return;
   }
   const validate = validatorFor(`${t} ${method} ${response.statusCode}`, schema as Json);
-  if (!validate(body)) violations.push(`${where}: ${contract().ajv.errorsText(validate.errors)} in ${response.body.slice(0, 200)}`);
+  if (!validate(body))
+    violations.push(`${where}: ${contract().ajv.errorsText(validate.errors)} in ${response.body.slice(0, 200)}`);
 }
 
 /** Records one webhook body as a receiver got it. */

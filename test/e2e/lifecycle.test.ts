@@ -21,7 +21,10 @@ beforeAll(async () => {
   world = await startWorld({ RECONNECT_WINDOW: '60', IDLE_AFTER: '1800', SNAPSHOT_INTERVAL: '10' });
   world.dispatch.set('generate-vod', generateVod);
   world.emu.topics.subscribe(SNAPSHOT_TOPIC, async (message) => {
-    await onSnapshot(mnsEvent('JSON', message, { accountId: '1234567890123456', subscriptionName: 'on-snapshot' }), world.context('on-snapshot'));
+    await onSnapshot(
+      mnsEvent('JSON', message, { accountId: '1234567890123456', subscriptionName: 'on-snapshot' }),
+      world.context('on-snapshot'),
+    );
   });
 });
 afterAll(() => world.stop());
@@ -102,7 +105,9 @@ describe('a channel from creation to deletion', () => {
     await advance(1_000);
     const deleted = await callApi(api, world, 'DELETE', `/channels/${CHANNEL}`);
     expect(deleted.status).toBe(200);
-    await expect(world.bucket.getLiveChannelInfo(CHANNEL)).rejects.toSatisfy((e: unknown) => e instanceof OssError && e.code === 'NoSuchLiveChannel');
+    await expect(world.bucket.getLiveChannelInfo(CHANNEL)).rejects.toSatisfy(
+      (e: unknown) => e instanceof OssError && e.code === 'NoSuchLiveChannel',
+    );
     const tombstones = [];
     for await (const t of world.ledger.listTombstones()) tombstones.push(t);
     expect(tombstones.map((t) => [t.channel, t.generation])).toEqual([[CHANNEL, created.body.generation]]);
@@ -110,7 +115,14 @@ describe('a channel from creation to deletion', () => {
     // The receiver got every event once, signed, in order, numbered without gaps.
     const events = eventsOf(world, CHANNEL);
     expect(world.deliveries.every((d) => d.verified)).toBe(true);
-    expect(events.map((e) => e.type)).toEqual(['channel.created', 'stream.started', 'stream.ended', 'vod.ready', 'channel.disabled', 'channel.deleted']);
+    expect(events.map((e) => e.type)).toEqual([
+      'channel.created',
+      'stream.started',
+      'stream.ended',
+      'vod.ready',
+      'channel.disabled',
+      'channel.deleted',
+    ]);
     expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     expect(events.find((e) => e.type === 'vod.ready')?.data.playlist).toBe(vods[0]);

@@ -58,10 +58,33 @@ describe.skipIf(!ffmpeg)('a real RTMP broadcast through the lifecycle', { timeou
 
     world.clock.setRate(1);
     const pushing = run([
-      '-hide_banner', '-loglevel', 'error', '-re',
-      '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-      '-t', '6', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
-      '-f', 'flv', publishUrl,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=44100',
+      '-t',
+      '6',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-g',
+      '25',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-f',
+      'flv',
+      publishUrl,
     ]);
     await vi.waitFor(
       async () => {
@@ -90,11 +113,28 @@ describe.skipIf(!ffmpeg)('a real RTMP broadcast through the lifecycle', { timeou
     expect(vods).toHaveLength(1);
     const playlist = (await world.bucket.getObject(vods[0]!)).body.toString('utf8');
     for (const key of fragments) expect(playlist).toContain(key.slice(CHANNEL.length + 1));
-    expect(eventsOf(world, CHANNEL).map((e) => e.type)).toEqual(['channel.created', 'stream.started', 'stream.ended', 'vod.ready']);
+    expect(eventsOf(world, CHANNEL).map((e) => e.type)).toEqual([
+      'channel.created',
+      'stream.started',
+      'stream.ended',
+      'vod.ready',
+    ]);
 
     writeFileSync(join(work, 'vod.m3u8'), playlist);
-    for (const key of fragments) writeFileSync(join(work, key.slice(CHANNEL.length + 1)), (await world.bucket.getObject(key)).body);
-    const read = await run(['-hide_banner', '-v', 'warning', '-i', join(work, 'vod.m3u8'), '-c', 'copy', '-f', 'null', '-']);
+    for (const key of fragments)
+      writeFileSync(join(work, key.slice(CHANNEL.length + 1)), (await world.bucket.getObject(key)).body);
+    const read = await run([
+      '-hide_banner',
+      '-v',
+      'warning',
+      '-i',
+      join(work, 'vod.m3u8'),
+      '-c',
+      'copy',
+      '-f',
+      'null',
+      '-',
+    ]);
     expect(read.code).toBe(0);
     expect(read.stderr).toBe('');
   });

@@ -20,8 +20,17 @@ afterAll(() => emu.stop());
 describe('admin API access', () => {
   it('refuses what a browser can send cross-origin without a preflight: a text/plain POST without the header', async () => {
     const before = emu.clock.now();
-    for (const [path, body] of [['/sts', '{"ttlSeconds":3600}'], ['/clock', '{"advance":86400000}']] as const) {
-      const res = await rawRequest(emu, 'POST', `/_emulator${path}`, { 'content-type': 'text/plain', origin: 'http://evil.example' }, Buffer.from(body));
+    for (const [path, body] of [
+      ['/sts', '{"ttlSeconds":3600}'],
+      ['/clock', '{"advance":86400000}'],
+    ] as const) {
+      const res = await rawRequest(
+        emu,
+        'POST',
+        `/_emulator${path}`,
+        { 'content-type': 'text/plain', origin: 'http://evil.example' },
+        Buffer.from(body),
+      );
       expect(res.status).toBe(403);
       expect(res.headers['content-type']).toBe('application/json');
       expect(JSON.parse(res.text).error).toContain(ADMIN_HEADER);
@@ -42,7 +51,12 @@ describe('admin API access', () => {
   });
 
   it('refuses a non-loopback Host (DNS rebinding) even with the header', async () => {
-    for (const host of [`evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `10.0.0.1:${port}`, 'localhost.evil.example']) {
+    for (const host of [
+      `evil.example:${port}`,
+      `127.0.0.1.evil.example:${port}`,
+      `10.0.0.1:${port}`,
+      'localhost.evil.example',
+    ]) {
       const res = await adminCall(emu, 'POST', '/sts', { ttlSeconds: 60 }, { host });
       expect(res.status, host).toBe(403);
       expect(res.json.error).toContain('loopback');
@@ -55,7 +69,7 @@ describe('admin API access', () => {
     }
   });
 
-  it('refuses a foreign Origin and accepts the emulator\'s own', async () => {
+  it("refuses a foreign Origin and accepts the emulator's own", async () => {
     const foreign = await adminCall(emu, 'POST', '/clock', { advance: 1 }, { origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.json.error).toContain('origin');

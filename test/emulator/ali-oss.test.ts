@@ -13,7 +13,9 @@ beforeAll(async () => {
 afterAll(() => emu.stop());
 
 function client(opts: { authorizationV4?: boolean; sts?: boolean } = {}) {
-  const creds = opts.sts ? emu.mintSts({ ttlSeconds: 900 }) : { accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: emu.accessKeys[0]!.secret };
+  const creds = opts.sts
+    ? emu.mintSts({ ttlSeconds: 900 })
+    : { accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: emu.accessKeys[0]!.secret };
   return new OSS({
     // An IP endpoint makes ali-oss use path-style addressing.
     endpoint: emu.url,
@@ -39,7 +41,9 @@ for (const [label, opts] of [
 
     it('put, head, get with range, list, deleteMulti', async () => {
       const c = client(opts);
-      const put = await c.put(`${prefix}a b.txt`, Buffer.from('hello ali-oss'), { headers: { 'x-oss-meta-who': 'sdk' } });
+      const put = await c.put(`${prefix}a b.txt`, Buffer.from('hello ali-oss'), {
+        headers: { 'x-oss-meta-who': 'sdk' },
+      });
       expect(put.res.status).toBe(200);
       await c.put(`${prefix}dir/1.ts`, Buffer.from('1'));
       await c.put(`${prefix}dir/2.ts`, Buffer.from('2'));
@@ -62,7 +66,11 @@ for (const [label, opts] of [
       expect(v1.isTruncated).toBe(true);
 
       const del = await c.deleteMulti([`${prefix}a b.txt`, `${prefix}dir/1.ts`, `${prefix}never`], { quiet: false });
-      expect(del.deleted.map((d: { Key: string }) => d.Key).sort()).toEqual([`${prefix}a b.txt`, `${prefix}dir/1.ts`, `${prefix}never`]);
+      expect(del.deleted.map((d: { Key: string }) => d.Key).sort()).toEqual([
+        `${prefix}a b.txt`,
+        `${prefix}dir/1.ts`,
+        `${prefix}never`,
+      ]);
       const after = await c.listV2({ prefix }, {});
       expect(after.objects.map((o: { name: string }) => o.name)).toEqual([`${prefix}dir/2.ts`]);
     });
@@ -78,7 +86,13 @@ it('ali-oss presigned URLs (virtual-hosted, as ali-oss builds them for a named e
   // ali-oss refuses to presign for an IP endpoint; give it a host name and deliver the request
   // to the emulator with that Host header (the first label is the bucket).
   const named = (secret: string) =>
-    new OSS({ endpoint: `http://localhost:${new URL(emu.url).port}`, bucket: 'livecycle-demo', accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: secret, secure: false });
+    new OSS({
+      endpoint: `http://localhost:${new URL(emu.url).port}`,
+      bucket: 'livecycle-demo',
+      accessKeyId: emu.accessKeys[0]!.id,
+      accessKeySecret: secret,
+      secure: false,
+    });
   const fetchSigned = (url: string) => {
     const u = new URL(url);
     return rawRequest(emu, 'GET', u.pathname + u.search, { host: u.host });
@@ -107,7 +121,8 @@ describe('ali-oss presigned URLs, V1 and V4, static and STS keys (issue #17: the
   };
   const staticKey = () => ({ accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: emu.accessKeys[0]!.secret });
   const sign = {
-    V1: (c: ReturnType<typeof named>) => Promise.resolve(c.signatureUrl('ali/presigned-both.txt', { expires: 60 }) as string),
+    V1: (c: ReturnType<typeof named>) =>
+      Promise.resolve(c.signatureUrl('ali/presigned-both.txt', { expires: 60 }) as string),
     V4: (c: ReturnType<typeof named>) => c.signatureUrlV4('GET', 60, {}, 'ali/presigned-both.txt') as Promise<string>,
   };
 
@@ -129,7 +144,9 @@ describe('ali-oss presigned URLs, V1 and V4, static and STS keys (issue #17: the
         const changed = await fetchSigned(u.toString());
         expect([changed.status, errorOf(changed).Code]).toEqual([403, 'SignatureDoesNotMatch']);
 
-        const wrong = await fetchSigned(await sign[version](named({ ...creds, accessKeySecret: `${creds.accessKeySecret}x` })));
+        const wrong = await fetchSigned(
+          await sign[version](named({ ...creds, accessKeySecret: `${creds.accessKeySecret}x` })),
+        );
         expect([wrong.status, errorOf(wrong).Code]).toEqual([403, 'SignatureDoesNotMatch']);
       });
     }

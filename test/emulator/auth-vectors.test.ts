@@ -34,10 +34,24 @@ function queryOf(text: string): Map<string, string> {
   return q;
 }
 
-function request(v: { method: string; bucket: string; key: string | null; headers: Record<string, string> }, query: Map<string, string>, extra: Record<string, string> = {}): EmuRequest {
+function request(
+  v: { method: string; bucket: string; key: string | null; headers: Record<string, string> },
+  query: Map<string, string>,
+  extra: Record<string, string> = {},
+): EmuRequest {
   const headers: Record<string, string> = {};
   for (const [k, val] of Object.entries({ ...v.headers, ...extra })) headers[k.toLowerCase()] = val;
-  return { method: v.method, bucket: v.bucket, key: v.key ?? '', query, headers, body: Buffer.alloc(0), requestId: 'R', host: 'h', remoteAddr: '' };
+  return {
+    method: v.method,
+    bucket: v.bucket,
+    key: v.key ?? '',
+    query,
+    headers,
+    body: Buffer.alloc(0),
+    requestId: 'R',
+    host: 'h',
+    remoteAddr: '',
+  };
 }
 
 function expectMismatch(fn: () => unknown): void {
@@ -55,9 +69,16 @@ describe('V1 header vectors', () => {
     it(v.source, () => {
       const date = v.headers['x-oss-date'];
       const auth = authenticator(Date.parse(date));
-      const req = request(v, queryOf(v.query), { Authorization: v.expected_authorization, Date: v.headers.Date ?? date });
+      const req = request(v, queryOf(v.query), {
+        Authorization: v.expected_authorization,
+        Date: v.headers.Date ?? date,
+      });
       expect(auth.authenticate(req)?.accessKeyId).toBe('ak');
-      const tampered = request(v, queryOf(v.query), { Authorization: v.expected_authorization, Date: v.headers.Date ?? date, 'x-oss-meta-extra': '1' });
+      const tampered = request(v, queryOf(v.query), {
+        Authorization: v.expected_authorization,
+        Date: v.headers.Date ?? date,
+        'x-oss-meta-extra': '1',
+      });
       expectMismatch(() => auth.authenticate(tampered));
     });
   }
@@ -82,7 +103,10 @@ describe('V1 presigned URL vectors', () => {
       const req = request({ method: v.method, bucket: v.bucket, key: v.key, headers: {} }, query);
       expect(authenticator(v.expires * 1000 - 1000).authenticate(req)?.accessKeyId).toBe('ak');
       expect(() => authenticator(v.expires * 1000 + 1000).authenticate(req)).toThrow('Request has expired.');
-      query.set('Signature', v.expected_signature.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')));
+      query.set(
+        'Signature',
+        v.expected_signature.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')),
+      );
       expectMismatch(() => authenticator(v.expires * 1000 - 1000).authenticate(req));
     });
   }
@@ -93,14 +117,20 @@ describe('V4 header vectors', () => {
     it(v.source, () => {
       const now = v.sign_time_unix * 1000;
       const xOssDate = new Date(now).toISOString().replace(/[-:]/g, '').replace('.000', '');
-      const req = request(v, new Map(Object.entries(v.query_params)), { 'x-oss-date': xOssDate, Authorization: v.expected_authorization });
+      const req = request(v, new Map(Object.entries(v.query_params)), {
+        'x-oss-date': xOssDate,
+        Authorization: v.expected_authorization,
+      });
       if (v.product !== 'oss') {
         // Cloud Box scopes are not this emulator's: refused before the signature is checked.
         expect(() => authenticator(now, v.region).authenticate(req)).toThrow(/product must be oss/);
         return;
       }
       expect(authenticator(now, v.region).authenticate(req)?.accessKeyId).toBe('ak');
-      const tampered = request(v, new Map(Object.entries({ ...v.query_params, param1: 'other' })), { 'x-oss-date': xOssDate, Authorization: v.expected_authorization });
+      const tampered = request(v, new Map(Object.entries({ ...v.query_params, param1: 'other' })), {
+        'x-oss-date': xOssDate,
+        Authorization: v.expected_authorization,
+      });
       expectMismatch(() => authenticator(now, v.region).authenticate(tampered));
     });
   }
@@ -109,7 +139,16 @@ describe('V4 header vectors', () => {
       const [method, uri, query] = v.canonical_request.split('\n');
       const m = /^\/([^/]+)\/(.*)$/.exec(uri)!;
       const req = request(
-        { method, bucket: m[1]!, key: decodeURIComponent(m[2]!), headers: { 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD', 'x-oss-date': v.x_oss_date, Authorization: v.authorization } },
+        {
+          method,
+          bucket: m[1]!,
+          key: decodeURIComponent(m[2]!),
+          headers: {
+            'x-oss-content-sha256': 'UNSIGNED-PAYLOAD',
+            'x-oss-date': v.x_oss_date,
+            Authorization: v.authorization,
+          },
+        },
         queryOf(query),
       );
       const now = Date.UTC(2016, 7, 25, 6, 22, 1);
@@ -132,8 +171,13 @@ describe('V4 presigned URL vectors', () => {
       const req = request(v, query);
       const signed = v.sign_time_unix * 1000;
       expect(authenticator(signed + 1000).authenticate(req)?.accessKeyId).toBe('ak');
-      expect(() => authenticator(signed + (Number(v.x_oss_expires) + 1) * 1000).authenticate(req)).toThrow('Request has expired.');
-      query.set('x-oss-signature', v.expected_x_oss_signature.replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')));
+      expect(() => authenticator(signed + (Number(v.x_oss_expires) + 1) * 1000).authenticate(req)).toThrow(
+        'Request has expired.',
+      );
+      query.set(
+        'x-oss-signature',
+        v.expected_x_oss_signature.replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')),
+      );
       expectMismatch(() => authenticator(signed + 1000).authenticate(req));
     });
   }
@@ -141,7 +185,11 @@ describe('V4 presigned URL vectors', () => {
 
 describe('RTMP ingest URL vectors', () => {
   /** secretFor: key `ak` has secret `sk` (whatever token); the emulator clock just before `expires`. */
-  const ctxAt = (expires: number) => ({ secretFor: (ak: string) => (ak === 'ak' ? 'sk' : undefined), clock: { now: () => expires * 1000 - 1000 } }) as unknown as EmuContext;
+  const ctxAt = (expires: number) =>
+    ({
+      secretFor: (ak: string) => (ak === 'ak' ? 'sk' : undefined),
+      clock: { now: () => expires * 1000 - 1000 },
+    }) as unknown as EmuContext;
 
   for (const v of vectors.rtmp_signed_url) {
     it(v.source, () => {
@@ -150,7 +198,9 @@ describe('RTMP ingest URL vectors', () => {
       const url = `rtmp://${v.bucket}.oss-cn-hangzhou.aliyuncs.com${v.expected_url_path_and_query}`;
       expect(verifyRtmpUrl(url, v.bucket, v.channel, ctxAt(v.expires)).get('playlistName')).toBe(v.playlistName);
       const changed = url.replace('Signature=Y1', 'Signature=Y2');
-      expect(() => verifyRtmpUrl(changed, v.bucket, v.channel, ctxAt(v.expires))).toThrow(expect.objectContaining({ code: 'SignatureDoesNotMatch' }));
+      expect(() => verifyRtmpUrl(changed, v.bucket, v.channel, ctxAt(v.expires))).toThrow(
+        expect.objectContaining({ code: 'SignatureDoesNotMatch' }),
+      );
     });
   }
   for (const v of vectors.researcher_computed.rtmp) {
@@ -160,7 +210,12 @@ describe('RTMP ingest URL vectors', () => {
       expect(rtmpStringToSign(String(v.expires), params, v.bucket, v.channel, withToken)).toBe(v.string_to_sign);
       expect(hmacSha1Base64('sk', v.string_to_sign)).toBe(v.signature);
       // The verifier accepts the token inside or outside the string (reference §16 item 4).
-      const query = new URLSearchParams({ ...v.params, OSSAccessKeyId: 'ak', Expires: String(v.expires), Signature: v.signature }).toString();
+      const query = new URLSearchParams({
+        ...v.params,
+        OSSAccessKeyId: 'ak',
+        Expires: String(v.expires),
+        Signature: v.signature,
+      }).toString();
       const url = `rtmp://${v.bucket}.oss-cn-hangzhou.aliyuncs.com/live/${v.channel}?${query}`;
       expect(verifyRtmpUrl(url, v.bucket, v.channel, ctxAt(v.expires))).toBeInstanceOf(Map);
     });
@@ -169,26 +224,91 @@ describe('RTMP ingest URL vectors', () => {
 
 describe('V2 (OSS2) header signatures computed by @alicloud/oss-util', () => {
   const date = 'Wed, 28 Dec 2022 10:27:41 GMT';
-  const cases: { label: string; method: string; key: string; query: Record<string, string>; headers: Record<string, string>; additional: string[] }[] = [
-    { label: 'PUT object with Content-MD5, Content-Type and x-oss-meta', method: 'PUT', key: 'nelson', query: {}, headers: { 'content-md5': 'eB5eJF1ptWaXm4bijSPyxw==', 'content-type': 'text/html', 'x-oss-meta-author': 'alice', 'x-oss-meta-magic': 'abracadabra' }, additional: [] },
-    { label: 'GET object with a sub-resource and a plain parameter (both signed in V2)', method: 'GET', key: 'dir/a.ts', query: { 'response-content-type': 'text/plain', foo: 'bar' }, headers: {}, additional: [] },
-    { label: 'bucket-level GET with flags', method: 'GET', key: '', query: { live: '', 'max-keys': '10', prefix: 'ab' }, headers: {}, additional: [] },
-    { label: 'AdditionalHeaders host;user-agent and an STS token', method: 'GET', key: 'k', query: {}, headers: { host: 'examplebucket.oss-cn-hangzhou.aliyuncs.com', 'user-agent': 'sdk', 'x-oss-security-token': 'token' }, additional: ['host', 'user-agent'] },
+  const cases: {
+    label: string;
+    method: string;
+    key: string;
+    query: Record<string, string>;
+    headers: Record<string, string>;
+    additional: string[];
+  }[] = [
+    {
+      label: 'PUT object with Content-MD5, Content-Type and x-oss-meta',
+      method: 'PUT',
+      key: 'nelson',
+      query: {},
+      headers: {
+        'content-md5': 'eB5eJF1ptWaXm4bijSPyxw==',
+        'content-type': 'text/html',
+        'x-oss-meta-author': 'alice',
+        'x-oss-meta-magic': 'abracadabra',
+      },
+      additional: [],
+    },
+    {
+      label: 'GET object with a sub-resource and a plain parameter (both signed in V2)',
+      method: 'GET',
+      key: 'dir/a.ts',
+      query: { 'response-content-type': 'text/plain', foo: 'bar' },
+      headers: {},
+      additional: [],
+    },
+    {
+      label: 'bucket-level GET with flags',
+      method: 'GET',
+      key: '',
+      query: { live: '', 'max-keys': '10', prefix: 'ab' },
+      headers: {},
+      additional: [],
+    },
+    {
+      label: 'AdditionalHeaders host;user-agent and an STS token',
+      method: 'GET',
+      key: 'k',
+      query: {},
+      headers: {
+        host: 'examplebucket.oss-cn-hangzhou.aliyuncs.com',
+        'user-agent': 'sdk',
+        'x-oss-security-token': 'token',
+      },
+      additional: ['host', 'user-agent'],
+    },
   ];
   for (const c of cases) {
     it(c.label, () => {
       const headers: Record<string, string> = { date, ...c.headers };
       const sdkQuery = Object.fromEntries(Object.entries(c.query).map(([k, v]) => [k, v === '' ? undefined : v]));
-      const sdkRequest = { method: c.method, pathname: `/${c.key}`, query: sdkQuery, headers } as unknown as Parameters<typeof getSignatureV2>[0];
+      const sdkRequest = { method: c.method, pathname: `/${c.key}`, query: sdkQuery, headers } as unknown as Parameters<
+        typeof getSignatureV2
+      >[0];
       const { signature } = getSignatureV2(sdkRequest, 'examplebucket', 'sk', c.additional);
       const additional = c.additional.length ? `AdditionalHeaders:${c.additional.join(';')},` : '';
       const authorization = `OSS2 AccessKeyId:ak,${additional}Signature:${signature}`;
-      const req = request({ method: c.method, bucket: 'examplebucket', key: c.key, headers: { ...headers, Authorization: authorization } }, new Map(Object.entries(c.query)));
-      expect(authenticator(Date.parse(date)).authenticate(req)).toMatchObject({ accessKeyId: 'ak', securityToken: c.headers['x-oss-security-token'] });
+      const req = request(
+        {
+          method: c.method,
+          bucket: 'examplebucket',
+          key: c.key,
+          headers: { ...headers, Authorization: authorization },
+        },
+        new Map(Object.entries(c.query)),
+      );
+      expect(authenticator(Date.parse(date)).authenticate(req)).toMatchObject({
+        accessKeyId: 'ak',
+        securityToken: c.headers['x-oss-security-token'],
+      });
       // Java's format (", " separators) parses too.
       req.headers['authorization'] = authorization.replace(/,/g, ', ');
       expect(authenticator(Date.parse(date)).authenticate(req)?.accessKeyId).toBe('ak');
-      const tampered = request({ method: c.method, bucket: 'examplebucket', key: c.key, headers: { ...headers, Authorization: authorization } }, new Map([...Object.entries(c.query), ['extra', '1']]));
+      const tampered = request(
+        {
+          method: c.method,
+          bucket: 'examplebucket',
+          key: c.key,
+          headers: { ...headers, Authorization: authorization },
+        },
+        new Map([...Object.entries(c.query), ['extra', '1']]),
+      );
       expectMismatch(() => authenticator(Date.parse(date)).authenticate(tampered));
     });
   }

@@ -28,7 +28,12 @@ describe('header signatures', () => {
     });
 
     it(`${auth}: unknown access key → InvalidAccessKeyId`, async () => {
-      const res = await oss(emu, { method: 'GET', key: 'obj.txt', auth, credentials: { accessKeyId: 'nobody', accessKeySecret: 'x' } });
+      const res = await oss(emu, {
+        method: 'GET',
+        key: 'obj.txt',
+        auth,
+        credentials: { accessKeyId: 'nobody', accessKeySecret: 'x' },
+      });
       expect(res.status).toBe(403);
       expect(errorOf(res).Code).toBe('InvalidAccessKeyId');
     });
@@ -39,23 +44,41 @@ describe('header signatures', () => {
         expect(res.status).toBe(403);
         expect(errorOf(res).Code).toBe('RequestTimeTooSkewed');
       }
-      expect((await oss(emu, { method: 'GET', key: 'obj.txt', auth, nowMs: emu.clock.now() - 14 * 60_000 })).status).toBe(200);
+      expect(
+        (await oss(emu, { method: 'GET', key: 'obj.txt', auth, nowMs: emu.clock.now() - 14 * 60_000 })).status,
+      ).toBe(200);
     });
   }
 
   it('V1 signs Content-MD5, and the body is checked against it', async () => {
     const md5 = 'kAFQmDzST7DWlj99KOF/cg=='; // MD5 of 'abc'
-    expect((await oss(emu, { method: 'PUT', key: 'x.txt', auth: 'v1', body: 'abc', headers: { 'content-md5': md5 } })).status).toBe(200);
-    const altered = await oss(emu, { method: 'PUT', key: 'x.txt', auth: 'v1', body: 'abd', headers: { 'content-md5': md5 } });
+    expect(
+      (await oss(emu, { method: 'PUT', key: 'x.txt', auth: 'v1', body: 'abc', headers: { 'content-md5': md5 } }))
+        .status,
+    ).toBe(200);
+    const altered = await oss(emu, {
+      method: 'PUT',
+      key: 'x.txt',
+      auth: 'v1',
+      body: 'abd',
+      headers: { 'content-md5': md5 },
+    });
     expect(errorOf(altered).Code).toBe('InvalidDigest');
   });
 
   it('V4 refuses a signature scoped to another region and a malformed Authorization', async () => {
-    const headers = signRequestV4({ method: 'GET', bucket: 'livecycle-demo', key: 'obj.txt' }, defaultCredentials(emu), { region: 'cn-shanghai', nowMs: emu.clock.now() });
+    const headers = signRequestV4(
+      { method: 'GET', bucket: 'livecycle-demo', key: 'obj.txt' },
+      defaultCredentials(emu),
+      { region: 'cn-shanghai', nowMs: emu.clock.now() },
+    );
     const otherRegion = await rawRequest(emu, 'GET', '/livecycle-demo/obj.txt', headers);
     expect(otherRegion.status).toBe(400);
     expect(errorOf(otherRegion).Message).toMatch(/region cn-shanghai/);
-    const garbled = await rawRequest(emu, 'GET', '/livecycle-demo/obj.txt', { authorization: 'OSS4-HMAC-SHA256 Credential=nonsense', 'x-oss-date': '20240501T120000Z' });
+    const garbled = await rawRequest(emu, 'GET', '/livecycle-demo/obj.txt', {
+      authorization: 'OSS4-HMAC-SHA256 Credential=nonsense',
+      'x-oss-date': '20240501T120000Z',
+    });
     expect(garbled.status).toBe(400);
     expect(errorOf(garbled).Code).toBe('InvalidArgument');
   });
@@ -65,7 +88,9 @@ describe('presigned URLs', () => {
   for (const auth of ['presign-v1', 'presign-v4'] as const) {
     it(`${auth}: valid until it expires on the emulator clock, then AccessDenied`, async () => {
       const signedAt = emu.clock.now();
-      expect((await oss(emu, { method: 'GET', key: 'obj.txt', auth, nowMs: signedAt, expiresInSeconds: 60 })).text).toBe('private');
+      expect(
+        (await oss(emu, { method: 'GET', key: 'obj.txt', auth, nowMs: signedAt, expiresInSeconds: 60 })).text,
+      ).toBe('private');
       await emu.clock.advance(61_000);
       const res = await oss(emu, { method: 'GET', key: 'obj.txt', auth, nowMs: signedAt, expiresInSeconds: 60 });
       expect(res.status).toBe(403);
@@ -102,11 +127,19 @@ describe('STS', () => {
       { ...a, securityToken: b.securityToken },
       { ...a, securityToken: 'token' },
     ];
-    for (const credentials of cases) expect(errorOf(await oss(emu, { method: 'GET', key: 'obj.txt', credentials })).Code).toBe('InvalidSecurityToken');
+    for (const credentials of cases)
+      expect(errorOf(await oss(emu, { method: 'GET', key: 'obj.txt', credentials })).Code).toBe('InvalidSecurityToken');
     // Verified tokens are remembered: b's, once accepted, still does not sign for a's key.
     await oss(emu, { method: 'GET', key: 'obj.txt', credentials: b });
-    expect(errorOf(await oss(emu, { method: 'GET', key: 'obj.txt', credentials: { ...a, securityToken: b.securityToken } })).Code).toBe('InvalidSecurityToken');
-    const noToken = await oss(emu, { method: 'GET', key: 'obj.txt', credentials: { accessKeyId: a.accessKeyId, accessKeySecret: a.accessKeySecret } });
+    expect(
+      errorOf(await oss(emu, { method: 'GET', key: 'obj.txt', credentials: { ...a, securityToken: b.securityToken } }))
+        .Code,
+    ).toBe('InvalidSecurityToken');
+    const noToken = await oss(emu, {
+      method: 'GET',
+      key: 'obj.txt',
+      credentials: { accessKeyId: a.accessKeyId, accessKeySecret: a.accessKeySecret },
+    });
     expect(errorOf(noToken).Code).toBe('InvalidAccessKeyId');
   });
 
@@ -126,6 +159,8 @@ describe('anonymous requests', () => {
   });
 
   it('may read a public-read bucket', async () => {
-    expect((await oss(emu, { method: 'GET', bucket: 'public-bucket', key: 'obj.txt', auth: 'none' })).text).toBe('public');
+    expect((await oss(emu, { method: 'GET', bucket: 'public-bucket', key: 'obj.txt', auth: 'none' })).text).toBe(
+      'public',
+    );
   });
 });

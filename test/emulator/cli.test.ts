@@ -36,13 +36,16 @@ describe('livecycle emulator', () => {
   it.each([
     [[], 403],
     [['--public-read'], 404],
-  ])('%j: an anonymous GET of a missing object answers %i (private buckets refuse it; public-read ones look)', async (flags, status) => {
-    const { out } = capture();
-    const running = emulatorCommand.run(['--port', '0', ...flags]);
-    await vi.waitFor(() => expect(out.join('')).toContain('listening on'), { timeout: 5_000, interval: 5 });
-    const url = /listening on (\S+)/.exec(out.join(''))![1]!;
-    expect((await fetch(`${url}/livecycle-demo/nothing-here.m3u8`)).status).toBe(status);
-    process.emit('SIGINT');
-    expect(await running).toBe(0);
-  });
+  ])(
+    '%j: an anonymous GET of a missing object answers %i (private buckets refuse it; public-read ones look)',
+    async (flags, status) => {
+      const { out } = capture();
+      const running = emulatorCommand.run(['--port', '0', ...flags]);
+      await vi.waitFor(() => expect(out.join('')).toContain('listening on'), { timeout: 5_000, interval: 5 });
+      const url = /listening on (\S+)/.exec(out.join(''))![1]!;
+      expect((await fetch(`${url}/livecycle-demo/nothing-here.m3u8`)).status).toBe(status);
+      process.emit('SIGINT');
+      expect(await running).toBe(0);
+    },
+  );
 });

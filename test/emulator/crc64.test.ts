@@ -19,7 +19,10 @@ describe('CRC-64/XZ', () => {
     expect(BigInt(crc64(Buffer.from('123456789'))).toString(16)).toBe('995dc9bbdf1939fa');
     expect(crc64(Buffer.alloc(0))).toBe('0');
     const whole = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7919) & 0xff));
-    const pieces = new Crc64().update(whole.subarray(0, 1)).update(whole.subarray(1, 500)).update(whole.subarray(500)).value;
+    const pieces = new Crc64()
+      .update(whole.subarray(0, 1))
+      .update(whole.subarray(1, 500))
+      .update(whole.subarray(500)).value;
     expect(pieces).toBe(crc64(whole));
   });
 });
@@ -38,7 +41,11 @@ describe('x-oss-hash-crc64ecma over HTTP', () => {
     expect(put.headers['x-oss-hash-crc64ecma']).toBe(expected);
     expect((await oss(emu, { method: 'HEAD', key: 'crc/a.txt' })).headers['x-oss-hash-crc64ecma']).toBe(expected);
     expect((await oss(emu, { method: 'GET', key: 'crc/a.txt' })).headers['x-oss-hash-crc64ecma']).toBe(expected);
-    expect((await oss(emu, { method: 'GET', key: 'crc/a.txt', headers: { range: 'bytes=0-3' } })).headers['x-oss-hash-crc64ecma']).toBe(expected);
+    expect(
+      (await oss(emu, { method: 'GET', key: 'crc/a.txt', headers: { range: 'bytes=0-3' } })).headers[
+        'x-oss-hash-crc64ecma'
+      ],
+    ).toBe(expected);
   });
 });
 
@@ -68,7 +75,10 @@ describe('in the data directory', () => {
   it('a journal entry whose body is missing (no CRC kept) does not stop the directory from opening', async () => {
     const journal = join(dir, 'objects', 'c', 'journal.log');
     mkdirSync(join(dir, 'objects', 'c'), { recursive: true });
-    writeFileSync(journal, `${JSON.stringify({ put: { key: 'gone.ts', size: 1, etag: '7215EE9C7D9DC229D2921A40E899EC5F', lastModified: 1, contentType: 'video/MP2T', meta: {} }, blob: 'missing' })}\n`);
+    writeFileSync(
+      journal,
+      `${JSON.stringify({ put: { key: 'gone.ts', size: 1, etag: '7215EE9C7D9DC229D2921A40E899EC5F', lastModified: 1, contentType: 'video/MP2T', meta: {} }, blob: 'missing' })}\n`,
+    );
     const reopened = new DiskObjectStorage(dir);
     const record = await reopened.head('c', 'gone.ts');
     expect(record?.key).toBe('gone.ts');

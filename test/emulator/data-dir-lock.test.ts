@@ -48,14 +48,26 @@ function deadPid(): number {
 }
 
 function staleLock(fields: Partial<LockHolder>): Promise<void> {
-  const holder: LockHolder = { pid: fields.pid ?? deadPid(), hostname: hostname(), startedAt: '2024-05-01T12:00:00.000Z', program: 'livecycle start', urls: { emulator: 'http://127.0.0.1:9000' }, token: 'old', ...fields };
+  const holder: LockHolder = {
+    pid: fields.pid ?? deadPid(),
+    hostname: hostname(),
+    startedAt: '2024-05-01T12:00:00.000Z',
+    program: 'livecycle start',
+    urls: { emulator: 'http://127.0.0.1:9000' },
+    token: 'old',
+    ...fields,
+  };
   return writeFile(join(dataDir, LOCK_FILE), JSON.stringify(holder));
 }
 
 describe('data directory lock', () => {
   it('a second emulator on the directory fails at once naming the first (pid, URL); the first keeps serving', async () => {
     const first = await start();
-    expect(await readLock()).toMatchObject({ pid: process.pid, program: 'livecycle emulator', urls: { emulator: first.url } });
+    expect(await readLock()).toMatchObject({
+      pid: process.pid,
+      program: 'livecycle emulator',
+      urls: { emulator: first.url },
+    });
     await oss(first, { method: 'PUT', key: 'before.ts', body: 'one' });
 
     const err = await refusal();
@@ -98,7 +110,9 @@ describe('data directory lock', () => {
 
   it('refuses an unreadable lock file rather than guess', async () => {
     await writeFile(join(dataDir, LOCK_FILE), '{"pid":');
-    await expect(start()).rejects.toThrow(/cannot read the lock file .*livecycle\.lock; if no livecycle process uses this data directory, remove it/);
+    await expect(start()).rejects.toThrow(
+      /cannot read the lock file .*livecycle\.lock; if no livecycle process uses this data directory, remove it/,
+    );
   });
 
   it('removes the lock on stop, and leaves memory-only emulators alone', async () => {

@@ -51,7 +51,10 @@ describe('fault injection', () => {
   });
 
   it('is set and read through the admin API, with validation', async () => {
-    const put = await admin('PUT', '/faults', { rules: [{ operation: 'PutObject', rate: 0.5, kind: 'latency', ms: 1 }], seed: 3 });
+    const put = await admin('PUT', '/faults', {
+      rules: [{ operation: 'PutObject', rate: 0.5, kind: 'latency', ms: 1 }],
+      seed: 3,
+    });
     expect(put.json).toEqual({ rules: [{ operation: 'PutObject', rate: 0.5, kind: 'latency', ms: 1 }], seed: 3 });
     expect((await admin('GET', '/faults')).json.seed).toBe(3);
     expect((await admin('PUT', '/faults', { rules: [{ operation: '*', rate: 2, kind: 'reset' }] })).status).toBe(400);
@@ -59,7 +62,13 @@ describe('fault injection', () => {
   });
 
   it('parses CLI specs', () => {
-    expect(parseFaultSpec('*:0.05:503')).toEqual({ operation: '*', rate: 0.05, kind: 'throttle', ms: undefined, code: undefined });
+    expect(parseFaultSpec('*:0.05:503')).toEqual({
+      operation: '*',
+      rate: 0.05,
+      kind: 'throttle',
+      ms: undefined,
+      code: undefined,
+    });
     expect(parseFaultSpec('GetObject:1:stall:2000')).toMatchObject({ kind: 'stall', ms: 2000 });
     expect(() => parseFaultSpec('GetObject:x:reset')).toThrow(/rate/);
     expect(() => parseFaultSpec('GetObject:1:explode')).toThrow(/kind/);
@@ -82,7 +91,10 @@ describe('admin clock', () => {
 describe('topics', () => {
   it('fans a message out to every subscriber with MessageId and PublishTime from the clock', async () => {
     const got: string[] = [];
-    const off = emu.topics.subscribe('t1', async (m) => void got.push(`a:${m.body}:${m.publishTime === emu.clock.now()}`));
+    const off = emu.topics.subscribe(
+      't1',
+      async (m) => void got.push(`a:${m.body}:${m.publishTime === emu.clock.now()}`),
+    );
     emu.topics.subscribe('t1', async () => {
       throw new Error('subscriber down');
     });

@@ -5,7 +5,15 @@
 import { request as httpRequest } from 'node:http';
 import { getSignatureV2 } from '@alicloud/oss-util/dist/signature';
 import { XMLParser } from 'fast-xml-parser';
-import { encodeKeyPath, encodeQuery, presignV1, presignV4, signRequestV1, signRequestV4, type SigningCredentials } from '../../shared/oss/signer';
+import {
+  encodeKeyPath,
+  encodeQuery,
+  presignV1,
+  presignV4,
+  signRequestV1,
+  signRequestV4,
+  type SigningCredentials,
+} from '../../shared/oss/signer';
 import type { Emulator } from '../../local/emulator';
 import { ADMIN_PREFIX, adminHeaders } from '../../local/emulator/admin-client';
 
@@ -43,7 +51,13 @@ export function defaultCredentials(emu: Emulator): SigningCredentials {
  * parameter; the date slot of the string to sign is the expiry), signed by @alicloud/oss-util's
  * V2 canonicaliser, not by our signer.
  */
-export function presignV2(bucket: string, key: string, expires: number, creds: SigningCredentials, extraQuery: Record<string, string> = {}): string {
+export function presignV2(
+  bucket: string,
+  key: string,
+  expires: number,
+  creds: SigningCredentials,
+  extraQuery: Record<string, string> = {},
+): string {
   const query: Record<string, string> = {
     ...extraQuery,
     'x-oss-signature-version': 'OSS2',
@@ -52,34 +66,64 @@ export function presignV2(bucket: string, key: string, expires: number, creds: S
     ...(creds.securityToken && { 'security-token': creds.securityToken }),
   };
   // What getSignatureV2 reads of a tea Request.
-  const request = { method: 'GET', pathname: `/${key}`, query, headers: { date: String(expires) }, protocol: 'http', port: 80 } as unknown as Parameters<typeof getSignatureV2>[0];
+  const request = {
+    method: 'GET',
+    pathname: `/${key}`,
+    query,
+    headers: { date: String(expires) },
+    protocol: 'http',
+    port: 80,
+  } as unknown as Parameters<typeof getSignatureV2>[0];
   const { signature } = getSignatureV2(request, bucket, creds.accessKeySecret);
   const all = { ...query, 'x-oss-signature': signature };
-  return `/${bucket}/${key}?${Object.entries(all).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+  return `/${bucket}/${key}?${Object.entries(all)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&')}`;
 }
 
 /** Sends raw bytes to the emulator and collects the whole response. */
-export function rawRequest(emu: Emulator, method: string, target: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse> {
+export function rawRequest(
+  emu: Emulator,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<RawResponse> {
   const url = new URL(emu.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: buf.toString('utf8') });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path: target, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: buf.toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** An admin call (`/_emulator…`) with the headers the local tools send; JSON in and out. */
-export async function adminCall(emu: Emulator, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function adminCall(
+  emu: Emulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const res = await rawRequest(emu, method, `${ADMIN_PREFIX}${path}`, { ...adminHeaders(body !== undefined), ...headers }, payload);
+  const res = await rawRequest(
+    emu,
+    method,
+    `${ADMIN_PREFIX}${path}`,
+    { ...adminHeaders(body !== undefined), ...headers },
+    payload,
+  );
   return { status: res.status, json: JSON.parse(res.text) as Record<string, any> };
 }
 
@@ -104,7 +148,11 @@ export async function oss(emu: Emulator, call: OssCall): Promise<RawResponse> {
       query = presignV1(signable, credentials, Math.floor(nowMs / 1000) + (call.expiresInSeconds ?? 60));
       break;
     case 'presign-v4':
-      query = presignV4(signable, credentials, { region: emu.region, nowMs, expiresInSeconds: call.expiresInSeconds ?? 60 });
+      query = presignV4(signable, credentials, {
+        region: emu.region,
+        nowMs,
+        expiresInSeconds: call.expiresInSeconds ?? 60,
+      });
       break;
     case 'none':
       break;
@@ -116,7 +164,11 @@ export async function oss(emu: Emulator, call: OssCall): Promise<RawResponse> {
   return rawRequest(emu, call.method, qs ? `${path}?${qs}` : path, headers, body);
 }
 
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (n) => ['Contents', 'CommonPrefixes', 'Deleted'].includes(n) });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  isArray: (n) => ['Contents', 'CommonPrefixes', 'Deleted'].includes(n),
+});
 
 export function parseXml(text: string): Record<string, any> {
   return parser.parse(text) as Record<string, any>;

@@ -22,15 +22,26 @@ async function admin(method: string, path: string, body?: unknown) {
 
 beforeAll(async () => {
   emu = await quietEmulator();
-  await oss(emu, { method: 'PUT', key: 'hls-ch', query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>') });
-  const url = signRtmpUrl(`rtmp://${BUCKET}.${emu.endpoint}`, { bucket: BUCKET, channel: 'hls-ch', expires: Math.floor(emu.clock.now() / 1000) + 600 }, defaultCredentials(emu));
+  await oss(emu, {
+    method: 'PUT',
+    key: 'hls-ch',
+    query: { live: '' },
+    body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>'),
+  });
+  const url = signRtmpUrl(
+    `rtmp://${BUCKET}.${emu.endpoint}`,
+    { bucket: BUCKET, channel: 'hls-ch', expires: Math.floor(emu.clock.now() / 1000) + 600 },
+    defaultCredentials(emu),
+  );
   await admin('POST', '/ingest/start', { bucket: BUCKET, channel: 'hls-ch', url });
   await admin('POST', '/clock', { advance: 8_000 });
 });
 afterAll(() => emu.stop());
 
 /** Fetches the segments of a signed playlist served at `/<bucket>/<PLAYLIST>`: status and first byte of each. */
-async function fetchSegments(playlistText: string): Promise<{ uris: string[]; results: [number, number | undefined][] }> {
+async function fetchSegments(
+  playlistText: string,
+): Promise<{ uris: string[]; results: [number, number | undefined][] }> {
   const playlist = HLS.parse(playlistText) as HLS.types.MediaPlaylist;
   const base = new URL(`${emu.url}/${BUCKET}/${PLAYLIST}`);
   const uris = playlist.segments.map((s) => s.uri);
@@ -56,12 +67,74 @@ describe('GET playlist?x-oss-process=hls/sign', () => {
 
   const sts = () => emu.mintSts({ ttlSeconds: 3600 });
   for (const [label, fetchPlaylist] of [
-    ['V1', () => oss(emu, { method: 'GET', key: PLAYLIST, query: { 'x-oss-process': 'hls/sign' }, auth: 'presign-v1', expiresInSeconds: 300 })],
-    ['V1 + STS', () => oss(emu, { method: 'GET', key: PLAYLIST, query: { 'x-oss-process': 'hls/sign' }, auth: 'presign-v1', expiresInSeconds: 300, credentials: sts() })],
-    ['V4', () => oss(emu, { method: 'GET', key: PLAYLIST, query: { 'x-oss-process': 'hls/sign' }, auth: 'presign-v4', expiresInSeconds: 300 })],
-    ['V4 + STS', () => oss(emu, { method: 'GET', key: PLAYLIST, query: { 'x-oss-process': 'hls/sign' }, auth: 'presign-v4', expiresInSeconds: 300, credentials: sts() })],
-    ['V2', () => rawRequest(emu, 'GET', presignV2(BUCKET, PLAYLIST, Math.floor(emu.clock.now() / 1000) + 300, defaultCredentials(emu), { 'x-oss-process': 'hls/sign' }), {})],
-    ['V2 + STS', () => rawRequest(emu, 'GET', presignV2(BUCKET, PLAYLIST, Math.floor(emu.clock.now() / 1000) + 300, sts(), { 'x-oss-process': 'hls/sign' }), {})],
+    [
+      'V1',
+      () =>
+        oss(emu, {
+          method: 'GET',
+          key: PLAYLIST,
+          query: { 'x-oss-process': 'hls/sign' },
+          auth: 'presign-v1',
+          expiresInSeconds: 300,
+        }),
+    ],
+    [
+      'V1 + STS',
+      () =>
+        oss(emu, {
+          method: 'GET',
+          key: PLAYLIST,
+          query: { 'x-oss-process': 'hls/sign' },
+          auth: 'presign-v1',
+          expiresInSeconds: 300,
+          credentials: sts(),
+        }),
+    ],
+    [
+      'V4',
+      () =>
+        oss(emu, {
+          method: 'GET',
+          key: PLAYLIST,
+          query: { 'x-oss-process': 'hls/sign' },
+          auth: 'presign-v4',
+          expiresInSeconds: 300,
+        }),
+    ],
+    [
+      'V4 + STS',
+      () =>
+        oss(emu, {
+          method: 'GET',
+          key: PLAYLIST,
+          query: { 'x-oss-process': 'hls/sign' },
+          auth: 'presign-v4',
+          expiresInSeconds: 300,
+          credentials: sts(),
+        }),
+    ],
+    [
+      'V2',
+      () =>
+        rawRequest(
+          emu,
+          'GET',
+          presignV2(BUCKET, PLAYLIST, Math.floor(emu.clock.now() / 1000) + 300, defaultCredentials(emu), {
+            'x-oss-process': 'hls/sign',
+          }),
+          {},
+        ),
+    ],
+    [
+      'V2 + STS',
+      () =>
+        rawRequest(
+          emu,
+          'GET',
+          presignV2(BUCKET, PLAYLIST, Math.floor(emu.clock.now() / 1000) + 300, sts(), { 'x-oss-process': 'hls/sign' }),
+          {},
+        ),
+    ],
   ] as const) {
     it(`${label}: every segment URL of the signed playlist GETs 200 MPEG-TS, and expires with the playlist URL`, async () => {
       const res = await fetchPlaylist();
@@ -79,7 +152,13 @@ describe('GET playlist?x-oss-process=hls/sign', () => {
   }
 
   it('a segment URL with one byte changed → 403 SignatureDoesNotMatch', async () => {
-    const res = await oss(emu, { method: 'GET', key: PLAYLIST, query: { 'x-oss-process': 'hls/sign' }, auth: 'presign-v1', expiresInSeconds: 300 });
+    const res = await oss(emu, {
+      method: 'GET',
+      key: PLAYLIST,
+      query: { 'x-oss-process': 'hls/sign' },
+      auth: 'presign-v1',
+      expiresInSeconds: 300,
+    });
     const uri = (HLS.parse(res.text) as HLS.types.MediaPlaylist).segments[0]!.uri;
     const target = new URL(uri.replace('Expires=', 'Expires=1'), `${emu.url}/${BUCKET}/${PLAYLIST}`);
     const bad = await rawRequest(emu, 'GET', target.pathname + target.search, {});
@@ -90,7 +169,12 @@ describe('GET playlist?x-oss-process=hls/sign', () => {
     const header = await oss(emu, { method: 'GET', key: PLAYLIST, query: { 'x-oss-process': 'hls/sign' } });
     expect([header.status, errorOf(header).Code, errorOf(header).EC]).toEqual([403, 'AccessDenied', '0044-00000410']);
     await oss(emu, { method: 'PUT', key: 'hls-ch/not-a-playlist.txt', body: 'x' });
-    const other = await oss(emu, { method: 'GET', key: 'hls-ch/not-a-playlist.txt', query: { 'x-oss-process': 'hls/sign' }, auth: 'presign-v1' });
+    const other = await oss(emu, {
+      method: 'GET',
+      key: 'hls-ch/not-a-playlist.txt',
+      query: { 'x-oss-process': 'hls/sign' },
+      auth: 'presign-v1',
+    });
     expect([other.status, errorOf(other).Code]).toEqual([400, 'InvalidArgument']);
   });
 });

@@ -12,7 +12,12 @@ const EMULATOR = join(ROOT, 'local', 'emulator');
 const BANNED = join(ROOT, 'shared', 'oss');
 
 /** Static `from '…'` / `import '…'`, dynamic `import('…')`, `require('…')` — whatever the spacing or quotes. */
-const SPECIFIERS = [/\bfrom\s*(['"`])([^'"`]+)\1/g, /\bimport\s*(['"`])([^'"`]+)\1/g, /\bimport\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g, /\brequire\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g];
+const SPECIFIERS = [
+  /\bfrom\s*(['"`])([^'"`]+)\1/g,
+  /\bimport\s*(['"`])([^'"`]+)\1/g,
+  /\bimport\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g,
+  /\brequire\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g,
+];
 
 /** The specifiers of `source` (in `file`) that resolve into shared/oss/. */
 function bannedImports(file: string, source: string): string[] {
@@ -39,20 +44,29 @@ function sourceFiles(dir: string): string[] {
 describe('local/emulator imports nothing from shared/oss', () => {
   it('the scanner recognises every import form (so the guard below cannot pass vacuously)', () => {
     const file = join(EMULATOR, 'live', 'x.ts');
-    expect(bannedImports(file, `import { a } from '../../../shared/oss/signer';`)).toEqual(['../../../shared/oss/signer']);
+    expect(bannedImports(file, `import { a } from '../../../shared/oss/signer';`)).toEqual([
+      '../../../shared/oss/signer',
+    ]);
     expect(bannedImports(file, `import type {\n  B,\n} from "../../../shared/oss/types";`)).toHaveLength(1);
     expect(bannedImports(file, `const m = await import ( '../../../shared/oss' );`)).toHaveLength(1);
     expect(bannedImports(file, 'const m = require(`../../../shared/oss/xml.js`);')).toHaveLength(1);
     expect(bannedImports(file, `export * from '../../../shared/oss/errors';`)).toHaveLength(1);
     expect(bannedImports(file, `import '../../../shared/oss/signer';`)).toHaveLength(1);
     // Other shared modules stay allowed; a name that merely starts with "oss" is not shared/oss.
-    expect(bannedImports(file, `import { ControlledClock } from '../../../shared/clock';\nimport x from '../../../shared/oss-extra';`)).toEqual([]);
+    expect(
+      bannedImports(
+        file,
+        `import { ControlledClock } from '../../../shared/clock';\nimport x from '../../../shared/oss-extra';`,
+      ),
+    ).toEqual([]);
   });
 
   it('no module under local/emulator/ resolves an import into shared/oss/', () => {
     const files = sourceFiles(EMULATOR);
     expect(files.length).toBeGreaterThan(20);
-    const offenders = files.flatMap((f) => bannedImports(f, readFileSync(f, 'utf8')).map((spec) => `${relative(ROOT, f)}: ${spec}`));
+    const offenders = files.flatMap((f) =>
+      bannedImports(f, readFileSync(f, 'utf8')).map((spec) => `${relative(ROOT, f)}: ${spec}`),
+    );
     expect(offenders).toEqual([]);
   });
 });

@@ -36,7 +36,13 @@ class TestObjects implements ObjectStorage {
     return b;
   }
 
-  async put(bucket: string, key: string, body: Buffer, attrs: PutObjectAttributes, nowMs: number): Promise<ObjectRecord> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    attrs: PutObjectAttributes,
+    nowMs: number,
+  ): Promise<ObjectRecord> {
     const record: ObjectRecord = {
       key,
       size: body.length,
@@ -61,7 +67,11 @@ class TestObjects implements ObjectStorage {
   async list(bucket: string, opts: Parameters<ObjectStorage['list']>[1]) {
     return [...this.bucket(bucket).values()]
       .map((o) => o.record)
-      .filter((r) => r.key.startsWith(opts.prefix ?? '') && (opts.startAfter === undefined || byteOrder(r.key, opts.startAfter) > 0))
+      .filter(
+        (r) =>
+          r.key.startsWith(opts.prefix ?? '') &&
+          (opts.startAfter === undefined || byteOrder(r.key, opts.startAfter) > 0),
+      )
       .sort((a, b) => byteOrder(a.key, b.key))
       .slice(0, opts.limit);
   }
@@ -105,7 +115,11 @@ class TestTopics implements TopicHub {
   }
   subscribe(topic: string, deliver: (m: TopicMessage) => Promise<void>) {
     this.subscribers.set(topic, [...(this.subscribers.get(topic) ?? []), deliver]);
-    return () => this.subscribers.set(topic, (this.subscribers.get(topic) ?? []).filter((d) => d !== deliver));
+    return () =>
+      this.subscribers.set(
+        topic,
+        (this.subscribers.get(topic) ?? []).filter((d) => d !== deliver),
+      );
   }
 }
 
@@ -178,7 +192,14 @@ export function makeLiveHarness(opts: { buckets?: string[]; startMs?: number } =
       return { status: res.status, headers: res.headers ?? {}, body: text, operation: op.name };
     } catch (err) {
       if (!(err instanceof OssErrorResponse)) throw err;
-      return { status: err.status, headers: {}, body: err.message, code: err.code, ec: err.extra['EC'], operation: op.name };
+      return {
+        status: err.status,
+        headers: {},
+        body: err.message,
+        code: err.code,
+        ec: err.extra['EC'],
+        operation: op.name,
+      };
     }
   }
 
@@ -193,7 +214,8 @@ const xmlParser = new XMLParser({
 
 /** Parses an XML response, asserting the declaration OSS sends. */
 export function parseXml(text: string): Record<string, any> {
-  if (!text.startsWith('<?xml version="1.0" encoding="UTF-8"?>')) throw new Error(`not an OSS XML body: ${text.slice(0, 80)}`);
+  if (!text.startsWith('<?xml version="1.0" encoding="UTF-8"?>'))
+    throw new Error(`not an OSS XML body: ${text.slice(0, 80)}`);
   return xmlParser.parse(text) as Record<string, any>;
 }
 

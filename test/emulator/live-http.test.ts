@@ -24,13 +24,22 @@ const admin = (method: string, path: string, body?: unknown) => adminCall(emu, m
 
 /** A V1-signed request sent to a target written by hand (query spelling, %2F in the path). */
 function handWritten(method: string, target: string, signed: { key: string; query: Record<string, string> }) {
-  const headers = signRequestV1({ method, bucket: 'livecycle-demo', key: signed.key, query: signed.query }, defaultCredentials(emu), emu.clock.now());
+  const headers = signRequestV1(
+    { method, bucket: 'livecycle-demo', key: signed.key, query: signed.query },
+    defaultCredentials(emu),
+    emu.clock.now(),
+  );
   return rawRequest(emu, method, target, headers);
 }
 
 describe('LiveChannel over HTTP', () => {
   it('creates a channel, pushes through the admin API with a signed RTMP URL, and serves Stat, playlist and History', async () => {
-    const put = await oss(emu, { method: 'PUT', key: 'http-ch', query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>2</FragCount>') });
+    const put = await oss(emu, {
+      method: 'PUT',
+      key: 'http-ch',
+      query: { live: '' },
+      body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>2</FragCount>'),
+    });
     expect(put.status).toBe(200);
     expect(put.headers['content-type']).toBe('application/xml');
     expect(put.headers['x-oss-request-id']).toBeTruthy();
@@ -43,14 +52,27 @@ describe('LiveChannel over HTTP', () => {
       { bucket: 'livecycle-demo', channel: 'http-ch', expires: Math.floor(emu.clock.now() / 1000) + 600 },
       defaultCredentials(emu),
     );
-    const started = await admin('POST', '/ingest/start', { bucket: 'livecycle-demo', channel: 'http-ch', url, remoteAddr: '10.9.8.7:5000' });
+    const started = await admin('POST', '/ingest/start', {
+      bucket: 'livecycle-demo',
+      channel: 'http-ch',
+      url,
+      remoteAddr: '10.9.8.7:5000',
+    });
     expect(started.status).toBe(200);
-    expect(started.json).toMatchObject({ channel: 'http-ch', remoteAddr: '10.9.8.7:5000', connectedTime: emu.clock.now() });
+    expect(started.json).toMatchObject({
+      channel: 'http-ch',
+      remoteAddr: '10.9.8.7:5000',
+      connectedTime: emu.clock.now(),
+    });
     expect((await admin('POST', '/clock', { advance: 6_000 })).status).toBe(200);
     expect((await admin('GET', '/ingest')).json.pushes).toMatchObject([{ channel: 'http-ch', fragmentsWritten: 3 }]);
 
     const stat = await oss(emu, { method: 'GET', key: 'http-ch', query: { live: '', comp: 'stat' }, auth: 'v1' });
-    expect(parseXml(stat.text).LiveChannelStat).toMatchObject({ Status: 'Live', RemoteAddr: '10.9.8.7:5000', Video: { Codec: 'H264' } });
+    expect(parseXml(stat.text).LiveChannelStat).toMatchObject({
+      Status: 'Live',
+      RemoteAddr: '10.9.8.7:5000',
+      Video: { Codec: 'H264' },
+    });
 
     const playlist = await oss(emu, { method: 'GET', key: 'http-ch/playlist.m3u8' });
     expect(playlist.status).toBe(200);
@@ -60,14 +82,25 @@ describe('LiveChannel over HTTP', () => {
     const fragment = await oss(emu, { method: 'GET', key: `http-ch/${parsed.segments[1]!.uri}` });
     expect([fragment.status, fragment.body[0]]).toEqual([200, 0x47]); // MPEG-TS sync byte
 
-    expect((await admin('POST', '/ingest/stop', { bucket: 'livecycle-demo', channel: 'http-ch' })).json).toMatchObject({ stopped: true, push: { fragmentsWritten: 3 } });
+    expect((await admin('POST', '/ingest/stop', { bucket: 'livecycle-demo', channel: 'http-ch' })).json).toMatchObject({
+      stopped: true,
+      push: { fragmentsWritten: 3 },
+    });
     const history = await oss(emu, { method: 'GET', key: 'http-ch', query: { live: '', comp: 'history' } });
     expect(parseXml(history.text).LiveChannelHistory.LiveRecord).toMatchObject({ RemoteAddr: '10.9.8.7:5000' });
   });
 
   it('matches ?live= with the sub-resources in any order, and a %2F between channel and playlist', async () => {
-    await oss(emu, { method: 'PUT', key: 'order-ch', query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>1</FragDuration><FragCount>3</FragCount>') });
-    const stat = await handWritten('GET', '/livecycle-demo/order-ch?comp=stat&live=', { key: 'order-ch', query: { live: '', comp: 'stat' } });
+    await oss(emu, {
+      method: 'PUT',
+      key: 'order-ch',
+      query: { live: '' },
+      body: channelXml('<Type>HLS</Type><FragDuration>1</FragDuration><FragCount>3</FragCount>'),
+    });
+    const stat = await handWritten('GET', '/livecycle-demo/order-ch?comp=stat&live=', {
+      key: 'order-ch',
+      query: { live: '', comp: 'stat' },
+    });
     expect([stat.status, parseXml(stat.text).LiveChannelStat.Status]).toEqual([200, 'Idle']);
 
     const from = Math.floor(emu.clock.now() / 1000);
@@ -75,7 +108,11 @@ describe('LiveChannel over HTTP', () => {
     await admin('POST', '/clock', { advance: 3_000 });
     await admin('POST', '/ingest/stop', { bucket: 'livecycle-demo', channel: 'order-ch' });
     const query = { vod: '', endTime: String(from + 60), startTime: String(from) };
-    const post = await handWritten('POST', `/livecycle-demo/order-ch%2Fvod.m3u8?vod=&startTime=${from}&endTime=${from + 60}`, { key: 'order-ch/vod.m3u8', query });
+    const post = await handWritten(
+      'POST',
+      `/livecycle-demo/order-ch%2Fvod.m3u8?vod=&startTime=${from}&endTime=${from + 60}`,
+      { key: 'order-ch/vod.m3u8', query },
+    );
     expect(post.status).toBe(200);
     expect(post.headers['etag']).toMatch(/^"[0-9A-F]{32}"$/);
     const stored = await oss(emu, { method: 'GET', key: 'order-ch/vod.m3u8' });
@@ -89,25 +126,45 @@ describe('LiveChannel over HTTP', () => {
     const missing = await oss(emu, { method: 'GET', key: 'nope', query: { live: '' } });
     expect(missing.status).toBe(404);
     expect(errorOf(missing)).toMatchObject({ Code: 'NoSuchLiveChannel' });
-    const bad = await oss(emu, { method: 'PUT', key: 'bad-ch', query: { live: '' }, body: channelXml('<Type>RTMP</Type>') });
+    const bad = await oss(emu, {
+      method: 'PUT',
+      key: 'bad-ch',
+      query: { live: '' },
+      body: channelXml('<Type>RTMP</Type>'),
+    });
     expect(bad.status).toBe(400);
     expect(errorOf(bad)).toMatchObject({ Code: 'InvalidArgument', EC: '0044-00000013' });
     const anonymous = await oss(emu, { method: 'DELETE', key: 'bad-ch', query: { live: '' }, auth: 'none' });
     expect(anonymous.status).toBe(403);
     const refused = await admin('POST', '/ingest/start', { bucket: 'livecycle-demo', channel: 'nope' });
-    expect(refused).toEqual({ status: 404, json: { error: 'NoSuchLiveChannel: The specified live channel does not exist.' } });
+    expect(refused).toEqual({
+      status: 404,
+      json: { error: 'NoSuchLiveChannel: The specified live channel does not exist.' },
+    });
   });
 
   it('verifies a sent Content-MD5 on PutLiveChannel as PutObject does → 400 InvalidDigest, nothing created', async () => {
     const body = channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>2</FragCount>');
     const md5 = (text: string) => createHash('md5').update(text).digest('base64');
     for (const sent of [md5(`${body} `), 'not-base64-md5']) {
-      const bad = await oss(emu, { method: 'PUT', key: 'md5-ch', query: { live: '' }, body, headers: { 'content-md5': sent } });
+      const bad = await oss(emu, {
+        method: 'PUT',
+        key: 'md5-ch',
+        query: { live: '' },
+        body,
+        headers: { 'content-md5': sent },
+      });
       expect(bad.status, sent).toBe(400);
       expect(errorOf(bad)).toMatchObject({ Code: 'InvalidDigest', 'Content-MD5': sent });
       expect((await oss(emu, { method: 'GET', key: 'md5-ch', query: { live: '' } })).status).toBe(404);
     }
-    const ok = await oss(emu, { method: 'PUT', key: 'md5-ch', query: { live: '' }, body, headers: { 'content-md5': md5(body) } });
+    const ok = await oss(emu, {
+      method: 'PUT',
+      key: 'md5-ch',
+      query: { live: '' },
+      body,
+      headers: { 'content-md5': md5(body) },
+    });
     expect(ok.status).toBe(200);
   });
 });
@@ -118,7 +175,15 @@ describe('LiveChannel state in a data directory', () => {
     try {
       const first = await quietEmulator({ dataDir });
       const from = Math.floor(first.clock.now() / 1000);
-      await oss(first, { method: 'PUT', key: 'kept', query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>', '<Description>still here</Description>') });
+      await oss(first, {
+        method: 'PUT',
+        key: 'kept',
+        query: { live: '' },
+        body: channelXml(
+          '<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>',
+          '<Description>still here</Description>',
+        ),
+      });
       await first.ingest.start({ bucket: 'livecycle-demo', channel: 'kept' });
       await first.clock.advance(4_000);
       await first.stop();
@@ -127,10 +192,19 @@ describe('LiveChannel state in a data directory', () => {
       try {
         const info = await oss(second, { method: 'GET', key: 'kept', query: { live: '' } });
         expect(parseXml(info.text).LiveChannelConfiguration.Description).toBe('still here');
-        expect(parseXml((await oss(second, { method: 'GET', key: 'kept', query: { live: '', comp: 'stat' } })).text).LiveChannelStat.Status).toBe('Idle');
-        const history = parseXml((await oss(second, { method: 'GET', key: 'kept', query: { live: '', comp: 'history' } })).text).LiveChannelHistory;
+        expect(
+          parseXml((await oss(second, { method: 'GET', key: 'kept', query: { live: '', comp: 'stat' } })).text)
+            .LiveChannelStat.Status,
+        ).toBe('Idle');
+        const history = parseXml(
+          (await oss(second, { method: 'GET', key: 'kept', query: { live: '', comp: 'history' } })).text,
+        ).LiveChannelHistory;
         expect(history.LiveRecord).toMatchObject({ EndTime: new Date(first.clock.now()).toISOString() });
-        const vod = await oss(second, { method: 'GET', key: 'kept', query: { vod: '', startTime: String(from), endTime: String(from + 60) } });
+        const vod = await oss(second, {
+          method: 'GET',
+          key: 'kept',
+          query: { vod: '', startTime: String(from), endTime: String(from + 60) },
+        });
         const segments = (HLS.parse(vod.text) as HLS.types.MediaPlaylist).segments;
         expect(segments).toHaveLength(2);
         expect((await oss(second, { method: 'GET', key: `kept/${segments[0]!.uri}` })).status).toBe(200);

@@ -10,7 +10,10 @@ type Harness = ReturnType<typeof makeLiveHarness>;
 const ORIGIN = `rtmp://${BUCKET}.127.0.0.1:9000`;
 const FRAGMENT_NAME = /^c1\/\d{13}\.ts$/;
 
-async function withChannel(target = '<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>', more = '') {
+async function withChannel(
+  target = '<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>',
+  more = '',
+) {
   const h = makeLiveHarness();
   expect((await h.call('PUT', 'c1', 'live', channelXml(target, more))).status).toBe(200);
   return h;
@@ -37,7 +40,8 @@ async function refusal(p: Promise<unknown>): Promise<[number, string, string | u
 }
 
 const stat = async (h: Harness) => parseXml((await h.call('GET', 'c1', 'live&comp=stat')).body).LiveChannelStat;
-const history = async (h: Harness) => parseXml((await h.call('GET', 'c1', 'live&comp=history')).body).LiveChannelHistory.LiveRecord ?? [];
+const history = async (h: Harness) =>
+  parseXml((await h.call('GET', 'c1', 'live&comp=history')).body).LiveChannelHistory.LiveRecord ?? [];
 
 describe('a push on the emulator clock', () => {
   it('writes a fragment every FragDuration seconds and keeps a FragCount window in the live playlist', async () => {
@@ -60,7 +64,13 @@ describe('a push on the emulator clock', () => {
     const playlistText = await text(h, 'c1/playlist.m3u8');
     const names = written.map((k) => k.slice(3));
     expect(playlistText).toBe(
-      ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-MEDIA-SEQUENCE:2', '#EXT-X-TARGETDURATION:2', ...names.slice(2).flatMap((n) => ['#EXTINF:2.000,', n])].join('\n') + '\n',
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        '#EXT-X-MEDIA-SEQUENCE:2',
+        '#EXT-X-TARGETDURATION:2',
+        ...names.slice(2).flatMap((n) => ['#EXTINF:2.000,', n]),
+      ].join('\n') + '\n',
     );
     const playlist = HLS.parse(playlistText) as HLS.types.MediaPlaylist;
     expect(playlist.endlist).toBe(false);
@@ -73,7 +83,13 @@ describe('a push on the emulator clock', () => {
     const h = await withChannel();
     await h.clock.advance(500);
     const push = await h.service.ingest.start({ bucket: BUCKET, channel: 'c1', remoteAddr: '10.1.2.3:47745' });
-    expect(push).toMatchObject({ bucket: BUCKET, channel: 'c1', playlistName: 'playlist.m3u8', connectedTime: T0 + 500, remoteAddr: '10.1.2.3:47745' });
+    expect(push).toMatchObject({
+      bucket: BUCKET,
+      channel: 'c1',
+      playlistName: 'playlist.m3u8',
+      connectedTime: T0 + 500,
+      remoteAddr: '10.1.2.3:47745',
+    });
     const before = await stat(h);
     expect(before).toEqual({
       Status: 'Live',
@@ -92,7 +108,13 @@ describe('a push on the emulator clock', () => {
     await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
     expect(await stat(h)).toEqual({ Status: 'Idle' });
     expect(h.service.ingest.active()).toEqual([]);
-    expect(await history(h)).toEqual([{ StartTime: new Date(T0 + 500).toISOString(), EndTime: new Date(T0 + 5_500).toISOString(), RemoteAddr: '10.1.2.3:47745' }]);
+    expect(await history(h)).toEqual([
+      {
+        StartTime: new Date(T0 + 500).toISOString(),
+        EndTime: new Date(T0 + 5_500).toISOString(),
+        RemoteAddr: '10.1.2.3:47745',
+      },
+    ]);
     // Fragments at +2 s and +4 s, and the 1 s tail flushed at the disconnect; the live playlist stays.
     expect(fragments(h)).toHaveLength(3);
     expect(await text(h, 'c1/playlist.m3u8')).not.toContain('#EXT-X-ENDLIST');
@@ -108,7 +130,9 @@ describe('a push on the emulator clock', () => {
     }
     const records = await history(h);
     expect(records).toHaveLength(10);
-    expect(records.map((r: { RemoteAddr: string }) => r.RemoteAddr)).toEqual(Array.from({ length: 10 }, (_, i) => `10.0.0.${i + 2}:1935`));
+    expect(records.map((r: { RemoteAddr: string }) => r.RemoteAddr)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `10.0.0.${i + 2}:1935`),
+    );
     expect(records[0].StartTime).toBe(new Date(T0 + 4_000).toISOString());
   });
 
@@ -123,13 +147,21 @@ describe('a push on the emulator clock', () => {
     await h.clock.advance(1);
     expect(h.service.ingest.active()).toEqual([]);
     expect((await history(h))[0].EndTime).toBe(new Date(T0 + 13_000).toISOString());
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1' }))).toEqual([409, 'LiveChannelDisabled', undefined]);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1' }))).toEqual([
+      409,
+      'LiveChannelDisabled',
+      undefined,
+    ]);
   });
 
   it('refuses a second publisher, and Delete/PutLiveChannel while live, with 409 ChannelStillLive', async () => {
     const h = await withChannel();
     await h.service.ingest.start({ bucket: BUCKET, channel: 'c1' });
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1' }))).toEqual([409, 'ChannelStillLive', undefined]);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1' }))).toEqual([
+      409,
+      'ChannelStillLive',
+      undefined,
+    ]);
     const del = await h.call('DELETE', 'c1', 'live');
     expect([del.status, del.code]).toEqual([409, 'ChannelStillLive']);
     const put = await h.call('PUT', 'c1', 'live', channelXml('<Type>HLS</Type>'));
@@ -140,9 +172,21 @@ describe('a push on the emulator clock', () => {
 
   it('refuses pushes to missing channels and buckets', async () => {
     const h = await withChannel();
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'nope' }))).toEqual([404, 'NoSuchLiveChannel', undefined]);
-    expect(await refusal(h.service.ingest.start({ bucket: 'no-such-bucket', channel: 'c1' }))).toEqual([404, 'NoSuchBucket', '0015-00000101']);
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', playlistName: 'bad.txt' }))).toEqual([400, 'InvalidArgument', '0044-00000018']);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'nope' }))).toEqual([
+      404,
+      'NoSuchLiveChannel',
+      undefined,
+    ]);
+    expect(await refusal(h.service.ingest.start({ bucket: 'no-such-bucket', channel: 'c1' }))).toEqual([
+      404,
+      'NoSuchBucket',
+      '0015-00000101',
+    ]);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', playlistName: 'bad.txt' }))).toEqual([
+      400,
+      'InvalidArgument',
+      '0044-00000018',
+    ]);
   });
 
   it('close() disconnects every publisher and records their sessions', async () => {
@@ -157,10 +201,23 @@ describe('a push on the emulator clock', () => {
 
 describe('signed RTMP URLs', () => {
   const expiresIn = (h: Harness, s: number) => Math.floor(h.clock.now() / 1000) + s;
-  const sign = (h: Harness, opts: { channel?: string; params?: Record<string, string>; expires?: number; creds?: { accessKeyId: string; accessKeySecret: string; securityToken?: string } } = {}) =>
+  const sign = (
+    h: Harness,
+    opts: {
+      channel?: string;
+      params?: Record<string, string>;
+      expires?: number;
+      creds?: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+    } = {},
+  ) =>
     signRtmpUrl(
       ORIGIN,
-      { bucket: BUCKET, channel: opts.channel ?? 'c1', expires: opts.expires ?? expiresIn(h, 3600), params: opts.params },
+      {
+        bucket: BUCKET,
+        channel: opts.channel ?? 'c1',
+        expires: opts.expires ?? expiresIn(h, 3600),
+        params: opts.params,
+      },
       opts.creds ?? { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret },
     );
 
@@ -177,7 +234,11 @@ describe('signed RTMP URLs', () => {
     const h = await withChannel();
     const url = sign(h, { expires: expiresIn(h, 60) });
     await h.clock.advance(61_000);
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: url }))).toEqual([403, 'AccessDenied', undefined]);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: url }))).toEqual([
+      403,
+      'AccessDenied',
+      undefined,
+    ]);
     const fresh = sign(h, { expires: expiresIn(h, 10) });
     await h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: fresh });
     await h.clock.advance(30_000);
@@ -187,12 +248,25 @@ describe('signed RTMP URLs', () => {
   it('refuses forged and tampered URLs with 403 SignatureDoesNotMatch', async () => {
     const h = await withChannel();
     const url = sign(h, { params: { playlistName: 'a.m3u8' } });
-    const forged = url.replace(/Signature=([^&]+)/, (_m, sig: string) => `Signature=${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`);
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: forged }))).toEqual([403, 'SignatureDoesNotMatch', undefined]);
+    const forged = url.replace(
+      /Signature=([^&]+)/,
+      (_m, sig: string) => `Signature=${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`,
+    );
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: forged }))).toEqual([
+      403,
+      'SignatureDoesNotMatch',
+      undefined,
+    ]);
     const tampered = url.replace('playlistName=a.m3u8', 'playlistName=b.m3u8');
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: tampered }))).toEqual([403, 'SignatureDoesNotMatch', undefined]);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: tampered }))).toEqual([
+      403,
+      'SignatureDoesNotMatch',
+      undefined,
+    ]);
     const wrongSecret = sign(h, { creds: { accessKeyId: ACCESS_KEY.id, accessKeySecret: 'not-the-secret' } });
-    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: wrongSecret })))[1]).toBe('SignatureDoesNotMatch');
+    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: wrongSecret })))[1]).toBe(
+      'SignatureDoesNotMatch',
+    );
     expect(h.service.ingest.active()).toEqual([]);
   });
 
@@ -200,14 +274,30 @@ describe('signed RTMP URLs', () => {
     const h = await withChannel();
     await h.call('PUT', 'c2', 'live', channelXml('<Type>HLS</Type>'));
     const unknown = sign(h, { creds: { accessKeyId: 'nobody', accessKeySecret: 'x' } });
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: unknown }))).toEqual([403, 'InvalidAccessKeyId', '0002-00000802']);
-    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: `${ORIGIN}/live/c1` }))).toEqual([403, 'AccessDenied', undefined]);
+    expect(await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: unknown }))).toEqual([
+      403,
+      'InvalidAccessKeyId',
+      '0002-00000802',
+    ]);
+    expect(
+      await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: `${ORIGIN}/live/c1` })),
+    ).toEqual([403, 'AccessDenied', undefined]);
     const forC2 = sign(h, { channel: 'c2' });
     expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: forC2 })))[0]).toBe(400);
     const otherBucket = sign(h).replace(`${BUCKET}.`, 'other-bucket.');
-    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: otherBucket })))[0]).toBe(400);
-    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: sign(h).replace('rtmp:', 'http:') })))[0]).toBe(400);
-    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: 'not a url' })))[0]).toBe(400);
+    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: otherBucket })))[0]).toBe(
+      400,
+    );
+    expect(
+      (
+        await refusal(
+          h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: sign(h).replace('rtmp:', 'http:') }),
+        )
+      )[0],
+    ).toBe(400);
+    expect((await refusal(h.service.ingest.start({ bucket: BUCKET, channel: 'c1', signedUrl: 'not a url' })))[0]).toBe(
+      400,
+    );
   });
 
   it('accepts STS URLs whether the token was signed or not (reference §11.2 illustration)', async () => {
@@ -215,7 +305,8 @@ describe('signed RTMP URLs', () => {
     // The illustration's key `ak`/`sk`, valid alone and as an STS key with the token `token`.
     h.ctx.secretFor = (id, token) => (id === 'ak' && (token === undefined || token === 'token') ? 'sk' : undefined);
     await h.call('PUT', 'test-channel', 'live', channelXml('<Type>HLS</Type>'), { bucket: 'test-bucket' });
-    const base = 'rtmp://test-bucket.oss-cn-hangzhou.aliyuncs.com/live/test-channel?Expires=1706289617&OSSAccessKeyId=ak&playlistName=playlist.m3u8&security-token=token';
+    const base =
+      'rtmp://test-bucket.oss-cn-hangzhou.aliyuncs.com/live/test-channel?Expires=1706289617&OSSAccessKeyId=ak&playlistName=playlist.m3u8&security-token=token';
     for (const sig of ['g7zpVcH5qEboQxnlHAwmHMwvR+0=', 'Wtf1SyjFZY2PTAsHSfYIp0LAG4Y=']) {
       const url = `${base}&Signature=${encodeURIComponent(sig)}`;
       await h.service.ingest.start({ bucket: 'test-bucket', channel: 'test-channel', signedUrl: url });
@@ -225,11 +316,14 @@ describe('signed RTMP URLs', () => {
     await h.service.ingest.start({
       bucket: 'test-bucket',
       channel: 'test-channel',
-      signedUrl: 'rtmp://test-bucket.oss-cn-hangzhou.aliyuncs.com/live/test-channel?OSSAccessKeyId=ak&Expires=1706289617&Signature=mQSBgojdePmvB9KCUQcI9o7cxXU=',
+      signedUrl:
+        'rtmp://test-bucket.oss-cn-hangzhou.aliyuncs.com/live/test-channel?OSSAccessKeyId=ak&Expires=1706289617&Signature=mQSBgojdePmvB9KCUQcI9o7cxXU=',
     });
     const wrongToken = `${base.replace('security-token=token', 'security-token=other')}&Signature=${encodeURIComponent('g7zpVcH5qEboQxnlHAwmHMwvR+0=')}`;
     await h.service.ingest.stop({ bucket: 'test-bucket', channel: 'test-channel' });
-    expect(await refusal(h.service.ingest.start({ bucket: 'test-bucket', channel: 'test-channel', signedUrl: wrongToken }))).toEqual([403, 'InvalidAccessKeyId', '0002-00000802']);
+    expect(
+      await refusal(h.service.ingest.start({ bucket: 'test-bucket', channel: 'test-channel', signedUrl: wrongToken })),
+    ).toEqual([403, 'InvalidAccessKeyId', '0002-00000802']);
   });
 
   it('accepts a URL signed with STS credentials by the client signer', async () => {
@@ -267,7 +361,14 @@ describe('VOD playlists from the fragments written', () => {
     expect(res.headers['etag']).toBe(`"${createHash('md5').update(stored!.body).digest('hex').toUpperCase()}"`);
     const durations = ['2.000', '2.000', '2.000', '1.000', '2.000', '2.000'];
     expect(stored!.body.toString()).toBe(
-      ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-TARGETDURATION:2', ...names.flatMap((n, i) => [`#EXTINF:${durations[i]},`, n]), '#EXT-X-ENDLIST'].join('\n') + '\n',
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        '#EXT-X-MEDIA-SEQUENCE:0',
+        '#EXT-X-TARGETDURATION:2',
+        ...names.flatMap((n, i) => [`#EXTINF:${durations[i]},`, n]),
+        '#EXT-X-ENDLIST',
+      ].join('\n') + '\n',
     );
     const parsed = HLS.parse(stored!.body.toString()) as HLS.types.MediaPlaylist;
     expect(parsed.endlist).toBe(true);
@@ -301,7 +402,9 @@ describe('VOD playlists from the fragments written', () => {
     await h.clock.advance(4_000);
     await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
     const res = await h.call('GET', 'c1', `vod&startTime=${s(598_000)}&endTime=${s(601_000)}`);
-    expect((HLS.parse(res.body) as HLS.types.MediaPlaylist).segments.map((seg) => seg.uri)).toEqual(fragments(h).map((k) => k.slice(3)));
+    expect((HLS.parse(res.body) as HLS.types.MediaPlaylist).segments.map((seg) => seg.uri)).toEqual(
+      fragments(h).map((k) => k.slice(3)),
+    );
   });
 
   it('skips a tail shorter than one second at the disconnect', async () => {
@@ -320,7 +423,12 @@ describe('VOD playlists from the fragments written', () => {
     const old = fragments(h);
     await h.call('DELETE', 'c1', 'live');
     await h.clock.advance(1_000);
-    await h.call('PUT', 'c1', 'live', channelXml('<Type>HLS</Type><FragDuration>1</FragDuration><FragCount>3</FragCount>'));
+    await h.call(
+      'PUT',
+      'c1',
+      'live',
+      channelXml('<Type>HLS</Type><FragDuration>1</FragDuration><FragCount>3</FragCount>'),
+    );
     await h.service.ingest.start({ bucket: BUCKET, channel: 'c1' });
     await h.clock.advance(3_000);
     const now = fragments(h);
@@ -348,7 +456,14 @@ describe('snapshots', () => {
     expect(h.topics.published.map((m) => [m.topic, JSON.parse(m.body)])).toEqual(
       [3_000, 6_000].map((t) => [
         'snap-topic',
-        { event: 'LiveChannelSnapshot', bucket: BUCKET, channel: 'c1', destBucket: 'snapshot-dest', object: `c1/${T0 + t}.jpg`, time: new Date(T0 + t).toISOString() },
+        {
+          event: 'LiveChannelSnapshot',
+          bucket: BUCKET,
+          channel: 'c1',
+          destBucket: 'snapshot-dest',
+          object: `c1/${T0 + t}.jpg`,
+          time: new Date(T0 + t).toISOString(),
+        },
       ]),
     );
     await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
@@ -391,14 +506,23 @@ describe('admin routes', () => {
     const list = route(h, 'GET', '/ingest');
     expect((await adminStatus(start({ channel: 'c1' })))[0]).toBe(400);
     expect((await adminStatus(start({ bucket: BUCKET, channel: 7 })))[0]).toBe(400);
-    expect(await adminStatus(start({ bucket: BUCKET, channel: 'nope' }))).toEqual([404, 'NoSuchLiveChannel: The specified live channel does not exist.']);
+    expect(await adminStatus(start({ bucket: BUCKET, channel: 'nope' }))).toEqual([
+      404,
+      'NoSuchLiveChannel: The specified live channel does not exist.',
+    ]);
     const push = await start({ bucket: BUCKET, channel: 'c1', playlistName: 'admin.m3u8' });
     expect(push).toMatchObject({ bucket: BUCKET, channel: 'c1', playlistName: 'admin.m3u8', fragmentsWritten: 0 });
     await h.clock.advance(4_000);
     expect(await list(undefined)).toMatchObject({ pushes: [{ channel: 'c1', fragmentsWritten: 2 }] });
     expect((await adminStatus(start({ bucket: BUCKET, channel: 'c1' })))[0]).toBe(409);
-    expect(await stop({ bucket: BUCKET, channel: 'c1' })).toMatchObject({ stopped: true, push: { endTime: T0 + 4_000, fragmentsWritten: 2 } });
-    expect(await list(undefined)).toMatchObject({ pushes: [], ended: [{ channel: 'c1', playlistName: 'admin.m3u8', endTime: T0 + 4_000 }] });
+    expect(await stop({ bucket: BUCKET, channel: 'c1' })).toMatchObject({
+      stopped: true,
+      push: { endTime: T0 + 4_000, fragmentsWritten: 2 },
+    });
+    expect(await list(undefined)).toMatchObject({
+      pushes: [],
+      ended: [{ channel: 'c1', playlistName: 'admin.m3u8', endTime: T0 + 4_000 }],
+    });
     expect((await adminStatus(stop({ bucket: BUCKET, channel: 'c1' })))[0]).toBe(404);
     expect((await adminStatus(start({ bucket: BUCKET, channel: 'c1', seconds: -1 })))[0]).toBe(400);
     const timed = await start({ bucket: BUCKET, channel: 'c1', seconds: 5 });
@@ -407,8 +531,15 @@ describe('admin routes', () => {
     expect(h.service.ingest.active()).toHaveLength(1);
     await h.clock.advance(1);
     expect(h.service.ingest.active()).toEqual([]);
-    expect((await history(h)).map((r: { EndTime: string }) => r.EndTime)).toEqual([new Date(T0 + 4_000).toISOString(), new Date(T0 + 9_000).toISOString()]);
-    const url = signRtmpUrl(ORIGIN, { bucket: BUCKET, channel: 'c1', expires: Math.floor(h.clock.now() / 1000) - 1 }, { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret });
+    expect((await history(h)).map((r: { EndTime: string }) => r.EndTime)).toEqual([
+      new Date(T0 + 4_000).toISOString(),
+      new Date(T0 + 9_000).toISOString(),
+    ]);
+    const url = signRtmpUrl(
+      ORIGIN,
+      { bucket: BUCKET, channel: 'c1', expires: Math.floor(h.clock.now() / 1000) - 1 },
+      { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret },
+    );
     expect((await adminStatus(start({ bucket: BUCKET, channel: 'c1', url })))[0]).toBe(403);
   });
 
@@ -422,6 +553,9 @@ describe('admin routes', () => {
     const during = (await list(undefined)) as { pushes: unknown[]; ended: unknown[] };
     expect(during).toMatchObject({ pushes: [{ channel: 'c1', connectedTime: T0 }], ended: [] });
     await stopping;
-    expect(await list(undefined)).toMatchObject({ pushes: [], ended: [{ channel: 'c1', connectedTime: T0, endTime: T0 + 3_000 }] });
+    expect(await list(undefined)).toMatchObject({
+      pushes: [],
+      ended: [{ channel: 'c1', connectedTime: T0, endTime: T0 + 3_000 }],
+    });
   });
 });

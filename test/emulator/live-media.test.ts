@@ -22,8 +22,11 @@ const run = promisify(execFile);
 const FRAME_S = 1 / 5;
 const ffmpeg = findFfmpeg();
 const ffprobe = findFfprobe();
-const missingTools = [!ffmpeg && 'ffmpeg (PATH or @ffmpeg-installer/ffmpeg)', !ffprobe && 'ffprobe (PATH)'].filter(Boolean);
-if (missingTools.length) console.warn(`live-media: ${missingTools.join(' and ')} not found: skipping the ffprobe/ffmpeg media checks`);
+const missingTools = [!ffmpeg && 'ffmpeg (PATH or @ffmpeg-installer/ffmpeg)', !ffprobe && 'ffprobe (PATH)'].filter(
+  Boolean,
+);
+if (missingTools.length)
+  console.warn(`live-media: ${missingTools.join(' and ')} not found: skipping the ffprobe/ffmpeg media checks`);
 const withFfmpeg = it.skipIf(missingTools.length > 0);
 
 const FRAG2 = '<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>';
@@ -48,7 +51,12 @@ function readTs(bodies: Buffer[]) {
       if (pusi && body[payload] === 0 && body[payload + 1] === 0 && body[payload + 2] === 1) {
         const streamId = body[payload + 3]!;
         const t = payload + 9;
-        const value = (body[t]! >> 1 & 0x07) * 2 ** 30 + (body[t + 1]! << 22) + ((body[t + 2]! >> 1) << 15) + (body[t + 3]! << 7) + (body[t + 4]! >> 1);
+        const value =
+          ((body[t]! >> 1) & 0x07) * 2 ** 30 +
+          (body[t + 1]! << 22) +
+          ((body[t + 2]! >> 1) << 15) +
+          (body[t + 3]! << 7) +
+          (body[t + 4]! >> 1);
         pts.set(streamId, [...(pts.get(streamId) ?? []), value]);
       }
     }
@@ -71,10 +79,16 @@ describe('fragments of the simulated push', () => {
     await h.clock.advance(4_000);
     await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
 
-    const vod = await h.call('GET', 'c1', `vod&startTime=${Math.floor(t0 / 1000)}&endTime=${Math.floor(h.clock.now() / 1000)}`);
+    const vod = await h.call(
+      'GET',
+      'c1',
+      `vod&startTime=${Math.floor(t0 / 1000)}&endTime=${Math.floor(h.clock.now() / 1000)}`,
+    );
     const playlist = HLS.parse(vod.body.toString()) as HLS.types.MediaPlaylist;
     expect(playlist.segments.map((s) => s.duration)).toEqual([2, 2, 1.4, 2, 2]);
-    const bodies = await Promise.all(playlist.segments.map(async (s) => (await h.ctx.objects.get(BUCKET, `c1/${s.uri}`))!.body));
+    const bodies = await Promise.all(
+      playlist.segments.map(async (s) => (await h.ctx.objects.get(BUCKET, `c1/${s.uri}`))!.body),
+    );
     for (const [i, body] of bodies.entries()) {
       const video = readTs([body]).pts.get(0xe0)!;
       expect(video.length * FRAME_S, `fragment ${i}`).toBeCloseTo(playlist.segments[i]!.duration, 6);
@@ -88,7 +102,15 @@ describe('fragments of the simulated push', () => {
 });
 
 async function probe(target: string) {
-  const { stdout } = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height,r_frame_rate,sample_rate', '-of', 'json', target]);
+  const { stdout } = await run(ffprobe!.path, [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration:stream=codec_type,codec_name,width,height,r_frame_rate,sample_rate',
+    '-of',
+    'json',
+    target,
+  ]);
   return JSON.parse(stdout) as { format: { duration: string }; streams: Record<string, string | number>[] };
 }
 
@@ -101,7 +123,11 @@ describe('fragment media as ffprobe sees it', () => {
     const stat = parseXml((await h.call('GET', 'c1', 'live&comp=stat')).body).LiveChannelStat;
     await h.clock.advance(1_700);
     await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
-    const vod = await h.call('GET', 'c1', `vod&startTime=${Math.floor(T0 / 1000)}&endTime=${Math.ceil(h.clock.now() / 1000)}`);
+    const vod = await h.call(
+      'GET',
+      'c1',
+      `vod&startTime=${Math.floor(T0 / 1000)}&endTime=${Math.ceil(h.clock.now() / 1000)}`,
+    );
     const segments = (HLS.parse(vod.body.toString()) as HLS.types.MediaPlaylist).segments;
     expect(segments.map((s) => s.duration)).toEqual([2, 2, 1.6]);
     const dir = mkdtempSync(join(tmpdir(), 'livecycle-ts-'));
@@ -113,13 +139,21 @@ describe('fragment media as ffprobe sees it', () => {
         expect(Math.abs(Number(info.format.duration) - segment.duration), segment.uri).toBeLessThanOrEqual(FRAME_S);
         const video = info.streams.find((s) => s.codec_type === 'video')!;
         const audio = info.streams.find((s) => s.codec_type === 'audio')!;
-        expect({ Width: String(video.width), Height: String(video.height), FrameRate: String(video.r_frame_rate).replace('/1', ''), Codec: String(video.codec_name).toUpperCase() }).toEqual({
+        expect({
+          Width: String(video.width),
+          Height: String(video.height),
+          FrameRate: String(video.r_frame_rate).replace('/1', ''),
+          Codec: String(video.codec_name).toUpperCase(),
+        }).toEqual({
           Width: stat.Video.Width,
           Height: stat.Video.Height,
           FrameRate: stat.Video.FrameRate,
           Codec: stat.Video.Codec,
         });
-        expect({ SampleRate: String(audio.sample_rate), Codec: String(audio.codec_name).toUpperCase() }).toEqual({ SampleRate: stat.Audio.SampleRate, Codec: stat.Audio.Codec });
+        expect({ SampleRate: String(audio.sample_rate), Codec: String(audio.codec_name).toUpperCase() }).toEqual({
+          SampleRate: stat.Audio.SampleRate,
+          Codec: stat.Audio.Codec,
+        });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -135,30 +169,61 @@ describe('a VOD of the emulator over HTTP', () => {
   });
   afterAll(() => emu?.stop());
 
-  withFfmpeg('spanning a reconnect: media duration = EXTINF sum within one frame, and ffmpeg -c copy reads it without a warning', async () => {
-    expect((await oss(emu, { method: 'PUT', key: 'vod-ch', query: { live: '' }, body: channelXml(FRAG2) })).status).toBe(200);
-    const t0 = emu.clock.now();
-    for (const ms of [7_300, 6_000]) {
-      await emu.ingest.start({ bucket: BUCKET, channel: 'vod-ch' });
-      await emu.clock.advance(ms);
-      await emu.ingest.stop({ bucket: BUCKET, channel: 'vod-ch' });
-      await emu.clock.advance(2_000);
-    }
-    const query = { vod: '', startTime: String(Math.floor(t0 / 1000)), endTime: String(Math.ceil(emu.clock.now() / 1000)) };
-    expect((await oss(emu, { method: 'POST', key: 'vod-ch/vod.m3u8', query })).status).toBe(200);
-    const url = `${emu.url}/${BUCKET}/vod-ch/vod.m3u8`;
-    const text = await (await fetch(url)).text();
-    const extinfSum = (HLS.parse(text) as HLS.types.MediaPlaylist).segments.reduce((s, seg) => s + seg.duration, 0);
-    expect(extinfSum).toBeCloseTo(7.2 + 6, 6);
+  withFfmpeg(
+    'spanning a reconnect: media duration = EXTINF sum within one frame, and ffmpeg -c copy reads it without a warning',
+    async () => {
+      expect(
+        (await oss(emu, { method: 'PUT', key: 'vod-ch', query: { live: '' }, body: channelXml(FRAG2) })).status,
+      ).toBe(200);
+      const t0 = emu.clock.now();
+      for (const ms of [7_300, 6_000]) {
+        await emu.ingest.start({ bucket: BUCKET, channel: 'vod-ch' });
+        await emu.clock.advance(ms);
+        await emu.ingest.stop({ bucket: BUCKET, channel: 'vod-ch' });
+        await emu.clock.advance(2_000);
+      }
+      const query = {
+        vod: '',
+        startTime: String(Math.floor(t0 / 1000)),
+        endTime: String(Math.ceil(emu.clock.now() / 1000)),
+      };
+      expect((await oss(emu, { method: 'POST', key: 'vod-ch/vod.m3u8', query })).status).toBe(200);
+      const url = `${emu.url}/${BUCKET}/vod-ch/vod.m3u8`;
+      const text = await (await fetch(url)).text();
+      const extinfSum = (HLS.parse(text) as HLS.types.MediaPlaylist).segments.reduce((s, seg) => s + seg.duration, 0);
+      expect(extinfSum).toBeCloseTo(7.2 + 6, 6);
 
-    // The media's own extent (packets, not the playlist's EXTINF sum that ffprobe's format duration reports for HLS).
-    const { stdout } = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time', '-of', 'json', url]);
-    const packets = (JSON.parse(stdout) as { packets: { pts_time: string; duration_time: string }[] }).packets.map((p) => [Number(p.pts_time), Number(p.duration_time)] as const);
-    const start = Math.min(...packets.map(([pts]) => pts));
-    const end = Math.max(...packets.map(([pts, duration]) => pts + duration));
-    expect(Math.abs(end - start - extinfSum)).toBeLessThanOrEqual(FRAME_S);
+      // The media's own extent (packets, not the playlist's EXTINF sum that ffprobe's format duration reports for HLS).
+      const { stdout } = await run(ffprobe!.path, [
+        '-v',
+        'error',
+        '-show_entries',
+        'packet=pts_time,duration_time',
+        '-of',
+        'json',
+        url,
+      ]);
+      const packets = (JSON.parse(stdout) as { packets: { pts_time: string; duration_time: string }[] }).packets.map(
+        (p) => [Number(p.pts_time), Number(p.duration_time)] as const,
+      );
+      const start = Math.min(...packets.map(([pts]) => pts));
+      const end = Math.max(...packets.map(([pts, duration]) => pts + duration));
+      expect(Math.abs(end - start - extinfSum)).toBeLessThanOrEqual(FRAME_S);
 
-    const copy = await run(ffmpeg!.path, ['-hide_banner', '-nostats', '-v', 'warning', '-i', url, '-c', 'copy', '-f', 'null', '-']);
-    expect(copy.stderr).not.toMatch(/non monoton|corrupt|discontinuity|error/i);
-  });
+      const copy = await run(ffmpeg!.path, [
+        '-hide_banner',
+        '-nostats',
+        '-v',
+        'warning',
+        '-i',
+        url,
+        '-c',
+        'copy',
+        '-f',
+        'null',
+        '-',
+      ]);
+      expect(copy.stderr).not.toMatch(/non monoton|corrupt|discontinuity|error/i);
+    },
+  );
 });

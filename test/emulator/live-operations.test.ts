@@ -52,16 +52,25 @@ describe('PutLiveChannel', () => {
   it('stores every field, echoes Snapshot in GetLiveChannelInfo, and accepts any element order in Target', async () => {
     const h = makeLiveHarness();
     const res = await h.call('PUT', 'c1', 'live', FULL);
-    expect(parseXml(res.body).CreateLiveChannelResult.PlayUrls.Url).toEqual([`http://${BUCKET}.oss-cn-hangzhou.aliyuncs.com/c1/main.m3u8`]);
+    expect(parseXml(res.body).CreateLiveChannelResult.PlayUrls.Url).toEqual([
+      `http://${BUCKET}.oss-cn-hangzhou.aliyuncs.com/c1/main.m3u8`,
+    ]);
     const info = await h.call('GET', 'c1', 'live');
     expect(info.body).toContain('<Description>ChannelDescription</Description>');
     expect(parseXml(info.body).LiveChannelConfiguration).toEqual({
       Description: 'ChannelDescription',
       Status: 'enabled',
       Target: { Type: 'HLS', FragDuration: '2', FragCount: '4', PlaylistName: 'main.m3u8' },
-      Snapshot: { RoleName: 'role_for_snapshot', DestBucket: 'snapshotdest', NotifyTopic: 'snapshotnotify', Interval: '1' },
+      Snapshot: {
+        RoleName: 'role_for_snapshot',
+        DestBucket: 'snapshotdest',
+        NotifyTopic: 'snapshotnotify',
+        Interval: '1',
+      },
     });
-    const reordered = channelXml('<FragDuration>7</FragDuration><FragCount>9</FragCount><PlaylistName>x.m3u8</PlaylistName><Type>HLS</Type>');
+    const reordered = channelXml(
+      '<FragDuration>7</FragDuration><FragCount>9</FragCount><PlaylistName>x.m3u8</PlaylistName><Type>HLS</Type>',
+    );
     expect((await h.call('PUT', 'c2', 'live', reordered)).status).toBe(200);
     expect(parseXml((await h.call('GET', 'c2', 'live')).body).LiveChannelConfiguration.Target).toEqual({
       Type: 'HLS',
@@ -104,10 +113,21 @@ describe('PutLiveChannel', () => {
     ['FragDuration without FragCount', channelXml(`${HLS}<FragDuration>5</FragDuration>`), '0044-00000015'],
     ['FragCount without FragDuration', channelXml(`${HLS}<FragCount>3</FragCount>`), '0044-00000014'],
     ['PlaylistName with /', channelXml(`${HLS}<PlaylistName>a/b.m3u8</PlaylistName>`), '0044-00000016'],
-    ['PlaylistName too long', channelXml(`${HLS}<PlaylistName>${'a'.repeat(124)}.m3u8</PlaylistName>`), '0044-00000017'],
+    [
+      'PlaylistName too long',
+      channelXml(`${HLS}<PlaylistName>${'a'.repeat(124)}.m3u8</PlaylistName>`),
+      '0044-00000017',
+    ],
     ['PlaylistName too short', channelXml(`${HLS}<PlaylistName>.m3u8</PlaylistName>`), '0044-00000017'],
     ['PlaylistName not .m3u8', channelXml(`${HLS}<PlaylistName>playlist.m3u</PlaylistName>`), '0044-00000018'],
-    ['two Snapshot nodes', FULL.replace('</LiveChannelConfiguration>', '<Snapshot><RoleName>r</RoleName></Snapshot></LiveChannelConfiguration>'), '0044-00000003'],
+    [
+      'two Snapshot nodes',
+      FULL.replace(
+        '</LiveChannelConfiguration>',
+        '<Snapshot><RoleName>r</RoleName></Snapshot></LiveChannelConfiguration>',
+      ),
+      '0044-00000003',
+    ],
     ['Snapshot without NotifyTopic', FULL.replace('<NotifyTopic>snapshotnotify</NotifyTopic>', ''), '0044-00000006'],
     ['Snapshot with empty RoleName', FULL.replace('role_for_snapshot', ''), '0044-00000007'],
     ['Snapshot DestBucket invalid', FULL.replace('snapshotdest', 'Bad_Bucket'), '0044-00000008'],
@@ -153,7 +173,12 @@ describe('request matching', () => {
 
   it('leaves requests without live/vod to the object operations', async () => {
     const h = makeLiveHarness();
-    for (const [method, key, query] of [['GET', 'c1', ''], ['PUT', 'c1', 'acl'], ['GET', '', 'list-type=2'], ['POST', 'c1/v.m3u8', 'append']]) {
+    for (const [method, key, query] of [
+      ['GET', 'c1', ''],
+      ['PUT', 'c1', 'acl'],
+      ['GET', '', 'list-type=2'],
+      ['POST', 'c1/v.m3u8', 'append'],
+    ]) {
       expect((await h.call(method!, key!, query!)).operation).toBeUndefined();
     }
   });
@@ -178,11 +203,19 @@ describe('ListLiveChannel', () => {
   };
 
   it('pages 200 channels by 100 with an exclusive marker and NextMarker = last name (§3)', async () => {
-    const h = await withChannels(Array.from({ length: 200 }, (_, i) => `test-list-channel-${String(199 - i).padStart(3, '0')}`));
+    const h = await withChannels(
+      Array.from({ length: 200 }, (_, i) => `test-list-channel-${String(199 - i).padStart(3, '0')}`),
+    );
     const first = await list(h, '');
     expect(first.LiveChannel).toHaveLength(100);
     expect(first.LiveChannel[0].Name).toBe('test-list-channel-000');
-    expect([first.Prefix, first.Marker, first.MaxKeys, first.IsTruncated, first.NextMarker]).toEqual(['', '', '100', 'true', 'test-list-channel-099']);
+    expect([first.Prefix, first.Marker, first.MaxKeys, first.IsTruncated, first.NextMarker]).toEqual([
+      '',
+      '',
+      '100',
+      'true',
+      'test-list-channel-099',
+    ]);
     const rest = await list(h, '&marker=test-list-channel-100');
     expect(rest.LiveChannel).toHaveLength(99);
     expect(rest.IsTruncated).toBe('false');
@@ -191,15 +224,40 @@ describe('ListLiveChannel', () => {
   });
 
   it('combines prefix, marker and max-keys like the ali-oss test', async () => {
-    const h = await withChannels(['channel-list-1', 'channel-list-4', 'channel-list-5', 'channel-list-6', 'channel-list-7', 'channel-list-8', 'other']);
+    const h = await withChannels([
+      'channel-list-1',
+      'channel-list-4',
+      'channel-list-5',
+      'channel-list-6',
+      'channel-list-7',
+      'channel-list-8',
+      'other',
+    ]);
     const page = await list(h, '&prefix=channel-list-&marker=channel-list-4&max-keys=3');
-    expect(page.LiveChannel.map((c: { Name: string }) => c.Name)).toEqual(['channel-list-5', 'channel-list-6', 'channel-list-7']);
-    expect([page.Prefix, page.MaxKeys, page.IsTruncated, page.NextMarker]).toEqual(['channel-list-', '3', 'true', 'channel-list-7']);
+    expect(page.LiveChannel.map((c: { Name: string }) => c.Name)).toEqual([
+      'channel-list-5',
+      'channel-list-6',
+      'channel-list-7',
+    ]);
+    expect([page.Prefix, page.MaxKeys, page.IsTruncated, page.NextMarker]).toEqual([
+      'channel-list-',
+      '3',
+      'true',
+      'channel-list-7',
+    ]);
   });
 
   it('returns UTF-8 byte order and every element of a LiveChannel entry', async () => {
     const h = await withChannels(['b', 'ä', 'B', 'a b', 'a']);
-    await h.call('PUT', 'b', 'live', channelXml(`${HLS}<PlaylistName>main.m3u8</PlaylistName>`, '<Description>desc &amp; more</Description><Status>disabled</Status>'));
+    await h.call(
+      'PUT',
+      'b',
+      'live',
+      channelXml(
+        `${HLS}<PlaylistName>main.m3u8</PlaylistName>`,
+        '<Description>desc &amp; more</Description><Status>disabled</Status>',
+      ),
+    );
     expect((await h.call('GET', '', 'live')).body).toContain('<Description>desc &amp; more</Description>');
     const page = await list(h, '');
     expect(page.LiveChannel.map((c: { Name: string }) => c.Name)).toEqual(['B', 'a', 'a b', 'b', 'ä']);
@@ -222,10 +280,13 @@ describe('ListLiveChannel', () => {
     expect(page.IsTruncated).toBe('false');
   });
 
-  it.each([['max-keys=0'], ['max-keys=1001'], ['max-keys=-1'], ['max-keys=abc']])('refuses %s with 400 InvalidArgument', async (q) => {
-    const res = await makeLiveHarness().call('GET', '', `live&${q}`);
-    expect([res.status, res.code]).toEqual([400, 'InvalidArgument']);
-  });
+  it.each([['max-keys=0'], ['max-keys=1001'], ['max-keys=-1'], ['max-keys=abc']])(
+    'refuses %s with 400 InvalidArgument',
+    async (q) => {
+      const res = await makeLiveHarness().call('GET', '', `live&${q}`);
+      expect([res.status, res.code]).toEqual([400, 'InvalidArgument']);
+    },
+  );
 
   it('refuses a prefix over 1024 bytes with EC 0044-00000102', async () => {
     const res = await makeLiveHarness().call('GET', '', `live&prefix=${'p'.repeat(1025)}`);
@@ -256,7 +317,10 @@ describe('DeleteLiveChannel, PutLiveChannelStatus, Info, Stat, History', () => {
       expect([res.status, res.body]).toEqual([200, '']);
       expect(parseXml((await h.call('GET', 'c1', 'live')).body).LiveChannelConfiguration.Status).toBe(status);
     }
-    expect(parseXml((await h.call('GET', 'c1', 'live&comp=stat')).body)).toEqual({ '?xml': '', LiveChannelStat: { Status: 'Disabled' } });
+    expect(parseXml((await h.call('GET', 'c1', 'live&comp=stat')).body)).toEqual({
+      '?xml': '',
+      LiveChannelStat: { Status: 'Disabled' },
+    });
     const modified = parseXml((await h.call('GET', '', 'live')).body).ListLiveChannelResult.LiveChannel[0].LastModified;
     expect(Date.parse(modified) - Date.parse(created)).toBe(60_000);
   });
@@ -275,7 +339,9 @@ describe('DeleteLiveChannel, PutLiveChannelStatus, Info, Stat, History', () => {
     const h = makeLiveHarness();
     await h.call('PUT', 'c1', 'live', channelXml(HLS));
     const stat = await h.call('GET', 'c1', 'live&comp=stat');
-    expect(stat.body).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<LiveChannelStat>\n  <Status>Idle</Status>\n</LiveChannelStat>\n');
+    expect(stat.body).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<LiveChannelStat>\n  <Status>Idle</Status>\n</LiveChannelStat>\n',
+    );
     const history = await h.call('GET', 'c1', 'live&comp=history');
     expect(history.status).toBe(200);
     expect(parseXml(history.body).LiveChannelHistory).toBe('');
@@ -298,7 +364,10 @@ describe('VOD playlist errors', () => {
   ])('GetVodPlaylist and PostVodPlaylist refuse %s with 400 InvalidArgument', async (_what, query, ec) => {
     const h = makeLiveHarness();
     await h.call('PUT', 'c1', 'live', channelXml(HLS));
-    for (const [method, key] of [['GET', 'c1'], ['POST', 'c1/vod.m3u8']] as const) {
+    for (const [method, key] of [
+      ['GET', 'c1'],
+      ['POST', 'c1/vod.m3u8'],
+    ] as const) {
       const res = await h.call(method, key, query);
       expect([res.status, res.code, res.ec]).toEqual([400, 'InvalidArgument', ec]);
     }

@@ -14,7 +14,8 @@ import { BUCKET, channelXml } from './live-helpers';
 import { quietEmulator } from './setup';
 
 const ffmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
-if (!ffmpeg) console.warn('live-play-command: ffmpeg not found on PATH: skipping the check that ffmpeg plays the printed URL');
+if (!ffmpeg)
+  console.warn('live-play-command: ffmpeg not found on PATH: skipping the check that ffmpeg plays the printed URL');
 
 let publicEmu: Emulator;
 let privateEmu: Emulator;
@@ -22,7 +23,12 @@ beforeAll(async () => {
   publicEmu = await quietEmulator({ publicReadBuckets: [BUCKET] });
   privateEmu = await quietEmulator();
   for (const emu of [publicEmu, privateEmu]) {
-    const res = await oss(emu, { method: 'PUT', key: 'cam-1', query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>') });
+    const res = await oss(emu, {
+      method: 'PUT',
+      key: 'cam-1',
+      query: { live: '' },
+      body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>'),
+    });
     expect(res.status).toBe(200);
   }
 });
@@ -65,7 +71,11 @@ describe('livecycle play', () => {
     expect((await fetchAsPlayer(live.out[0]!)).endlist).toBe(false);
 
     await publicEmu.ingest.stop({ bucket: BUCKET, channel: 'cam-1' });
-    const query = { vod: '', startTime: String(Math.floor(publicEmu.clock.now() / 1000) - 60), endTime: String(Math.ceil(publicEmu.clock.now() / 1000)) };
+    const query = {
+      vod: '',
+      startTime: String(Math.floor(publicEmu.clock.now() / 1000) - 60),
+      endTime: String(Math.ceil(publicEmu.clock.now() / 1000)),
+    };
     expect((await oss(publicEmu, { method: 'POST', key: 'cam-1/vod.m3u8', query })).status).toBe(200);
     const vod = await play(['cam-1', '--vod', 'vod.m3u8', '--endpoint', publicEmu.url]);
     expect(vod.code, vod.err.join('\n')).toBe(0);
@@ -74,7 +84,17 @@ describe('livecycle play', () => {
     expect((await fetchAsPlayer(vod.out[0]!)).endlist).toBe(true);
     expect((await play(['cam-1', '--vod', 'cam-1/vod.m3u8', '--endpoint', publicEmu.url])).out).toEqual(vod.out);
     if (ffmpeg) {
-      const { stderr } = await promisify(execFile)('ffmpeg', ['-hide_banner', '-nostats', '-v', 'warning', '-i', vod.out[0]!, '-f', 'null', '-']);
+      const { stderr } = await promisify(execFile)('ffmpeg', [
+        '-hide_banner',
+        '-nostats',
+        '-v',
+        'warning',
+        '-i',
+        vod.out[0]!,
+        '-f',
+        'null',
+        '-',
+      ]);
       expect(stderr).toBe('');
     }
   });
@@ -98,7 +118,15 @@ describe('livecycle play', () => {
 
   it('prints help and refuses bad usage with exit code 2', async () => {
     expect((await play(['--help'])).out.join('\n')).toContain('Usage: livecycle play <channel>');
-    for (const argv of [[], ['a', 'b'], ['a', '--vod', 'x.txt'], ['a', '--vod', 'b/c.m3u8'], ['a', '--vod', 'v.m3u8', '--playlist', 'p.m3u8'], ['a', '--endpoint', 'nope'], ['a', '--bogus']]) {
+    for (const argv of [
+      [],
+      ['a', 'b'],
+      ['a', '--vod', 'x.txt'],
+      ['a', '--vod', 'b/c.m3u8'],
+      ['a', '--vod', 'v.m3u8', '--playlist', 'p.m3u8'],
+      ['a', '--endpoint', 'nope'],
+      ['a', '--bogus'],
+    ]) {
       const stderr: string[] = [];
       vi.spyOn(process.stderr, 'write').mockImplementation((s) => (stderr.push(String(s)), true));
       const r = await play(argv);

@@ -9,7 +9,12 @@ let emu: Emulator;
 beforeAll(async () => {
   emu = await quietEmulator();
   for (const name of ['cmd-a', 'cmd-b', 'cmd-c']) {
-    const res = await oss(emu, { method: 'PUT', key: name, query: { live: '' }, body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>') });
+    const res = await oss(emu, {
+      method: 'PUT',
+      key: name,
+      query: { live: '' },
+      body: channelXml('<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>'),
+    });
     expect(res.status).toBe(200);
   }
 });
@@ -18,18 +23,32 @@ afterAll(() => emu.stop());
 function run(argv: string[], interrupt?: AbortSignal) {
   const out: string[] = [];
   const err: string[] = [];
-  const command = createPushCommand({ out: (l) => out.push(l), err: (l) => err.push(l), interrupt: interrupt ?? new AbortController().signal, pollMs: 5 });
+  const command = createPushCommand({
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    interrupt: interrupt ?? new AbortController().signal,
+    pollMs: 5,
+  });
   return { out, err, code: command.run(argv) };
 }
 
-const started = (out: string[]) => vi.waitFor(() => expect(out.join('\n')).toContain('pushing to'), { timeout: 5_000, interval: 5 });
+const started = (out: string[]) =>
+  vi.waitFor(() => expect(out.join('\n')).toContain('pushing to'), { timeout: 5_000, interval: 5 });
 
 describe('livecycle push', () => {
   it('prints help and refuses bad usage with exit code 2', async () => {
     const help = run(['--help']);
     expect(await help.code).toBe(0);
     expect(help.out.join('\n')).toContain('Usage: livecycle push <channel>');
-    for (const argv of [[], ['a', 'b'], ['a', '--seconds', '0'], ['a', '--seconds', 'x'], ['a', '--bogus'], ['a', '--endpoint', 'nope'], ['a', '--url', 'http://x/live/a']]) {
+    for (const argv of [
+      [],
+      ['a', 'b'],
+      ['a', '--seconds', '0'],
+      ['a', '--seconds', 'x'],
+      ['a', '--bogus'],
+      ['a', '--endpoint', 'nope'],
+      ['a', '--url', 'http://x/live/a'],
+    ]) {
       const r = run(argv);
       expect(await r.code, argv.join(' ')).toBe(2);
       expect(r.err[0]).toMatch(/^livecycle push: /);
@@ -50,10 +69,16 @@ describe('livecycle push', () => {
     await started(r.out);
     await emu.clock.advance(6_000);
     expect(await r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^pushing to livecycle-demo\/cmd-a \(playlist cli\.m3u8\) from 127\.0\.0\.1:\d+ for 5 s of emulator time$/);
+    expect(r.out[0]).toMatch(
+      /^pushing to livecycle-demo\/cmd-a \(playlist cli\.m3u8\) from 127\.0\.0\.1:\d+ for 5 s of emulator time$/,
+    );
     expect(r.out).toContain('the emulator clock is frozen (rate 0): waiting for it to be advanced');
     // The clock jumps 6 s at once, so how much time each line reports depends on the poll.
-    expect(r.out.filter((l) => l.startsWith('fragment ')).map((l) => l.replace(/\(.*\)/, ''))).toEqual(['fragment 1 written ', 'fragment 2 written ', 'fragment 3 written ']);
+    expect(r.out.filter((l) => l.startsWith('fragment ')).map((l) => l.replace(/\(.*\)/, ''))).toEqual([
+      'fragment 1 written ',
+      'fragment 2 written ',
+      'fragment 3 written ',
+    ]);
     expect(r.out.at(-1)).toBe('stopped after 3 fragment(s)');
     expect((await oss(emu, { method: 'GET', key: 'cmd-a/cli.m3u8' })).status).toBe(200);
   });
@@ -63,7 +88,10 @@ describe('livecycle push', () => {
     const r = run(['cmd-b', '--seconds', '60', '--endpoint', emu.url], ctrlC.signal);
     await started(r.out);
     await emu.clock.advance(2_000);
-    await vi.waitFor(() => expect(r.out).toContain('fragment 1 written (2.0 s of 60 s)'), { timeout: 5_000, interval: 5 });
+    await vi.waitFor(() => expect(r.out).toContain('fragment 1 written (2.0 s of 60 s)'), {
+      timeout: 5_000,
+      interval: 5,
+    });
     ctrlC.abort();
     expect(await r.code).toBe(130);
     expect(r.out.at(-1)).toBe('interrupted: push stopped after 1 fragment(s)');

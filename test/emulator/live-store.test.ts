@@ -15,11 +15,20 @@ function record(bucket: string, name: string): ChannelRecord {
 }
 
 /** Short names over a small alphabet (so prefixes and markers hit), with non-ASCII and astral characters. */
-const name = fc.string({ unit: fc.constantFrom('a', 'b', 'ab', '-', '.', 'é', '\uE000', '😀'), minLength: 1, maxLength: 4 });
+const name = fc.string({
+  unit: fc.constantFrom('a', 'b', 'ab', '-', '.', 'é', '\uE000', '😀'),
+  minLength: 1,
+  maxLength: 4,
+});
 const step = fc.oneof(
   fc.record({ op: fc.constant('put' as const), name }),
   fc.record({ op: fc.constant('delete' as const), name }),
-  fc.record({ op: fc.constant('page' as const), prefix: fc.oneof(fc.constant(''), name), marker: fc.oneof(fc.constant(''), name), maxKeys: fc.integer({ min: 1, max: 6 }) }),
+  fc.record({
+    op: fc.constant('page' as const),
+    prefix: fc.oneof(fc.constant(''), name),
+    marker: fc.oneof(fc.constant(''), name),
+    maxKeys: fc.integer({ min: 1, max: 6 }),
+  }),
 );
 
 describe('ChannelStore.page', () => {
@@ -36,8 +45,13 @@ describe('ChannelStore.page', () => {
             await store.modify('b', s.name, (current) => ({ record: current ? null : undefined, result: undefined }));
             model.delete(s.name);
           } else {
-            const matching = [...model].sort(utf8Order).filter((n) => n.startsWith(s.prefix) && utf8Order(n, s.marker) > 0);
-            expect(await store.page('b', s.prefix, s.marker, s.maxKeys)).toEqual({ names: matching.slice(0, s.maxKeys), truncated: matching.length > s.maxKeys });
+            const matching = [...model]
+              .sort(utf8Order)
+              .filter((n) => n.startsWith(s.prefix) && utf8Order(n, s.marker) > 0);
+            expect(await store.page('b', s.prefix, s.marker, s.maxKeys)).toEqual({
+              names: matching.slice(0, s.maxKeys),
+              truncated: matching.length > s.maxKeys,
+            });
           }
         }
         // Other buckets' channels never show.

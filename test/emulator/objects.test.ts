@@ -28,7 +28,12 @@ describe('common response conventions', () => {
     expect(res.text.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
     const err = errorOf(res);
     expect(Object.keys(err).slice(0, 4)).toEqual(['Code', 'Message', 'RequestId', 'HostId']);
-    expect(err).toMatchObject({ Code: 'NoSuchKey', RequestId: res.headers['x-oss-request-id'], Key: 'no/such.txt', EC: '0026-00000001' });
+    expect(err).toMatchObject({
+      Code: 'NoSuchKey',
+      RequestId: res.headers['x-oss-request-id'],
+      Key: 'no/such.txt',
+      EC: '0026-00000001',
+    });
     expect(res.headers['x-oss-ec']).toBe('0026-00000001');
   });
 
@@ -43,10 +48,20 @@ describe('common response conventions', () => {
 
   it('addresses buckets virtual-hosted style by the first Host label', async () => {
     await oss(emu, { method: 'PUT', bucket: 'other-bucket', key: 'vh.txt', body: 'virtual' });
-    const res = await oss(emu, { method: 'GET', bucket: 'other-bucket', key: 'vh.txt', host: `other-bucket.${emu.endpoint}` });
+    const res = await oss(emu, {
+      method: 'GET',
+      bucket: 'other-bucket',
+      key: 'vh.txt',
+      host: `other-bucket.${emu.endpoint}`,
+    });
     expect(res.status).toBe(200);
     expect(res.text).toBe('virtual');
-    const aliyun = await oss(emu, { method: 'GET', bucket: 'ghost-bucket', key: 'vh.txt', host: 'ghost-bucket.oss-cn-hangzhou.aliyuncs.com' });
+    const aliyun = await oss(emu, {
+      method: 'GET',
+      bucket: 'ghost-bucket',
+      key: 'vh.txt',
+      host: 'ghost-bucket.oss-cn-hangzhou.aliyuncs.com',
+    });
     expect(errorOf(aliyun).Code).toBe('NoSuchBucket');
   });
 });
@@ -54,14 +69,25 @@ describe('common response conventions', () => {
 describe('PutObject / GetObject / HeadObject / DeleteObject', () => {
   it('stores an object and answers a quoted upper-hex MD5 ETag', async () => {
     const body = 'segment bytes';
-    const put = await oss(emu, { method: 'PUT', key: 'live/ch1/000.ts', body, headers: { 'x-oss-meta-author': 'alice' } });
+    const put = await oss(emu, {
+      method: 'PUT',
+      key: 'live/ch1/000.ts',
+      body,
+      headers: { 'x-oss-meta-author': 'alice' },
+    });
     expect(put.status).toBe(200);
     const etag = `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`;
     expect(put.headers.etag).toBe(etag);
     const get = await oss(emu, { method: 'GET', key: 'live/ch1/000.ts' });
     expect(get.status).toBe(200);
     expect(get.text).toBe(body);
-    expect(get.headers).toMatchObject({ etag, 'content-type': 'video/MP2T', 'x-oss-meta-author': 'alice', 'x-oss-object-type': 'Normal', 'content-length': String(body.length) });
+    expect(get.headers).toMatchObject({
+      etag,
+      'content-type': 'video/MP2T',
+      'x-oss-meta-author': 'alice',
+      'x-oss-object-type': 'Normal',
+      'content-length': String(body.length),
+    });
     expect(get.headers['last-modified']).toBe(new Date(emu.clock.now()).toUTCString());
     const head = await oss(emu, { method: 'HEAD', key: 'live/ch1/000.ts' });
     expect(head.status).toBe(200);
@@ -78,18 +104,38 @@ describe('PutObject / GetObject / HeadObject / DeleteObject', () => {
 
   it('x-oss-forbid-overwrite: true → 409 FileAlreadyExists, object unchanged', async () => {
     await oss(emu, { method: 'PUT', key: 'once.json', body: 'first' });
-    const res = await oss(emu, { method: 'PUT', key: 'once.json', body: 'second', headers: { 'x-oss-forbid-overwrite': 'true' } });
+    const res = await oss(emu, {
+      method: 'PUT',
+      key: 'once.json',
+      body: 'second',
+      headers: { 'x-oss-forbid-overwrite': 'true' },
+    });
     expect(res.status).toBe(409);
     expect(errorOf(res).Code).toBe('FileAlreadyExists');
     expect((await oss(emu, { method: 'GET', key: 'once.json' })).text).toBe('first');
-    const fresh = await oss(emu, { method: 'PUT', key: 'fresh.json', body: 'x', headers: { 'x-oss-forbid-overwrite': 'true' } });
+    const fresh = await oss(emu, {
+      method: 'PUT',
+      key: 'fresh.json',
+      body: 'x',
+      headers: { 'x-oss-forbid-overwrite': 'true' },
+    });
     expect(fresh.status).toBe(200);
   });
 
   it('verifies Content-MD5 → 400 InvalidDigest', async () => {
-    const ok = await oss(emu, { method: 'PUT', key: 'md5.txt', body: 'abc', headers: { 'content-md5': md5b64('abc') } });
+    const ok = await oss(emu, {
+      method: 'PUT',
+      key: 'md5.txt',
+      body: 'abc',
+      headers: { 'content-md5': md5b64('abc') },
+    });
     expect(ok.status).toBe(200);
-    const bad = await oss(emu, { method: 'PUT', key: 'md5.txt', body: 'abd', headers: { 'content-md5': md5b64('abc') } });
+    const bad = await oss(emu, {
+      method: 'PUT',
+      key: 'md5.txt',
+      body: 'abd',
+      headers: { 'content-md5': md5b64('abc') },
+    });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).Code).toBe('InvalidDigest');
     expect((await oss(emu, { method: 'GET', key: 'md5.txt' })).text).toBe('abc');
@@ -115,8 +161,15 @@ describe('PutObject / GetObject / HeadObject / DeleteObject', () => {
 
   it('answers conditional GETs with 304 and 412', async () => {
     const put = await oss(emu, { method: 'PUT', key: 'cond.txt', body: 'c' });
-    expect((await oss(emu, { method: 'GET', key: 'cond.txt', headers: { 'if-none-match': put.headers.etag as string } })).status).toBe(304);
-    const failed = await oss(emu, { method: 'GET', key: 'cond.txt', headers: { 'if-match': '"00000000000000000000000000000000"' } });
+    expect(
+      (await oss(emu, { method: 'GET', key: 'cond.txt', headers: { 'if-none-match': put.headers.etag as string } }))
+        .status,
+    ).toBe(304);
+    const failed = await oss(emu, {
+      method: 'GET',
+      key: 'cond.txt',
+      headers: { 'if-match': '"00000000000000000000000000000000"' },
+    });
     expect(failed.status).toBe(412);
     expect(errorOf(failed).Code).toBe('PreconditionFailed');
   });
@@ -148,7 +201,17 @@ describe('PutObject / GetObject / HeadObject / DeleteObject', () => {
 describe('ListObjectsV2', () => {
   const bucket = 'other-bucket';
   beforeAll(async () => {
-    for (const key of ['list/a.ts', 'list/b/1.ts', 'list/b/2.ts', 'list/c.ts', 'list/d/1.ts', 'list/é.ts', 'list/z.ts', 'list/\u{1F600}.ts', 'list/\uFF21.ts']) {
+    for (const key of [
+      'list/a.ts',
+      'list/b/1.ts',
+      'list/b/2.ts',
+      'list/c.ts',
+      'list/d/1.ts',
+      'list/é.ts',
+      'list/z.ts',
+      'list/\u{1F600}.ts',
+      'list/\uFF21.ts',
+    ]) {
       await oss(emu, { method: 'PUT', bucket, key, body: key });
     }
   });
@@ -162,7 +225,15 @@ describe('ListObjectsV2', () => {
   it('lists in UTF-8 byte order with the documented elements', async () => {
     const r = await list({ prefix: 'list/' });
     expect(r.Contents.map((c: any) => c.Key)).toEqual([
-      'list/a.ts', 'list/b/1.ts', 'list/b/2.ts', 'list/c.ts', 'list/d/1.ts', 'list/z.ts', 'list/é.ts', 'list/\uFF21.ts', 'list/\u{1F600}.ts',
+      'list/a.ts',
+      'list/b/1.ts',
+      'list/b/2.ts',
+      'list/c.ts',
+      'list/d/1.ts',
+      'list/z.ts',
+      'list/é.ts',
+      'list/\uFF21.ts',
+      'list/\u{1F600}.ts',
     ]);
     expect(r).toMatchObject({ Name: bucket, Prefix: 'list/', MaxKeys: '100', IsTruncated: 'false', KeyCount: '9' });
     expect(r.Contents[0]).toEqual({
@@ -180,7 +251,12 @@ describe('ListObjectsV2', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const r = await list({ prefix: 'list/', delimiter: '/', 'max-keys': '2', ...(token ? { 'continuation-token': token } : {}) });
+      const r = await list({
+        prefix: 'list/',
+        delimiter: '/',
+        'max-keys': '2',
+        ...(token ? { 'continuation-token': token } : {}),
+      });
       pages++;
       for (const c of r.Contents ?? []) seen.push(c.Key);
       for (const p of r.CommonPrefixes ?? []) seen.push(p.Prefix);
@@ -189,7 +265,18 @@ describe('ListObjectsV2', () => {
       if (token) expect(r.NextContinuationToken).toBeTruthy();
     } while (token);
     expect(pages).toBe(4);
-    expect(seen.sort()).toEqual(['list/a.ts', 'list/b/', 'list/c.ts', 'list/d/', 'list/z.ts', 'list/é.ts', 'list/\uFF21.ts', 'list/\u{1F600}.ts'].sort());
+    expect(seen.sort()).toEqual(
+      [
+        'list/a.ts',
+        'list/b/',
+        'list/c.ts',
+        'list/d/',
+        'list/z.ts',
+        'list/é.ts',
+        'list/\uFF21.ts',
+        'list/\u{1F600}.ts',
+      ].sort(),
+    );
   });
 
   it('start-after skips keys and a CommonPrefix it falls inside', async () => {
@@ -207,7 +294,13 @@ describe('ListObjectsV2', () => {
   });
 
   it('rejects max-keys outside 1–1000 and a forged continuation token with InvalidArgument', async () => {
-    const bad: Record<string, string>[] = [{ 'max-keys': '0' }, { 'max-keys': '1001' }, { 'max-keys': 'ten' }, { 'continuation-token': '!!' }, { 'encoding-type': 'xml' }];
+    const bad: Record<string, string>[] = [
+      { 'max-keys': '0' },
+      { 'max-keys': '1001' },
+      { 'max-keys': 'ten' },
+      { 'continuation-token': '!!' },
+      { 'encoding-type': 'xml' },
+    ];
     for (const query of bad) {
       const res = await oss(emu, { method: 'GET', bucket, query: { 'list-type': '2', ...query } });
       expect(res.status).toBe(400);
@@ -220,7 +313,12 @@ describe('DeleteMultipleObjects', () => {
   const deleteBody = (keys: string[], quiet: boolean) =>
     `<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>${quiet}</Quiet>${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`;
   const post = (body: string, headers: Record<string, string> = { 'content-md5': md5b64(body) }) =>
-    oss(emu, { method: 'POST', query: { delete: '' }, body, headers: { 'content-type': 'application/xml', ...headers } });
+    oss(emu, {
+      method: 'POST',
+      query: { delete: '' },
+      body,
+      headers: { 'content-type': 'application/xml', ...headers },
+    });
 
   it('verbose: lists every key as Deleted, existing or not', async () => {
     await oss(emu, { method: 'PUT', key: 'dm/1', body: '1' });
@@ -246,9 +344,18 @@ describe('DeleteMultipleObjects', () => {
   });
 
   it('MalformedXML for bad XML, no objects, more than 1000 keys or a body over 2 MB', async () => {
-    const tooMany = deleteBody(Array.from({ length: 1001 }, (_, i) => `k${i}`), true);
+    const tooMany = deleteBody(
+      Array.from({ length: 1001 }, (_, i) => `k${i}`),
+      true,
+    );
     const huge = deleteBody(['k'.repeat(1000)], true).replace('<Quiet>', ' '.repeat(2 * 1024 * 1024) + '<Quiet>');
-    for (const body of ['<Delete><Object><Key>a</Key></Delete>', '<Delete><Quiet>true</Quiet></Delete>', '<Other/>', tooMany, huge]) {
+    for (const body of [
+      '<Delete><Object><Key>a</Key></Delete>',
+      '<Delete><Quiet>true</Quiet></Delete>',
+      '<Other/>',
+      tooMany,
+      huge,
+    ]) {
       const res = await post(body);
       expect(res.status).toBe(400);
       expect(errorOf(res).Code).toBe('MalformedXML');

@@ -21,7 +21,9 @@ beforeAll(async () => {
 afterAll(() => emu.stop());
 
 function client(opts: { secret?: string; sts?: boolean; addtionalHeaders?: readonly string[] } = {}): OssClient {
-  const creds = opts.sts ? emu.mintSts({ ttlSeconds: 900 }) : { accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: opts.secret ?? emu.accessKeys[0]!.secret };
+  const creds = opts.sts
+    ? emu.mintSts({ ttlSeconds: 900 })
+    : { accessKeyId: emu.accessKeys[0]!.id, accessKeySecret: opts.secret ?? emu.accessKeys[0]!.secret };
   return new OssClient(
     new $oss.Config({
       accessKeyId: creds.accessKeyId,
@@ -42,7 +44,15 @@ function client(opts: { secret?: string; sts?: boolean; addtionalHeaders?: reado
 const runtime = () => new RuntimeOptions({ autoretry: false });
 
 async function put(c: OssClient, key: string, text: string, meta: Record<string, string> = {}) {
-  return c.putObject(new $oss.PutObjectRequest({ bucketName: BUCKET, objectName: key, body: Readable.from([Buffer.from(text)]), userMeta: meta }), runtime());
+  return c.putObject(
+    new $oss.PutObjectRequest({
+      bucketName: BUCKET,
+      objectName: key,
+      body: Readable.from([Buffer.from(text)]),
+      userMeta: meta,
+    }),
+    runtime(),
+  );
 }
 
 async function readAll(stream: Readable): Promise<string> {
@@ -70,7 +80,9 @@ describe('@alicloud/oss-client (V2 header signatures, its default)', () => {
   }
 
   it('a wrong secret is refused with SignatureDoesNotMatch', async () => {
-    await expect(put(client({ secret: 'not-the-secret-not-the-secret' }), 'oss2/wrong.txt', 'x')).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+    await expect(put(client({ secret: 'not-the-secret-not-the-secret' }), 'oss2/wrong.txt', 'x')).rejects.toMatchObject(
+      { code: 'SignatureDoesNotMatch' },
+    );
   });
 });
 
@@ -81,7 +93,15 @@ describe('V2 presigned URLs', () => {
   const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
 
   it('a URL signed by the SDK canonicaliser GETs the object (with a sub-resource and a plain parameter)', async () => {
-    const res = await rawRequest(emu, 'GET', presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), defaultCredentials(emu), { 'response-content-type': 'text/plain', foo: 'bar' }), {});
+    const res = await rawRequest(
+      emu,
+      'GET',
+      presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), defaultCredentials(emu), {
+        'response-content-type': 'text/plain',
+        foo: 'bar',
+      }),
+      {},
+    );
     expect(res.status).toBe(200);
     expect(res.text).toBe('presigned oss2');
     expect(res.headers['content-type']).toBe('text/plain');
@@ -91,7 +111,10 @@ describe('V2 presigned URLs', () => {
     const good = presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), defaultCredentials(emu));
     const tampered = [
       good.replace('oss2/presigned.txt', 'oss2/presigneD.txt'),
-      presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), { ...defaultCredentials(emu), accessKeySecret: 'other-secret-other-secret' }),
+      presignV2(BUCKET, 'oss2/presigned.txt', inAMinute(), {
+        ...defaultCredentials(emu),
+        accessKeySecret: 'other-secret-other-secret',
+      }),
       // Every query parameter is signed in V2, not only sub-resources.
       `${good}&foo=bar`,
     ];
@@ -100,7 +123,12 @@ describe('V2 presigned URLs', () => {
       expect(res.status).toBe(403);
       expect(errorOf(res).Code).toBe('SignatureDoesNotMatch');
     }
-    const old = await rawRequest(emu, 'GET', presignV2(BUCKET, 'oss2/presigned.txt', Math.floor(Date.now() / 1000) - 5, defaultCredentials(emu)), {});
+    const old = await rawRequest(
+      emu,
+      'GET',
+      presignV2(BUCKET, 'oss2/presigned.txt', Math.floor(Date.now() / 1000) - 5, defaultCredentials(emu)),
+      {},
+    );
     expect(old.status).toBe(403);
     expect(errorOf(old).Code).toBe('AccessDenied');
   });

@@ -8,13 +8,26 @@ import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeAmf0, encodeAmf0, type Amf0Value } from '../../local/emulator/rtmp/amf0';
-import { MSG, PublishRefused, RtmpConnection, type PublishRequest, type RtmpMessage } from '../../local/emulator/rtmp/connection';
+import {
+  MSG,
+  PublishRefused,
+  RtmpConnection,
+  type PublishRequest,
+  type RtmpMessage,
+} from '../../local/emulator/rtmp/connection';
 
 /** A chunk: basic header (fmt, csid), message header for fmt 0–2, optional extended timestamp, payload. */
-function chunk(fmt: number, csid: number, header: { ts?: number; length?: number; type?: number; streamId?: number }, payload: Buffer, extendedTs?: number): Buffer {
-  const basic = csid < 64 ? Buffer.from([(fmt << 6) | csid]) : Buffer.from([(fmt << 6) | 1, (csid - 64) & 0xff, (csid - 64) >> 8]);
+function chunk(
+  fmt: number,
+  csid: number,
+  header: { ts?: number; length?: number; type?: number; streamId?: number },
+  payload: Buffer,
+  extendedTs?: number,
+): Buffer {
+  const basic =
+    csid < 64 ? Buffer.from([(fmt << 6) | csid]) : Buffer.from([(fmt << 6) | 1, (csid - 64) & 0xff, (csid - 64) >> 8]);
   const mh = Buffer.alloc([11, 7, 3, 0][fmt]!);
-  if (fmt <= 2) mh.writeUIntBE(extendedTs !== undefined ? 0xffffff : header.ts ?? 0, 0, 3);
+  if (fmt <= 2) mh.writeUIntBE(extendedTs !== undefined ? 0xffffff : (header.ts ?? 0), 0, 3);
   if (fmt <= 1) {
     mh.writeUIntBE(header.length ?? payload.length, 3, 3);
     mh[6] = header.type ?? 0;
@@ -30,7 +43,9 @@ function command(csid: number, ...values: Amf0Value[]): Buffer {
   return chunk(0, csid, { type: MSG.COMMAND_AMF0, streamId: 0 }, body);
 }
 
-/** Every command the server sent, decoded (skips control messages); parses with chunk size 4096 after Set Chunk Size. */
+/**
+ * Every command the server sent, decoded (skips control messages); parses with chunk size 4096 after Set Chunk Size.
+ */
 function serverCommands(bytes: Buffer): Amf0Value[][] {
   const out: Amf0Value[][] = [];
   let p = 1 + 1536 * 2; // S0 S1 S2
@@ -41,7 +56,7 @@ function serverCommands(bytes: Buffer): Amf0Value[][] {
     const type = bytes[p + 7]!;
     p += 12;
     const parts: Buffer[] = [];
-    for (let got = 0; got < length; ) {
+    for (let got = 0; got < length;) {
       if (got > 0) {
         expect(bytes[p]).toBe(0xc0 | csid);
         p++;
@@ -97,10 +112,20 @@ async function session(refuse?: PublishRefused) {
 describe('RTMP chunk stream', () => {
   it('reassembles 128-byte chunks, extended timestamps and type 3 new messages on a two-byte csid', async () => {
     const s = await session();
-    await vi.waitFor(() => expect(serverCommands(s.received()).map((c) => c[0])).toEqual(['_result', '_result', 'onStatus']), { interval: 5 });
+    await vi.waitFor(
+      () => expect(serverCommands(s.received()).map((c) => c[0])).toEqual(['_result', '_result', 'onStatus']),
+      { interval: 5 },
+    );
     const status = serverCommands(s.received())[2]![3] as Record<string, unknown>;
     expect(status['code']).toBe('NetStream.Publish.Start');
-    expect(s.requests).toEqual([{ app: 'live', tcUrl: 'rtmp://127.0.0.1:1935/live', streamName: 'cam?Expires=1', remoteAddr: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }]);
+    expect(s.requests).toEqual([
+      {
+        app: 'live',
+        tcUrl: 'rtmp://127.0.0.1:1935/live',
+        streamName: 'cam?Expires=1',
+        remoteAddr: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      },
+    ]);
 
     const video = Buffer.alloc(300, 0xab);
     const ts = 0x01000000; // past 0xFFFFFF ms: extended timestamp, repeated on type 3 continuations
@@ -119,7 +144,12 @@ describe('RTMP chunk stream', () => {
     // Set Chunk Size 4096, then one 1000-byte message in a single chunk.
     const size = Buffer.alloc(4);
     size.writeUInt32BE(4096);
-    s.client.write(Buffer.concat([chunk(0, 2, { type: MSG.SET_CHUNK_SIZE }, size), chunk(0, 6, { ts: 5, type: MSG.VIDEO, streamId: 1 }, Buffer.alloc(1000, 3))]));
+    s.client.write(
+      Buffer.concat([
+        chunk(0, 2, { type: MSG.SET_CHUNK_SIZE }, size),
+        chunk(0, 6, { ts: 5, type: MSG.VIDEO, streamId: 1 }, Buffer.alloc(1000, 3)),
+      ]),
+    );
     await vi.waitFor(() => expect(s.messages).toHaveLength(4), { interval: 5 });
     expect(s.messages.map((m) => [m.type, m.timestamp, m.payload.length])).toEqual([
       [MSG.VIDEO, ts, 300],
@@ -140,7 +170,11 @@ describe('RTMP chunk stream', () => {
     await once(s.client, 'end');
     const commands = serverCommands(s.received());
     expect(commands.at(-1)![0]).toBe('onStatus');
-    expect(commands.at(-1)![3]).toMatchObject({ level: 'error', code: 'NetStream.Publish.BadName', description: 'AccessDenied: Request has expired.' });
+    expect(commands.at(-1)![3]).toMatchObject({
+      level: 'error',
+      code: 'NetStream.Publish.BadName',
+      description: 'AccessDenied: Request has expired.',
+    });
     s.client.destroy();
   });
 });

@@ -42,7 +42,9 @@ describe('RTMP publish target (pure)', () => {
   });
 
   it('refuses another app, an unknown bucket and an empty channel, naming what is wrong', () => {
-    expect(() => ingestTarget(req('rtmp://127.0.0.1/app', 'cam', 'app'), BUCKETS)).toThrow(/application must be "live"/);
+    expect(() => ingestTarget(req('rtmp://127.0.0.1/app', 'cam', 'app'), BUCKETS)).toThrow(
+      /application must be "live"/,
+    );
     expect(() => ingestTarget(req('rtmp://nobucket.example.com/live', 'cam'), BUCKETS)).toThrow(/NoSuchBucket/);
     expect(() => ingestTarget(req('rtmp://127.0.0.1/live', '?Expires=1'), BUCKETS)).toThrow(/stream name/);
   });
@@ -53,10 +55,18 @@ describe('OSS_RTMP_ENDPOINT (publish URLs for the emulator RTMP port)', () => {
 
   it('makes the client sign rtmp://<that origin>/live/<channel>; unset, OSS hosts are unchanged', async () => {
     const credentials = { OSS_ACCESS_KEY_ID: 'id', OSS_ACCESS_KEY_SECRET: 'secret-0123456789' };
-    const local = createOssClient(loadConfig({ ...base, OSS_RTMP_ENDPOINT: 'rtmp://127.0.0.1:1935' }), { env: credentials });
-    expect(await local.bucket('livecycle-demo').signRtmpUrl('cam', { expiresInSeconds: 60 })).toMatch(/^rtmp:\/\/127\.0\.0\.1:1935\/live\/cam\?/);
-    const oss = createOssClient(loadConfig({ ...base, OSS_ENDPOINT: 'oss-cn-hangzhou-internal.aliyuncs.com' }), { env: credentials });
-    expect(await oss.bucket('livecycle-demo').signRtmpUrl('cam', { expiresInSeconds: 60 })).toMatch(/^rtmp:\/\/livecycle-demo\.oss-cn-hangzhou\.aliyuncs\.com\/live\/cam\?/);
+    const local = createOssClient(loadConfig({ ...base, OSS_RTMP_ENDPOINT: 'rtmp://127.0.0.1:1935' }), {
+      env: credentials,
+    });
+    expect(await local.bucket('livecycle-demo').signRtmpUrl('cam', { expiresInSeconds: 60 })).toMatch(
+      /^rtmp:\/\/127\.0\.0\.1:1935\/live\/cam\?/,
+    );
+    const oss = createOssClient(loadConfig({ ...base, OSS_ENDPOINT: 'oss-cn-hangzhou-internal.aliyuncs.com' }), {
+      env: credentials,
+    });
+    expect(await oss.bucket('livecycle-demo').signRtmpUrl('cam', { expiresInSeconds: 60 })).toMatch(
+      /^rtmp:\/\/livecycle-demo\.oss-cn-hangzhou\.aliyuncs\.com\/live\/cam\?/,
+    );
     await local.close();
     await oss.close();
   });
@@ -109,13 +119,35 @@ function run(bin: string, args: string[], opts: { stdin?: Buffer } = {}): Promis
 /** ffmpeg publishing `seconds` of a 320×240 25 fps test pattern (1 s GOP, B-frames) with a 44.1 kHz tone. */
 function push(url: string, seconds: number): Promise<Run> {
   return run(ffmpeg!.path, [
-    '-hide_banner', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k',
-    '-f', 'flv', url,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-g',
+    '25',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'flv',
+    url,
   ]);
 }
 
@@ -176,7 +208,8 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     const stat = await vi.waitFor(
       async () => {
         const s = await bucket.getLiveChannelStat(channel);
-        if (!(s.status === 'Live' && s.video && s.video.bandwidth > 0)) throw new Error(`not yet: ${JSON.stringify(s)}`);
+        if (!(s.status === 'Live' && s.video && s.video.bandwidth > 0))
+          throw new Error(`not yet: ${JSON.stringify(s)}`);
         return s;
       },
       { timeout: 60_000, interval: 100 },
@@ -197,7 +230,10 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     expect(live).toContain(`#EXT-X-TARGETDURATION:${Math.round(Math.max(...liveDurations))}\n`);
 
     // VOD of the session (the frozen clock put the whole push at one emulator instant).
-    const window = { startTime: Math.floor(history[0]!.startTime / 1000), endTime: Math.ceil(history[0]!.endTime / 1000) + 1 };
+    const window = {
+      startTime: Math.floor(history[0]!.startTime / 1000),
+      endTime: Math.ceil(history[0]!.endTime / 1000) + 1,
+    };
     await bucket.postVodPlaylist(channel, 'vod.m3u8', window);
     const vod = (await bucket.getObject(`${channel}/vod.m3u8`)).body.toString();
     const durations = extinfs(vod);
@@ -206,10 +242,20 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     for (const d of durations.slice(0, -1)) expect(d).toBeCloseTo(2, 3);
     writeFileSync(join(work, 'vod.m3u8'), vod);
     const listed = await bucket.listObjects({ prefix: `${channel}/` });
-    for (const o of listed.objects) if (o.key.endsWith('.ts')) writeFileSync(join(work, o.key.slice(channel.length + 1)), (await bucket.getObject(o.key)).body);
+    for (const o of listed.objects)
+      if (o.key.endsWith('.ts'))
+        writeFileSync(join(work, o.key.slice(channel.length + 1)), (await bucket.getObject(o.key)).body);
 
     // ffprobe's media duration (first pts to the end of the last frame) equals the EXTINF sum within one frame.
-    const probe = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', join(work, 'vod.m3u8')]);
+    const probe = await run(ffprobe!.path, [
+      '-v',
+      'error',
+      '-show_entries',
+      'packet=pts_time,duration_time',
+      '-of',
+      'csv=p=0',
+      join(work, 'vod.m3u8'),
+    ]);
     expect(probe.code, probe.stderr).toBe(0);
     const packets = probe.stdout
       .toString()
@@ -224,10 +270,31 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     expect(sum).toBeGreaterThan(6.9);
 
     // `ffmpeg -c copy` reads the VOD without a single warning (no dts, continuity or corruption messages).
-    const copy = await run(ffmpeg!.path, ['-hide_banner', '-v', 'warning', '-i', join(work, 'vod.m3u8'), '-c', 'copy', '-f', 'mpegts', '-y', join(work, 'copy.ts')]);
+    const copy = await run(ffmpeg!.path, [
+      '-hide_banner',
+      '-v',
+      'warning',
+      '-i',
+      join(work, 'vod.m3u8'),
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      '-y',
+      join(work, 'copy.ts'),
+    ]);
     expect(copy.code).toBe(0);
     expect(copy.stderr).toBe('');
-    const decode = await run(ffmpeg!.path, ['-hide_banner', '-v', 'warning', '-i', join(work, 'vod.m3u8'), '-f', 'null', '-']);
+    const decode = await run(ffmpeg!.path, [
+      '-hide_banner',
+      '-v',
+      'warning',
+      '-i',
+      join(work, 'vod.m3u8'),
+      '-f',
+      'null',
+      '-',
+    ]);
     expect(decode.code).toBe(0);
     expect(decode.stderr).toBe('');
 
@@ -236,7 +303,22 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     const first = JSON.parse(snapshots[0]!.body) as { object: string; destBucket: string };
     const jpeg = (await client.bucket(first.destBucket).getObject(first.object)).body;
     expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
-    const image = await run(ffprobe!.path, ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', '-f', 'image2pipe', '-i', 'pipe:0'], { stdin: jpeg });
+    const image = await run(
+      ffprobe!.path,
+      [
+        '-v',
+        'error',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-of',
+        'csv=p=0',
+        '-f',
+        'image2pipe',
+        '-i',
+        'pipe:0',
+      ],
+      { stdin: jpeg },
+    );
     expect(image.stdout.toString().trim()).toBe('mjpeg,320,240');
   });
 
@@ -247,7 +329,15 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     const io = () => {
       const out: string[] = [];
       const err: string[] = [];
-      return { out, err, command: createPushCommand({ out: (l) => out.push(l), err: (l) => err.push(l), interrupt: new AbortController().signal }) };
+      return {
+        out,
+        err,
+        command: createPushCommand({
+          out: (l) => out.push(l),
+          err: (l) => err.push(l),
+          interrupt: new AbortController().signal,
+        }),
+      };
     };
     const usage = io();
     expect(await usage.command.run([channel, '--rtmp'])).toBe(2);
@@ -257,7 +347,9 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     expect(await ok.command.run([channel, '--rtmp', '--url', url, '--seconds', '3']), ok.err.join('\n')).toBe(0);
     const history = await endedPush(channel);
     expect(history[0]!.remoteAddr).toMatch(/^127\.0\.0\.1:/);
-    const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) => o.key.endsWith('.ts'));
+    const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) =>
+      o.key.endsWith('.ts'),
+    );
     expect(fragments.length).toBeGreaterThanOrEqual(3);
 
     const refused = io();
@@ -331,7 +423,9 @@ describe.skipIf(missing.length > 0)('real RTMP ingest with ffmpeg', { timeout: 1
     expect(ended.code).not.toBe(0);
     const history = await endedPush(channel);
     expect(history[0]!.endTime - history[0]!.startTime).toBe(10_000);
-    const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) => o.key.endsWith('.ts'));
+    const fragments = (await bucket.listObjects({ prefix: `${channel}/` })).objects.filter((o) =>
+      o.key.endsWith('.ts'),
+    );
     expect(fragments.length).toBeGreaterThanOrEqual(2);
   });
 });

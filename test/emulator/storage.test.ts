@@ -14,21 +14,30 @@ const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffe
 
 describe('key index', () => {
   it('compareKeys is UTF-8 byte order', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => Math.sign(compareKeys(a, b)) === Math.sign(utf8Order(a, b))));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme' }),
+        fc.string({ unit: 'grapheme' }),
+        (a, b) => Math.sign(compareKeys(a, b)) === Math.sign(utf8Order(a, b)),
+      ),
+    );
   });
 
   it('stays sorted and consistent through random inserts and deletes (chunk splits included)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), fc.string({ maxLength: 4, unit: 'grapheme' })), { maxLength: 3000 }), (ops) => {
-        const index = new SortedKeySet();
-        const model = new Set<string>();
-        for (const [add, key] of ops) {
-          if (add) expect(index.add(key)).toBe(!model.has(key)), model.add(key);
-          else expect(index.delete(key)).toBe(model.delete(key));
-        }
-        expect([...index.from(() => false)]).toEqual([...model].sort(utf8Order));
-        expect(index.size).toBe(model.size);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.string({ maxLength: 4, unit: 'grapheme' })), { maxLength: 3000 }),
+        (ops) => {
+          const index = new SortedKeySet();
+          const model = new Set<string>();
+          for (const [add, key] of ops) {
+            if (add) (expect(index.add(key)).toBe(!model.has(key)), model.add(key));
+            else expect(index.delete(key)).toBe(model.delete(key));
+          }
+          expect([...index.from(() => false)]).toEqual([...model].sort(utf8Order));
+          expect(index.size).toBe(model.size);
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -39,13 +48,31 @@ describe('key index', () => {
     for (const key of keys) await store.put('b', key, Buffer.from(key), {}, 0);
     const sorted = [...new Set(keys)].sort(utf8Order);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('', 'p1/', 'p3/12', 'p9'), fc.option(fc.constantFrom(...sorted)), fc.option(fc.constantFrom('p2/', 'p4/4', 'p0/1')), fc.integer({ min: 1, max: 50 }), async (prefix, startAfter, startAfterPrefix, limit) => {
-        const got = (await store.list('b', { prefix, startAfter: startAfter ?? undefined, startAfterPrefix: startAfterPrefix ?? undefined, limit })).map((r) => r.key);
-        const want = sorted
-          .filter((k) => k.startsWith(prefix) && (startAfter == null || utf8Order(k, startAfter) > 0) && (startAfterPrefix == null || (!k.startsWith(startAfterPrefix) && utf8Order(k, startAfterPrefix) > 0)))
-          .slice(0, limit);
-        expect(got).toEqual(want);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('', 'p1/', 'p3/12', 'p9'),
+        fc.option(fc.constantFrom(...sorted)),
+        fc.option(fc.constantFrom('p2/', 'p4/4', 'p0/1')),
+        fc.integer({ min: 1, max: 50 }),
+        async (prefix, startAfter, startAfterPrefix, limit) => {
+          const got = (
+            await store.list('b', {
+              prefix,
+              startAfter: startAfter ?? undefined,
+              startAfterPrefix: startAfterPrefix ?? undefined,
+              limit,
+            })
+          ).map((r) => r.key);
+          const want = sorted
+            .filter(
+              (k) =>
+                k.startsWith(prefix) &&
+                (startAfter == null || utf8Order(k, startAfter) > 0) &&
+                (startAfterPrefix == null || (!k.startsWith(startAfterPrefix) && utf8Order(k, startAfterPrefix) > 0)),
+            )
+            .slice(0, limit);
+          expect(got).toEqual(want);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -57,7 +84,12 @@ describe('data directory', () => {
     try {
       let emu = await quietEmulator({ dataDir });
       const sts = emu.mintSts({ ttlSeconds: 3600 });
-      await oss(emu, { method: 'PUT', key: 'keep/a.ts', body: 'A', headers: { 'x-oss-meta-n': '1', 'content-type': 'video/MP2T' } });
+      await oss(emu, {
+        method: 'PUT',
+        key: 'keep/a.ts',
+        body: 'A',
+        headers: { 'x-oss-meta-n': '1', 'content-type': 'video/MP2T' },
+      });
       await oss(emu, { method: 'PUT', key: 'keep/b.ts', body: 'B1' });
       await oss(emu, { method: 'PUT', key: 'keep/b.ts', body: 'B2' });
       await oss(emu, { method: 'PUT', key: 'gone.ts', body: 'G' });
@@ -107,7 +139,8 @@ describe('data directory', () => {
     const stateDir = join(dataDir, 'state');
     const keyFile = async () => {
       for (const name of await readdir(stateDir)) {
-        if (name.endsWith('.json') && (await readFile(join(stateDir, name), 'utf8')).includes('"sts-key"')) return join(stateDir, name);
+        if (name.endsWith('.json') && (await readFile(join(stateDir, name), 'utf8')).includes('"sts-key"'))
+          return join(stateDir, name);
       }
       throw new Error('no state file holds the STS key');
     };
@@ -128,7 +161,11 @@ describe('data directory', () => {
 
   it('the admin health call reports the configured buckets', async () => {
     const emu = await quietEmulator();
-    expect((await adminCall(emu, 'GET', '/health')).json).toMatchObject({ ok: true, buckets: ['livecycle-demo'], region: 'cn-hangzhou' });
+    expect((await adminCall(emu, 'GET', '/health')).json).toMatchObject({
+      ok: true,
+      buckets: ['livecycle-demo'],
+      region: 'cn-hangzhou',
+    });
     await emu.stop();
   });
 });

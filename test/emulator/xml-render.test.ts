@@ -12,13 +12,24 @@ const reference = (root: string, content: unknown) => builder.build({ [root]: co
 
 const name = fc.constantFrom('Status', 'Name', 'LiveChannel', 'Url', 'A', 'b_c', 'x.y', 'Z-1');
 const text = fc.oneof(fc.string(), fc.constantFrom('', '&amp;', '<a>', '"\'', ' sp ', '\u0001', '&#x41;'));
-const leafValue = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(-0), fc.constant(undefined), fc.constant(null));
+const leafValue = fc.oneof(
+  text,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(-0),
+  fc.constant(undefined),
+  fc.constant(null),
+);
 
 const { tree } = fc.letrec((tie) => ({
   tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafValue, tie('object'), tie('array')),
   object: fc.dictionary(name, tie('tree'), { maxKeys: 5 }),
   // What the fast path covers in lists: objects and primitives (null items and nested lists fall back).
-  array: fc.array(fc.oneof(fc.dictionary(name, tie('tree'), { maxKeys: 4 }), text, fc.integer(), fc.constant(undefined)), { maxLength: 4 }),
+  array: fc.array(
+    fc.oneof(fc.dictionary(name, tie('tree'), { maxKeys: 4 }), text, fc.integer(), fc.constant(undefined)),
+    { maxLength: 4 },
+  ),
 }));
 
 describe('renderXml', () => {
@@ -44,7 +55,12 @@ describe('renderXml', () => {
   });
 
   it('renders the LiveChannel shapes', () => {
-    const stat = { Status: 'Live', ConnectedTime: '2016-08-25T06:25:15.000Z', RemoteAddr: '10.1.2.3:47745', Video: { Width: 1280, Height: 720, FrameRate: 25, Bandwidth: 0, Codec: 'H264' } };
+    const stat = {
+      Status: 'Live',
+      ConnectedTime: '2016-08-25T06:25:15.000Z',
+      RemoteAddr: '10.1.2.3:47745',
+      Video: { Width: 1280, Height: 720, FrameRate: 25, Bandwidth: 0, Codec: 'H264' },
+    };
     expect(renderXml('LiveChannelStat', stat)).toBe(reference('LiveChannelStat', stat));
     expect(renderXml('LiveChannelHistory', { LiveRecord: [] })).toBe('<LiveChannelHistory></LiveChannelHistory>\n');
   });

@@ -23,9 +23,16 @@ async function call(method: string, path: string, opts: { body?: unknown; query?
 
 describe('api channels', () => {
   it('creates a channel once, refuses the name again unless replace, and hands out a working publish URL', async () => {
-    const created = await call('POST', '/channels', { body: { name: 'api-cam', fragDuration: 2, fragCount: 4, snapshot: true } });
+    const created = await call('POST', '/channels', {
+      body: { name: 'api-cam', fragDuration: 2, fragCount: 4, snapshot: true },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'api-cam', bucket: BUCKET, status: 'enabled', config: { fragDuration: 2, fragCount: 4, snapshot: true } });
+    expect(created.body).toMatchObject({
+      name: 'api-cam',
+      bucket: BUCKET,
+      status: 'enabled',
+      config: { fragDuration: 2, fragCount: 4, snapshot: true },
+    });
     const info = await world.bucket.getLiveChannelInfo('api-cam');
     expect(info.target).toMatchObject({ fragDuration: 2, fragCount: 4 });
     expect(info.snapshot).toMatchObject({ notifyTopic: SNAPSHOT_TOPIC, destBucket: BUCKET, interval: 10 });
@@ -44,7 +51,10 @@ describe('api channels', () => {
     const replaced = await call('POST', '/channels', { body: { name: 'api-cam', replace: true, snapshot: false } });
     expect(replaced.status).toBe(201);
     expect(replaced.body.generation).toBeGreaterThan(created.body.generation);
-    expect((await world.ledger.listGenerations('api-cam')).map((g) => g.generation)).toEqual([replaced.body.generation, created.body.generation]);
+    expect((await world.ledger.listGenerations('api-cam')).map((g) => g.generation)).toEqual([
+      replaced.body.generation,
+      created.body.generation,
+    ]);
     expect(distinctEventsOf(world, 'api-cam').map((e) => e.type)).toEqual(['channel.created', 'channel.created']);
   });
 
@@ -69,10 +79,13 @@ describe('api channels', () => {
     const sts = world.emu.mintSts({ ttlSeconds: 3600 });
     await world.clock.advance(1_000);
     const { apiEvent } = await import('./harness');
-    const res = (await api(apiEvent(world.clock, 'POST', '/channels/api-sts/publish-url', { body: { expiresInSeconds: 600 } }), {
-      ...world.context('api'),
-      credentials: sts,
-    })) as { statusCode: number; body: string };
+    const res = (await api(
+      apiEvent(world.clock, 'POST', '/channels/api-sts/publish-url', { body: { expiresInSeconds: 600 } }),
+      {
+        ...world.context('api'),
+        credentials: sts,
+      },
+    )) as { statusCode: number; body: string };
     const body = JSON.parse(res.body) as { publishUrl: string };
     expect(res.statusCode).toBe(200);
     expect(new URL(body.publishUrl).searchParams.get('security-token')).toBe(sts.securityToken);
@@ -105,21 +118,35 @@ describe('api channels', () => {
       ['POST', '/channels/nope/vod'],
     ] as const) {
       const body = path.endsWith('/vod') ? { start: world.clock.now() - 60_000, end: world.clock.now() } : undefined;
-      expect(await call(method, path, { body })).toMatchObject({ status: 404, body: { error: { code: 'channel_not_found' } } });
+      expect(await call(method, path, { body })).toMatchObject({
+        status: 404,
+        body: { error: { code: 'channel_not_found' } },
+      });
     }
   });
 
   it('disables and deletes a live channel only with force, waiting for the publisher to drop', async () => {
     await call('POST', '/channels', { body: { name: 'api-live' } });
     await world.emu.ingest.start({ bucket: BUCKET, channel: 'api-live' });
-    expect(await call('POST', '/channels/api-live/disable')).toMatchObject({ status: 409, body: { error: { code: 'channel_live' } } });
-    expect(await call('DELETE', '/channels/api-live')).toMatchObject({ status: 409, body: { error: { code: 'channel_live' } } });
+    expect(await call('POST', '/channels/api-live/disable')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'channel_live' } },
+    });
+    expect(await call('DELETE', '/channels/api-live')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'channel_live' } },
+    });
     expect((await world.bucket.getLiveChannelInfo('api-live')).status).toBe('enabled');
 
     await world.clock.advance(1_000);
     const { apiEvent } = await import('./harness');
     let res: { statusCode: number; body: string } | undefined;
-    const pending = (api(apiEvent(world.clock, 'DELETE', '/channels/api-live', { query: { force: 'true' } }), world.context('api', 120)) as Promise<typeof res>).then((r) => (res = r));
+    const pending = (
+      api(
+        apiEvent(world.clock, 'DELETE', '/channels/api-live', { query: { force: 'true' } }),
+        world.context('api', 120),
+      ) as Promise<typeof res>
+    ).then((r) => (res = r));
     // OSS drops the publisher ~10 s after the disable; move the clock until the request is answered.
     for (let i = 0; i < 60 && !res; i++) {
       await world.clock.advance(1_000);
@@ -132,7 +159,14 @@ describe('api channels', () => {
     const generation = (await world.ledger.getChannel('api-live'))!.generation;
     expect(await world.ledger.getTombstone('api-live', generation)).toMatchObject({ channel: 'api-live', generation });
     // The delete ended the broadcast it cut off and made its VOD first (PostVodPlaylist needs the channel).
-    expect(distinctEventsOf(world, 'api-live').map((e) => e.type)).toEqual(['channel.created', 'channel.disabled', 'stream.started', 'stream.ended', 'vod.ready', 'channel.deleted']);
+    expect(distinctEventsOf(world, 'api-live').map((e) => e.type)).toEqual([
+      'channel.created',
+      'channel.disabled',
+      'stream.started',
+      'stream.ended',
+      'vod.ready',
+      'channel.deleted',
+    ]);
     expect((await world.ledger.listVods('api-live')).map((v) => v.status)).toEqual(['ready']);
 
     expect(await call('DELETE', '/channels/api-live')).toMatchObject({ status: 404 });
@@ -140,9 +174,17 @@ describe('api channels', () => {
 
   it('enables and disables idempotently', async () => {
     await call('POST', '/channels', { body: { name: 'api-toggle' } });
-    for (let i = 0; i < 2; i++) expect(await call('POST', '/channels/api-toggle/disable')).toMatchObject({ status: 200, body: { status: 'disabled' } });
+    for (let i = 0; i < 2; i++)
+      expect(await call('POST', '/channels/api-toggle/disable')).toMatchObject({
+        status: 200,
+        body: { status: 'disabled' },
+      });
     expect(await world.ledger.listDisabled('api-toggle')).toHaveLength(1);
-    for (let i = 0; i < 2; i++) expect(await call('POST', '/channels/api-toggle/enable')).toMatchObject({ status: 200, body: { status: 'enabled' } });
+    for (let i = 0; i < 2; i++)
+      expect(await call('POST', '/channels/api-toggle/enable')).toMatchObject({
+        status: 200,
+        body: { status: 'enabled' },
+      });
     expect((await world.bucket.getLiveChannelInfo('api-toggle')).status).toBe('enabled');
   });
 
@@ -162,33 +204,59 @@ describe('api channels', () => {
     expect(distinctEventsOf(world, 'api-show').filter((e) => e.type === 'vod.ready')).toHaveLength(1);
 
     const key = (vod.body.playlist as string).split('/')[1]!;
-    expect(await call('POST', `/channels/api-show/vods/${key}/hold`, { body: { reason: 'legal' } })).toMatchObject({ status: 200, body: { held: true } });
+    expect(await call('POST', `/channels/api-show/vods/${key}/hold`, { body: { reason: 'legal' } })).toMatchObject({
+      status: 200,
+      body: { held: true },
+    });
     const shown = await call('GET', '/channels/api-show');
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ name: 'api-show', config: { fragDuration: 2, status: 'enabled' }, live: { status: 'Idle' }, holds: [{ key, reason: 'legal' }] });
+    expect(shown.body).toMatchObject({
+      name: 'api-show',
+      config: { fragDuration: 2, status: 'enabled' },
+      live: { status: 'Idle' },
+      holds: [{ key, reason: 'legal' }],
+    });
     expect(shown.body.vods).toEqual([expect.objectContaining({ status: 'ready', playlist: vod.body.playlist })]);
-    expect(await call('DELETE', `/channels/api-show/vods/${key}/hold`)).toMatchObject({ status: 200, body: { held: false } });
+    expect(await call('DELETE', `/channels/api-show/vods/${key}/hold`)).toMatchObject({
+      status: 200,
+      body: { held: false },
+    });
     expect(await world.ledger.listHolds('api-show')).toEqual([]);
   });
 
   it('refuses a manual VOD over a range without fragments with 422', async () => {
     await call('POST', '/channels', { body: { name: 'api-empty' } });
     const start = world.clock.now() - 3600_000;
-    expect(await call('POST', '/channels/api-empty/vod', { body: { start, end: start + 60_000 } })).toMatchObject({ status: 422, body: { error: { code: 'vod_failed' } } });
+    expect(await call('POST', '/channels/api-empty/vod', { body: { start, end: start + 60_000 } })).toMatchObject({
+      status: 422,
+      body: { error: { code: 'vod_failed' } },
+    });
     expect(await keysUnder(world.bucket, 'api-empty/')).toEqual([]);
   });
 
   it('returns the latest cleanup report', async () => {
     expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: null } });
-    await world.ledger.putCleanupReport({ runId: 'run-1', startedAt: 1, finishedAt: world.clock.now(), dryRun: true, deleted: 0 });
-    expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: { runId: 'run-1', dryRun: true } } });
+    await world.ledger.putCleanupReport({
+      runId: 'run-1',
+      startedAt: 1,
+      finishedAt: world.clock.now(),
+      dryRun: true,
+      deleted: 0,
+    });
+    expect(await call('GET', '/cleanup/report')).toMatchObject({
+      status: 200,
+      body: { report: { runId: 'run-1', dryRun: true } },
+    });
   });
 });
 
 describe('api holds', () => {
   /** One cleanup-orphans invocation through its deployed handler, on a timer event. */
   async function cleanupRun() {
-    const result = (await cleanup(timerEvent('hourly', world.clock.now(), undefined), world.context('cleanup-orphans', 900))) as { buckets: { status: string }[] };
+    const result = (await cleanup(
+      timerEvent('hourly', world.clock.now(), undefined),
+      world.context('cleanup-orphans', 900),
+    )) as { buckets: { status: string }[] };
     expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
   }
 
@@ -203,14 +271,27 @@ describe('api holds', () => {
     expect([held.status, free.status]).toEqual([201, 201]);
     const heldKey = (held.body.playlist as string).split('/')[1]!;
 
-    expect(await call('POST', '/channels/api-hold/vods/playlist.m3u8/hold')).toMatchObject({ status: 400, body: { error: { code: 'invalid_field', field: 'key' } } });
-    expect(await call('POST', '/channels/api-hold/vods/vod-20200101T000000Z.m3u8/hold')).toMatchObject({ status: 404, body: { error: { code: 'vod_not_found', field: 'key' } } });
-    expect(await call('POST', `/channels/api-hold/vods/${heldKey}/hold`, { body: { reason: 'legal' } })).toMatchObject({ status: 200, body: { held: true } });
-    expect(await world.ledger.listHolds('api-hold')).toEqual([expect.objectContaining({ holdId: heldKey, reason: 'legal' })]);
+    expect(await call('POST', '/channels/api-hold/vods/playlist.m3u8/hold')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_field', field: 'key' } },
+    });
+    expect(await call('POST', '/channels/api-hold/vods/vod-20200101T000000Z.m3u8/hold')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'vod_not_found', field: 'key' } },
+    });
+    expect(await call('POST', `/channels/api-hold/vods/${heldKey}/hold`, { body: { reason: 'legal' } })).toMatchObject({
+      status: 200,
+      body: { held: true },
+    });
+    expect(await world.ledger.listHolds('api-hold')).toEqual([
+      expect.objectContaining({ holdId: heldKey, reason: 'legal' }),
+    ]);
 
     const heldFragments = await playlistSegments(world.bucket, held.body.playlist);
     const liveFragments = await playlistSegments(world.bucket, 'api-hold/playlist.m3u8');
-    const freeOnly = (await playlistSegments(world.bucket, free.body.playlist)).filter((k) => !heldFragments.includes(k) && !liveFragments.includes(k));
+    const freeOnly = (await playlistSegments(world.bucket, free.body.playlist)).filter(
+      (k) => !heldFragments.includes(k) && !liveFragments.includes(k),
+    );
     expect(heldFragments.length).toBeGreaterThan(0);
     expect(freeOnly.length).toBeGreaterThan(0);
     expect(await call('DELETE', '/channels/api-hold')).toMatchObject({ status: 200, body: { deleted: true } });
@@ -227,7 +308,10 @@ describe('api holds', () => {
     // Released through the api, the VOD expires at the next run. Its fragments follow a fresh
     // grace period later: the first run recorded the tombstone as cleaned, so the folder is now
     // a channel absent since this run (docs/cleanup.md, step 10).
-    expect(await call('DELETE', `/channels/api-hold/vods/${heldKey}/hold`)).toMatchObject({ status: 200, body: { held: false } });
+    expect(await call('DELETE', `/channels/api-hold/vods/${heldKey}/hold`)).toMatchObject({
+      status: 200,
+      body: { held: false },
+    });
     await world.clock.advance(3_600_000);
     await cleanupRun();
     left = new Set(await keysUnder(world.bucket, 'api-hold/'));

@@ -27,7 +27,10 @@ async function call(method: string, path: string, opts: { body?: unknown; query?
 }
 
 async function cleanupRun() {
-  const result = (await cleanup(timerEvent('hourly', world.clock.now(), undefined), world.context('cleanup-orphans', 900))) as { buckets: { status: string }[] };
+  const result = (await cleanup(
+    timerEvent('hourly', world.clock.now(), undefined),
+    world.context('cleanup-orphans', 900),
+  )) as { buckets: { status: string }[] };
   expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
 }
 
@@ -69,8 +72,16 @@ describe('a folder livecycle did not write', () => {
 
     const created = await call('POST', '/channels', { body: { name: 'reports', adoptExistingFolder: true } });
     expect(created.status).toBe(201);
-    expect(created.body.adoptedExistingFolder).toEqual({ count: 2, truncated: false, sample: expect.stringMatching(/^reports\//) });
-    expect(await world.ledger.getChannel('reports')).toMatchObject({ generation: created.body.generation, adoptedExistingFolder: true, adoptedObjects: { count: 2, truncated: false } });
+    expect(created.body.adoptedExistingFolder).toEqual({
+      count: 2,
+      truncated: false,
+      sample: expect.stringMatching(/^reports\//),
+    });
+    expect(await world.ledger.getChannel('reports')).toMatchObject({
+      generation: created.body.generation,
+      adoptedExistingFolder: true,
+      adoptedObjects: { count: 2, truncated: false },
+    });
 
     const fragments = await push('reports', created.body.publishUrl);
     const stillListed = await playlistSegments(world.bucket, 'reports/playlist.m3u8');
@@ -87,14 +98,20 @@ describe('a folder livecycle did not write', () => {
     await world.clock.advance(DAY + 3_600_000);
     await cleanupRun();
     const left = new Set(await keysUnder(world.bucket, 'reports/'));
-    for (const key of ['reports/2025-q4.ts', 'reports/9000000000007.ts', 'reports/9000000000099.ts']) expect(left.has(key), key).toBe(true);
+    for (const key of ['reports/2025-q4.ts', 'reports/9000000000007.ts', 'reports/9000000000099.ts'])
+      expect(left.has(key), key).toBe(true);
     const orphans = fragments.filter((k) => !stillListed.includes(k));
     expect(orphans.length).toBeGreaterThan(0);
     for (const key of orphans) expect(left.has(key), key).toBe(false);
-    expect((await world.bucket.getObject('reports/2025-q4.ts')).body.toString('utf8')).toBe('someone else’s quarterly numbers');
+    expect((await world.bucket.getObject('reports/2025-q4.ts')).body.toString('utf8')).toBe(
+      'someone else’s quarterly numbers',
+    );
     const report = (await world.ledger.latestCleanupReport()) as CleanupRunReport;
     // The two fragment-named strangers are told apart by time (the report, the live playlist and snapshots by name).
-    expect(report.channels.find((c) => c.channel === 'reports')?.kept).toMatchObject({ 'outside-channel-life': 2, referenced: stillListed.length });
+    expect(report.channels.find((c) => c.channel === 'reports')?.kept).toMatchObject({
+      'outside-channel-life': 2,
+      referenced: stillListed.length,
+    });
   });
 
   it('creating the name again over only what its own deleted channel wrote is not refused, and an idempotent retry still answers channel_exists', async () => {
@@ -109,17 +126,29 @@ describe('a folder livecycle did not write', () => {
     expect(await world.ledger.getChannel('again')).not.toHaveProperty('adoptedExistingFolder');
     // A retry of that create (its own fragments now in the folder too) is the existing 409.
     await push('again', second.body.publishUrl);
-    expect(await call('POST', '/channels', { body: { name: 'again' } })).toMatchObject({ status: 409, body: { error: { code: 'channel_exists' } } });
-    expect(await call('POST', '/channels', { body: { name: 'again', adoptExistingFolder: true } })).toMatchObject({ status: 409, body: { error: { code: 'channel_exists' } } });
+    expect(await call('POST', '/channels', { body: { name: 'again' } })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'channel_exists' } },
+    });
+    expect(await call('POST', '/channels', { body: { name: 'again', adoptExistingFolder: true } })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'channel_exists' } },
+    });
 
     // Someone's file dropped in after a delete makes the folder foreign again.
     expect(await call('DELETE', '/channels/again')).toMatchObject({ status: 200 });
     await world.clock.advance(1_000);
     await world.bucket.putObject('again/notes.txt', 'mine');
-    expect(await call('POST', '/channels', { body: { name: 'again' } })).toMatchObject({ status: 409, body: { error: { code: 'folder_not_empty' } } });
+    expect(await call('POST', '/channels', { body: { name: 'again' } })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'folder_not_empty' } },
+    });
   });
 
   it('adoptExistingFolder must be a boolean', async () => {
-    expect(await call('POST', '/channels', { body: { name: 'typed', adoptExistingFolder: 'yes' } })).toMatchObject({ status: 400, body: { error: { code: 'invalid_field', field: 'adoptExistingFolder' } } });
+    expect(await call('POST', '/channels', { body: { name: 'typed', adoptExistingFolder: 'yes' } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_field', field: 'adoptExistingFolder' } },
+    });
   });
 });

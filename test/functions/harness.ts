@@ -139,7 +139,12 @@ export async function startWorld(env: Record<string, string> = {}, opts: { rtmpP
 }
 
 /** An FC HTTP event for the api, signed with the api secret at the emulator clock's now. */
-export function apiEvent(clock: ControlledClock, method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}): Buffer {
+export function apiEvent(
+  clock: ControlledClock,
+  method: string,
+  path: string,
+  opts: { body?: unknown; query?: Record<string, string> } = {},
+): Buffer {
   const body = opts.body === undefined ? '' : JSON.stringify(opts.body);
   const headers: Record<string, string> = {
     ...signApiRequest({ method, path, query: opts.query, body, secret: API_SECRET, now: clock.now() }),
@@ -153,13 +158,22 @@ export function apiEvent(clock: ControlledClock, method: string, path: string, o
       queryParameters: opts.query ?? {},
       body,
       isBase64Encoded: false,
-      requestContext: { requestId: `http-${++requestCounter}`, http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' } },
+      requestContext: {
+        requestId: `http-${++requestCounter}`,
+        http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' },
+      },
     }),
   );
 }
 
 /** The api response, parsed. */
-export async function callApi(api: Handler, world: World, method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
+export async function callApi(
+  api: Handler,
+  world: World,
+  method: string,
+  path: string,
+  opts: { body?: unknown; query?: Record<string, string> } = {},
+) {
   const event = apiEvent(world.clock, method, path, opts);
   const res = (await api(event, world.context('api', 30))) as { statusCode: number; body: string };
   recordApiResponse(event, res);
@@ -169,7 +183,8 @@ export async function callApi(api: Handler, world: World, method: string, path: 
 /** Every key under a prefix, with its body. */
 export async function objectsUnder(bucket: OssBucket, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for await (const o of bucket.iterateObjects({ prefix })) out.set(o.key, (await bucket.getObject(o.key)).body.toString('utf8'));
+  for await (const o of bucket.iterateObjects({ prefix }))
+    out.set(o.key, (await bucket.getObject(o.key)).body.toString('utf8'));
   return out;
 }
 
@@ -182,7 +197,10 @@ export async function keysUnder(bucket: OssBucket, prefix: string): Promise<stri
 
 /** The deliveries' event types for one channel, in sequence order. */
 export function eventsOf(world: World, channel: string): WebhookPayload[] {
-  return world.deliveries.map((d) => d.payload).filter((p) => p.channel === channel).sort((a, b) => a.sequence - b.sequence);
+  return world.deliveries
+    .map((d) => d.payload)
+    .filter((p) => p.channel === channel)
+    .sort((a, b) => a.sequence - b.sequence);
 }
 
 /**
@@ -194,7 +212,8 @@ export function distinctEventsOf(world: World, channel: string): WebhookPayload[
   const byId = new Map<string, WebhookPayload>();
   for (const event of eventsOf(world, channel)) {
     const seen = byId.get(event.id);
-    if (seen && seen.sequence !== event.sequence) throw new Error(`event ${event.id} delivered with sequences ${seen.sequence} and ${event.sequence}`);
+    if (seen && seen.sequence !== event.sequence)
+      throw new Error(`event ${event.id} delivered with sequences ${seen.sequence} and ${event.sequence}`);
     byId.set(event.id, event);
   }
   return [...byId.values()].sort((a, b) => a.sequence - b.sequence);

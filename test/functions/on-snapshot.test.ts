@@ -13,7 +13,14 @@ afterAll(() => world.stop());
 const SUB = { accountId: '1234567890123456', subscriptionName: 'on-snapshot' };
 
 function emulatorBody(channel: string, atMs: number): string {
-  return JSON.stringify({ event: 'LiveChannelSnapshot', bucket: BUCKET, channel, destBucket: BUCKET, object: `${channel}/${atMs}.jpg`, time: new Date(atMs).toISOString() });
+  return JSON.stringify({
+    event: 'LiveChannelSnapshot',
+    bucket: BUCKET,
+    channel,
+    destBucket: BUCKET,
+    object: `${channel}/${atMs}.jpg`,
+    time: new Date(atMs).toISOString(),
+  });
 }
 
 function ossEventBody(channel: string, atMs: number): string {
@@ -30,11 +37,22 @@ function ossEventBody(channel: string, atMs: number): string {
 }
 
 function message(body: string, id: string, attributes?: Record<string, string>) {
-  return { messageId: id, topic: 'livecycle-snapshots', body, publishTime: world.clock.now(), ...(attributes ? { attributes } : {}) };
+  return {
+    messageId: id,
+    topic: 'livecycle-snapshots',
+    body,
+    publishTime: world.clock.now(),
+    ...(attributes ? { attributes } : {}),
+  };
 }
 
 async function run(event: Buffer) {
-  return (await onSnapshot(event, world.context('on-snapshot'))) as { recorded: number; duplicates: number; started: number; skipped: string[] };
+  return (await onSnapshot(event, world.context('on-snapshot'))) as {
+    recorded: number;
+    duplicates: number;
+    started: number;
+    skipped: string[];
+  };
 }
 
 async function liveChannel(channel: string): Promise<void> {
@@ -49,15 +67,22 @@ describe('on-snapshot envelopes and bodies', () => {
     const at = (n: number) => world.clock.now() + n * 10;
     const events: [string, Buffer][] = [
       ['JSON', mnsEvent('JSON', message(emulatorBody('snap-formats', at(1)), 'M1'), SUB)],
-      ['JSON + attributes', mnsEvent('JSON', message(emulatorBody('snap-formats', at(2)), 'M2', { Extend: '{"k":"v"}', other: 'x' }), SUB)],
-      ['JSON, base64 Message', mnsEvent('JSON', message(Buffer.from(emulatorBody('snap-formats', at(3))).toString('base64'), 'M3'), SUB)],
+      [
+        'JSON + attributes',
+        mnsEvent('JSON', message(emulatorBody('snap-formats', at(2)), 'M2', { Extend: '{"k":"v"}', other: 'x' }), SUB),
+      ],
+      [
+        'JSON, base64 Message',
+        mnsEvent('JSON', message(Buffer.from(emulatorBody('snap-formats', at(3))).toString('base64'), 'M3'), SUB),
+      ],
       ['STREAM raw', mnsEvent('STREAM', message(emulatorBody('snap-formats', at(4)), 'M4'), SUB)],
       ['STREAM {body, attrs}', mnsEvent('STREAM', message(emulatorBody('snap-formats', at(5)), 'M5', { a: 'b' }), SUB)],
       ['STREAM base64', Buffer.from(Buffer.from(emulatorBody('snap-formats', at(6))).toString('base64'))],
       ['OSS object event, JSON', mnsEvent('JSON', message(ossEventBody('snap-formats', at(7)), 'M7'), SUB)],
       ['OSS object event, STREAM', mnsEvent('STREAM', message(ossEventBody('snap-formats', at(8)), 'M8'), SUB)],
     ];
-    for (const [name, event] of events) expect({ name, recorded: (await run(event)).recorded }).toEqual({ name, recorded: 1 });
+    for (const [name, event] of events)
+      expect({ name, recorded: (await run(event)).recorded }).toEqual({ name, recorded: 1 });
     const snapshots = await keysUnder(world.bucket, '_livecycle/snapshots/snap-formats/');
     expect(snapshots).toHaveLength(events.length);
     expect((await world.ledger.latestSnapshot('snap-formats'))?.objectKey).toBe(`snap-formats/${at(8)}.jpg`);
@@ -73,16 +98,53 @@ describe('on-snapshot envelopes and bodies', () => {
       Buffer.from(JSON.stringify({ Message: 42, MessageId: 'X' })),
       Buffer.from(JSON.stringify({ Message: 'not json', MessageId: 'X' })),
       Buffer.from(JSON.stringify({ body: '{"event":"LiveChannelSnapshot"}' })),
-      Buffer.from(JSON.stringify({ event: 'LiveChannelSnapshot', bucket: BUCKET, channel: '../etc', object: 'x.jpg', time: 'yesterday' })),
-      Buffer.from(JSON.stringify({ event: 'LiveChannelSnapshot', bucket: 'other-bucket', channel: 'cam', object: 'cam/1.jpg', time: new Date().toISOString() })),
-      Buffer.from(JSON.stringify({ events: [{ oss: { bucket: { name: BUCKET }, object: { key: 'no-channel.jpg' } }, eventTime: 'x' }, null, 7] })),
-      Buffer.from(JSON.stringify({ events: [{ eventTime: new Date().toISOString(), oss: { bucket: { name: BUCKET }, object: { key: 'cam/a/b.ts' } } }] })),
+      Buffer.from(
+        JSON.stringify({
+          event: 'LiveChannelSnapshot',
+          bucket: BUCKET,
+          channel: '../etc',
+          object: 'x.jpg',
+          time: 'yesterday',
+        }),
+      ),
+      Buffer.from(
+        JSON.stringify({
+          event: 'LiveChannelSnapshot',
+          bucket: 'other-bucket',
+          channel: 'cam',
+          object: 'cam/1.jpg',
+          time: new Date().toISOString(),
+        }),
+      ),
+      Buffer.from(
+        JSON.stringify({
+          events: [{ oss: { bucket: { name: BUCKET }, object: { key: 'no-channel.jpg' } }, eventTime: 'x' }, null, 7],
+        }),
+      ),
+      Buffer.from(
+        JSON.stringify({
+          events: [
+            { eventTime: new Date().toISOString(), oss: { bucket: { name: BUCKET }, object: { key: 'cam/a/b.ts' } } },
+          ],
+        }),
+      ),
       Buffer.from(JSON.stringify({ __proto__: { event: 'LiveChannelSnapshot' }, constructor: 1 })),
       Buffer.alloc(2 * 1024 * 1024, 0x7b),
       Buffer.from(`{"Message":"${'A'.repeat(200_000)}"}`),
       Buffer.from([0xff, 0xfe, 0x00, 0x01]),
       // No time in the body, and a PublishTime no Date can hold: skipped, not a RangeError.
-      Buffer.from(JSON.stringify({ Message: JSON.stringify({ event: 'LiveChannelSnapshot', bucket: BUCKET, channel: 'cam', object: 'cam/1.jpg' }), MessageId: 'X', PublishTime: 1e300 })),
+      Buffer.from(
+        JSON.stringify({
+          Message: JSON.stringify({
+            event: 'LiveChannelSnapshot',
+            bucket: BUCKET,
+            channel: 'cam',
+            object: 'cam/1.jpg',
+          }),
+          MessageId: 'X',
+          PublishTime: 1e300,
+        }),
+      ),
     ];
     const before = await keysUnder(world.bucket, '_livecycle/');
     for (const event of garbage) {
@@ -116,7 +178,9 @@ describe('on-snapshot effects', () => {
   it('concurrent first deliveries of different snapshots still announce one start', async () => {
     await liveChannel('snap-race');
     const now = world.clock.now();
-    const events = [0, 1, 2, 3].map((i) => mnsEvent('JSON', message(emulatorBody('snap-race', now + i), `M-R${i}`), SUB));
+    const events = [0, 1, 2, 3].map((i) =>
+      mnsEvent('JSON', message(emulatorBody('snap-race', now + i), `M-R${i}`), SUB),
+    );
     const results = await Promise.all(events.map(run));
     expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(4);
     // Concurrent emitters of one event: only the delivery claimant POSTs it, once.
@@ -132,7 +196,9 @@ describe('on-snapshot effects', () => {
       for (const body of [emulatorBody('snap-future', at), ossEventBody('snap-future', at)]) {
         const result = await run(mnsEvent('JSON', message(body, `M-F${i}`), SUB));
         expect(result).toMatchObject({ recorded: 0, duplicates: 0, started: 0 });
-        expect(result.skipped).toEqual([expect.stringMatching(/^snap-future: snapshot time .* is more than 15 min from now$/)]);
+        expect(result.skipped).toEqual([
+          expect.stringMatching(/^snap-future: snapshot time .* is more than 15 min from now$/),
+        ]);
       }
     }
     expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
@@ -146,9 +212,17 @@ describe('on-snapshot effects', () => {
 
   it('a notice for a channel that does not exist writes nothing', async () => {
     const before = await keysUnder(world.bucket, '_livecycle/');
-    for (const body of [emulatorBody('snap-nobody', world.clock.now()), ossEventBody('snap-nobody', world.clock.now())]) {
+    for (const body of [
+      emulatorBody('snap-nobody', world.clock.now()),
+      ossEventBody('snap-nobody', world.clock.now()),
+    ]) {
       const result = await run(mnsEvent('JSON', message(body, 'M-NOBODY'), SUB));
-      expect(result).toMatchObject({ recorded: 0, duplicates: 0, started: 0, skipped: ['snap-nobody: no such channel'] });
+      expect(result).toMatchObject({
+        recorded: 0,
+        duplicates: 0,
+        started: 0,
+        skipped: ['snap-nobody: no such channel'],
+      });
     }
     expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
   });

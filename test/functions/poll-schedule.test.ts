@@ -30,7 +30,11 @@ const count = (message: unknown) => {
 };
 
 beforeAll(async () => {
-  world = await startWorld({ RECONNECT_WINDOW: '60', IDLE_AFTER: String(IDLE_AFTER_MIN * 60), POLL_IDLE_MAX_INTERVAL: String(CAP_MIN * 60) });
+  world = await startWorld({
+    RECONNECT_WINDOW: '60',
+    IDLE_AFTER: String(IDLE_AFTER_MIN * 60),
+    POLL_IDLE_MAX_INTERVAL: String(CAP_MIN * 60),
+  });
   world.dispatch.set('generate-vod', generateVod);
   subscribe('http.server.request.start', count);
 });
@@ -94,7 +98,10 @@ describe('adaptive polling', () => {
     const [idleAfter, liveAfter] = [seen(idle), seen(live)];
     expect(idleAfter.stat - idleBefore.stat).toBe(60 / CAP_MIN);
     expect(idleAfter.history - idleBefore.history).toBe(60 / HISTORY_MIN);
-    expect({ stat: liveAfter.stat - liveBefore.stat, history: liveAfter.history - liveBefore.history }).toEqual({ stat: 60, history: 0 });
+    expect({ stat: liveAfter.stat - liveBefore.stat, history: liveAfter.history - liveBefore.history }).toEqual({
+      stat: 60,
+      history: 0,
+    });
     await world.emu.ingest.stop({ bucket: BUCKET, channel: live });
   });
 
@@ -106,7 +113,11 @@ describe('adaptive polling', () => {
     expect(distinctEventsOf(world, channel)).toEqual([]); // Stat saw nothing
     const waited = await untilPolled(channel, 'history', HISTORY_MIN + 1);
     expect(waited).toBeLessThanOrEqual(HISTORY_MIN);
-    expect(distinctEventsOf(world, channel).map((e) => e.type)).toEqual(['stream.started', 'stream.ended', 'vod.ready']);
+    expect(distinctEventsOf(world, channel).map((e) => e.type)).toEqual([
+      'stream.started',
+      'stream.ended',
+      'vod.ready',
+    ]);
     expect(await vodStatuses(channel)).toEqual(['ready']);
   });
 

@@ -11,7 +11,10 @@ afterAll(() => world.stop());
 it('fans a bucket with more channels than POLL_SHARD_SIZE out to shard invocations of itself', async () => {
   for (const name of ['s-a', 's-b', 's-c', 's-d', 's-e']) await world.bucket.putLiveChannel(name, {});
   world.dispatch.set('poll-stat', pollStat);
-  const result = (await pollStat(world.tick(), world.context('poll-stat'))) as { buckets: unknown[]; shards: unknown[] };
+  const result = (await pollStat(world.tick(), world.context('poll-stat'))) as {
+    buckets: unknown[];
+    shards: unknown[];
+  };
   await world.settled();
   expect(result.buckets).toEqual([]);
   expect(world.invocations.map((i) => i.payload)).toEqual([
@@ -22,6 +25,8 @@ it('fans a bucket with more channels than POLL_SHARD_SIZE out to shard invocatio
   const states = await keysUnder(world.bucket, '_livecycle/poll/');
   expect(states).toHaveLength(3);
   const polled = new Set<string>();
-  for (const key of states) for (const name of Object.keys(JSON.parse((await world.bucket.getObject(key)).body.toString()).channels)) polled.add(name);
+  for (const key of states)
+    for (const name of Object.keys(JSON.parse((await world.bucket.getObject(key)).body.toString()).channels))
+      polled.add(name);
   expect([...polled].sort()).toEqual(['s-a', 's-b', 's-c', 's-d', 's-e']);
 });

@@ -13,7 +13,9 @@ const poll = () => pollStat(world.tick(), world.context('poll-stat'));
 /** Everything poll-stat owns in the ledger except the poll state's observation times. */
 async function ledgerState(channel: string) {
   const objects = await objectsUnder(world.bucket, '_livecycle/');
-  return [...objects].filter(([key]) => key.includes(`/${channel}/`) && !key.includes('/webhooks/')).map(([key, body]) => [key, JSON.parse(body).observedAt === undefined ? body : 'observation']);
+  return [...objects]
+    .filter(([key]) => key.includes(`/${channel}/`) && !key.includes('/webhooks/'))
+    .map(([key, body]) => [key, JSON.parse(body).observedAt === undefined ? body : 'observation']);
 }
 
 async function broadcast(channel: string, seconds: number): Promise<void> {
@@ -45,7 +47,9 @@ describe('poll-stat', () => {
     expect(await ledgerState(channel)).toEqual(afterFirst);
     expect(eventsOf(world, channel)).toHaveLength(deliveredAfterFirst);
     expect(distinctEventsOf(world, channel).map((e) => e.type)).toEqual(['stream.started', 'stream.ended']);
-    expect(world.invocations.map((i) => i.payload)).toEqual([{ bucket: BUCKET, channel, broadcastId: expect.stringMatching(/^\d{8}T\d{6}Z$/) }]);
+    expect(world.invocations.map((i) => i.payload)).toEqual([
+      { bucket: BUCKET, channel, broadcastId: expect.stringMatching(/^\d{8}T\d{6}Z$/) },
+    ]);
     const vod = await world.ledger.listVods(channel);
     expect(vod.map((v) => v.status)).toEqual(['pending']);
     expect(vod[0]?.parts).toHaveLength(1);

@@ -12,7 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => world.stop());
 
-const payload = (channel: string, broadcastId: string) => Buffer.from(JSON.stringify({ bucket: BUCKET, channel, broadcastId }));
+const payload = (channel: string, broadcastId: string) =>
+  Buffer.from(JSON.stringify({ bucket: BUCKET, channel, broadcastId }));
 
 /** A finished broadcast that poll-stat has planned (pending VOD) and handed over. */
 async function endedBroadcast(channel: string): Promise<string> {
@@ -36,14 +37,24 @@ describe('generate-vod', () => {
     await Promise.all([1, 2, 3].map(() => generateVod(payload(channel, id), world.context('generate-vod'))));
     expect(await objectsUnder(world.bucket, `${channel}/vod-`)).toEqual(after);
     expect((await world.ledger.getVod(channel, id))?.status).toBe('ready');
-    expect(distinctEventsOf(world, channel).map((e) => e.type)).toEqual(['stream.started', 'stream.ended', 'vod.ready']);
+    expect(distinctEventsOf(world, channel).map((e) => e.type)).toEqual([
+      'stream.started',
+      'stream.ended',
+      'vod.ready',
+    ]);
   });
 
   it('the timer sweep builds VODs whose invocation was lost', async () => {
     const channel = 'vod-sweep';
     const id = await endedBroadcast(channel);
-    await world.ledger.recordChannelCreated({ channel, generation: world.clock.now() - 200_000, config: { description: '', fragDuration: 5, fragCount: 3, playlistName: 'playlist.m3u8', snapshots: false } });
-    const result = (await generateVod(world.tick(), world.context('generate-vod'))) as { vods: { channel: string; outcome: string }[] };
+    await world.ledger.recordChannelCreated({
+      channel,
+      generation: world.clock.now() - 200_000,
+      config: { description: '', fragDuration: 5, fragCount: 3, playlistName: 'playlist.m3u8', snapshots: false },
+    });
+    const result = (await generateVod(world.tick(), world.context('generate-vod'))) as {
+      vods: { channel: string; outcome: string }[];
+    };
     expect(result.vods).toContainEqual(expect.objectContaining({ channel, broadcastId: id, outcome: 'ready' }));
     expect(await keysUnder(world.bucket, `${channel}/vod-`)).toEqual([`${channel}/vod-${id}.m3u8`]);
   });
@@ -69,8 +80,12 @@ describe('generate-vod', () => {
   });
 
   it('acknowledges payloads it cannot use', async () => {
-    expect(await generateVod(Buffer.from('{"bucket":"livecycle-demo","channel":"x"}'), world.context('generate-vod'))).toEqual({ ignored: true });
-    expect(await generateVod(payload('no-such', '20260101T000000Z'), world.context('generate-vod'))).toEqual({ vods: [expect.objectContaining({ outcome: 'not-planned' })] });
+    expect(
+      await generateVod(Buffer.from('{"bucket":"livecycle-demo","channel":"x"}'), world.context('generate-vod')),
+    ).toEqual({ ignored: true });
+    expect(await generateVod(payload('no-such', '20260101T000000Z'), world.context('generate-vod'))).toEqual({
+      vods: [expect.objectContaining({ outcome: 'not-planned' })],
+    });
   });
 });
 

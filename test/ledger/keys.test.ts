@@ -37,7 +37,8 @@ describe('ledger key encoding', () => {
   });
 
   it('rejects names outside the channel alphabet', () => {
-    for (const bad of ['', 'a/b', 'a b', 'ü', 'a'.repeat(1024), 'x\n']) expect(() => channelSegment(bad)).toThrow(LedgerKeyError);
+    for (const bad of ['', 'a/b', 'a b', 'ü', 'a'.repeat(1024), 'x\n'])
+      expect(() => channelSegment(bad)).toThrow(LedgerKeyError);
   });
 
   it('keeps every key under 1023 bytes for the longest prefix and channel name', () => {
@@ -74,13 +75,17 @@ describe('ledger key encoding', () => {
 
   it('sorts descending timestamps newest first and ascending ones oldest first', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 9_999_999_999_999 }), fc.integer({ min: 0, max: 9_999_999_999_999 }), (a, b) => {
-        fc.pre(a !== b);
-        const [older, newer] = a < b ? [a, b] : [b, a];
-        expect(descendingMs(newer) < descendingMs(older)).toBe(true);
-        expect(ascendingMs(older) < ascendingMs(newer)).toBe(true);
-        expect(parseDescendingMs(descendingMs(a))).toBe(a);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 9_999_999_999_999 }),
+        fc.integer({ min: 0, max: 9_999_999_999_999 }),
+        (a, b) => {
+          fc.pre(a !== b);
+          const [older, newer] = a < b ? [a, b] : [b, a];
+          expect(descendingMs(newer) < descendingMs(older)).toBe(true);
+          expect(ascendingMs(older) < ascendingMs(newer)).toBe(true);
+          expect(parseDescendingMs(descendingMs(a))).toBe(a);
+        },
+      ),
     );
   });
 
@@ -104,7 +109,9 @@ describe('ledger key encoding', () => {
     const id = `evt_${'a'.repeat(32)}`;
     expect(keys.channelGeneration('cam', t)).toBe('_livecycle/channels/cam/8299999999999.json');
     expect(keys.push('cam', t, 'stat')).toBe('_livecycle/pushes/cam/1700000000000/stat.json');
-    expect(keys.push('cam', t, 'history', t + 5)).toBe('_livecycle/pushes/cam/1700000000000/history-1700000000005.json');
+    expect(keys.push('cam', t, 'history', t + 5)).toBe(
+      '_livecycle/pushes/cam/1700000000000/history-1700000000005.json',
+    );
     expect(keys.vodStatus('cam', 'b1', 'ready')).toBe('_livecycle/vods/cam/b1/ready.json');
     expect(keys.snapshot('cam', t)).toBe('_livecycle/snapshots/cam/8299999999999.json');
     expect(keys.disable('cam', t, t + 1)).toBe('_livecycle/disabled/cam/1700000000000-1700000000001.json');

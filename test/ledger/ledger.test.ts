@@ -3,7 +3,13 @@ import { Ledger } from '../../shared/ledger';
 import type { ChannelConfigSummary } from '../../shared/ledger';
 import { keysUnder, startLedgerEnv, type LedgerEnv } from './emulator';
 
-const CONFIG: ChannelConfigSummary = { description: '', fragDuration: 5, fragCount: 3, playlistName: 'playlist.m3u8', snapshots: false };
+const CONFIG: ChannelConfigSummary = {
+  description: '',
+  fragDuration: 5,
+  fragCount: 3,
+  playlistName: 'playlist.m3u8',
+  snapshots: false,
+};
 const T = 1_700_000_000_000;
 
 let env: LedgerEnv;
@@ -26,14 +32,22 @@ beforeEach(() => {
 describe('create-once facts', () => {
   it('five concurrent writers of the same fact leave exactly one object and all succeed', async () => {
     const results = await Promise.all(
-      [1, 2, 3, 4, 5].map((i) => ledger.recordChannelCreated({ channel: 'cam', generation: T, config: { ...CONFIG, description: `writer ${i}` } })),
+      [1, 2, 3, 4, 5].map((i) =>
+        ledger.recordChannelCreated({
+          channel: 'cam',
+          generation: T,
+          config: { ...CONFIG, description: `writer ${i}` },
+        }),
+      ),
     );
     expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'exists')).toHaveLength(4);
     // Everybody gets the winner's version back.
     const winner = results.find((r) => r.outcome === 'created')!.record;
     for (const r of results) expect(r.record).toEqual(winner);
-    expect(await keysUnder(env.bucket, `${prefix}channels/`)).toEqual([`${prefix}channels/cam/${String(9_999_999_999_999 - T)}.json`]);
+    expect(await keysUnder(env.bucket, `${prefix}channels/`)).toEqual([
+      `${prefix}channels/cam/${String(9_999_999_999_999 - T)}.json`,
+    ]);
     expect(await ledger.getChannel('cam')).toEqual(winner);
   });
 
@@ -78,8 +92,14 @@ describe('channels and generations', () => {
 
 describe('latest-first records', () => {
   it('finds the newest snapshot whatever order they were written in', async () => {
-    for (const at of [T + 2000, T, T + 5000, T + 1000]) await ledger.recordSnapshot({ channel: 'cam', at, objectKey: `snap/${at}.jpg` });
-    expect(await ledger.latestSnapshot('cam')).toEqual({ v: 1, channel: 'cam', at: T + 5000, objectKey: `snap/${T + 5000}.jpg` });
+    for (const at of [T + 2000, T, T + 5000, T + 1000])
+      await ledger.recordSnapshot({ channel: 'cam', at, objectKey: `snap/${at}.jpg` });
+    expect(await ledger.latestSnapshot('cam')).toEqual({
+      v: 1,
+      channel: 'cam',
+      at: T + 5000,
+      objectKey: `snap/${T + 5000}.jpg`,
+    });
     expect(await ledger.latestSnapshot('other')).toBeUndefined();
   });
 
@@ -99,11 +119,37 @@ describe('latest-first records', () => {
 
 describe('pushes', () => {
   it('keeps every observation once, stat and history alike, filtered by start', async () => {
-    await ledger.recordPush({ channel: 'cam', startTime: T, remoteAddr: '10.0.0.1:5000', source: 'stat', observedAt: T + 10 });
-    expect(await ledger.recordPush({ channel: 'cam', startTime: T, remoteAddr: '10.0.0.1:5000', source: 'stat', observedAt: T + 20 })).toBe('exists');
-    await ledger.recordPush({ channel: 'cam', startTime: T + 5, endTime: T + 60_000, remoteAddr: '10.0.0.1:5000', source: 'history' });
+    await ledger.recordPush({
+      channel: 'cam',
+      startTime: T,
+      remoteAddr: '10.0.0.1:5000',
+      source: 'stat',
+      observedAt: T + 10,
+    });
+    expect(
+      await ledger.recordPush({
+        channel: 'cam',
+        startTime: T,
+        remoteAddr: '10.0.0.1:5000',
+        source: 'stat',
+        observedAt: T + 20,
+      }),
+    ).toBe('exists');
+    await ledger.recordPush({
+      channel: 'cam',
+      startTime: T + 5,
+      endTime: T + 60_000,
+      remoteAddr: '10.0.0.1:5000',
+      source: 'history',
+    });
     // A later History read with a grown (non-provisional) end is a new observation.
-    await ledger.recordPush({ channel: 'cam', startTime: T + 5, endTime: T + 90_000, remoteAddr: '10.0.0.1:5000', source: 'history' });
+    await ledger.recordPush({
+      channel: 'cam',
+      startTime: T + 5,
+      endTime: T + 90_000,
+      remoteAddr: '10.0.0.1:5000',
+      source: 'history',
+    });
     await ledger.recordPush({ channel: 'cam', startTime: T + 600_000, remoteAddr: '10.0.0.2:6000', source: 'stat' });
 
     const all = await ledger.listPushes('cam');
@@ -114,22 +160,49 @@ describe('pushes', () => {
       [T + 600_000, 'stat', undefined],
     ]);
     expect(all[0]?.observedAt).toBe(T + 10);
-    expect((await ledger.listPushes('cam', { since: T + 5 })).map((p) => p.startTime)).toEqual([T + 5, T + 5, T + 600_000]);
+    expect((await ledger.listPushes('cam', { since: T + 5 })).map((p) => p.startTime)).toEqual([
+      T + 5,
+      T + 5,
+      T + 600_000,
+    ]);
     expect(await ledger.listPushes('cam', { since: T + 600_001 })).toEqual([]);
   });
 });
 
 describe('VOD records', () => {
-  const part = { playlistName: 'vod-20231114T221320Z.m3u8', key: 'cam/vod-20231114T221320Z.m3u8', range: { startTime: 1_700_000_000, endTime: 1_700_000_600 } };
+  const part = {
+    playlistName: 'vod-20231114T221320Z.m3u8',
+    key: 'cam/vod-20231114T221320Z.m3u8',
+    range: { startTime: 1_700_000_000, endTime: 1_700_000_600 },
+  };
 
   it('reports the most advanced status and lets a retry after failure record ready', async () => {
     await ledger.recordVod({ channel: 'cam', broadcastId: '20231114T221320Z', status: 'pending', parts: [part] });
     expect((await ledger.getVod('cam', '20231114T221320Z'))?.status).toBe('pending');
-    await ledger.recordVod({ channel: 'cam', broadcastId: '20231114T221320Z', status: 'failed', parts: [part], error: 'InvalidArgument' });
-    expect(await ledger.getVod('cam', '20231114T221320Z')).toMatchObject({ status: 'failed', error: 'InvalidArgument' });
-    const ready = await ledger.recordVod({ channel: 'cam', broadcastId: '20231114T221320Z', status: 'ready', parts: [part] });
+    await ledger.recordVod({
+      channel: 'cam',
+      broadcastId: '20231114T221320Z',
+      status: 'failed',
+      parts: [part],
+      error: 'InvalidArgument',
+    });
+    expect(await ledger.getVod('cam', '20231114T221320Z')).toMatchObject({
+      status: 'failed',
+      error: 'InvalidArgument',
+    });
+    const ready = await ledger.recordVod({
+      channel: 'cam',
+      broadcastId: '20231114T221320Z',
+      status: 'ready',
+      parts: [part],
+    });
     expect(ready.outcome).toBe('created');
-    const again = await ledger.recordVod({ channel: 'cam', broadcastId: '20231114T221320Z', status: 'ready', parts: [] });
+    const again = await ledger.recordVod({
+      channel: 'cam',
+      broadcastId: '20231114T221320Z',
+      status: 'ready',
+      parts: [],
+    });
     expect(again).toMatchObject({ outcome: 'exists', record: { parts: [part] } });
     expect(await ledger.getVod('cam', '20231114T221320Z')).toMatchObject({ status: 'ready', parts: [part] });
 
@@ -155,9 +228,17 @@ describe('tombstones', () => {
     for await (const t of ledger.listTombstones()) all.push(`${t.channel}@${t.generation - T}`);
     expect(all).toEqual(['b-cam@0', 'cam@0', 'cam@5000']);
 
-    await ledger.recordTombstoneCleaned({ channel: 'cam', generation: T, cleanedAt: T + 90_000, runId: 'r1', objectsDeleted: 12, bytesDeleted: 1234 });
+    await ledger.recordTombstoneCleaned({
+      channel: 'cam',
+      generation: T,
+      cleanedAt: T + 90_000,
+      runId: 'r1',
+      objectsDeleted: 12,
+      bytesDeleted: 1234,
+    });
     const pending = [];
-    for await (const t of ledger.listTombstones({ pendingOnly: true })) pending.push(`${t.channel}@${t.generation - T}`);
+    for await (const t of ledger.listTombstones({ pendingOnly: true }))
+      pending.push(`${t.channel}@${t.generation - T}`);
     expect(pending).toEqual(['b-cam@0', 'cam@5000']);
     expect(await ledger.getTombstone('cam', T)).toEqual(first.record);
     expect(await ledger.getTombstone('cam', T + 1)).toBeUndefined();
@@ -193,9 +274,19 @@ describe('holds', () => {
 
 describe('disables', () => {
   it('records one disable per idle period, however many runs decide it', async () => {
-    const runs = await Promise.all([T + 1, T + 2, T + 3].map((disabledAt) => ledger.recordDisabled({ channel: 'cam', generation: T, since: T - 5000, disabledAt, reason: 'idle' })));
+    const runs = await Promise.all(
+      [T + 1, T + 2, T + 3].map((disabledAt) =>
+        ledger.recordDisabled({ channel: 'cam', generation: T, since: T - 5000, disabledAt, reason: 'idle' }),
+      ),
+    );
     expect(new Set(runs.map((r) => r.record.disabledAt)).size).toBe(1);
-    await ledger.recordDisabled({ channel: 'cam', generation: T, since: T + 100_000, disabledAt: T + 200_000, reason: 'idle' });
+    await ledger.recordDisabled({
+      channel: 'cam',
+      generation: T,
+      since: T + 100_000,
+      disabledAt: T + 200_000,
+      reason: 'idle',
+    });
     expect((await ledger.listDisabled('cam')).map((d) => d.since)).toEqual([T - 5000, T + 100_000]);
   });
 });
@@ -210,7 +301,10 @@ describe('mutable caches', () => {
     expect(await ledger.getCleanupCursor('orphans')).toBeUndefined();
 
     expect(await ledger.getPollState('0')).toBeUndefined();
-    const state = { updatedAt: T, channels: { cam: { status: 'Live' as const, connectedTime: T - 10, observedAt: T } } };
+    const state = {
+      updatedAt: T,
+      channels: { cam: { status: 'Live' as const, connectedTime: T - 10, observedAt: T } },
+    };
     await ledger.putPollState('0', state);
     expect(await ledger.getPollState('0')).toEqual(state);
   });

@@ -16,9 +16,18 @@ const s = (seconds: number) => T0 + seconds * 1000;
 const A = '10.0.0.1:50001';
 const B = '10.0.0.1:50002';
 
-const hist = (start: number, end: number, remoteAddr = A): Push => ({ startTime: s(start), endTime: s(end), remoteAddr, source: 'history' });
+const hist = (start: number, end: number, remoteAddr = A): Push => ({
+  startTime: s(start),
+  endTime: s(end),
+  remoteAddr,
+  source: 'history',
+});
 const stat = (start: number, remoteAddr = A): Push => ({ startTime: s(start), remoteAddr, source: 'stat' });
-const record = (start: number, end: number, remoteAddr = A): LiveRecord => ({ startTime: s(start), endTime: s(end), remoteAddr });
+const record = (start: number, end: number, remoteAddr = A): LiveRecord => ({
+  startTime: s(start),
+  endTime: s(end),
+  remoteAddr,
+});
 const idle: StatObservation = { status: 'Idle' };
 
 describe('pushFromStat / pushFromHistory', () => {
@@ -43,18 +52,27 @@ describe('mergePushes', () => {
     ['same start, different source port: two pushes', [hist(0, 1), hist(0, 5, B)], [hist(0, 1), hist(0, 5, B)]],
     ['a provisional History end is replaced by the later one', [hist(0, 3), hist(0, 10)], [hist(0, 10)]],
     ['seen live twice (two polls)', [stat(0), stat(0)], [stat(0)]],
-    ['unsorted input comes out sorted', [hist(100, 110), hist(0, 10), hist(50, 60)], [hist(0, 10), hist(50, 60), hist(100, 110)]],
+    [
+      'unsorted input comes out sorted',
+      [hist(100, 110), hist(0, 10), hist(50, 60)],
+      [hist(0, 10), hist(50, 60), hist(100, 110)],
+    ],
     ['links chain: 0 ↔ 1.5 ↔ 3 are one push', [stat(0), hist(1.5, 9), stat(3)], [hist(1.5, 9)]],
   ])('%s', (_, input, expected) => {
     expect(mergePushes(input)).toEqual(expected);
   });
 
-  const arbitraryPush = fc.record({
-    startTime: fc.integer({ min: 0, max: 600 }).map((n) => s(n / 2)),
-    endTime: fc.option(fc.integer({ min: 600, max: 1200 }).map((n) => s(n / 2)), { nil: undefined }),
-    remoteAddr: fc.constantFrom(A, B),
-    source: fc.constantFrom('stat' as const, 'history' as const),
-  }).map(({ endTime, ...rest }) => (endTime === undefined ? rest : { ...rest, endTime }));
+  const arbitraryPush = fc
+    .record({
+      startTime: fc.integer({ min: 0, max: 600 }).map((n) => s(n / 2)),
+      endTime: fc.option(
+        fc.integer({ min: 600, max: 1200 }).map((n) => s(n / 2)),
+        { nil: undefined },
+      ),
+      remoteAddr: fc.constantFrom(A, B),
+      source: fc.constantFrom('stat' as const, 'history' as const),
+    })
+    .map(({ endTime, ...rest }) => (endTime === undefined ? rest : { ...rest, endTime }));
 
   it('is idempotent and ignores order and repetition', () => {
     fc.assert(
@@ -77,7 +95,10 @@ describe('newPushesFromHistory', () => {
   it('reports only records the ledger lacks or has an earlier end for, sorted', () => {
     const known = [hist(0, 10), hist(100, 105), stat(200)];
     const history = [record(200, 250), record(100, 110), record(0, 10)];
-    expect(newPushesFromHistory(known, history)).toEqual({ newRecords: [hist(100, 110), hist(200, 250)], gap: undefined });
+    expect(newPushesFromHistory(known, history)).toEqual({
+      newRecords: [hist(100, 110), hist(200, 250)],
+      gap: undefined,
+    });
   });
 
   it('a History record 1 s from the known one is the same push', () => {
@@ -123,7 +144,11 @@ describe('groupBroadcasts', () => {
     ['reconnect exactly 60 s after the end: two broadcasts', [hist(0, 10), hist(70, 80)], [[0], [70]]],
     ['reconnect 61 s after: two broadcasts', [hist(0, 10), hist(71, 80)], [[0], [71]]],
     ['unsorted', [hist(200, 210), hist(0, 10), hist(30, 40)], [[0, 30], [200]]],
-    ['window measured from the latest end, not the last push', [hist(0, 100), hist(10, 20, B), hist(150, 160)], [[0, 10, 150]]],
+    [
+      'window measured from the latest end, not the last push',
+      [hist(0, 100), hist(10, 20, B), hist(150, 160)],
+      [[0, 10, 150]],
+    ],
     ['a push with unknown end absorbs the next push, however late', [stat(0), hist(5000, 5010)], [[0, 5000]]],
   ])('%s', (_, pushes, expected) => {
     expect(ids(groupBroadcasts(pushes))).toEqual(expected);
@@ -195,24 +220,35 @@ describe('broadcastState', () => {
 
   it('uses the default 5 s skew tolerance and 60 s window', () => {
     expect(broadcastState(broadcast, { now: s(74.999), stat: idle }).state).toBe('open');
-    expect(broadcastState(broadcast, { now: s(75), stat: idle })).toEqual({ state: 'ended', reason: 'reconnect-window-elapsed', endedAt: s(10) });
+    expect(broadcastState(broadcast, { now: s(75), stat: idle })).toEqual({
+      state: 'ended',
+      reason: 'reconnect-window-elapsed',
+      endedAt: s(10),
+    });
   });
 
   it('disabled behaves like idle', () => {
-    expect(broadcastState(broadcast, { now: s(70), stat: { status: 'Disabled' }, skewToleranceMs: 0 }).state).toBe('ended');
+    expect(broadcastState(broadcast, { now: s(70), stat: { status: 'Disabled' }, skewToleranceMs: 0 }).state).toBe(
+      'ended',
+    );
   });
 
   it.each<[string, number, string, string]>([
     ['a reconnect inside the window keeps it open however late our clock says', 69.999, 'open', 'live'],
     ['a push exactly one window after the end belongs to the next broadcast', 70, 'ended', 'later-push-started'],
   ])('live: %s', (_, connectedAt, state, reason) => {
-    const context = { now: s(100_000), stat: { status: 'Live' as const, connectedTime: s(connectedAt), remoteAddr: B } };
+    const context = {
+      now: s(100_000),
+      stat: { status: 'Live' as const, connectedTime: s(connectedAt), remoteAddr: B },
+    };
     expect(broadcastState(broadcast, context)).toMatchObject({ state, reason });
   });
 
   it('live with the push still running is open', () => {
     const [running] = groupBroadcasts([stat(0)]);
-    expect(broadcastState(running as Broadcast, { now: s(5), stat: { status: 'Live', connectedTime: s(0), remoteAddr: A } })).toEqual({
+    expect(
+      broadcastState(running as Broadcast, { now: s(5), stat: { status: 'Live', connectedTime: s(0), remoteAddr: A } }),
+    ).toEqual({
       state: 'open',
       reason: 'live',
     });
@@ -220,7 +256,10 @@ describe('broadcastState', () => {
 
   it('not live but the last end is unknown: open until History confirms it', () => {
     const [unconfirmed] = groupBroadcasts([stat(0)]);
-    expect(broadcastState(unconfirmed as Broadcast, { now: s(100_000), stat: idle })).toEqual({ state: 'open', reason: 'end-unknown' });
+    expect(broadcastState(unconfirmed as Broadcast, { now: s(100_000), stat: idle })).toEqual({
+      state: 'open',
+      reason: 'end-unknown',
+    });
   });
 });
 

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { channelLives, classifyFragment, parseIngestSegmentKey, referencedSegments, unaccountedObjects, writtenDuringLife, type ChannelHistory, type ChannelLife, type FragmentInput } from '../../shared/lifecycle/orphans';
+import {
+  channelLives,
+  classifyFragment,
+  parseIngestSegmentKey,
+  referencedSegments,
+  unaccountedObjects,
+  writtenDuringLife,
+  type ChannelHistory,
+  type ChannelLife,
+  type FragmentInput,
+} from '../../shared/lifecycle/orphans';
 import { InvalidPlaylistError } from '../../shared/lifecycle/playlist';
 import { renderParentPlaylist } from '../../shared/lifecycle/vod';
 
@@ -37,7 +47,10 @@ describe('parseIngestSegmentKey', () => {
   it('never the ledger, even when every channel is in scope', () => {
     expect(parseIngestSegmentKey('_livecycle/1.ts', { channelPrefixes: [''] })).toBeUndefined();
     expect(parseIngestSegmentKey('ledger/1.ts', { channelPrefixes: [''], ledgerPrefix: 'ledger/' })).toBeUndefined();
-    expect(parseIngestSegmentKey('_livecycle/1.ts', { channelPrefixes: [''], ledgerPrefix: 'ledger/' })).toEqual({ channel: '_livecycle', segment: '1.ts' });
+    expect(parseIngestSegmentKey('_livecycle/1.ts', { channelPrefixes: [''], ledgerPrefix: 'ledger/' })).toEqual({
+      channel: '_livecycle',
+      segment: '1.ts',
+    });
   });
 
   it('no prefixes configured: nothing is in scope', () => {
@@ -46,7 +59,10 @@ describe('parseIngestSegmentKey', () => {
 });
 
 describe('referencedSegments', () => {
-  const media = (...uris: string[]) => ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:5', ...uris.flatMap((u) => ['#EXTINF:5.000,', u]), ''].join('\n');
+  const media = (...uris: string[]) =>
+    ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:5', ...uris.flatMap((u) => ['#EXTINF:5.000,', u]), ''].join(
+      '\n',
+    );
 
   it('resolves bare names against the playlist folder (OSS VOD and live playlists)', () => {
     expect(referencedSegments('cam-1/playlist.m3u8', media('1543895706266.ts', '1543895706323.ts'))).toEqual({
@@ -74,7 +90,11 @@ describe('referencedSegments', () => {
     ['broken %-escape', '1%E0%A4%A.ts', 'invalid'],
     ['a folder, not an object', 'sub/', 'invalid'],
   ])('ignores %s', (_, uri, reason) => {
-    expect(referencedSegments('cam-1/playlist.m3u8', media(uri))).toEqual({ segments: [], playlists: [], ignored: [{ uri, reason }] });
+    expect(referencedSegments('cam-1/playlist.m3u8', media(uri))).toEqual({
+      segments: [],
+      playlists: [],
+      ignored: [{ uri, reason }],
+    });
   });
 
   it('absolute URLs on our own bucket host are followed', () => {
@@ -91,7 +111,10 @@ describe('referencedSegments', () => {
   it('the parent playlist from vod.ts references its parts’ segments directly', () => {
     const part = (uri: string) => ({ playlistName: 'p', text: media(uri) });
     const parent = renderParentPlaylist([part('1.ts'), part('2.ts')]);
-    expect(referencedSegments('cam-1/vod-20240501T100000Z.m3u8', parent).segments).toEqual(['cam-1/1.ts', 'cam-1/2.ts']);
+    expect(referencedSegments('cam-1/vod-20240501T100000Z.m3u8', parent).segments).toEqual([
+      'cam-1/1.ts',
+      'cam-1/2.ts',
+    ]);
   });
 
   it('a master playlist yields playlists to follow, including renditions', () => {
@@ -136,25 +159,81 @@ describe('classifyFragment', () => {
     ['in the ledger', { key: '_livecycle/1.ts', scope: { channelPrefixes: [''] } }, 'keep', 'not-ingest-output'],
     ['channel live', { channelState: 'live' }, 'keep', 'channel-live'],
     ['channel exists', { channelState: 'exists' }, 'keep', 'channel-exists'],
-    ['recreated channel (same name, old fragments): exists wins', { channelState: 'exists', lastModified: NOW - 365 * 24 * H }, 'keep', 'channel-exists'],
+    [
+      'recreated channel (same name, old fragments): exists wins',
+      { channelState: 'exists', lastModified: NOW - 365 * 24 * H },
+      'keep',
+      'channel-exists',
+    ],
     ['referenced by a stored VOD playlist', { referenced: true }, 'keep', 'referenced'],
     ['written 24 h − 1 s ago', { lastModified: NOW - 24 * H + 1000 }, 'keep', 'within-grace'],
     ['written exactly 24 h ago', { lastModified: NOW - 24 * H }, 'delete', 'orphan'],
     ['written 24 h + 1 s ago', { lastModified: NOW - 24 * H - 1000 }, 'delete', 'orphan'],
-    ['our clock 5 s ahead, exactly 24 h by it', { lastModified: NOW - 24 * H, skewToleranceMs: 5000 }, 'keep', 'within-grace'],
-    ['our clock 5 s ahead, 24 h + 5 s by it', { lastModified: NOW - 24 * H - 5000, skewToleranceMs: 5000 }, 'delete', 'orphan'],
-    ['absent, first seen missing just now', { channelState: 'absent', channelGoneSince: NOW }, 'keep', 'channel-recently-gone'],
+    [
+      'our clock 5 s ahead, exactly 24 h by it',
+      { lastModified: NOW - 24 * H, skewToleranceMs: 5000 },
+      'keep',
+      'within-grace',
+    ],
+    [
+      'our clock 5 s ahead, 24 h + 5 s by it',
+      { lastModified: NOW - 24 * H - 5000, skewToleranceMs: 5000 },
+      'delete',
+      'orphan',
+    ],
+    [
+      'absent, first seen missing just now',
+      { channelState: 'absent', channelGoneSince: NOW },
+      'keep',
+      'channel-recently-gone',
+    ],
     ['absent, no record of when', { channelState: 'absent' }, 'keep', 'channel-recently-gone'],
-    ['absent for 24 h − 1 s', { channelState: 'absent', channelGoneSince: NOW - 24 * H + 1000 }, 'keep', 'channel-recently-gone'],
+    [
+      'absent for 24 h − 1 s',
+      { channelState: 'absent', channelGoneSince: NOW - 24 * H + 1000 },
+      'keep',
+      'channel-recently-gone',
+    ],
     ['absent for exactly 24 h', { channelState: 'absent', channelGoneSince: NOW - 24 * H }, 'delete', 'orphan'],
-    ['absent long enough but referenced', { channelState: 'absent', channelGoneSince: NOW - 48 * H, referenced: true }, 'keep', 'referenced'],
+    [
+      'absent long enough but referenced',
+      { channelState: 'absent', channelGoneSince: NOW - 48 * H, referenced: true },
+      'keep',
+      'referenced',
+    ],
     ['custom grace of 1 h', { graceMs: H, lastModified: NOW - H, lives: [{ to: NOW }] }, 'delete', 'orphan'],
-    ['written before the channel was created (a folder adopted with data in it)', { lastModified: NOW - 31 * 24 * H }, 'keep', 'outside-channel-life'],
-    ['written after the channel was gone (someone else’s data)', { lastModified: NOW - 12 * H + 1 }, 'keep', 'outside-channel-life'],
-    ['written in an earlier life of the name', { lastModified: NOW - 40 * 24 * H, lives: [{ from: NOW - 50 * 24 * H, to: NOW - 35 * 24 * H }, { from: NOW - 30 * 24 * H, to: NOW - 12 * H }] }, 'delete', 'orphan'],
+    [
+      'written before the channel was created (a folder adopted with data in it)',
+      { lastModified: NOW - 31 * 24 * H },
+      'keep',
+      'outside-channel-life',
+    ],
+    [
+      'written after the channel was gone (someone else’s data)',
+      { lastModified: NOW - 12 * H + 1 },
+      'keep',
+      'outside-channel-life',
+    ],
+    [
+      'written in an earlier life of the name',
+      {
+        lastModified: NOW - 40 * 24 * H,
+        lives: [
+          { from: NOW - 50 * 24 * H, to: NOW - 35 * 24 * H },
+          { from: NOW - 30 * 24 * H, to: NOW - 12 * H },
+        ],
+      },
+      'delete',
+      'orphan',
+    ],
     ['no life known at all', { lives: [] }, 'keep', 'outside-channel-life'],
     ['a life is ignored while the channel exists', { channelState: 'exists', lives: [] }, 'keep', 'channel-exists'],
-    ['absent, recently: that reason first', { channelState: 'absent', channelGoneSince: NOW, lives: [] }, 'keep', 'channel-recently-gone'],
+    [
+      'absent, recently: that reason first',
+      { channelState: 'absent', channelGoneSince: NOW, lives: [] },
+      'keep',
+      'channel-recently-gone',
+    ],
   ])('%s → %s (%s)', (_, overrides, action, reason) => {
     expect(classifyFragment({ ...base, ...overrides })).toEqual({ action, reason });
   });
@@ -170,17 +249,46 @@ describe('channelLives', () => {
   const none = { generations: [], tombstones: [], prefixScoped: false };
   it.each<[string, ChannelHistory, ChannelLife[]]>([
     ['nothing known: no life', none, []],
-    ['a generation deleted through livecycle', { ...none, generations: [100], tombstones: [{ generation: 100, deletedAt: 500 }] }, [{ from: 100, to: 500 }]],
-    ['a generation deleted outside livecycle, found missing later', { ...none, generations: [100], missingSince: 900 }, [{ from: 100, to: 900 }]],
+    [
+      'a generation deleted through livecycle',
+      { ...none, generations: [100], tombstones: [{ generation: 100, deletedAt: 500 }] },
+      [{ from: 100, to: 500 }],
+    ],
+    [
+      'a generation deleted outside livecycle, found missing later',
+      { ...none, generations: [100], missingSince: 900 },
+      [{ from: 100, to: 900 }],
+    ],
     ['a generation not yet found gone has no end: no life', { ...none, generations: [100] }, []],
     [
       'deleted outside livecycle, then created again: the first life ends at the next creation',
       { ...none, generations: [300, 100], tombstones: [{ generation: 300, deletedAt: 700 }] },
-      [{ from: 100, to: 300 }, { from: 300, to: 700 }],
+      [
+        { from: 100, to: 300 },
+        { from: 300, to: 700 },
+      ],
     ],
-    ['a tombstone without its record (created outside livecycle, deleted through the api)', { ...none, tombstones: [{ generation: 0, deletedAt: 500 }] }, [{ to: 500 }]],
-    ['a tombstone whose record is gone keeps its creation time', { ...none, tombstones: [{ generation: 100, deletedAt: 500 }] }, [{ from: 100, to: 500 }]],
-    ['prefix scope adds an open start up to the latest end', { ...none, generations: [100], tombstones: [{ generation: 100, deletedAt: 500 }], missingSince: 900, prefixScoped: true }, [{ from: 100, to: 500 }, { to: 900 }]],
+    [
+      'a tombstone without its record (created outside livecycle, deleted through the api)',
+      { ...none, tombstones: [{ generation: 0, deletedAt: 500 }] },
+      [{ to: 500 }],
+    ],
+    [
+      'a tombstone whose record is gone keeps its creation time',
+      { ...none, tombstones: [{ generation: 100, deletedAt: 500 }] },
+      [{ from: 100, to: 500 }],
+    ],
+    [
+      'prefix scope adds an open start up to the latest end',
+      {
+        ...none,
+        generations: [100],
+        tombstones: [{ generation: 100, deletedAt: 500 }],
+        missingSince: 900,
+        prefixScoped: true,
+      },
+      [{ from: 100, to: 500 }, { to: 900 }],
+    ],
     ['prefix scope without any end: no life', { ...none, prefixScoped: true }, []],
   ])('%s', (_, history, lives) => {
     expect(channelLives(history)).toEqual(lives);
@@ -217,8 +325,16 @@ describe('unaccountedObjects (creating a channel over a folder)', () => {
     ['a name ingest does not give', 'cam/2025-q4.ts', 1_500_000, lives, true],
     ['any other file', 'cam/notes.txt', 1_500_000, lives, true],
     ['deeper in the folder', 'cam/sub/0000000000001.ts', 1_500_000, lives, true],
-    ['outside the folder (not listed by the prefix, but never ours)', 'camera/0000000000001.ts', 1_500_000, lives, true],
+    [
+      'outside the folder (not listed by the prefix, but never ours)',
+      'camera/0000000000001.ts',
+      1_500_000,
+      lives,
+      true,
+    ],
   ])('%s: %s', (_, key, lastModified, lifeList, unaccounted) => {
-    expect(unaccountedObjects('cam', [{ key, lastModified }], lifeList, 0)).toEqual(unaccounted ? [{ key, lastModified }] : []);
+    expect(unaccountedObjects('cam', [{ key, lastModified }], lifeList, 0)).toEqual(
+      unaccounted ? [{ key, lastModified }] : [],
+    );
   });
 });

@@ -29,7 +29,11 @@ describe('vodRetention', () => {
     const parent = vod('c/vod-20240501T100000Z.m3u8', 8 * DAY);
     const part1 = vod('c/vod-20240501T100000Z-part001.m3u8', 8 * DAY);
     const heldPart2 = vod('c/vod-20240501T100000Z-part002.m3u8', 8 * DAY, true);
-    expect(decide([parent, part1, heldPart2]).map(([, action, reason]) => `${action}:${reason}`)).toEqual(['keep:held', 'keep:held', 'keep:held']);
+    expect(decide([parent, part1, heldPart2]).map(([, action, reason]) => `${action}:${reason}`)).toEqual([
+      'keep:held',
+      'keep:held',
+      'keep:held',
+    ]);
 
     const youngPart2 = vod('c/vod-20240501T100000Z-part002.m3u8', 6 * DAY);
     expect(decide([parent, part1, youngPart2]).map(([, action]) => action)).toEqual(['keep', 'keep', 'keep']);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ceilSeconds, compactUtcSeconds, floorSeconds, minimumElapsedMs, parseCompactUtcSeconds, withinSkew } from '../../shared/lifecycle/time';
+import {
+  ceilSeconds,
+  compactUtcSeconds,
+  floorSeconds,
+  minimumElapsedMs,
+  parseCompactUtcSeconds,
+  withinSkew,
+} from '../../shared/lifecycle/time';
 
 describe('compactUtcSeconds', () => {
   it.each([
@@ -19,9 +26,12 @@ describe('compactUtcSeconds', () => {
     );
   });
 
-  it.each(['', '20160825T062515', '20161325T062515Z', '20160825X062515Z', '2016-08-25T06:2Z', '20160825T062515z'])('rejects %j', (text) => {
-    expect(parseCompactUtcSeconds(text)).toBeUndefined();
-  });
+  it.each(['', '20160825T062515', '20161325T062515Z', '20160825X062515Z', '2016-08-25T06:2Z', '20160825T062515z'])(
+    'rejects %j',
+    (text) => {
+      expect(parseCompactUtcSeconds(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('seconds rounding', () => {

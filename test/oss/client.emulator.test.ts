@@ -84,7 +84,12 @@ describe.each(['v4', 'v1'] as const)('LiveChannel operations (%s)', (signatureVe
     });
 
     await b.putLiveChannel(ch('cam'), { target: { fragDuration: 2, fragCount: 4, playlistName: 'live.m3u8' } });
-    expect((await b.getLiveChannelInfo(ch('cam'))).target).toEqual({ type: 'HLS', fragDuration: 2, fragCount: 4, playlistName: 'live.m3u8' });
+    expect((await b.getLiveChannelInfo(ch('cam'))).target).toEqual({
+      type: 'HLS',
+      fragDuration: 2,
+      fragCount: 4,
+      playlistName: 'live.m3u8',
+    });
 
     expect(await b.getLiveChannelStat(ch('cam'))).toEqual({ status: 'Idle' });
     expect(await b.getLiveChannelHistory(ch('cam'))).toEqual([]);
@@ -113,7 +118,10 @@ describe.each(['v4', 'v1'] as const)('LiveChannel operations (%s)', (signatureVe
     const all = await collect(b.iterateLiveChannels({ prefix: ch('list-'), pageSize: 2 }));
     expect(all.map((c) => c.name)).toEqual([...names].sort());
     const last = await b.listLiveChannels({ prefix: ch('list-'), marker: ch('list-d') });
-    expect(last).toEqual({ channels: [expect.objectContaining({ name: ch('list-e'), status: 'enabled' })], isTruncated: false });
+    expect(last).toEqual({
+      channels: [expect.objectContaining({ name: ch('list-e'), status: 'enabled' })],
+      isTruncated: false,
+    });
   });
 
   it('pushes with a signed RTMP URL, records history and builds VOD playlists', async () => {
@@ -147,7 +155,9 @@ describe.each(['v4', 'v1'] as const)('LiveChannel operations (%s)', (signatureVe
     expect(stored.body.toString('utf8')).toBe(text);
     expect(stored.etag).toBe(etag);
 
-    const empty = await ossError(b.postVodPlaylist(name, 'none.m3u8', { startTime: window.startTime - 7200, endTime: window.startTime - 3600 }));
+    const empty = await ossError(
+      b.postVodPlaylist(name, 'none.m3u8', { startTime: window.startTime - 7200, endTime: window.startTime - 3600 }),
+    );
     expect([empty.status, empty.code]).toEqual([400, 'InvalidArgument']);
   });
 });
@@ -162,7 +172,13 @@ describe.each(['v4', 'v1'] as const)('object operations (%s)', (signatureVersion
     const writtenAt = clock.now();
     const { etag } = await b.putObject(key, body, { contentType: 'video/MP2T', meta: { Origin: 'test' } });
     expect(etag).toMatch(/^[0-9A-F]{32}$/);
-    expect(await b.headObject(key)).toMatchObject({ contentLength: 16, etag, contentType: 'video/MP2T', meta: { origin: 'test' }, lastModified: writtenAt });
+    expect(await b.headObject(key)).toMatchObject({
+      contentLength: 16,
+      etag,
+      contentType: 'video/MP2T',
+      meta: { origin: 'test' },
+      lastModified: writtenAt,
+    });
     const whole = await b.getObject(key);
     expect([whole.status, whole.body.equals(body)]).toEqual([200, true]);
     const part = await b.getObject(key, { range: { start: 2, end: 5 } });
@@ -196,10 +212,16 @@ describe.each(['v4', 'v1'] as const)('object operations (%s)', (signatureVersion
     expect(page.isTruncated).toBe(false);
     const first = await b.listObjects({ prefix: `${prefix}l/`, maxKeys: 2 });
     expect(first.isTruncated).toBe(true);
-    const second = await b.listObjects({ prefix: `${prefix}l/`, maxKeys: 2, continuationToken: first.nextContinuationToken });
+    const second = await b.listObjects({
+      prefix: `${prefix}l/`,
+      maxKeys: 2,
+      continuationToken: first.nextContinuationToken,
+    });
     expect(second.objects.map((o) => o.key)).toEqual([keys[2], keys[3]]);
     expect((await collect(b.iterateObjects({ prefix: `${prefix}l/`, pageSize: 2 }))).map((o) => o.key)).toEqual(keys);
-    expect((await collect(b.iterateObjects({ prefix: `${prefix}l/`, startAfter: keys[2] }))).map((o) => o.key)).toEqual(keys.slice(3));
+    expect((await collect(b.iterateObjects({ prefix: `${prefix}l/`, startAfter: keys[2] }))).map((o) => o.key)).toEqual(
+      keys.slice(3),
+    );
   });
 
   it('deletes many keys in batches of at most 1000, quiet and verbose', async () => {
@@ -218,7 +240,10 @@ describe.each(['v4', 'v1'] as const)('object operations (%s)', (signatureVersion
   it('presigns URLs a plain HTTP client can use', async () => {
     const b = makeClient({ signatureVersion }).bucket(BUCKET);
     const key = `${prefix}shared/clip (1).m3u8`;
-    const put = await request(await b.presignUrl('PUT', key, { expiresInSeconds: 600 }), { method: 'PUT', body: '#EXTM3U\n' });
+    const put = await request(await b.presignUrl('PUT', key, { expiresInSeconds: 600 }), {
+      method: 'PUT',
+      body: '#EXTM3U\n',
+    });
     await put.body.dump();
     expect(put.statusCode).toBe(200);
     const get = await request(await b.presignUrl('GET', key, { expiresInSeconds: 600 }));
@@ -262,8 +287,15 @@ describe('authentication failures and secrecy', () => {
   it('reports SignatureDoesNotMatch without leaking the secret or the signature', async () => {
     const secret = 'wrong-secret-do-not-log';
     const lines: string[] = [];
-    const logger = createLogger({ name: 'oss-test', level: 'debug', destination: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }) });
-    const b = makeClient({ credentials: staticCredentials({ accessKeyId: KEY.accessKeyId, accessKeySecret: secret }), logger }).bucket(BUCKET);
+    const logger = createLogger({
+      name: 'oss-test',
+      level: 'debug',
+      destination: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
+    });
+    const b = makeClient({
+      credentials: staticCredentials({ accessKeyId: KEY.accessKeyId, accessKeySecret: secret }),
+      logger,
+    }).bucket(BUCKET);
     const err = await ossError(b.listObjects());
     expect([err.status, err.code]).toEqual([403, 'SignatureDoesNotMatch']);
     expect(err.message).not.toContain(secret);
@@ -274,7 +306,9 @@ describe('authentication failures and secrecy', () => {
   it('validates before sending', async () => {
     const b = makeClient().bucket(BUCKET);
     await expect(b.putLiveChannel('a/b')).rejects.toThrow(OssValidationError);
-    await expect(b.postVodPlaylist('cam', 'vod.m3u8', { startTime: 10, endTime: 10 + 86_401 })).rejects.toMatchObject({ field: 'endTime' });
+    await expect(b.postVodPlaylist('cam', 'vod.m3u8', { startTime: 10, endTime: 10 + 86_401 })).rejects.toMatchObject({
+      field: 'endTime',
+    });
     await expect(b.signRtmpUrl('cam', { expiresInSeconds: 0 })).rejects.toMatchObject({ field: 'expiresInSeconds' });
     await expect(b.listObjects({ maxKeys: 1001 })).rejects.toMatchObject({ field: 'maxKeys' });
   });
@@ -283,7 +317,11 @@ describe('authentication failures and secrecy', () => {
 describe('retries, network errors and deadlines (emulator faults)', () => {
   function capture() {
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger({ name: 'oss-test', level: 'warn', destination: new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }) });
+    const logger = createLogger({
+      name: 'oss-test',
+      level: 'warn',
+      destination: new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }),
+    });
     return { lines, logger };
   }
 

@@ -20,8 +20,17 @@ describe('endpoints', () => {
   });
 
   it('defaults to https and keeps a given scheme and port', () => {
-    expect(parseEndpoint('oss-cn-hangzhou.aliyuncs.com')).toEqual({ protocol: 'https:', host: 'oss-cn-hangzhou.aliyuncs.com', hostname: 'oss-cn-hangzhou.aliyuncs.com', region: 'cn-hangzhou' });
-    expect(parseEndpoint('http://127.0.0.1:9000')).toEqual({ protocol: 'http:', host: '127.0.0.1:9000', hostname: '127.0.0.1' });
+    expect(parseEndpoint('oss-cn-hangzhou.aliyuncs.com')).toEqual({
+      protocol: 'https:',
+      host: 'oss-cn-hangzhou.aliyuncs.com',
+      hostname: 'oss-cn-hangzhou.aliyuncs.com',
+      region: 'cn-hangzhou',
+    });
+    expect(parseEndpoint('http://127.0.0.1:9000')).toEqual({
+      protocol: 'http:',
+      host: '127.0.0.1:9000',
+      hostname: '127.0.0.1',
+    });
   });
 
   it.each([[''], ['ftp://x'], ['http://host/path'], ['http://host?q=1']])('rejects %j', (endpoint) => {
@@ -30,12 +39,20 @@ describe('endpoints', () => {
 
   it('addresses buckets virtual-hosted or path style', () => {
     const oss = parseEndpoint('oss-cn-hangzhou.aliyuncs.com');
-    expect(bucketAddress(oss, 'b', false)).toEqual({ origin: 'https://b.oss-cn-hangzhou.aliyuncs.com', pathPrefix: '' });
-    expect(bucketAddress(parseEndpoint('http://127.0.0.1:9000'), 'b', true)).toEqual({ origin: 'http://127.0.0.1:9000', pathPrefix: '/b' });
+    expect(bucketAddress(oss, 'b', false)).toEqual({
+      origin: 'https://b.oss-cn-hangzhou.aliyuncs.com',
+      pathPrefix: '',
+    });
+    expect(bucketAddress(parseEndpoint('http://127.0.0.1:9000'), 'b', true)).toEqual({
+      origin: 'http://127.0.0.1:9000',
+      pathPrefix: '/b',
+    });
   });
 
   it('hands out the public host for RTMP, and keeps the emulator host:port', () => {
-    expect(rtmpOrigin(parseEndpoint('https://oss-cn-hangzhou-internal.aliyuncs.com'), 'b')).toBe('rtmp://b.oss-cn-hangzhou.aliyuncs.com');
+    expect(rtmpOrigin(parseEndpoint('https://oss-cn-hangzhou-internal.aliyuncs.com'), 'b')).toBe(
+      'rtmp://b.oss-cn-hangzhou.aliyuncs.com',
+    );
     expect(rtmpOrigin(parseEndpoint('oss-internal.aliyuncs.com'), 'b')).toBe('rtmp://b.oss.aliyuncs.com');
     expect(rtmpOrigin(parseEndpoint('http://127.0.0.1:9000'), 'b')).toBe('rtmp://b.127.0.0.1:9000');
   });
@@ -45,9 +62,13 @@ describe('client options', () => {
   const credentials = staticCredentials({ accessKeyId: 'id', accessKeySecret: 'secret-value' });
 
   it('derives the region or demands it', () => {
-    expect(new OssClient({ endpoint: 'oss-cn-shanghai-internal.aliyuncs.com', credentials }).region).toBe('cn-shanghai');
+    expect(new OssClient({ endpoint: 'oss-cn-shanghai-internal.aliyuncs.com', credentials }).region).toBe(
+      'cn-shanghai',
+    );
     expect(() => new OssClient({ endpoint: 'http://127.0.0.1:1', credentials })).toThrow(/region/);
-    expect(new OssClient({ endpoint: 'http://127.0.0.1:1', region: 'cn-hangzhou', credentials }).signatureVersion).toBe('v4');
+    expect(new OssClient({ endpoint: 'http://127.0.0.1:1', region: 'cn-hangzhou', credentials }).signatureVersion).toBe(
+      'v4',
+    );
   });
 
   it('validates bucket names before anything is sent', () => {
@@ -59,21 +80,41 @@ describe('client options', () => {
 
 describe('credentials providers', () => {
   it('env: ALIBABA_CLOUD_* first, then OSS_*', async () => {
-    const both = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'A', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'AS-secret', ALIBABA_CLOUD_SECURITY_TOKEN: 'AT-token', OSS_ACCESS_KEY_ID: 'O', OSS_ACCESS_KEY_SECRET: 'OS-secret' };
-    expect(await envCredentials(both).getCredentials()).toEqual({ accessKeyId: 'A', accessKeySecret: 'AS-secret', securityToken: 'AT-token' });
-    expect(await envCredentials({ OSS_ACCESS_KEY_ID: 'O', OSS_ACCESS_KEY_SECRET: 'OS-secret' }).getCredentials()).toEqual({ accessKeyId: 'O', accessKeySecret: 'OS-secret' });
+    const both = {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'A',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'AS-secret',
+      ALIBABA_CLOUD_SECURITY_TOKEN: 'AT-token',
+      OSS_ACCESS_KEY_ID: 'O',
+      OSS_ACCESS_KEY_SECRET: 'OS-secret',
+    };
+    expect(await envCredentials(both).getCredentials()).toEqual({
+      accessKeyId: 'A',
+      accessKeySecret: 'AS-secret',
+      securityToken: 'AT-token',
+    });
+    expect(
+      await envCredentials({ OSS_ACCESS_KEY_ID: 'O', OSS_ACCESS_KEY_SECRET: 'OS-secret' }).getCredentials(),
+    ).toEqual({ accessKeyId: 'O', accessKeySecret: 'OS-secret' });
   });
 
   it('env: names the missing variables, never values', async () => {
     await expect(envCredentials({}).getCredentials()).rejects.toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
-    const err = await envCredentials({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'A' }).getCredentials().catch((e: unknown) => e);
+    const err = await envCredentials({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'A' })
+      .getCredentials()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OssValidationError);
     expect((err as OssValidationError).field).toBe('credentials.accessKeySecret');
   });
 
   it('FC context: STS keys, registered for log masking', async () => {
-    const provider = fcContextCredentials({ credentials: { accessKeyId: 'STS.id', accessKeySecret: 'fc-secret-xyz', securityToken: 'fc-token-xyz' } });
-    expect(await provider.getCredentials()).toEqual({ accessKeyId: 'STS.id', accessKeySecret: 'fc-secret-xyz', securityToken: 'fc-token-xyz' });
+    const provider = fcContextCredentials({
+      credentials: { accessKeyId: 'STS.id', accessKeySecret: 'fc-secret-xyz', securityToken: 'fc-token-xyz' },
+    });
+    expect(await provider.getCredentials()).toEqual({
+      accessKeyId: 'STS.id',
+      accessKeySecret: 'fc-secret-xyz',
+      securityToken: 'fc-token-xyz',
+    });
     expect(scrubSecrets('token=fc-token-xyz secret=fc-secret-xyz')).toBe('token=[REDACTED] secret=[REDACTED]');
     expect(() => fcContextCredentials({})).toThrow(/role/);
   });

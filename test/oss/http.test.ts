@@ -6,7 +6,11 @@ import { request } from '../../shared/oss/http';
 describe('lean request (undici lib/ modules, global dispatcher)', () => {
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => res.end(JSON.stringify({ method: req.method, url: req.url, type: req.headers['content-type'], body })));
+    req
+      .on('data', (c) => (body += c))
+      .on('end', () =>
+        res.end(JSON.stringify({ method: req.method, url: req.url, type: req.headers['content-type'], body })),
+      );
   });
   let base = '';
   beforeAll(async () => {
@@ -16,9 +20,18 @@ describe('lean request (undici lib/ modules, global dispatcher)', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('sends method, path with query, headers and body as undici.request does', async () => {
-    const res = await request(`${base}/hook/a?x=1`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const res = await request(`${base}/hook/a?x=1`, {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(200);
-    expect(await res.body.json()).toEqual({ method: 'POST', url: '/hook/a?x=1', type: 'application/json', body: '{"a":1}' });
+    expect(await res.body.json()).toEqual({
+      method: 'POST',
+      url: '/hook/a?x=1',
+      type: 'application/json',
+      body: '{"a":1}',
+    });
     const get = await request(new URL(`${base}/plain`));
     expect(await get.body.json()).toMatchObject({ method: 'GET', url: '/plain' });
   });

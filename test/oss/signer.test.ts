@@ -49,7 +49,13 @@ const creds = (v: { access_key_id: string; access_key_secret: string; security_t
 describe('V1 header signature (published vectors)', () => {
   for (const v of vectors.v1_header) {
     it(v.source, () => {
-      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key ?? '', query: parseQuery(v.query), headers: v.headers as Record<string, string> };
+      const req: SignableRequest = {
+        method: v.method,
+        bucket: v.bucket,
+        key: v.key ?? '',
+        query: parseQuery(v.query),
+        headers: v.headers as Record<string, string>,
+      };
       // Sign at the vector's own date so signRequestV1 produces the same Date header.
       const nowMs = Date.parse(v.headers['x-oss-date']);
       const signed = signRequestV1(req, creds(v), nowMs);
@@ -81,7 +87,13 @@ const V4_BASE_URL = 'http://bucket.oss-cn-hangzhou.aliyuncs.com/';
 describe('V4 header signature (published vectors)', () => {
   for (const v of vectors.v4_header) {
     it(v.source, () => {
-      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers as Record<string, string> };
+      const req: SignableRequest = {
+        method: v.method,
+        bucket: v.bucket,
+        key: v.key,
+        query: v.query_params,
+        headers: v.headers as Record<string, string>,
+      };
       const signed = signRequestV4(req, creds(v), {
         region: v.region,
         product: v.product,
@@ -100,7 +112,13 @@ describe('V4 header signature (published vectors)', () => {
 
   it('drops default-signed and absent names from AdditionalHeaders (vector note)', () => {
     const v = vectors.v4_header[2]!;
-    const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers as Record<string, string> };
+    const req: SignableRequest = {
+      method: v.method,
+      bucket: v.bucket,
+      key: v.key,
+      query: v.query_params,
+      headers: v.headers as Record<string, string>,
+    };
     const signed = signRequestV4(req, creds(v), {
       region: v.region,
       nowMs: v.sign_time_unix * 1000,
@@ -113,7 +131,13 @@ describe('V4 header signature (published vectors)', () => {
 describe('V4 presigned URL (published vectors)', () => {
   for (const v of vectors.v4_presigned_url) {
     it(v.source, () => {
-      const req: SignableRequest = { method: v.method, bucket: v.bucket, key: v.key, query: v.query_params, headers: v.headers as Record<string, string> };
+      const req: SignableRequest = {
+        method: v.method,
+        bucket: v.bucket,
+        key: v.key,
+        query: v.query_params,
+        headers: v.headers as Record<string, string>,
+      };
       const query = presignV4(req, creds(v), {
         region: v.region,
         nowMs: v.sign_time_unix * 1000,
@@ -136,7 +160,12 @@ describe('V4 presigned URL (published vectors)', () => {
 describe('RTMP ingest URL', () => {
   for (const v of vectors.rtmp_signed_url) {
     it(v.source, () => {
-      const input = { bucket: v.bucket, channel: v.channel, expires: v.expires, params: { playlistName: v.playlistName } };
+      const input = {
+        bucket: v.bucket,
+        channel: v.channel,
+        expires: v.expires,
+        params: { playlistName: v.playlistName },
+      };
       expect(rtmpStringToSign(input)).toBe(v.string_to_sign_derived);
       expect(rtmpSignature(v.access_key_secret, v.string_to_sign_derived)).toBe(v.expected_signature);
       const url = signRtmpUrl(`rtmp://${v.bucket}.oss-cn-hangzhou.aliyuncs.com`, input, creds(v));
@@ -147,7 +176,12 @@ describe('RTMP ingest URL', () => {
   for (const v of vectors.researcher_computed.rtmp) {
     const includesToken = 'security-token' in v.params;
     it(`researcher: ${JSON.stringify(v.params)}`, () => {
-      const input = { bucket: v.bucket, channel: v.channel, expires: v.expires, params: v.params as Record<string, string> };
+      const input = {
+        bucket: v.bucket,
+        channel: v.channel,
+        expires: v.expires,
+        params: v.params as Record<string, string>,
+      };
       expect(rtmpStringToSign(input, { includeSecurityToken: includesToken })).toBe(v.string_to_sign);
       expect(rtmpSignature('sk', v.string_to_sign)).toBe(v.signature);
     });
@@ -156,24 +190,60 @@ describe('RTMP ingest URL', () => {
   it('leaves security-token out of the signed string by default but puts it in the URL', () => {
     const url = signRtmpUrl(
       'rtmp://test-bucket.oss-cn-hangzhou.aliyuncs.com',
-      { bucket: 'test-bucket', channel: 'test-channel', expires: 1706289617, params: { playlistName: 'playlist.m3u8' } },
+      {
+        bucket: 'test-bucket',
+        channel: 'test-channel',
+        expires: 1706289617,
+        params: { playlistName: 'playlist.m3u8' },
+      },
       { accessKeyId: 'ak', accessKeySecret: 'sk', securityToken: 'token' },
     );
     const { base, query } = urlParts(url);
     expect(base).toBe('rtmp://test-bucket.oss-cn-hangzhou.aliyuncs.com/live/test-channel');
-    expect(query).toEqual({ Expires: '1706289617', OSSAccessKeyId: 'ak', Signature: 'g7zpVcH5qEboQxnlHAwmHMwvR+0=', 'security-token': 'token', playlistName: 'playlist.m3u8' });
+    expect(query).toEqual({
+      Expires: '1706289617',
+      OSSAccessKeyId: 'ak',
+      Signature: 'g7zpVcH5qEboQxnlHAwmHMwvR+0=',
+      'security-token': 'token',
+      playlistName: 'playlist.m3u8',
+    });
     // A verifier recomputes from the received parameters, auth parameters included.
-    expect(rtmpSignature('sk', rtmpStringToSign({ bucket: 'test-bucket', channel: 'test-channel', expires: 1706289617, params: query }))).toBe(query.Signature);
+    expect(
+      rtmpSignature(
+        'sk',
+        rtmpStringToSign({ bucket: 'test-bucket', channel: 'test-channel', expires: 1706289617, params: query }),
+      ),
+    ).toBe(query.Signature);
   });
 });
 
 /** The researcher's LiveChannel requests, as structured requests. */
 const LIVE_OPS: Record<string, Omit<SignableRequest, 'headers'>> = {
   GetLiveChannelStat: { method: 'GET', bucket: 'test-bucket', key: 'test-channel', query: { live: '', comp: 'stat' } },
-  PutLiveChannelStatus: { method: 'PUT', bucket: 'test-bucket', key: 'test-channel', query: { live: '', status: 'disabled' } },
-  ListLiveChannel: { method: 'GET', bucket: 'test-bucket', key: '', query: { live: '', 'max-keys': '1', prefix: 'abc' } },
-  PostVodPlaylist: { method: 'POST', bucket: 'test-bucket', key: 'test-channel/vod.m3u8', query: { vod: '', endTime: '1472020226', startTime: '1472020031' } },
-  GetVodPlaylist: { method: 'GET', bucket: 'test-bucket', key: 'test-channel', query: { vod: '', endTime: '1472020226', startTime: '1472020031' } },
+  PutLiveChannelStatus: {
+    method: 'PUT',
+    bucket: 'test-bucket',
+    key: 'test-channel',
+    query: { live: '', status: 'disabled' },
+  },
+  ListLiveChannel: {
+    method: 'GET',
+    bucket: 'test-bucket',
+    key: '',
+    query: { live: '', 'max-keys': '1', prefix: 'abc' },
+  },
+  PostVodPlaylist: {
+    method: 'POST',
+    bucket: 'test-bucket',
+    key: 'test-channel/vod.m3u8',
+    query: { vod: '', endTime: '1472020226', startTime: '1472020031' },
+  },
+  GetVodPlaylist: {
+    method: 'GET',
+    bucket: 'test-bucket',
+    key: 'test-channel',
+    query: { vod: '', endTime: '1472020226', startTime: '1472020031' },
+  },
 };
 
 function liveOp(label: string): Omit<SignableRequest, 'headers'> {
@@ -187,7 +257,11 @@ describe('researcher-computed LiveChannel signatures', () => {
   for (const v of vectors.researcher_computed.v1) {
     it(`V1 ${v.op}`, () => {
       const token = v.op.includes('STS') ? 'token' : undefined;
-      const signed = signRequestV1(liveOp(v.op), { accessKeyId: v.ak, accessKeySecret: v.sk, securityToken: token }, Date.parse('Thu, 25 Aug 2016 06:22:01 GMT'));
+      const signed = signRequestV1(
+        liveOp(v.op),
+        { accessKeyId: v.ak, accessKeySecret: v.sk, securityToken: token },
+        Date.parse('Thu, 25 Aug 2016 06:22:01 GMT'),
+      );
       expect(v1StringToSign({ ...liveOp(v.op), headers: signed })).toBe(v.string_to_sign);
       expect(signed['authorization']).toBe(v.authorization);
       expect(v1Signature(v.sk, v.string_to_sign)).toBe(v.authorization.split(':')[1]);
@@ -197,7 +271,11 @@ describe('researcher-computed LiveChannel signatures', () => {
   for (const v of vectors.researcher_computed.v4) {
     it(`V4 ${v.op}`, () => {
       const nowMs = Date.parse('2016-08-25T06:22:01Z');
-      const signed = signRequestV4(liveOp(v.op), { accessKeyId: v.ak, accessKeySecret: v.sk }, { region: v.region, nowMs });
+      const signed = signRequestV4(
+        liveOp(v.op),
+        { accessKeyId: v.ak, accessKeySecret: v.sk },
+        { region: v.region, nowMs },
+      );
       expect(signed['x-oss-date']).toBe(v.x_oss_date);
       const canonical = v4CanonicalRequest({ ...liveOp(v.op), headers: signed });
       expect(canonical).toBe(v.canonical_request);
@@ -210,7 +288,11 @@ describe('researcher-computed LiveChannel signatures', () => {
 describe('parseV4Authorization', () => {
   const sig = 'e21d18daa82167720f9b1047ae7e7f1ce7cb77a31e8203a7d5f4624fa0284afe';
   it('parses the compact SDK form', () => {
-    expect(parseV4Authorization(`OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=abc;zabc,Signature=${sig}`)).toEqual({
+    expect(
+      parseV4Authorization(
+        `OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=abc;zabc,Signature=${sig}`,
+      ),
+    ).toEqual({
       accessKeyId: 'ak',
       date8: '20231216',
       region: 'cn-hangzhou',
@@ -221,10 +303,16 @@ describe('parseV4Authorization', () => {
   });
 
   it('parses the Python form (spaces, AdditionalHeaders last) and no AdditionalHeaders', () => {
-    const parsed = parseV4Authorization(`OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request, Signature=${sig}, AdditionalHeaders=abc`);
+    const parsed = parseV4Authorization(
+      `OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request, Signature=${sig}, AdditionalHeaders=abc`,
+    );
     expect(parsed.additionalHeaders).toEqual(['abc']);
     expect(parsed.signature).toBe(sig);
-    expect(parseV4Authorization(`  OSS4-HMAC-SHA256   Signature=${sig} ,Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request `).additionalHeaders).toEqual([]);
+    expect(
+      parseV4Authorization(
+        `  OSS4-HMAC-SHA256   Signature=${sig} ,Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request `,
+      ).additionalHeaders,
+    ).toEqual([]);
   });
 
   it.each([
@@ -240,11 +328,26 @@ describe('parseV4Authorization', () => {
   });
 
   it('lets a verifier recompute a signature from what it received', () => {
-    const req: SignableRequest = { method: 'GET', bucket: 'b', key: "odd key (1)!*'.ts", query: { 'list-type': '2', prefix: 'a/b c' }, headers: { Host: 'b.example' } };
-    const headers = signRequestV4(req, { accessKeyId: 'id', accessKeySecret: 'secret', securityToken: 'tok' }, { region: 'cn-hangzhou', nowMs: 1_700_000_000_000, additionalHeaders: ['host'] });
+    const req: SignableRequest = {
+      method: 'GET',
+      bucket: 'b',
+      key: "odd key (1)!*'.ts",
+      query: { 'list-type': '2', prefix: 'a/b c' },
+      headers: { Host: 'b.example' },
+    };
+    const headers = signRequestV4(
+      req,
+      { accessKeyId: 'id', accessKeySecret: 'secret', securityToken: 'tok' },
+      { region: 'cn-hangzhou', nowMs: 1_700_000_000_000, additionalHeaders: ['host'] },
+    );
     const auth = parseV4Authorization(headers['authorization']!);
     expect(auth.additionalHeaders).toEqual(['host']);
-    const sts = v4StringToSign(v4CanonicalRequest({ ...req, headers }, auth.additionalHeaders), headers['x-oss-date']!, auth.region, auth.product);
+    const sts = v4StringToSign(
+      v4CanonicalRequest({ ...req, headers }, auth.additionalHeaders),
+      headers['x-oss-date']!,
+      auth.region,
+      auth.product,
+    );
     expect(signaturesEqual(v4Signature('secret', sts, auth.region, auth.product), auth.signature)).toBe(true);
     expect(signaturesEqual(v4Signature('other', sts, auth.region, auth.product), auth.signature)).toBe(false);
     expect(headers['x-oss-security-token']).toBe('tok');
@@ -259,7 +362,14 @@ describe('percent-encoding', () => {
 
   it('sorts by encoded key and writes bare flags', () => {
     expect(encodeQuery({ vod: '', startTime: '1', endTime: '2' })).toBe('endTime=2&startTime=1&vod');
-    expect(encodeQuery(new Map([['prefix', 'a/b'], ['list-type', '2']]))).toBe('list-type=2&prefix=a%2Fb');
+    expect(
+      encodeQuery(
+        new Map([
+          ['prefix', 'a/b'],
+          ['list-type', '2'],
+        ]),
+      ),
+    ).toBe('list-type=2&prefix=a%2Fb');
   });
 });
 
@@ -275,20 +385,42 @@ describe('fast paths keep the slow paths’ results', () => {
       const headers = signRequestV4(req, { accessKeyId: 'id', accessKeySecret: secret }, { region, nowMs, product });
       const sts = v4StringToSign(v4CanonicalRequest({ ...req, headers }), headers['x-oss-date']!, region, product);
       // Recomputed through the exported derivation, never the cache.
-      const expected = createHmac('sha256', v4SigningKey(secret, headers['x-oss-date']!.slice(0, 8), region, product)).update(sts).digest('hex');
+      const expected = createHmac('sha256', v4SigningKey(secret, headers['x-oss-date']!.slice(0, 8), region, product))
+        .update(sts)
+        .digest('hex');
       expect(parseV4Authorization(headers['authorization']!).signature).toBe(expected);
       return expected;
     };
     const day = Date.UTC(2024, 4, 1, 23, 59, 59);
     const base = sign('s1', day);
     expect(sign('s1', day)).toBe(base);
-    expect(new Set([base, sign('s2', day), sign('s1', day + 1000), sign('s1', day, 'cn-beijing'), sign('s1', day, 'cn-hangzhou', 'oss-cloudbox')]).size).toBe(5);
+    expect(
+      new Set([
+        base,
+        sign('s2', day),
+        sign('s1', day + 1000),
+        sign('s1', day, 'cn-beijing'),
+        sign('s1', day, 'cn-hangzhou', 'oss-cloudbox'),
+      ]).size,
+    ).toBe(5);
   });
 
   it('formats dates per second, whatever the milliseconds', () => {
-    const a = signRequestV4({ method: 'GET' }, { accessKeyId: 'id', accessKeySecret: 's' }, { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 1) });
-    const b = signRequestV4({ method: 'GET' }, { accessKeyId: 'id', accessKeySecret: 's' }, { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 999) });
-    const c = signRequestV4({ method: 'GET' }, { accessKeyId: 'id', accessKeySecret: 's' }, { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 6) });
+    const a = signRequestV4(
+      { method: 'GET' },
+      { accessKeyId: 'id', accessKeySecret: 's' },
+      { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 1) },
+    );
+    const b = signRequestV4(
+      { method: 'GET' },
+      { accessKeyId: 'id', accessKeySecret: 's' },
+      { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 999) },
+    );
+    const c = signRequestV4(
+      { method: 'GET' },
+      { accessKeyId: 'id', accessKeySecret: 's' },
+      { region: 'cn-hangzhou', nowMs: Date.UTC(2024, 0, 2, 3, 4, 6) },
+    );
     expect([a['x-oss-date'], a['date']]).toEqual(['20240102T030405Z', 'Tue, 02 Jan 2024 03:04:05 GMT']);
     expect(b).toEqual(a);
     expect([c['x-oss-date'], c['date']]).toEqual(['20240102T030406Z', 'Tue, 02 Jan 2024 03:04:06 GMT']);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { OssError, OssNetworkError, OssProtocolError, OssTimeoutError, OssValidationError } from '../../shared/oss/errors';
+import {
+  OssError,
+  OssNetworkError,
+  OssProtocolError,
+  OssTimeoutError,
+  OssValidationError,
+} from '../../shared/oss/errors';
 import { backoffDelayMs, DEFAULT_RETRY, isRetryableError } from '../../shared/oss/retry';
 import {
   validateChannelName,
@@ -22,7 +28,8 @@ function fieldOf(fn: () => void): string {
 
 describe('channel names', () => {
   it('accepts what OSS accepts, including spaces', () => {
-    for (const name of ['a', 'live channel 2', 'x'.repeat(1023), 'ä-ö']) expect(() => validateChannelName(name)).not.toThrow();
+    for (const name of ['a', 'live channel 2', 'x'.repeat(1023), 'ä-ö'])
+      expect(() => validateChannelName(name)).not.toThrow();
   });
 
   it.each([[''], ['a/b'], ['/a'], ['\\a'], ['x'.repeat(1024)], ['é'.repeat(512)]])('rejects %j', (name) => {
@@ -31,7 +38,8 @@ describe('channel names', () => {
 
   it('creatable names are limited to [A-Za-z0-9._-]', () => {
     expect(() => validateCreatableChannelName('cam-01.main_b')).not.toThrow();
-    for (const name of ['live channel', 'ä', 'a+b', 'a/b', '']) expect(fieldOf(() => validateCreatableChannelName(name, 'name'))).toBe('name');
+    for (const name of ['live channel', 'ä', 'a+b', 'a/b', ''])
+      expect(fieldOf(() => validateCreatableChannelName(name, 'name'))).toBe('name');
   });
 });
 
@@ -49,8 +57,16 @@ describe('PutLiveChannel input', () => {
     ['playlist with /', { target: { playlistName: 'a/b.m3u8' } }, 'target.playlistName'],
     ['playlist too short', { target: { playlistName: '.m3u8' } }, 'target.playlistName'],
     ['playlist too long', { target: { playlistName: `${'p'.repeat(124)}.m3u8` } }, 'target.playlistName'],
-    ['snapshot bucket', { snapshot: { roleName: 'r', destBucket: 'Bad_Bucket', notifyTopic: 't', interval: 1 } }, 'snapshot.destBucket'],
-    ['snapshot interval', { snapshot: { roleName: 'r', destBucket: 'dest', notifyTopic: 't', interval: 101 } }, 'snapshot.interval'],
+    [
+      'snapshot bucket',
+      { snapshot: { roleName: 'r', destBucket: 'Bad_Bucket', notifyTopic: 't', interval: 1 } },
+      'snapshot.destBucket',
+    ],
+    [
+      'snapshot interval',
+      { snapshot: { roleName: 'r', destBucket: 'dest', notifyTopic: 't', interval: 101 } },
+      'snapshot.interval',
+    ],
   ];
   it.each(bad)('%s', (_label, input, field) => {
     expect(fieldOf(() => validatePutLiveChannelInput(input))).toBe(field);
@@ -115,7 +131,12 @@ describe('retry classification', () => {
 
 describe('error messages', () => {
   it('carry the operation, status, code and request id', () => {
-    const err = new OssError('GetLiveChannelStat', { status: 404, code: 'NoSuchLiveChannel', message: 'gone', requestId: 'RID' });
+    const err = new OssError('GetLiveChannelStat', {
+      status: 404,
+      code: 'NoSuchLiveChannel',
+      message: 'gone',
+      requestId: 'RID',
+    });
     expect(err.message).toBe('GetLiveChannelStat failed: 404 NoSuchLiveChannel: gone (request RID)');
   });
 });

@@ -144,7 +144,11 @@ describe('response bodies from the reference', () => {
   });
 
   it('Error with the old namespace', () => {
-    expect(parseErrorBody('<Error xmlns="http://doc.oss-cn-hangzhou.aliyuncs.com"><Code>AccessDenied</Code><Message>no</Message></Error>').code).toBe('AccessDenied');
+    expect(
+      parseErrorBody(
+        '<Error xmlns="http://doc.oss-cn-hangzhou.aliyuncs.com"><Code>AccessDenied</Code><Message>no</Message></Error>',
+      ).code,
+    ).toBe('AccessDenied');
   });
 
   it('CreateLiveChannelResult', () => {
@@ -172,10 +176,17 @@ describe('response bodies from the reference', () => {
   });
 
   it('ListLiveChannelResult empty, with NextMarker absent or empty alike', () => {
-    const base = '<ListLiveChannelResult><Prefix></Prefix><Marker></Marker><MaxKeys>100</MaxKeys><IsTruncated>false</IsTruncated>';
+    const base =
+      '<ListLiveChannelResult><Prefix></Prefix><Marker></Marker><MaxKeys>100</MaxKeys><IsTruncated>false</IsTruncated>';
     expect(parseListLiveChannelResult(`${base}</ListLiveChannelResult>`)).toEqual({ channels: [], isTruncated: false });
-    expect(parseListLiveChannelResult(`${base}<NextMarker></NextMarker></ListLiveChannelResult>`)).toEqual({ channels: [], isTruncated: false });
-    expect(parseListLiveChannelResult(`${base}<NextMarker/></ListLiveChannelResult>`)).toEqual({ channels: [], isTruncated: false });
+    expect(parseListLiveChannelResult(`${base}<NextMarker></NextMarker></ListLiveChannelResult>`)).toEqual({
+      channels: [],
+      isTruncated: false,
+    });
+    expect(parseListLiveChannelResult(`${base}<NextMarker/></ListLiveChannelResult>`)).toEqual({
+      channels: [],
+      isTruncated: false,
+    });
   });
 
   it('keeps numeric-looking names as strings', () => {
@@ -194,8 +205,16 @@ describe('response bodies from the reference', () => {
   });
 
   it('LiveChannelConfiguration echoing a Snapshot', () => {
-    const xml = INFO.replace('</LiveChannelConfiguration>', '<Snapshot><RoleName>r</RoleName><DestBucket>snapshotdest</DestBucket><NotifyTopic>t</NotifyTopic><Interval>1</Interval></Snapshot></LiveChannelConfiguration>');
-    expect(parseLiveChannelConfiguration(xml).snapshot).toEqual({ roleName: 'r', destBucket: 'snapshotdest', notifyTopic: 't', interval: 1 });
+    const xml = INFO.replace(
+      '</LiveChannelConfiguration>',
+      '<Snapshot><RoleName>r</RoleName><DestBucket>snapshotdest</DestBucket><NotifyTopic>t</NotifyTopic><Interval>1</Interval></Snapshot></LiveChannelConfiguration>',
+    );
+    expect(parseLiveChannelConfiguration(xml).snapshot).toEqual({
+      roleName: 'r',
+      destBucket: 'snapshotdest',
+      notifyTopic: 't',
+      interval: 1,
+    });
   });
 
   it('LiveChannelStat idle and live', () => {
@@ -211,8 +230,16 @@ describe('response bodies from the reference', () => {
 
   it('LiveChannelHistory with records, and both empty forms', () => {
     expect(parseLiveChannelHistory(HISTORY)).toEqual([
-      { startTime: Date.UTC(2016, 6, 30, 1, 53, 21), endTime: Date.UTC(2016, 6, 30, 1, 53, 31), remoteAddr: '10.101.194.148:56861' },
-      { startTime: Date.UTC(2016, 6, 30, 1, 53, 35), endTime: Date.UTC(2016, 6, 30, 1, 53, 45), remoteAddr: '10.101.194.148:57126' },
+      {
+        startTime: Date.UTC(2016, 6, 30, 1, 53, 21),
+        endTime: Date.UTC(2016, 6, 30, 1, 53, 31),
+        remoteAddr: '10.101.194.148:56861',
+      },
+      {
+        startTime: Date.UTC(2016, 6, 30, 1, 53, 35),
+        endTime: Date.UTC(2016, 6, 30, 1, 53, 45),
+        remoteAddr: '10.101.194.148:57126',
+      },
     ]);
     expect(parseLiveChannelHistory(`${DECL}<LiveChannelHistory/>`)).toEqual([]);
     expect(parseLiveChannelHistory(`${DECL}<LiveChannelHistory></LiveChannelHistory>`)).toEqual([]);
@@ -220,7 +247,15 @@ describe('response bodies from the reference', () => {
 
   it('ListBucketResult (ListObjectsV2)', () => {
     expect(parseListBucketResult(LIST_BUCKET)).toEqual({
-      objects: [{ key: 'a/b', lastModified: Date.UTC(2020, 4, 18, 5, 45, 47), etag: '35A27C2B9EAEEB6F48FD7FB5861D****', size: 25, storageClass: 'Standard' }],
+      objects: [
+        {
+          key: 'a/b',
+          lastModified: Date.UTC(2020, 4, 18, 5, 45, 47),
+          etag: '35A27C2B9EAEEB6F48FD7FB5861D****',
+          size: 25,
+          storageClass: 'Standard',
+        },
+      ],
       commonPrefixes: ['a/b/'],
       isTruncated: true,
       nextContinuationToken: 'CgJiYw--',
@@ -231,7 +266,11 @@ describe('response bodies from the reference', () => {
   it('ListBucketResult decodes url-encoded names and handles an empty listing', () => {
     const xml = LIST_BUCKET.replace('<Key>a/b</Key>', '<Key>a%2Fb%20c%2B%E4%B8%AD</Key>');
     expect(parseListBucketResult(xml).objects[0]!.key).toBe('a/b c+中');
-    expect(parseListBucketResult('<ListBucketResult><Name>b</Name><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>')).toEqual({
+    expect(
+      parseListBucketResult(
+        '<ListBucketResult><Name>b</Name><IsTruncated>false</IsTruncated><KeyCount>0</KeyCount></ListBucketResult>',
+      ),
+    ).toEqual({
       objects: [],
       commonPrefixes: [],
       isTruncated: false,
@@ -241,7 +280,11 @@ describe('response bodies from the reference', () => {
 
   it('DeleteResult, and per-key errors', () => {
     expect(parseDeleteResult(DELETE_RESULT)).toEqual({ deleted: ['key1.txt', 'key2.txt'], errors: [] });
-    expect(parseDeleteResult('<DeleteResult><Error><Key>a%20b</Key><Code>AccessDenied</Code><Message>no</Message></Error><EncodingType>url</EncodingType></DeleteResult>')).toEqual({
+    expect(
+      parseDeleteResult(
+        '<DeleteResult><Error><Key>a%20b</Key><Code>AccessDenied</Code><Message>no</Message></Error><EncodingType>url</EncodingType></DeleteResult>',
+      ),
+    ).toEqual({
       deleted: [],
       errors: [{ key: 'a b', code: 'AccessDenied', message: 'no' }],
     });
@@ -269,14 +312,23 @@ describe('malformed and hostile bodies', () => {
   });
 
   it('rejects a non-integer FragDuration and a bad percent-encoding', () => {
-    expect(() => parseLiveChannelConfiguration(INFO.replace('<FragDuration>2', '<FragDuration>2.5'))).toThrow(XmlShapeError);
-    expect(() => parseListBucketResult(LIST_BUCKET.replace('<Key>a/b</Key>', '<Key>%E4%B8</Key>'))).toThrow(XmlShapeError);
+    expect(() => parseLiveChannelConfiguration(INFO.replace('<FragDuration>2', '<FragDuration>2.5'))).toThrow(
+      XmlShapeError,
+    );
+    expect(() => parseListBucketResult(LIST_BUCKET.replace('<Key>a/b</Key>', '<Key>%E4%B8</Key>'))).toThrow(
+      XmlShapeError,
+    );
   });
 
   it('decodes predefined entities and character references; refuses DOCTYPE entities and impossible code points', () => {
-    const body = (description: string) => `<LiveChannelConfiguration><Description>${description}</Description><Status>enabled</Status><Target><Type>HLS</Type><FragDuration>5</FragDuration><FragCount>3</FragCount><PlaylistName>p.m3u8</PlaylistName></Target></LiveChannelConfiguration>`;
-    expect(parseLiveChannelConfiguration(`${DECL}${body('a &amp; b &lt;c&gt; &#x4E2D;&#65; &boom;')}`).description).toBe('a & b <c> 中A &boom;');
-    expect(() => parseLiveChannelConfiguration(`${DECL}<!DOCTYPE x [<!ENTITY boom "EXPANDED">]>${body('&boom;')}`)).toThrow(/DOCTYPE/);
+    const body = (description: string) =>
+      `<LiveChannelConfiguration><Description>${description}</Description><Status>enabled</Status><Target><Type>HLS</Type><FragDuration>5</FragDuration><FragCount>3</FragCount><PlaylistName>p.m3u8</PlaylistName></Target></LiveChannelConfiguration>`;
+    expect(
+      parseLiveChannelConfiguration(`${DECL}${body('a &amp; b &lt;c&gt; &#x4E2D;&#65; &boom;')}`).description,
+    ).toBe('a & b <c> 中A &boom;');
+    expect(() =>
+      parseLiveChannelConfiguration(`${DECL}<!DOCTYPE x [<!ENTITY boom "EXPANDED">]>${body('&boom;')}`),
+    ).toThrow(/DOCTYPE/);
     expect(() => parseLiveChannelConfiguration(`${DECL}${body('&#x110000;')}`)).toThrow(/character reference/);
   });
 });

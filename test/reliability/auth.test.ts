@@ -11,7 +11,19 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequestV1, signRequestV4, encodeKeyPath, signRtmpUrl } from '../../shared/oss/signer';
 import { errorOf, oss, rawRequest } from '../emulator/helpers';
-import { ACCESS_KEY, API_SECRET, API_SECRET_OLD, API_TOKEN, BUCKET, api, apiEvent, startCapture, startStack, type ApiResponse, type Stack } from './harness';
+import {
+  ACCESS_KEY,
+  API_SECRET,
+  API_SECRET_OLD,
+  API_TOKEN,
+  BUCKET,
+  api,
+  apiEvent,
+  startCapture,
+  startStack,
+  type ApiResponse,
+  type Stack,
+} from './harness';
 
 const require_ = createRequire(import.meta.url);
 const cryptoCjs = require_('node:crypto') as typeof import('node:crypto');
@@ -66,41 +78,166 @@ describe('api (functions/api handler): every unauthenticated request is refused 
     const call = create('auth-probe');
     const body = JSON.stringify(call.body);
     const good = () => apiEvent(call, { secret: API_SECRET, nowMs: now() });
-    const withHeaders = (headers: Record<string, string>) =>
-      apiEvent({ ...call, headers }, { none: true });
-    const signedHeaders = (opts: { secret?: string; nowMs?: number; path?: string; body?: string; method?: string; query?: Record<string, string> } = {}) => {
-      const h = JSON.parse(apiEvent({ method: opts.method ?? 'POST', path: opts.path ?? '/channels', body: opts.body ?? body, query: opts.query }, { secret: opts.secret ?? API_SECRET, nowMs: opts.nowMs ?? now() }).toString()).headers as Record<string, string>;
+    const withHeaders = (headers: Record<string, string>) => apiEvent({ ...call, headers }, { none: true });
+    const signedHeaders = (
+      opts: {
+        secret?: string;
+        nowMs?: number;
+        path?: string;
+        body?: string;
+        method?: string;
+        query?: Record<string, string>;
+      } = {},
+    ) => {
+      const h = JSON.parse(
+        apiEvent(
+          { method: opts.method ?? 'POST', path: opts.path ?? '/channels', body: opts.body ?? body, query: opts.query },
+          { secret: opts.secret ?? API_SECRET, nowMs: opts.nowMs ?? now() },
+        ).toString(),
+      ).headers as Record<string, string>;
       return h;
     };
     const sig = signedHeaders();
     const cases: { name: string; event: Buffer; code: string }[] = [
       { name: 'no credentials at all', event: apiEvent(call, { none: true }), code: 'missing_credentials' },
-      { name: 'timestamp without signature', event: withHeaders({ 'X-Livecycle-Timestamp': sig['X-Livecycle-Timestamp']! }), code: 'malformed_signature' },
-      { name: 'signature without timestamp', event: withHeaders({ 'X-Livecycle-Signature': sig['X-Livecycle-Signature']! }), code: 'malformed_signature' },
-      { name: 'timestamp not digits', event: withHeaders({ ...sig, 'X-Livecycle-Timestamp': `${sig['X-Livecycle-Timestamp']}.0` }), code: 'malformed_signature' },
-      { name: 'timestamp in ms (13 digits)', event: withHeaders({ ...signedHeaders(), 'X-Livecycle-Timestamp': String(now()) }), code: 'malformed_signature' },
-      { name: 'signature not v1=hex', event: withHeaders({ ...sig, 'X-Livecycle-Signature': sig['X-Livecycle-Signature']!.replace('v1=', 'v2=') }), code: 'malformed_signature' },
-      { name: 'signature truncated', event: withHeaders({ ...sig, 'X-Livecycle-Signature': sig['X-Livecycle-Signature']!.slice(0, -2) }), code: 'malformed_signature' },
-      { name: 'signature base64 instead of hex', event: withHeaders({ ...sig, 'X-Livecycle-Signature': `v1=${Buffer.from(sig['X-Livecycle-Signature']!.slice(3), 'hex').toString('base64')}` }), code: 'malformed_signature' },
-      { name: 'wrong secret', event: withHeaders(signedHeaders({ secret: 'not-the-api-secret-at-all-000' })), code: 'bad_signature' },
-      { name: 'one bit flipped', event: withHeaders({ ...sig, 'X-Livecycle-Signature': sig['X-Livecycle-Signature']!.replace(/.$/, (c) => (c === '0' ? '1' : '0')) }), code: 'bad_signature' },
-      { name: 'signed for another body', event: withHeaders(signedHeaders({ body: JSON.stringify({ name: 'other' }) })), code: 'bad_signature' },
-      { name: 'signed for another path', event: withHeaders(signedHeaders({ path: '/channels/x' })), code: 'bad_signature' },
-      { name: 'signed for another method', event: withHeaders(signedHeaders({ method: 'PUT' })), code: 'bad_signature' },
-      { name: 'signed with a query the request lacks', event: withHeaders(signedHeaders({ query: { limit: '5' } })), code: 'bad_signature' },
-      { name: 'expired: 301 s old', event: withHeaders(signedHeaders({ nowMs: now() - 301_000 })), code: 'expired_timestamp' },
-      { name: 'expired: 301 s in the future', event: withHeaders(signedHeaders({ nowMs: now() + 301_000 })), code: 'expired_timestamp' },
-      { name: 'expired: a day old', event: withHeaders(signedHeaders({ nowMs: now() - 86_400_000 })), code: 'expired_timestamp' },
-      { name: 'bad signature plus a valid token (no fallback)', event: withHeaders({ ...signedHeaders({ secret: 'not-the-api-secret-at-all-000' }), Authorization: `Bearer ${API_TOKEN}` }), code: 'bad_signature' },
-      { name: 'half a signature plus a valid token (no fallback)', event: withHeaders({ 'X-Livecycle-Timestamp': String(Math.floor(now() / 1000)), Authorization: `Bearer ${API_TOKEN}` }), code: 'malformed_signature' },
-      { name: 'wrong token', event: withHeaders({ Authorization: 'Bearer not-the-token-0123456789' }), code: 'bad_token' },
-      { name: 'token prefix', event: withHeaders({ Authorization: `Bearer ${API_TOKEN.slice(0, -1)}` }), code: 'bad_token' },
-      { name: 'token plus a character', event: withHeaders({ Authorization: `Bearer ${API_TOKEN}x` }), code: 'bad_token' },
-      { name: 'token differs in case', event: withHeaders({ Authorization: `Bearer ${API_TOKEN.toLowerCase()}` }), code: 'bad_token' },
-      { name: 'the api secret sent as a token', event: withHeaders({ Authorization: `Bearer ${API_SECRET}` }), code: 'bad_token' },
-      { name: 'Basic scheme', event: withHeaders({ Authorization: `Basic ${Buffer.from(`u:${API_TOKEN}`).toString('base64')}` }), code: 'malformed_token' },
+      {
+        name: 'timestamp without signature',
+        event: withHeaders({ 'X-Livecycle-Timestamp': sig['X-Livecycle-Timestamp']! }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'signature without timestamp',
+        event: withHeaders({ 'X-Livecycle-Signature': sig['X-Livecycle-Signature']! }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'timestamp not digits',
+        event: withHeaders({ ...sig, 'X-Livecycle-Timestamp': `${sig['X-Livecycle-Timestamp']}.0` }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'timestamp in ms (13 digits)',
+        event: withHeaders({ ...signedHeaders(), 'X-Livecycle-Timestamp': String(now()) }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'signature not v1=hex',
+        event: withHeaders({ ...sig, 'X-Livecycle-Signature': sig['X-Livecycle-Signature']!.replace('v1=', 'v2=') }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'signature truncated',
+        event: withHeaders({ ...sig, 'X-Livecycle-Signature': sig['X-Livecycle-Signature']!.slice(0, -2) }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'signature base64 instead of hex',
+        event: withHeaders({
+          ...sig,
+          'X-Livecycle-Signature': `v1=${Buffer.from(sig['X-Livecycle-Signature']!.slice(3), 'hex').toString('base64')}`,
+        }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'wrong secret',
+        event: withHeaders(signedHeaders({ secret: 'not-the-api-secret-at-all-000' })),
+        code: 'bad_signature',
+      },
+      {
+        name: 'one bit flipped',
+        event: withHeaders({
+          ...sig,
+          'X-Livecycle-Signature': sig['X-Livecycle-Signature']!.replace(/.$/, (c) => (c === '0' ? '1' : '0')),
+        }),
+        code: 'bad_signature',
+      },
+      {
+        name: 'signed for another body',
+        event: withHeaders(signedHeaders({ body: JSON.stringify({ name: 'other' }) })),
+        code: 'bad_signature',
+      },
+      {
+        name: 'signed for another path',
+        event: withHeaders(signedHeaders({ path: '/channels/x' })),
+        code: 'bad_signature',
+      },
+      {
+        name: 'signed for another method',
+        event: withHeaders(signedHeaders({ method: 'PUT' })),
+        code: 'bad_signature',
+      },
+      {
+        name: 'signed with a query the request lacks',
+        event: withHeaders(signedHeaders({ query: { limit: '5' } })),
+        code: 'bad_signature',
+      },
+      {
+        name: 'expired: 301 s old',
+        event: withHeaders(signedHeaders({ nowMs: now() - 301_000 })),
+        code: 'expired_timestamp',
+      },
+      {
+        name: 'expired: 301 s in the future',
+        event: withHeaders(signedHeaders({ nowMs: now() + 301_000 })),
+        code: 'expired_timestamp',
+      },
+      {
+        name: 'expired: a day old',
+        event: withHeaders(signedHeaders({ nowMs: now() - 86_400_000 })),
+        code: 'expired_timestamp',
+      },
+      {
+        name: 'bad signature plus a valid token (no fallback)',
+        event: withHeaders({
+          ...signedHeaders({ secret: 'not-the-api-secret-at-all-000' }),
+          Authorization: `Bearer ${API_TOKEN}`,
+        }),
+        code: 'bad_signature',
+      },
+      {
+        name: 'half a signature plus a valid token (no fallback)',
+        event: withHeaders({
+          'X-Livecycle-Timestamp': String(Math.floor(now() / 1000)),
+          Authorization: `Bearer ${API_TOKEN}`,
+        }),
+        code: 'malformed_signature',
+      },
+      {
+        name: 'wrong token',
+        event: withHeaders({ Authorization: 'Bearer not-the-token-0123456789' }),
+        code: 'bad_token',
+      },
+      {
+        name: 'token prefix',
+        event: withHeaders({ Authorization: `Bearer ${API_TOKEN.slice(0, -1)}` }),
+        code: 'bad_token',
+      },
+      {
+        name: 'token plus a character',
+        event: withHeaders({ Authorization: `Bearer ${API_TOKEN}x` }),
+        code: 'bad_token',
+      },
+      {
+        name: 'token differs in case',
+        event: withHeaders({ Authorization: `Bearer ${API_TOKEN.toLowerCase()}` }),
+        code: 'bad_token',
+      },
+      {
+        name: 'the api secret sent as a token',
+        event: withHeaders({ Authorization: `Bearer ${API_SECRET}` }),
+        code: 'bad_token',
+      },
+      {
+        name: 'Basic scheme',
+        event: withHeaders({ Authorization: `Basic ${Buffer.from(`u:${API_TOKEN}`).toString('base64')}` }),
+        code: 'malformed_token',
+      },
       { name: 'bearer without token', event: withHeaders({ Authorization: 'Bearer ' }), code: 'malformed_token' },
-      { name: 'token with a space inside', event: withHeaders({ Authorization: `Bearer ${API_TOKEN} x` }), code: 'malformed_token' },
+      {
+        name: 'token with a space inside',
+        event: withHeaders({ Authorization: `Bearer ${API_TOKEN} x` }),
+        code: 'malformed_token',
+      },
     ];
     const outcomes: string[] = [];
     for (const c of cases) {
@@ -118,10 +255,20 @@ describe('api (functions/api handler): every unauthenticated request is refused 
     expect(await send(first)).toEqual({ status: 401, code: 'replayed' });
     tally('api-replay');
     // The old secret still works during rotation; at exactly 300 s skew a request is accepted.
-    expect((await send(apiEvent({ method: 'GET', path: '/channels/auth-probe' }, { secret: API_SECRET_OLD, nowMs: now() }))).status).toBe(200);
-    expect((await send(apiEvent({ method: 'GET', path: '/channels', query: { limit: '5' } }, { nowMs: now() - 300_000 }))).status).toBe(200);
-    expect((await send(apiEvent({ method: 'GET', path: '/channels', query: { limit: '6' } }, { token: API_TOKEN }))).status).toBe(200);
-    console.log(`[reliability/auth] api refusal cases: ${cases.length}, all 401 with the documented code; accepted controls: 4; replay refused: 1`);
+    expect(
+      (await send(apiEvent({ method: 'GET', path: '/channels/auth-probe' }, { secret: API_SECRET_OLD, nowMs: now() })))
+        .status,
+    ).toBe(200);
+    expect(
+      (await send(apiEvent({ method: 'GET', path: '/channels', query: { limit: '5' } }, { nowMs: now() - 300_000 })))
+        .status,
+    ).toBe(200);
+    expect(
+      (await send(apiEvent({ method: 'GET', path: '/channels', query: { limit: '6' } }, { token: API_TOKEN }))).status,
+    ).toBe(200);
+    console.log(
+      `[reliability/auth] api refusal cases: ${cases.length}, all 401 with the documented code; accepted controls: 4; replay refused: 1`,
+    );
   });
 
   it('a signed DELETE replayed later, even after the clock moves inside the window, is refused', async () => {
@@ -150,11 +297,19 @@ describe('api (functions/api handler): every unauthenticated request is refused 
     expect(tokenRun.result.code).toBe('bad_token');
     expect(tokenRun.calls).toBeGreaterThanOrEqual(1);
     // The emulator's verifier too.
-    const emuRun = await countTimingSafeEqual(() => oss(stack.emu, { method: 'GET', key: 'x', credentials: { accessKeyId: ACCESS_KEY.id, accessKeySecret: 'wrong-secret-wrong-secret' } }));
+    const emuRun = await countTimingSafeEqual(() =>
+      oss(stack.emu, {
+        method: 'GET',
+        key: 'x',
+        credentials: { accessKeyId: ACCESS_KEY.id, accessKeySecret: 'wrong-secret-wrong-secret' },
+      }),
+    );
     expect(emuRun.result.status).toBe(403);
     expect(emuRun.calls).toBeGreaterThanOrEqual(1);
     tally('timing-safe');
-    console.log(`[reliability/auth] timingSafeEqual calls: api signature ${sigRun.calls}, api token ${tokenRun.calls}, emulator V4 ${emuRun.calls}`);
+    console.log(
+      `[reliability/auth] timingSafeEqual calls: api signature ${sigRun.calls}, api token ${tokenRun.calls}, emulator V4 ${emuRun.calls}`,
+    );
   });
 });
 
@@ -178,7 +333,13 @@ describe('emulator: what the emulator suites do not already cover', () => {
         ['GET', `/${BUCKET}/a.txt?acl`],
         ['PUT', `/${BUCKET}/a.txt`],
       ] as const) {
-        const res = await rawRequest(stack.emu, method, target, { ...headers, 'content-length': method === 'PUT' ? '1' : '0' }, method === 'PUT' ? Buffer.from('x') : undefined);
+        const res = await rawRequest(
+          stack.emu,
+          method,
+          target,
+          { ...headers, 'content-length': method === 'PUT' ? '1' : '0' },
+          method === 'PUT' ? Buffer.from('x') : undefined,
+        );
         tried++;
         expect.soft(res.status, `${method} ${target}`).toBeGreaterThanOrEqual(400);
         if (res.status === 403) expect.soft(errorOf(res).Code, `${method} ${target}`).toBe('SignatureDoesNotMatch');
@@ -192,12 +353,21 @@ describe('emulator: what the emulator suites do not already cover', () => {
   it('presigned URLs made with STS credentials stop working when the token expires, even inside Expires', async () => {
     const sts = stack.emu.mintSts({ ttlSeconds: 60 });
     for (const auth of ['presign-v1', 'presign-v4'] as const) {
-      expect((await oss(stack.emu, { method: 'GET', key: 'a.txt', auth, credentials: sts, expiresInSeconds: 3600 })).status).toBe(200);
+      expect(
+        (await oss(stack.emu, { method: 'GET', key: 'a.txt', auth, credentials: sts, expiresInSeconds: 3600 })).status,
+      ).toBe(200);
     }
     const nowMs = now();
     await stack.clock.advance(61_000);
     for (const auth of ['presign-v1', 'presign-v4'] as const) {
-      const res = await oss(stack.emu, { method: 'GET', key: 'a.txt', auth, credentials: sts, expiresInSeconds: 3600, nowMs });
+      const res = await oss(stack.emu, {
+        method: 'GET',
+        key: 'a.txt',
+        auth,
+        credentials: sts,
+        expiresInSeconds: 3600,
+        nowMs,
+      });
       expect.soft(res.status, auth).toBe(403);
       expect.soft(errorOf(res).Code, auth).toBe('SecurityTokenExpired');
     }
@@ -215,10 +385,15 @@ describe('emulator: what the emulator suites do not already cover', () => {
 
   it('RTMP URLs signed with minted STS credentials: refused once the token expired or when the token is forged', async () => {
     const channel = 'rtmp-sts';
-    await stack.oss.putLiveChannel(channel, { status: 'enabled', target: { fragDuration: 2, fragCount: 3, playlistName: 'playlist.m3u8' } });
+    await stack.oss.putLiveChannel(channel, {
+      status: 'enabled',
+      target: { fragDuration: 2, fragCount: 3, playlistName: 'playlist.m3u8' },
+    });
     const origin = `rtmp://${BUCKET}.${stack.emu.endpoint}`;
-    const sign = (creds: { accessKeyId: string; accessKeySecret: string; securityToken?: string }, expiresInS: number) =>
-      signRtmpUrl(origin, { bucket: BUCKET, channel, expires: Math.floor(now() / 1000) + expiresInS }, creds);
+    const sign = (
+      creds: { accessKeyId: string; accessKeySecret: string; securityToken?: string },
+      expiresInS: number,
+    ) => signRtmpUrl(origin, { bucket: BUCKET, channel, expires: Math.floor(now() / 1000) + expiresInS }, creds);
     const refused = async (signedUrl: string) => {
       try {
         await stack.emu.ingest.start({ bucket: BUCKET, channel, signedUrl });
@@ -229,9 +404,16 @@ describe('emulator: what the emulator suites do not already cover', () => {
       return 'accepted';
     };
     const sts = stack.emu.mintSts({ ttlSeconds: 60 });
-    const creds = { accessKeyId: sts.accessKeyId, accessKeySecret: sts.accessKeySecret, securityToken: sts.securityToken };
+    const creds = {
+      accessKeyId: sts.accessKeyId,
+      accessKeySecret: sts.accessKeySecret,
+      securityToken: sts.securityToken,
+    };
     expect(await refused(sign(creds, 3600))).toBe('accepted');
-    const forged = sign(creds, 3600).replace(/security-token=([^&]+)/, (_m, t: string) => `security-token=${t.slice(0, -4)}AAAA`);
+    const forged = sign(creds, 3600).replace(
+      /security-token=([^&]+)/,
+      (_m, t: string) => `security-token=${t.slice(0, -4)}AAAA`,
+    );
     const forgedResult = await refused(forged);
     expect(forgedResult).not.toBe('accepted');
     const other = stack.emu.mintSts({ ttlSeconds: 60 });
@@ -247,16 +429,24 @@ describe('emulator: what the emulator suites do not already cover', () => {
   it('the publish URL the api hands out works on the emulator until PUBLISH_URL_TTL passes, then is refused', async () => {
     const created = await api(stack, create('publish-ttl'));
     expect(created.status).toBe(201);
-    const res = await api(stack, { method: 'POST', path: '/channels/publish-ttl/publish-url', body: { expiresInSeconds: 120 } });
+    const res = await api(stack, {
+      method: 'POST',
+      path: '/channels/publish-ttl/publish-url',
+      body: { expiresInSeconds: 120 },
+    });
     expect(res.status).toBe(200);
     const url = res.json.publishUrl as string;
     expect(url).toMatch(/^rtmp:\/\//);
     await stack.emu.ingest.start({ bucket: BUCKET, channel: 'publish-ttl', signedUrl: url });
     await stack.emu.ingest.stop({ bucket: BUCKET, channel: 'publish-ttl' });
     await stack.clock.advance(121_000);
-    await expect(stack.emu.ingest.start({ bucket: BUCKET, channel: 'publish-ttl', signedUrl: url })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      stack.emu.ingest.start({ bucket: BUCKET, channel: 'publish-ttl', signedUrl: url }),
+    ).rejects.toMatchObject({ status: 403 });
     const tampered = url.replace('/live/publish-ttl', '/live/auth-probe');
-    await expect(stack.emu.ingest.start({ bucket: BUCKET, channel: 'auth-probe', signedUrl: tampered })).rejects.toBeTruthy();
+    await expect(
+      stack.emu.ingest.start({ bucket: BUCKET, channel: 'auth-probe', signedUrl: tampered }),
+    ).rejects.toBeTruthy();
     tally('api-publish-url');
   });
 });

@@ -11,7 +11,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
-import { BUCKET, api, compressBackoff, snapshotObjects, startCapture, startStack, timerEvent, watchProcessProblems, type Stack } from './harness';
+import {
+  BUCKET,
+  api,
+  compressBackoff,
+  snapshotObjects,
+  startCapture,
+  startStack,
+  timerEvent,
+  watchProcessProblems,
+  type Stack,
+} from './harness';
 import { MINUTE, createChannel, runTimer, startPush, stopPush } from './flow';
 
 const problems = watchProcessProblems();
@@ -48,9 +58,17 @@ const ORPHANS_PER_CHANNEL = 60;
 /** Extra channels in the kill test: one generate-vod kill point each. */
 const KILL_VODS = 6;
 
-/** Three channels (plus `extra`) with a broadcast each (VOD planned, generate-vod queued); two are then deleted with extra unreferenced fragments. */
+/**
+ * Three channels (plus `extra`) with a broadcast each (VOD planned, generate-vod queued); two are then deleted with
+ * extra unreferenced fragments.
+ */
 async function prepare(extra = 0): Promise<{ stack: Stack; sw: KillSwitch }> {
-  const channels = ['cut-1', 'cut-2', 'cut-3', ...Array.from({ length: extra }, (_, i) => `vod-${String(i).padStart(2, '0')}`)];
+  const channels = [
+    'cut-1',
+    'cut-2',
+    'cut-3',
+    ...Array.from({ length: extra }, (_, i) => `vod-${String(i).padStart(2, '0')}`),
+  ];
   const stack = await startStack({ env: { ORPHAN_GRACE: '600', LOG_LEVEL: 'warn', CLEANUP_MAX_OBJECTS: '100000' } });
   stacks.push(stack);
   const sw = killSwitch(stack.emu);
@@ -64,7 +82,8 @@ async function prepare(extra = 0): Promise<{ stack: Stack; sw: KillSwitch }> {
   }
   // Leftovers no playlist references (e.g. from a push whose VOD was never made).
   for (const ch of ['cut-2', 'cut-3']) {
-    for (let i = 0; i < ORPHANS_PER_CHANNEL; i++) await stack.oss.putObject(`${ch}/${String(9_000_000_000_000 + i)}.ts`, Buffer.from('x'));
+    for (let i = 0; i < ORPHANS_PER_CHANNEL; i++)
+      await stack.oss.putObject(`${ch}/${String(9_000_000_000_000 + i)}.ts`, Buffer.from('x'));
   }
   return { stack, sw };
 }
@@ -75,7 +94,8 @@ async function finishVods(stack: Stack): Promise<void> {
 }
 
 async function deleteAndAge(stack: Stack): Promise<void> {
-  for (const ch of ['cut-2', 'cut-3']) expect((await api(stack, { method: 'DELETE', path: `/channels/${ch}` })).status).toBe(200);
+  for (const ch of ['cut-2', 'cut-3'])
+    expect((await api(stack, { method: 'DELETE', path: `/channels/${ch}` })).status).toBe(200);
   await stack.clock.advance(15 * MINUTE); // past ORPHAN_GRACE
 }
 
@@ -92,7 +112,11 @@ async function finalState(stack: Stack): Promise<Record<string, string>> {
 }
 
 function eventIds(stack: Stack): string[] {
-  return stack.receiver!.deliveries.filter((d) => d.type !== 'cleanup.completed').map((d) => d.id).filter((id, i, a) => a.indexOf(id) === i).sort();
+  return stack
+    .receiver!.deliveries.filter((d) => d.type !== 'cleanup.completed')
+    .map((d) => d.id)
+    .filter((id, i, a) => a.indexOf(id) === i)
+    .sort();
 }
 
 describe('cut off mid-way', () => {
@@ -115,7 +139,9 @@ describe('cut off mid-way', () => {
       sw.tickMs = 1_000;
       const statuses: string[] = [];
       for (let run = 0; run < 60; run++) {
-        const res = (await stack.invoke('cleanup-orphans', timerEvent('cleanup', stack.clock.now()), { timeoutSeconds: 20 })) as { buckets: { status: string; stoppedBy: string | null; totals?: { deleted?: number } }[] };
+        const res = (await stack.invoke('cleanup-orphans', timerEvent('cleanup', stack.clock.now()), {
+          timeoutSeconds: 20,
+        })) as { buckets: { status: string; stoppedBy: string | null; totals?: { deleted?: number } }[] };
         const b = res.buckets[0]!;
         statuses.push(`${b.status === 'partial' ? `partial(${b.stoppedBy})` : b.status}:${b.totals?.deleted ?? '?'}`);
         if (b.status === 'complete') break;
@@ -123,10 +149,14 @@ describe('cut off mid-way', () => {
       }
       sw.tickMs = 0;
       const partial = statuses.filter((s) => s.startsWith('partial')).length;
-      console.log(`[reliability/cutoff] cleanup with a 20 s timeout and 1 s per OSS request: ${statuses.length} runs (${partial} stopped by deadline; status:deleted per run ${statuses.join(' ')}); ${Object.keys(expected).length} objects compared`);
+      console.log(
+        `[reliability/cutoff] cleanup with a 20 s timeout and 1 s per OSS request: ${statuses.length} runs (${partial} stopped by deadline; status:deleted per run ${statuses.join(' ')}); ${Object.keys(expected).length} objects compared`,
+      );
       expect(partial).toBeGreaterThanOrEqual(2);
       expect(statuses.at(-1)).toMatch(/^complete:/);
-      expect(statuses.filter((s) => s.startsWith('partial')).every((s) => s.startsWith('partial(deadline)'))).toBe(true);
+      expect(statuses.filter((s) => s.startsWith('partial')).every((s) => s.startsWith('partial(deadline)'))).toBe(
+        true,
+      );
       const got = await finalState(stack);
       expect(Object.keys(got).filter((k) => !(k in expected))).toEqual([]);
       expect(Object.keys(expected).filter((k) => !(k in got))).toEqual([]);
@@ -180,7 +210,9 @@ describe('cut off mid-way', () => {
         sw.allow = k;
         let status = 'killed';
         try {
-          const res = (await stack.invoke('cleanup-orphans', timerEvent('cleanup', stack.clock.now()), { timeoutSeconds: 60 })) as { buckets: { status: string }[] };
+          const res = (await stack.invoke('cleanup-orphans', timerEvent('cleanup', stack.clock.now()), {
+            timeoutSeconds: 60,
+          })) as { buckets: { status: string }[] };
           status = res.buckets[0]!.status;
         } catch (err) {
           status = `killed (${(err as Error).name})`;
@@ -197,7 +229,8 @@ describe('cut off mid-way', () => {
       await runTimer(stack, 'poll-stat');
       const missing = expectedEvents.filter((id) => !eventIds(stack).includes(id));
       const typeOf = (id: string) => ref.stack.receiver!.deliveries.find((d) => d.id === id)?.body.slice(0, 200);
-      if (missing.length) console.log(`[reliability/cutoff] events never delivered after the kills: ${missing.map(typeOf).join(' | ')}`);
+      if (missing.length)
+        console.log(`[reliability/cutoff] events never delivered after the kills: ${missing.map(typeOf).join(' | ')}`);
       console.log(`[reliability/cutoff] kills: ${kills.join('; ')}`);
       const got = await finalState(stack);
       expect(Object.keys(got).filter((k) => !(k in expected))).toEqual([]);
@@ -237,8 +270,14 @@ describe('cut off mid-way', () => {
       await runTimer(stack, 'disable-idle');
       await runTimer(stack, 'poll-stat');
       const statuses = (await stack.oss.listLiveChannels({})).channels.map((c) => `${c.name}:${c.status}`);
-      const announced = new Set(stack.receiver!.deliveries.filter((d) => d.type === 'channel.disabled').map((d) => (JSON.parse(d.body) as { channel: string }).channel));
-      console.log(`[reliability/cutoff] disable-idle kills: ${outcomes.filter((o) => o.includes('killed')).length}/30 killed; disabled ${statuses.filter((s) => s.endsWith(':disabled')).length}/${channels.length}; channel.disabled announced for ${announced.size}/${channels.length}: missing ${channels.filter((c) => !announced.has(c)).join(', ') || 'none'}`);
+      const announced = new Set(
+        stack
+          .receiver!.deliveries.filter((d) => d.type === 'channel.disabled')
+          .map((d) => (JSON.parse(d.body) as { channel: string }).channel),
+      );
+      console.log(
+        `[reliability/cutoff] disable-idle kills: ${outcomes.filter((o) => o.includes('killed')).length}/30 killed; disabled ${statuses.filter((s) => s.endsWith(':disabled')).length}/${channels.length}; channel.disabled announced for ${announced.size}/${channels.length}: missing ${channels.filter((c) => !announced.has(c)).join(', ') || 'none'}`,
+      );
       expect(statuses).toEqual(channels.map((c) => `${c}:disabled`));
       expect([...announced].sort()).toEqual(channels);
       expect(problems.unhandledRejections).toEqual([]);
@@ -258,12 +297,16 @@ describe('cut off mid-way', () => {
       const KS = 25;
       const outcomes = new Map<string, number>();
       const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
-      /** One api call killed after K requests, then retried unarmed until it is answered below 500 (a client's retry). */
+      /**
+       * One api call killed after K requests, then retried unarmed until it is answered below 500 (a client's retry).
+       */
       const killedThenRetried = async (k: number, call: Parameters<typeof api>[1], done: number[]): Promise<number> => {
         sw.allow = k;
         const first = await api(stack, call).catch(() => undefined);
         sw.allow = undefined;
-        note(`${call.method} ${call.path.split('/').length > 3 ? call.path.split('/')[3] : 'channel'}: first ${first?.status ?? 'killed'}`);
+        note(
+          `${call.method} ${call.path.split('/').length > 3 ? call.path.split('/')[3] : 'channel'}: first ${first?.status ?? 'killed'}`,
+        );
         for (let attempt = 0; attempt < 5; attempt++) {
           const res = await api(stack, call);
           if (res.status < 500) {
@@ -274,20 +317,37 @@ describe('cut off mid-way', () => {
         throw new Error(`${call.method} ${call.path} still failing`);
       };
       const names = Array.from({ length: KS }, (_, k) => `api-${String(k).padStart(2, '0')}`);
-      for (const [k, name] of names.entries()) await killedThenRetried(k, { method: 'POST', path: '/channels', body: { name } }, [201, 409]);
-      for (const [k, name] of names.entries()) await killedThenRetried(k, { method: 'POST', path: `/channels/${name}/disable` }, [200]);
-      for (const [k, name] of names.entries()) await killedThenRetried(k, { method: 'DELETE', path: `/channels/${name}` }, [200, 404]);
+      for (const [k, name] of names.entries())
+        await killedThenRetried(k, { method: 'POST', path: '/channels', body: { name } }, [201, 409]);
+      for (const [k, name] of names.entries())
+        await killedThenRetried(k, { method: 'POST', path: `/channels/${name}/disable` }, [200]);
+      for (const [k, name] of names.entries())
+        await killedThenRetried(k, { method: 'DELETE', path: `/channels/${name}` }, [200, 404]);
       // Events whose delivery a kill interrupted are delivered by a later drain once the dead claimant's claim lapses.
       await stack.clock.advance(2 * MINUTE);
       await runTimer(stack, 'poll-stat');
-      const announced = (type: string) => new Set(stack.receiver!.deliveries.filter((d) => d.type === type).map((d) => (JSON.parse(d.body) as { channel: string }).channel));
-      const missing = Object.fromEntries(['channel.created', 'channel.disabled', 'channel.deleted'].map((t) => [t, names.filter((n) => !announced(t).has(n))]));
-            console.log(`[reliability/cutoff] api kills: ${KS} channels × create/disable/delete, K = 0..${KS - 1}; first attempts ${JSON.stringify(Object.fromEntries(outcomes))}; events missing ${JSON.stringify(missing)}`);
+      const announced = (type: string) =>
+        new Set(
+          stack
+            .receiver!.deliveries.filter((d) => d.type === type)
+            .map((d) => (JSON.parse(d.body) as { channel: string }).channel),
+        );
+      const missing = Object.fromEntries(
+        ['channel.created', 'channel.disabled', 'channel.deleted'].map((t) => [
+          t,
+          names.filter((n) => !announced(t).has(n)),
+        ]),
+      );
+      console.log(
+        `[reliability/cutoff] api kills: ${KS} channels × create/disable/delete, K = 0..${KS - 1}; first attempts ${JSON.stringify(Object.fromEntries(outcomes))}; events missing ${JSON.stringify(missing)}`,
+      );
       expect((await stack.oss.listLiveChannels({})).channels).toEqual([]);
       // Known limitation (docs/reliability.md): a create killed between PutLiveChannel and its ledger
       // record leaves no record to announce from (the retry gets 409). Every create that recorded
       // its generation is announced.
-      const recorded = new Set([...(await snapshotObjects(stack.oss, '_livecycle/channels/')).keys()].map((k) => k.split('/')[2]));
+      const recorded = new Set(
+        [...(await snapshotObjects(stack.oss, '_livecycle/channels/')).keys()].map((k) => k.split('/')[2]),
+      );
       expect(missing['channel.created']!.filter((n) => recorded.has(n))).toEqual([]);
       expect(missing['channel.created']!.length).toBeLessThanOrEqual(1);
       expect(missing['channel.disabled']).toEqual([]);

@@ -192,8 +192,15 @@ export interface Stack {
   asyncQueue: AsyncCall[];
   /** Security tokens and STS secrets minted for invocations (to scan logs for). */
   minted: { accessKeySecret: string; securityToken: string }[];
-  invoke(fn: FunctionName, event: Buffer | string | object, opts?: { timeoutSeconds?: number; requestId?: string }): Promise<unknown>;
-  /** Runs (and removes) every queued async invocation; returns how many ran. Failures are returned, like FC's async retry would see them. */
+  invoke(
+    fn: FunctionName,
+    event: Buffer | string | object,
+    opts?: { timeoutSeconds?: number; requestId?: string },
+  ): Promise<unknown>;
+  /**
+   * Runs (and removes) every queued async invocation; returns how many ran. Failures are returned, like FC's async
+   * retry would see them.
+   */
   drainAsync(opts?: { times?: number }): Promise<{ ran: number; failed: unknown[] }>;
   /** Changes the functions' environment; they build a fresh instance from it on their next call (an FC redeploy). */
   setEnv(env: Record<string, string>): void;
@@ -203,7 +210,13 @@ export interface Stack {
 let invocationCounter = 0;
 
 export function timerEvent(name: string, atMs: number, payload?: string): Buffer {
-  return Buffer.from(JSON.stringify({ triggerTime: new Date(atMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), triggerName: name, payload: payload ?? '' }));
+  return Buffer.from(
+    JSON.stringify({
+      triggerTime: new Date(atMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      triggerName: name,
+      payload: payload ?? '',
+    }),
+  );
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -259,7 +272,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return h;
   };
   const minted: Stack['minted'] = [];
-  const admin = new OssClient({ endpoint: emu.url, region: emu.region, pathStyle: true, credentials: { getCredentials: async () => ({ accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret }) } });
+  const admin = new OssClient({
+    endpoint: emu.url,
+    region: emu.region,
+    pathStyle: true,
+    credentials: { getCredentials: async () => ({ accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret }) },
+  });
 
   const stack: Stack = {
     emu,
@@ -271,12 +289,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     minted,
     async invoke(fn, event, o = {}) {
       const handler = await handlerOf(fn);
-      const bytes = Buffer.isBuffer(event) ? event : Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
+      const bytes = Buffer.isBuffer(event)
+        ? event
+        : Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
       let credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string } | undefined;
       if (opts.sts !== false) {
         const sts = emu.mintSts({ ttlSeconds: 3600 });
         minted.push({ accessKeySecret: sts.accessKeySecret, securityToken: sts.securityToken });
-        credentials = { accessKeyId: sts.accessKeyId, accessKeySecret: sts.accessKeySecret, securityToken: sts.securityToken };
+        credentials = {
+          accessKeyId: sts.accessKeyId,
+          accessKeySecret: sts.accessKeySecret,
+          securityToken: sts.securityToken,
+        };
       }
       const context = {
         requestId: o.requestId ?? `req-${++invocationCounter}`,
@@ -297,7 +321,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         for (let i = 0; i < (o.times ?? 1); i++) {
           ran++;
           try {
-            await stack.invoke(call.functionName as FunctionName, Buffer.from(typeof call.payload === 'string' ? call.payload : JSON.stringify(call.payload)));
+            await stack.invoke(
+              call.functionName as FunctionName,
+              Buffer.from(typeof call.payload === 'string' ? call.payload : JSON.stringify(call.payload)),
+            );
           } catch (err) {
             failed.push(err);
           }
@@ -342,12 +369,26 @@ export interface ApiCall {
 }
 
 /** An FC 3.0 HTTP trigger event; `auth` decides how it is authenticated. */
-export function apiEvent(call: ApiCall, auth: { secret?: string; token?: string; nowMs?: number; none?: boolean } = {}): Buffer {
+export function apiEvent(
+  call: ApiCall,
+  auth: { secret?: string; token?: string; nowMs?: number; none?: boolean } = {},
+): Buffer {
   const body = call.body === undefined ? '' : typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
   let headers: Record<string, string> = { 'Content-Type': 'application/json', ...call.headers };
   if (!auth.none) {
     if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
-    else headers = { ...headers, ...signApiRequest({ method: call.method, path: call.path, query: call.query, body, secret: auth.secret ?? API_SECRET, now: auth.nowMs ?? Date.now() }) };
+    else
+      headers = {
+        ...headers,
+        ...signApiRequest({
+          method: call.method,
+          path: call.path,
+          query: call.query,
+          body,
+          secret: auth.secret ?? API_SECRET,
+          now: auth.nowMs ?? Date.now(),
+        }),
+      };
   }
   return Buffer.from(
     JSON.stringify({
@@ -357,7 +398,10 @@ export function apiEvent(call: ApiCall, auth: { secret?: string; token?: string;
       queryParameters: call.query ?? {},
       body,
       isBase64Encoded: false,
-      requestContext: { requestId: 'trigger-req', http: { method: call.method, path: call.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9' } },
+      requestContext: {
+        requestId: 'trigger-req',
+        http: { method: call.method, path: call.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9' },
+      },
     }),
   );
 }
@@ -369,7 +413,10 @@ export interface ApiResponse {
 }
 
 /** Calls the api with a bearer token (no replay bookkeeping) and parses the answer. */
-export async function api(stack: Stack, call: ApiCall): Promise<{ status: number; json: Record<string, unknown>; raw: ApiResponse }> {
+export async function api(
+  stack: Stack,
+  call: ApiCall,
+): Promise<{ status: number; json: Record<string, unknown>; raw: ApiResponse }> {
   const raw = (await stack.invoke('api', apiEvent(call, { token: API_TOKEN }))) as ApiResponse;
   let json: Record<string, unknown> = {};
   try {
@@ -398,7 +445,8 @@ export async function snapshotObjects(oss: OssBucket, prefix = ''): Promise<Map<
 export function compressBackoff(factor: number): () => void {
   const timers = createRequire(import.meta.url)('node:timers/promises') as typeof import('node:timers/promises');
   const original = timers.setTimeout;
-  timers.setTimeout = ((ms?: number, value?: unknown, options?: object) => original(Math.ceil((ms ?? 0) / factor), value, options)) as typeof original;
+  timers.setTimeout = ((ms?: number, value?: unknown, options?: object) =>
+    original(Math.ceil((ms ?? 0) / factor), value, options)) as typeof original;
   syncBuiltinESMExports();
   return () => {
     timers.setTimeout = original;

@@ -8,7 +8,18 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TopicMessage } from '../../local/emulator/types';
-import { BUCKET, T0, api, snapshotObjects, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName, type Stack } from './harness';
+import {
+  BUCKET,
+  T0,
+  api,
+  snapshotObjects,
+  startCapture,
+  startStack,
+  timerEvent,
+  watchProcessProblems,
+  type FunctionName,
+  type Stack,
+} from './harness';
 import { MINUTE, createChannel, dueTimers, startPush, stopPush } from './flow';
 
 const problems = watchProcessProblems();
@@ -37,12 +48,23 @@ interface RunResult {
 
 function envelope(m: TopicMessage): Buffer {
   return Buffer.from(
-    JSON.stringify({ TopicOwner: '1234567890123456', Message: m.body, Subscriber: '1234567890123456', PublishTime: m.publishTime, SigningCertURL: 'https://mns.example/x.pem', TopicName: m.topic, MessageMD5: 'X', MessageId: m.messageId }),
+    JSON.stringify({
+      TopicOwner: '1234567890123456',
+      Message: m.body,
+      Subscriber: '1234567890123456',
+      PublishTime: m.publishTime,
+      SigningCertURL: 'https://mns.example/x.pem',
+      TopicName: m.topic,
+      MessageMD5: 'X',
+      MessageId: m.messageId,
+    }),
   );
 }
 
 async function scenario(mode: Mode): Promise<RunResult> {
-  const stack = await startStack({ env: { SNAPSHOT_TOPIC: 'snapshots', SNAPSHOT_INTERVAL: '60', ORPHAN_GRACE: '600', LOG_LEVEL: 'warn' } });
+  const stack = await startStack({
+    env: { SNAPSHOT_TOPIC: 'snapshots', SNAPSHOT_INTERVAL: '60', ORPHAN_GRACE: '600', LOG_LEVEL: 'warn' },
+  });
   stacks.push(stack);
   const inbox: TopicMessage[] = [];
   stack.emu.topics.subscribe('snapshots', async (m) => {
@@ -73,7 +95,13 @@ async function scenario(mode: Mode): Promise<RunResult> {
     while (stack.asyncQueue.length) {
       const calls = stack.asyncQueue.splice(0);
       counts.async += calls.length * mode.asyncTimes;
-      await Promise.all(calls.flatMap((c) => Array.from({ length: mode.asyncTimes }, () => invoke(c.functionName as FunctionName, Buffer.from(JSON.stringify(c.payload))))));
+      await Promise.all(
+        calls.flatMap((c) =>
+          Array.from({ length: mode.asyncTimes }, () =>
+            invoke(c.functionName as FunctionName, Buffer.from(JSON.stringify(c.payload))),
+          ),
+        ),
+      );
     }
   };
   const minutes = async (n: number) => {
@@ -85,14 +113,18 @@ async function scenario(mode: Mode): Promise<RunResult> {
       await startPush(stack, channel, url);
     } catch (err) {
       const statuses = (await stack.oss.listLiveChannels({})).channels.map((c) => `${c.name}:${c.status}`);
-      throw new Error(`push ${channel} at +${(stack.clock.now() - T0) / MINUTE} min refused (${(err as Error).message}); channels ${statuses.join(' ')}`);
+      throw new Error(
+        `push ${channel} at +${(stack.clock.now() - T0) / MINUTE} min refused (${(err as Error).message}); channels ${statuses.join(' ')}`,
+      );
     }
   };
   // The script (all on the frozen clock, identical in both modes).
   const urlA = await createChannel(stack, 'cam-a');
   const urlB = await createChannel(stack, 'cam-b');
   await createChannel(stack, 'cam-c'); // never pushed: goes idle and is disabled
-  expect((await api(stack, { method: 'POST', path: '/channels', body: { name: 'cam-d', snapshot: false } })).status).toBe(201);
+  expect(
+    (await api(stack, { method: 'POST', path: '/channels', body: { name: 'cam-d', snapshot: false } })).status,
+  ).toBe(201);
   await minutes(1);
   await push('cam-a', urlA);
   await minutes(1);
@@ -129,7 +161,10 @@ async function scenario(mode: Mode): Promise<RunResult> {
       if ([...cleanupIds].some((id) => key.includes(id)) || /webhooks\/(seq|assigned)\/~/.test(key)) continue;
       // The run id inside a record names the FC request that wrote it, a delivery claim id is
       // random: both differ between runs by construction.
-      ledger.set(key, body.replace(/"runId":"[^"]*"/, '"runId":"<run>"').replace(/"claimId":"[^"]*"/, '"claimId":"<claim>"'));
+      ledger.set(
+        key,
+        body.replace(/"runId":"[^"]*"/, '"runId":"<run>"').replace(/"claimId":"[^"]*"/, '"claimId":"<claim>"'),
+      );
     } else if (key.endsWith('.m3u8') && !key.endsWith('/playlist.m3u8')) vods.set(key, body);
   }
   // Leftovers of the deleted channels, for the orphan check.
@@ -173,12 +208,16 @@ describe('overlap and duplicates', () => {
       // playlists and the fragments they reference may remain.
       const referenced = new Set<string>();
       for (const k of clean.leftovers.filter((k) => k.endsWith('.m3u8') && !k.endsWith('/playlist.m3u8'))) {
-        for (const line of clean.all.get(k)!.split('\n')) if (line && !line.startsWith('#')) referenced.add(`${k.slice(0, k.indexOf('/') + 1)}${line.trim()}`);
+        for (const line of clean.all.get(k)!.split('\n'))
+          if (line && !line.startsWith('#')) referenced.add(`${k.slice(0, k.indexOf('/') + 1)}${line.trim()}`);
       }
-      // Cleanup's candidates are `.ts` ingest fragments only (docs/cleanup.md: playlists and snapshot JPGs are never deleted).
+      // Cleanup's candidates are `.ts` ingest fragments only (docs/cleanup.md: playlists and snapshot JPGs are never
+      // deleted).
       const orphans = clean.leftovers.filter((k) => k.endsWith('.ts') && !referenced.has(k));
       const kept = clean.leftovers.filter((k) => !k.endsWith('.ts')).length;
-      console.log(`[reliability/overlap] deleted channels' leftovers after grace: ${clean.leftovers.length} objects, ${referenced.size} referenced fragments, ${orphans.length} orphan fragments; ${kept} non-fragment objects kept by design (VOD/live playlists, snapshot JPGs)`);
+      console.log(
+        `[reliability/overlap] deleted channels' leftovers after grace: ${clean.leftovers.length} objects, ${referenced.size} referenced fragments, ${orphans.length} orphan fragments; ${kept} non-fragment objects kept by design (VOD/live playlists, snapshot JPGs)`,
+      );
       expect(clean.leftovers.filter((k) => k.endsWith('.ts')).length).toBeGreaterThan(0);
       expect(orphans).toEqual([]);
 
@@ -191,7 +230,9 @@ describe('overlap and duplicates', () => {
       const onlyChaos = [...chaos.ledger.keys()].filter((k) => !clean.ledger.has(k));
       expect({ onlyClean, onlyChaos }).toEqual({ onlyClean: [], onlyChaos: [] });
       const differing = [...clean.ledger.keys()].filter((k) => chaos.ledger.get(k) !== clean.ledger.get(k));
-      expect(differing.map((k) => `${k}\n  clean: ${clean.ledger.get(k)}\n  dup:   ${chaos.ledger.get(k)}`)).toEqual([]);
+      expect(differing.map((k) => `${k}\n  clean: ${clean.ledger.get(k)}\n  dup:   ${chaos.ledger.get(k)}`)).toEqual(
+        [],
+      );
       expect(problems.unhandledRejections).toEqual([]);
     } finally {
       capture.stop();

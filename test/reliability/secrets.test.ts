@@ -8,7 +8,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log';
-import { ACCESS_KEY, API_SECRET, API_SECRET_OLD, API_TOKEN, BUCKET, WEBHOOK_SECRET, api, apiEvent, startCapture, startStack, watchProcessProblems, type ApiResponse, type Stack } from './harness';
+import {
+  ACCESS_KEY,
+  API_SECRET,
+  API_SECRET_OLD,
+  API_TOKEN,
+  BUCKET,
+  WEBHOOK_SECRET,
+  api,
+  apiEvent,
+  startCapture,
+  startStack,
+  watchProcessProblems,
+  type ApiResponse,
+  type Stack,
+} from './harness';
 import { createChannel, runMinutes, runTimer, startPush, stopPush } from './flow';
 
 const problems = watchProcessProblems();
@@ -27,7 +41,8 @@ afterAll(async () => {
 });
 
 function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}\n${err.stack ?? ''}\n${JSON.stringify(err, Object.getOwnPropertyNames(err))}`;
+  if (err instanceof Error)
+    return `${err.name}: ${err.message}\n${err.stack ?? ''}\n${JSON.stringify(err, Object.getOwnPropertyNames(err))}`;
   return String(err);
 }
 
@@ -43,12 +58,20 @@ describe('secrets', () => {
     stack.emu.faults.set([{ operation: '*', rate: 0.05, kind: 'internal-error' }], 7);
     const publishUrl = await createChannel(stack, 'secret-cam');
     record(await api(stack, { method: 'GET', path: '/channels/secret-cam' }));
-    record(await api(stack, { method: 'POST', path: '/channels/secret-cam/publish-url', body: { expiresInSeconds: 600 } }));
+    record(
+      await api(stack, { method: 'POST', path: '/channels/secret-cam/publish-url', body: { expiresInSeconds: 600 } }),
+    );
     await startPush(stack, 'secret-cam', publishUrl);
     await runMinutes(stack, 8, { onError });
     await stopPush(stack, 'secret-cam');
     await runMinutes(stack, 4, { onError });
-    record(await api(stack, { method: 'POST', path: '/channels/secret-cam/vod', body: { start: stack.clock.now() - 20 * 60_000, end: stack.clock.now() } }));
+    record(
+      await api(stack, {
+        method: 'POST',
+        path: '/channels/secret-cam/vod',
+        body: { start: stack.clock.now() - 20 * 60_000, end: stack.clock.now() },
+      }),
+    );
     await runMinutes(stack, 35, { onError }); // disable-idle after IDLE_AFTER
     stack.emu.faults.set([], 0);
     record(await api(stack, { method: 'POST', path: '/channels/secret-cam/disable', body: {} }));
@@ -60,7 +83,10 @@ describe('secrets', () => {
 
     // Error answers too: every 401/4xx variety and a 404.
     for (const ev of [
-      apiEvent({ method: 'GET', path: '/channels' }, { secret: 'wrong-secret-wrong-secret-0000', nowMs: stack.clock.now() }),
+      apiEvent(
+        { method: 'GET', path: '/channels' },
+        { secret: 'wrong-secret-wrong-secret-0000', nowMs: stack.clock.now() },
+      ),
       apiEvent({ method: 'GET', path: '/channels' }, { token: `${API_TOKEN}x` }),
       apiEvent({ method: 'GET', path: '/channels', headers: { Authorization: `Basic ${API_SECRET}` } }, { none: true }),
       apiEvent({ method: 'GET', path: '/channels/nope' }, { token: API_TOKEN }),
@@ -76,12 +102,20 @@ describe('secrets', () => {
 
     // Our own logger with secrets in fields and messages: the by-path and by-value redaction.
     const probe = createLogger({ name: 'probe', level: 'debug' });
-    probe.info({ accessKeySecret: ACCESS_KEY.secret, nested: { token: API_TOKEN, url: `https://x/?security-token=${stack.minted[0]!.securityToken}` } }, `api secret is ${API_SECRET}`);
+    probe.info(
+      {
+        accessKeySecret: ACCESS_KEY.secret,
+        nested: { token: API_TOKEN, url: `https://x/?security-token=${stack.minted[0]!.securityToken}` },
+      },
+      `api secret is ${API_SECRET}`,
+    );
     probe.error({ err: new Error(`boom ${WEBHOOK_SECRET}`) }, 'probe error');
     await new Promise((r) => setTimeout(r, 50)); // let sonic-boom flush
 
     const logText = capture.text();
-    const webhookText = (stack.receiver?.deliveries ?? []).map((d) => `${JSON.stringify(d.headers)}\n${d.body}`).join('\n');
+    const webhookText = (stack.receiver?.deliveries ?? [])
+      .map((d) => `${JSON.stringify(d.headers)}\n${d.body}`)
+      .join('\n');
     // Publish URLs handed to api callers are signed with the invocation's STS credentials, and an
     // STS-signed RTMP URL must carry `security-token` (OSS protocol). That exposure is by design
     // and is checked separately below; everywhere else in the responses the token must not appear.
@@ -89,7 +123,12 @@ describe('secrets', () => {
     const responsesWithoutPublishUrls = responses
       .map((r) => r.replace(/rtmp:\/\/[^"\\]+/g, (url) => (publishUrls.push(url), '<publishUrl>')))
       .join('\n');
-    const haystacks: Record<string, string> = { logs: logText, responses: responsesWithoutPublishUrls, errors: errors.join('\n'), webhooks: webhookText };
+    const haystacks: Record<string, string> = {
+      logs: logText,
+      responses: responsesWithoutPublishUrls,
+      errors: errors.join('\n'),
+      webhooks: webhookText,
+    };
     const secrets: Record<string, string> = {
       API_SECRETS_1: API_SECRET,
       API_SECRETS_2: API_SECRET_OLD,
@@ -105,9 +144,13 @@ describe('secrets', () => {
     const hits: string[] = [];
     for (const [where, text] of Object.entries(haystacks)) {
       for (const [name, value] of Object.entries(secrets)) {
-        if (text.includes(value)) hits.push(`${name} in ${where}: …${text.slice(Math.max(0, text.indexOf(value) - 200), text.indexOf(value) + 40)}…`);
+        if (text.includes(value))
+          hits.push(
+            `${name} in ${where}: …${text.slice(Math.max(0, text.indexOf(value) - 200), text.indexOf(value) + 40)}…`,
+          );
         // Also URL-encoded (a token in a query string).
-        else if (encodeURIComponent(value) !== value && text.includes(encodeURIComponent(value))) hits.push(`${name} (url-encoded) in ${where}`);
+        else if (encodeURIComponent(value) !== value && text.includes(encodeURIComponent(value)))
+          hits.push(`${name} (url-encoded) in ${where}`);
       }
     }
     const lines = logText.split('\n').filter(Boolean).length;
@@ -117,13 +160,20 @@ describe('secrets', () => {
     expect(hits).toEqual([]);
     // The by-design exposure: publish URLs carry an STS token (never a secret) — reported in docs/reliability.md.
     const publishUrlText = publishUrls.join('\n');
-    const tokensInUrls = stack.minted.filter((m) => publishUrlText.includes(encodeURIComponent(m.securityToken)) || publishUrlText.includes(m.securityToken)).length;
-    for (const [name, value] of Object.entries(secrets)) if (!name.startsWith('sts token')) expect(publishUrlText, name).not.toContain(value);
-    console.log(`[reliability/secrets] publish URLs returned by the api: ${publishUrls.length}; carrying an STS security token (by design of STS-signed RTMP URLs): ${tokensInUrls}; carrying any secret: 0`);
+    const tokensInUrls = stack.minted.filter(
+      (m) => publishUrlText.includes(encodeURIComponent(m.securityToken)) || publishUrlText.includes(m.securityToken),
+    ).length;
+    for (const [name, value] of Object.entries(secrets))
+      if (!name.startsWith('sts token')) expect(publishUrlText, name).not.toContain(value);
+    console.log(
+      `[reliability/secrets] publish URLs returned by the api: ${publishUrls.length}; carrying an STS security token (by design of STS-signed RTMP URLs): ${tokensInUrls}; carrying any secret: 0`,
+    );
     // The scan saw real material: the flow ran, logged, and delivered.
     expect(lines).toBeGreaterThan(100);
     expect(logText).toContain('[REDACTED]');
-    expect(stack.receiver!.deliveries.map((d) => d.type)).toEqual(expect.arrayContaining(['channel.created', 'stream.started', 'stream.ended', 'channel.deleted']));
+    expect(stack.receiver!.deliveries.map((d) => d.type)).toEqual(
+      expect.arrayContaining(['channel.created', 'stream.started', 'stream.ended', 'channel.deleted']),
+    );
     expect(problems.unhandledRejections).toEqual([]);
     expect((await stack.oss.listLiveChannels({})).channels.map((c) => c.name)).not.toContain('secret-cam');
     void BUCKET;

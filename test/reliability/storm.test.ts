@@ -12,20 +12,33 @@
  *  - no invocation ended in an unhandled rejection.
  * Sizes: 50 channels over a day of 15-minute ticks by default (STORM_CHANNELS=100 is the full
  * size; STORM_TICK_MINUTES scales the ticks). STORM_SEED picks the plan and the fault sequence
- * (default 0); STORM_RUNS=n runs n storms with seeds STORM_SEED, STORM_SEED+1, …. Stalls hold a request 150 ms (real time) while the functions'
+ * (default 0); STORM_RUNS=n runs n storms with seeds STORM_SEED, STORM_SEED+1, …. Stalls hold a request 150 ms (real
+ * time) while the functions'
  * OSS client gives a call 100 ms (OSS_TIMEOUT_MS; STORM_OSS_TIMEOUT_MS sets it, the stall is
  * 1.5 times that), so a stall is a real client timeout. Stalls cost real time: they are most of
  * the test's wall time.
  */
 import { describe, expect, it } from 'vitest';
-import { BUCKET, api, compressBackoff, startCapture, startStack, timerEvent, watchProcessProblems, type FunctionName } from './harness';
+import {
+  BUCKET,
+  api,
+  compressBackoff,
+  startCapture,
+  startStack,
+  timerEvent,
+  watchProcessProblems,
+  type FunctionName,
+} from './harness';
 import { MINUTE, startPush, stopPush } from './flow';
 import { mulberry32 } from '../../local/emulator/faults';
 
 const CHANNELS = Number(process.env.STORM_CHANNELS ?? 50);
 const RUNS = Number(process.env.STORM_RUNS ?? 1);
 const FIRST_SEED = Number(process.env.STORM_SEED ?? 0);
-/** Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400 ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min. */
+/**
+ * Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400
+ * ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min.
+ */
 const TICK = Number(process.env.STORM_TICK_MINUTES ?? 15) * MINUTE;
 const DAY_TICKS = (24 * 60 * MINUTE) / TICK;
 /**
@@ -74,11 +87,11 @@ function makePlans(seed: number): Plan[] {
 
 const FAULTS = [
   { operation: '*', rate: FAULT_RATE * 0.25, kind: 'internal-error' as const },
-  { operation: '*', rate: FAULT_RATE * 0.25 / (1 - FAULT_RATE * 0.25), kind: 'throttle' as const },
-  { operation: '*', rate: 0.2 * 0.2 / (1 - 0.1), kind: 'reset' as const },
+  { operation: '*', rate: (FAULT_RATE * 0.25) / (1 - FAULT_RATE * 0.25), kind: 'throttle' as const },
+  { operation: '*', rate: (0.2 * 0.2) / (1 - 0.1), kind: 'reset' as const },
   // Held past the functions' OSS_TIMEOUT_MS: the client times out, then the connection drops.
-  { operation: '*', rate: 0.2 * 0.15 / (1 - 0.14), kind: 'stall' as const, ms: STALL_MS },
-  { operation: '*', rate: 0.2 * 0.15 / (1 - 0.17), kind: 'truncate' as const },
+  { operation: '*', rate: (0.2 * 0.15) / (1 - 0.14), kind: 'stall' as const, ms: STALL_MS },
+  { operation: '*', rate: (0.2 * 0.15) / (1 - 0.17), kind: 'truncate' as const },
 ];
 
 describe('fault storm', () => {
@@ -90,7 +103,16 @@ function stormRun(seed: number): void {
     const problems = watchProcessProblems();
     const capture = startCapture();
     const restoreBackoff = compressBackoff(50);
-    const stack = await startStack({ sts: false, env: { LOG_LEVEL: 'error', ORPHAN_GRACE: '3600', IDLE_AFTER: '7200', CLEANUP_MAX_OBJECTS: '100000', OSS_TIMEOUT_MS: String(OSS_TIMEOUT_MS) } });
+    const stack = await startStack({
+      sts: false,
+      env: {
+        LOG_LEVEL: 'error',
+        ORPHAN_GRACE: '3600',
+        IDLE_AFTER: '7200',
+        CLEANUP_MAX_OBJECTS: '100000',
+        OSS_TIMEOUT_MS: String(OSS_TIMEOUT_MS),
+      },
+    });
     try {
       const plans = makePlans(2024 + seed);
       // Created like a client would: on a loaded machine a call can miss the 100 ms OSS deadline
@@ -99,7 +121,13 @@ function stormRun(seed: number): void {
       for (const p of plans) {
         let status = 0;
         for (let attempt = 0; attempt < 20 && status !== 201; attempt++) {
-          status = (await api(stack, { method: 'POST', path: '/channels', body: { name: p.channel, fragDuration: 20, fragCount: 3, ...(attempt ? { replace: true } : {}) } })).status;
+          status = (
+            await api(stack, {
+              method: 'POST',
+              path: '/channels',
+              body: { name: p.channel, fragDuration: 20, fragCount: 3, ...(attempt ? { replace: true } : {}) },
+            })
+          ).status;
         }
         expect(status).toBe(201);
       }
@@ -129,7 +157,9 @@ function stormRun(seed: number): void {
       };
       /** A cleanup-orphans result that left nothing for a later run. */
       const cleanupDone = (result: unknown) =>
-        (result as { buckets?: { status: string; totals?: { folderErrors?: number } }[] }).buckets?.every((b) => b.status === 'complete' && !b.totals?.folderErrors) === true;
+        (result as { buckets?: { status: string; totals?: { folderErrors?: number } }[] }).buckets?.every(
+          (b) => b.status === 'complete' && !b.totals?.folderErrors,
+        ) === true;
       /** Broadcasts whose VOD is neither ready nor failed yet. */
       const pendingVods = async () => {
         const statuses = new Map<string, string[]>();
@@ -137,7 +167,8 @@ function stormRun(seed: number): void {
           const dir = o.key.slice(0, o.key.lastIndexOf('/'));
           statuses.set(dir, [...(statuses.get(dir) ?? []), o.key.slice(dir.length + 1)]);
         }
-        return [...statuses.values()].filter((files) => !files.includes('ready.json') && !files.includes('failed.json')).length;
+        return [...statuses.values()].filter((files) => !files.includes('ready.json') && !files.includes('failed.json'))
+          .length;
       };
       const pendingDeletes: string[] = [];
       /** When each api DELETE was answered 200 (a refused one is retried next tick). */
@@ -187,14 +218,18 @@ function stormRun(seed: number): void {
         if (recovery || minute % 60 < TICK / MINUTE) due.push('cleanup-orphans');
         // Different functions' timers fire independently on FC: they run concurrently.
         const results = await Promise.all(due.map((fn) => invoke(fn, timerEvent(`${fn}-timer`, stack.clock.now()))));
-        let clean = pendingDeletes.length === 0 && !results.includes(FAILED) && (!recovery || cleanupDone(results[due.indexOf('cleanup-orphans')]));
+        let clean =
+          pendingDeletes.length === 0 &&
+          !results.includes(FAILED) &&
+          (!recovery || cleanupDone(results[due.indexOf('cleanup-orphans')]));
         // Async invocations with FC's retries (3 attempts after the first).
         while (stack.asyncQueue.length) {
           const call = stack.asyncQueue.shift()!;
           let ok = false;
           for (let attempt = 0; attempt < 4 && !ok; attempt++) {
             if (attempt > 0) counts.asyncRetries++;
-            ok = (await invoke(call.functionName as FunctionName, Buffer.from(JSON.stringify(call.payload)))) !== FAILED;
+            ok =
+              (await invoke(call.functionName as FunctionName, Buffer.from(JSON.stringify(call.payload)))) !== FAILED;
           }
           if (!ok) counts.asyncGaveUp++;
           clean &&= ok;
@@ -219,26 +254,38 @@ function stormRun(seed: number): void {
 
       // ---- the end state ----
       const all = new Map<string, string>();
-      for await (const o of stack.oss.iterateObjects({ prefix: '', pageSize: 1000 })) all.set(o.key, o.key.endsWith('.ts') ? '' : (await stack.oss.getObject(o.key)).body.toString('utf8'));
+      for await (const o of stack.oss.iterateObjects({ prefix: '', pageSize: 1000 }))
+        all.set(o.key, o.key.endsWith('.ts') ? '' : (await stack.oss.getObject(o.key)).body.toString('utf8'));
       const keys = [...all.keys()];
       const ledgerKeys = keys.filter((k) => k.startsWith('_livecycle/'));
-      const ossChannels = new Map((await stack.oss.listLiveChannels({ maxKeys: 1000 })).channels.map((c) => [c.name, c.status]));
+      const ossChannels = new Map(
+        (await stack.oss.listLiveChannels({ maxKeys: 1000 })).channels.map((c) => [c.name, c.status]),
+      );
       const deleted = new Set(plans.filter((p) => p.deleteAt !== undefined).map((p) => p.channel));
       const problemsFound: string[] = [];
 
       // Ground truth: broadcasts (a 30 s reconnect is the same broadcast).
       let broadcasts = 0;
       for (const p of plans) {
-        const ready = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/ready.json'));
-        const failedVods = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/failed.json'));
+        const ready = ledgerKeys.filter(
+          (k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/ready.json'),
+        );
+        const failedVods = ledgerKeys.filter(
+          (k) => k.startsWith(`_livecycle/vods/${p.channel}/`) && k.endsWith('/failed.json'),
+        );
         broadcasts += p.broadcasts.length;
         if (ready.length !== p.broadcasts.length) {
-          const vodKeys = ledgerKeys.filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`)).map((k) => k.slice(`_livecycle/vods/${p.channel}/`.length));
-          problemsFound.push(`${p.channel}: ${p.broadcasts.length} broadcasts (ticks ${p.broadcasts.map((b) => `${b.start}-${b.end}`).join(', ')}${p.deleteAt === undefined ? '' : `, delete at ${p.deleteAt}`}), ${ready.length} ready VODs, ${failedVods.length} failed; VOD records: ${vodKeys.join(' ') || 'none'}`);
+          const vodKeys = ledgerKeys
+            .filter((k) => k.startsWith(`_livecycle/vods/${p.channel}/`))
+            .map((k) => k.slice(`_livecycle/vods/${p.channel}/`.length));
+          problemsFound.push(
+            `${p.channel}: ${p.broadcasts.length} broadcasts (ticks ${p.broadcasts.map((b) => `${b.start}-${b.end}`).join(', ')}${p.deleteAt === undefined ? '' : `, delete at ${p.deleteAt}`}), ${ready.length} ready VODs, ${failedVods.length} failed; VOD records: ${vodKeys.join(' ') || 'none'}`,
+          );
         }
         for (const k of ready) {
           const rec = JSON.parse(all.get(k)!) as { parts: { key: string }[]; parent?: { key: string } };
-          for (const part of rec.parts) if (!all.has(part.key)) problemsFound.push(`${k}: VOD part ${part.key} missing`);
+          for (const part of rec.parts)
+            if (!all.has(part.key)) problemsFound.push(`${k}: VOD part ${part.key} missing`);
         }
       }
       // Referenced fragments exist (VOD playlists and live playlists).
@@ -250,14 +297,21 @@ function stormRun(seed: number): void {
           const seg = line.trim();
           if (!seg || seg.startsWith('#')) continue;
           referencedCount++;
-          const key = seg.includes('://') ? decodeURIComponent(new URL(seg).pathname.split('/').slice(-2).join('/')) : `${folder}${seg}`;
+          const key = seg.includes('://')
+            ? decodeURIComponent(new URL(seg).pathname.split('/').slice(-2).join('/'))
+            : `${folder}${seg}`;
           if (!all.has(key)) problemsFound.push(`${k} references missing ${key}`);
         }
       }
       // Channels that still exist lost no fragment: their fragment numbers are contiguous.
       for (const p of plans.filter((p) => !deleted.has(p.channel))) {
-        const nums = keys.filter((k) => k.startsWith(`${p.channel}/`) && /\/\d{13}\.ts$/.test(k)).map((k) => Number(k.slice(-16, -3))).sort((a, b) => a - b);
-        for (let i = 1; i < nums.length; i++) if (nums[i]! !== nums[i - 1]! + 1) problemsFound.push(`${p.channel}: fragment gap ${nums[i - 1]} → ${nums[i]}`);
+        const nums = keys
+          .filter((k) => k.startsWith(`${p.channel}/`) && /\/\d{13}\.ts$/.test(k))
+          .map((k) => Number(k.slice(-16, -3)))
+          .sort((a, b) => a - b);
+        for (let i = 1; i < nums.length; i++)
+          if (nums[i]! !== nums[i - 1]! + 1)
+            problemsFound.push(`${p.channel}: fragment gap ${nums[i - 1]} → ${nums[i]}`);
       }
       // Orphans of deleted channels (deleted more than ORPHAN_GRACE before the end): only referenced fragments remain.
       const endMs = stack.clock.now();
@@ -268,21 +322,30 @@ function stormRun(seed: number): void {
         // Not deleted (reported below), or not past grace when recovery's last cleanup ran.
         if (deletedAtMs === undefined || endMs - deletedAtMs < 3600_000 + MINUTE) continue;
         const refs = new Set<string>();
-        for (const [k, body] of all) if (k.startsWith(`${ch}/`) && k.endsWith('.m3u8')) for (const line of body.split('\n')) if (line && !line.startsWith('#')) refs.add(`${ch}/${line.trim()}`);
+        for (const [k, body] of all)
+          if (k.startsWith(`${ch}/`) && k.endsWith('.m3u8'))
+            for (const line of body.split('\n')) if (line && !line.startsWith('#')) refs.add(`${ch}/${line.trim()}`);
         const left = keys.filter((k) => k.startsWith(`${ch}/`) && k.endsWith('.ts') && !refs.has(k)).length;
         if (left) orphansByChannel.push(`${ch} (deleted at ${new Date(deletedAtMs).toISOString()}): ${left}`);
         orphansLeft += left;
       }
-      if (orphansLeft) problemsFound.push(`${orphansLeft} orphan fragments past grace remain: ${orphansByChannel.join(', ')}`);
+      if (orphansLeft)
+        problemsFound.push(`${orphansLeft} orphan fragments past grace remain: ${orphansByChannel.join(', ')}`);
       // Ledger vs OSS.
       for (const p of plans) {
         const hasRecord = ledgerKeys.some((k) => k.startsWith(`_livecycle/channels/${p.channel}/`));
         const tomb = ledgerKeys.some((k) => k.startsWith(`_livecycle/tombstones/${p.channel}/`));
         const inOss = ossChannels.has(p.channel);
         if (!hasRecord) problemsFound.push(`${p.channel}: no ledger record`);
-        if (deleted.has(p.channel) && (inOss || !tomb)) problemsFound.push(`${p.channel}: deleted, but inOss=${inOss} tombstone=${tomb}`);
-        if (!deleted.has(p.channel) && (!inOss || tomb)) problemsFound.push(`${p.channel}: live, but inOss=${inOss} tombstone=${tomb}`);
-        if (ossChannels.get(p.channel) === 'disabled' && !ledgerKeys.some((k) => k.startsWith(`_livecycle/disabled/${p.channel}/`))) problemsFound.push(`${p.channel}: disabled in OSS without a disable record`);
+        if (deleted.has(p.channel) && (inOss || !tomb))
+          problemsFound.push(`${p.channel}: deleted, but inOss=${inOss} tombstone=${tomb}`);
+        if (!deleted.has(p.channel) && (!inOss || tomb))
+          problemsFound.push(`${p.channel}: live, but inOss=${inOss} tombstone=${tomb}`);
+        if (
+          ossChannels.get(p.channel) === 'disabled' &&
+          !ledgerKeys.some((k) => k.startsWith(`_livecycle/disabled/${p.channel}/`))
+        )
+          problemsFound.push(`${p.channel}: disabled in OSS without a disable record`);
       }
       const plantedLeft = planted.filter((k) => all.has(k)).length;
 

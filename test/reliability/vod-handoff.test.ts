@@ -18,7 +18,11 @@ async function stack(): Promise<Stack> {
   const capture = startCapture();
   const restoreBackoff = compressBackoff(50);
   const s = await startStack({ env: { LOG_LEVEL: 'warn' } });
-  cleanups.push(() => capture.stop(), restoreBackoff, () => s.stop());
+  cleanups.push(
+    () => capture.stop(),
+    restoreBackoff,
+    () => s.stop(),
+  );
   return s;
 }
 
@@ -34,7 +38,8 @@ function heal(s: Stack): void {
 /** The channel's VOD records by status, from the ledger keys. */
 async function vodStatuses(s: Stack, channel: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const o of s.oss.iterateObjects({ prefix: `_livecycle/vods/${channel}/`, pageSize: 1000 })) out.push(o.key.slice(o.key.lastIndexOf('/') + 1, -'.json'.length));
+  for await (const o of s.oss.iterateObjects({ prefix: `_livecycle/vods/${channel}/`, pageSize: 1000 }))
+    out.push(o.key.slice(o.key.lastIndexOf('/') + 1, -'.json'.length));
   return out.sort();
 }
 
@@ -104,7 +109,9 @@ describe('every ended broadcast gets its VOD', () => {
     fail(s, 'PostVodPlaylist');
     const refused = await api(s, { method: 'DELETE', path: '/channels/del-refused' });
     expect(refused.status).toBeGreaterThanOrEqual(500);
-    expect((await s.oss.listLiveChannels({ prefix: 'del-refused' })).channels.map((c) => c.name)).toEqual(['del-refused']);
+    expect((await s.oss.listLiveChannels({ prefix: 'del-refused' })).channels.map((c) => c.name)).toEqual([
+      'del-refused',
+    ]);
     expect(await vodStatuses(s, 'del-refused')).toEqual(['pending']);
     heal(s);
     expect((await api(s, { method: 'DELETE', path: '/channels/del-refused' })).status).toBe(200);
@@ -161,7 +168,9 @@ describe('every ended broadcast gets its VOD', () => {
     const end = new Date(s.clock.now() - 3_000_000).toISOString();
     const res = await api(s, { method: 'POST', path: '/channels/no-fragments/vod', body: { start, end } });
     expect(res.status).toBe(422);
-    const broadcastId = (await s.oss.listObjects({ prefix: '_livecycle/vods/no-fragments/' })).objects[0]!.key.split('/')[3]!;
+    const broadcastId = (await s.oss.listObjects({ prefix: '_livecycle/vods/no-fragments/' })).objects[0]!.key.split(
+      '/',
+    )[3]!;
     // FC's async retry and the sweep meet the failed record: announced again, delivered once.
     await s.invoke('generate-vod', { bucket: BUCKET, channel: 'no-fragments', broadcastId });
     await runTimer(s, 'generate-vod');

@@ -16,7 +16,10 @@ const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'
 /** Runs the CLI from source (tsx) in `cwd`; resolves with exit code and output. */
 async function cli(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, join(ROOT, 'local', 'cli.ts'), ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '', NODE_NO_WARNINGS: '1' } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, join(ROOT, 'local', 'cli.ts'), ...args], {
+      cwd,
+      env: { ...process.env, NODE_OPTIONS: '', NODE_NO_WARNINGS: '1' },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -42,7 +45,8 @@ describe('livecycle CLI', () => {
   it('lists its commands and rejects unknown ones with exit 2 and a hint', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['start', 'emulator', 'invoke']) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
+    for (const name of ['start', 'emulator', 'invoke'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
@@ -78,7 +82,9 @@ describe('livecycle CLI', () => {
 
   it('invoke --remote names the missing credentials instead of calling out', async () => {
     const res = await cli(['invoke', 'poll-stat', '--remote'], ROOT);
-    const env = ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_ACCOUNT_ID'].filter((k) => !process.env[k]);
+    const env = ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_ACCOUNT_ID'].filter(
+      (k) => !process.env[k],
+    );
     if (env.length === 0) return; // a developer with real credentials: nothing to assert offline
     expect(res.code).toBe(2);
     for (const k of env) expect(res.stderr).toContain(k);
@@ -98,7 +104,11 @@ describe('the local stack (livecycle start)', () => {
     const dataDir = join(root, '.data');
     stack = await bootStack({ root, dataDir, apiPort: 0, emulatorPort: 0, logSink: () => {} });
     const announced = readStackFile(dataDir);
-    expect(announced).toMatchObject({ pid: process.pid, emulatorUrl: stack.emulator.url, apiUrl: stack.runtime.httpUrl });
+    expect(announced).toMatchObject({
+      pid: process.pid,
+      emulatorUrl: stack.emulator.url,
+      apiUrl: stack.runtime.httpUrl,
+    });
     // The emulator's topic hub feeds the MNS triggers.
     await stack.emulator.topics.publish('fixture-topic', 'from the emulator');
     await stack.emulator.topics.idle();

@@ -12,7 +12,9 @@ export const STS_TOKEN = 'fixture-sts-token-abcdefghijkl';
 
 /** What fixture handlers recorded (see fixtures/bundles/record.js). */
 export function calls<T = Record<string, unknown>>(fn?: string): T[] {
-  const all = ((globalThis as Record<symbol, unknown>)[Symbol.for('livecycle.test.calls')] ?? []) as (T & { fn: string })[];
+  const all = ((globalThis as Record<symbol, unknown>)[Symbol.for('livecycle.test.calls')] ?? []) as (T & {
+    fn: string;
+  })[];
   return fn ? all.filter((c) => c.fn === fn) : all;
 }
 
@@ -27,7 +29,13 @@ export class TestTopics implements TopicHub {
   private readonly subs = new Map<string, Set<(m: TopicMessage) => Promise<void>>>();
   constructor(private readonly clock: { now(): number }) {}
   async publish(topic: string, body: string, attributes?: Record<string, string>): Promise<TopicMessage> {
-    const message: TopicMessage = { messageId: randomBytes(16).toString('hex').toUpperCase(), topic, body, publishTime: this.clock.now(), ...(attributes ? { attributes } : {}) };
+    const message: TopicMessage = {
+      messageId: randomBytes(16).toString('hex').toUpperCase(),
+      topic,
+      body,
+      publishTime: this.clock.now(),
+      ...(attributes ? { attributes } : {}),
+    };
     for (const deliver of this.subs.get(topic) ?? []) await deliver(message);
     return message;
   }
@@ -61,7 +69,12 @@ export async function startFixture(overrides: Partial<RuntimeOptions> = {}): Pro
     topics,
     mintCredentials: async () => {
       minted++;
-      return { accessKeyId: `STS.fixture-${minted}`, accessKeySecret: STS_SECRET, securityToken: STS_TOKEN, expiration: new Date(clock.now() + 3600_000).toISOString() };
+      return {
+        accessKeyId: `STS.fixture-${minted}`,
+        accessKeySecret: STS_SECRET,
+        securityToken: STS_TOKEN,
+        expiration: new Date(clock.now() + 3600_000).toISOString(),
+      };
     },
     sYamlEnv: {},
     logSink: (line) => rawLines.push(line),

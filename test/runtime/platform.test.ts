@@ -24,7 +24,13 @@ describe('shared/platform async-invoker seam', () => {
 
   it('falls back to FC InvokeFunction, refusing clearly without account, region or credentials', async () => {
     await expect(currentInvoker({}).invokeAsync('f', {})).rejects.toThrow(/FC_ACCOUNT_ID and FC_REGION/);
-    await expect(currentInvoker({ accountId: '1', region: 'cn-hangzhou', credentials: { accessKeyId: '', accessKeySecret: '' } }).invokeAsync('f', {})).rejects.toThrow(/no credentials/);
+    await expect(
+      currentInvoker({
+        accountId: '1',
+        region: 'cn-hangzhou',
+        credentials: { accessKeyId: '', accessKeySecret: '' },
+      }).invokeAsync('f', {}),
+    ).rejects.toThrow(/no credentials/);
   });
 
   it('converts payloads as FC events: Buffer and string verbatim, anything else JSON', () => {
@@ -36,9 +42,21 @@ describe('shared/platform async-invoker seam', () => {
   it('keeps @alicloud/fc2 out of function bundles: a lazy require of the runtime-provided module', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'platform-bundle-'));
     const entry = join(dir, 'entry.ts');
-    writeFileSync(entry, `import { currentInvoker } from ${JSON.stringify(join(ROOT, 'shared', 'platform'))};\nexport const handler = async () => currentInvoker().invokeAsync('x', {});\n`);
+    writeFileSync(
+      entry,
+      `import { currentInvoker } from ${JSON.stringify(join(ROOT, 'shared', 'platform'))};\nexport const handler = async () => currentInvoker().invokeAsync('x', {});\n`,
+    );
     const out = join(dir, 'index.js');
-    await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['@alicloud/fc2'], logLevel: 'silent' });
+    await build({
+      entryPoints: [entry],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['@alicloud/fc2'],
+      logLevel: 'silent',
+    });
     const code = readFileSync(out, 'utf8');
     expect(code).toMatch(/require\("@alicloud\/fc2"\)/);
     expect(code).not.toContain('getSignature'); // fc2's own source
@@ -51,7 +69,9 @@ describe('log destination seam', () => {
     const lines: string[] = [];
     const restore = installLogDestination(createLogStream((l) => lines.push(l)));
     try {
-      const destination = (globalThis as Record<symbol, unknown>)[LOG_DESTINATION] as Parameters<typeof createLogger>[0]['destination'];
+      const destination = (globalThis as Record<symbol, unknown>)[LOG_DESTINATION] as Parameters<
+        typeof createLogger
+      >[0]['destination'];
       const log = createLogger({ name: 'module-level', destination });
       scopes.run({ fn: 'poll-stat', requestId: 'req-1', env: {} }, () => log.info('inside'));
       log.info('outside');
@@ -64,17 +84,27 @@ describe('log destination seam', () => {
     }
   });
 
-  const logTsReadsDestination = readFileSync(join(ROOT, 'shared', 'log.ts'), 'utf8').includes("Symbol.for('livecycle.log.destination')");
-  if (!logTsReadsDestination) console.warn("skipped: shared/log.ts does not yet default createLogger's destination to Symbol.for('livecycle.log.destination')");
+  const logTsReadsDestination = readFileSync(join(ROOT, 'shared', 'log.ts'), 'utf8').includes(
+    "Symbol.for('livecycle.log.destination')",
+  );
+  if (!logTsReadsDestination)
+    console.warn(
+      "skipped: shared/log.ts does not yet default createLogger's destination to Symbol.for('livecycle.log.destination')",
+    );
 
-  it.skipIf(!logTsReadsDestination)('a bundle logging through shared/log.ts without a destination lands in the runtime stream', async () => {
-    const lines: string[] = [];
-    const restore = installLogDestination(createLogStream((l) => lines.push(l)));
-    try {
-      createLogger({ name: 'api' }).info('via the installed destination');
-      expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ fn: 'api', msg: 'via the installed destination' }));
-    } finally {
-      restore();
-    }
-  });
+  it.skipIf(!logTsReadsDestination)(
+    'a bundle logging through shared/log.ts without a destination lands in the runtime stream',
+    async () => {
+      const lines: string[] = [];
+      const restore = installLogDestination(createLogStream((l) => lines.push(l)));
+      try {
+        createLogger({ name: 'api' }).info('via the installed destination');
+        expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+          expect.objectContaining({ fn: 'api', msg: 'via the installed destination' }),
+        );
+      } finally {
+        restore();
+      }
+    },
+  );
 });

@@ -17,7 +17,8 @@ import { ensureBuilt } from '../helpers/build';
 const ROOT = join(__dirname, '..', '..');
 const declared = loadSYaml(join(ROOT, 's.yaml'), {}).functions;
 const missing = declared.filter((f) => !existsSync(join(ROOT, 'functions', f.name, 'index.ts'))).map((f) => f.name);
-if (missing.length) console.warn(`skipped: the real-stack test waits for functions/${missing.join(', functions/')} (index.ts)`);
+if (missing.length)
+  console.warn(`skipped: the real-stack test waits for functions/${missing.join(', functions/')} (index.ts)`);
 
 const API_SECRET = 'real-stack-test-secret-0123456789';
 
@@ -37,7 +38,13 @@ describe.skipIf(missing.length > 0)('the real s.yaml on the local runtime', () =
       clock,
       topics: emulator.topics,
       mintCredentials: async () => emulator.mintSts({ ttlSeconds: 3600 }),
-      env: { OSS_ENDPOINT: emulator.url, OSS_REGION: emulator.region, OSS_PATH_STYLE: 'true', BUCKETS: DEFAULT_BUCKET, API_SECRETS: API_SECRET },
+      env: {
+        OSS_ENDPOINT: emulator.url,
+        OSS_REGION: emulator.region,
+        OSS_PATH_STYLE: 'true',
+        BUCKETS: DEFAULT_BUCKET,
+        API_SECRETS: API_SECRET,
+      },
       sYamlEnv: { LIVECYCLE_REGION: emulator.region },
       logSink: () => {},
       onMnsSettled: (d) => mns.push(d),
@@ -65,7 +72,9 @@ describe.skipIf(missing.length > 0)('the real s.yaml on the local runtime', () =
     const unsigned = await request(`${runtime.httpUrl}/channels`);
     expect(unsigned.statusCode).toBe(401);
     await unsigned.body.dump();
-    const signed = await request(`${runtime.httpUrl}/channels`, { headers: signApiRequest({ method: 'GET', path: '/channels', secret: API_SECRET, now: clock.now() }) });
+    const signed = await request(`${runtime.httpUrl}/channels`, {
+      headers: signApiRequest({ method: 'GET', path: '/channels', secret: API_SECRET, now: clock.now() }),
+    });
     expect(signed.statusCode, await signed.body.text()).toBe(200);
   });
 

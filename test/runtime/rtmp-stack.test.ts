@@ -24,7 +24,16 @@ describe('livecycle start with an RTMP port', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     ensureBuilt();
     dataDir = mkdtempSync(join(tmpdir(), 'livecycle-rtmp-stack-'));
-    stack = await bootStack({ root: ROOT, dataDir, apiPort: 0, emulatorPort: 0, rtmpPort: 0, rate: 0, startMs: Date.UTC(2024, 4, 1, 12), logSink: () => {} });
+    stack = await bootStack({
+      root: ROOT,
+      dataDir,
+      apiPort: 0,
+      emulatorPort: 0,
+      rtmpPort: 0,
+      rate: 0,
+      startMs: Date.UTC(2024, 4, 1, 12),
+      logSink: () => {},
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -35,7 +44,10 @@ describe('livecycle start with an RTMP port', { timeout: 180_000 }, () => {
     const body = JSON.stringify({ name: 'cam-1' });
     const res = await request(`${stack.runtime.httpUrl}/channels`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }) },
+      headers: {
+        'content-type': 'application/json',
+        ...signApiRequest({ method: 'POST', path: '/channels', body, secret: stack.apiSecret, now: stack.clock.now() }),
+      },
       body,
     });
     const created = (await res.body.json()) as { publishUrl: string };
@@ -47,7 +59,13 @@ describe('livecycle start with an RTMP port', { timeout: 180_000 }, () => {
       return;
     }
     const err: string[] = [];
-    const code = await pushTestPattern({ url: created.publishUrl, seconds: 2, out: () => {}, err: (l) => err.push(l), interrupt: new AbortController().signal });
+    const code = await pushTestPattern({
+      url: created.publishUrl,
+      seconds: 2,
+      out: () => {},
+      err: (l) => err.push(l),
+      interrupt: new AbortController().signal,
+    });
     expect(code, err.join('\n')).toBe(0);
   });
 });

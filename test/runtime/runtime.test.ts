@@ -25,10 +25,14 @@ describe('timer triggers', () => {
     expect(calls('tick')).toHaveLength(0);
     await stack.clock.advance(60_000); // 00:02:00
     await stack.runtime.settled();
-    expect(calls<TickCall>('tick').map((c) => c.event)).toEqual([{ triggerTime: '2024-01-01T00:02:00Z', triggerName: 'every-2-minutes', payload: '{"job":"tick"}' }]);
+    expect(calls<TickCall>('tick').map((c) => c.event)).toEqual([
+      { triggerTime: '2024-01-01T00:02:00Z', triggerName: 'every-2-minutes', payload: '{"job":"tick"}' },
+    ]);
     await stack.clock.advance(10 * 60_000); // to 00:12:00: five more ticks
     await stack.runtime.settled();
-    expect(calls<TickCall>('tick').map((c) => c.event.triggerTime)).toEqual(['02', '04', '06', '08', '10', '12'].map((m) => `2024-01-01T00:${m}:00Z`));
+    expect(calls<TickCall>('tick').map((c) => c.event.triggerTime)).toEqual(
+      ['02', '04', '06', '08', '10', '12'].map((m) => `2024-01-01T00:${m}:00Z`),
+    );
   });
 
   it('honours CRON_TZ and skips disabled triggers', async () => {
@@ -100,8 +104,11 @@ describe('context, environment and instances', () => {
 
   it('accepts the short name, the FC function name or the resource id, and names unknown functions', async () => {
     stack = await startFixture();
-    for (const name of ['tick', 'fixture-tick']) expect((await stack.runtime.invoke(name, Buffer.from('{}'))).status).toBe('succeeded');
-    await expect(stack.runtime.invoke('nope', Buffer.from('{}'))).rejects.toThrow(/no function "nope".*known: tick, snap-json/);
+    for (const name of ['tick', 'fixture-tick'])
+      expect((await stack.runtime.invoke(name, Buffer.from('{}'))).status).toBe('succeeded');
+    await expect(stack.runtime.invoke('nope', Buffer.from('{}'))).rejects.toThrow(
+      /no function "nope".*known: tick, snap-json/,
+    );
   });
 });
 
@@ -113,7 +120,10 @@ describe('timeouts', () => {
     await stack.clock.advance(1);
     const outcome = await pending;
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toEqual({ type: 'FunctionTimeout', message: expect.stringContaining('timed out after 2 seconds') });
+    expect(outcome.error).toEqual({
+      type: 'FunctionTimeout',
+      message: expect.stringContaining('timed out after 2 seconds'),
+    });
     expect(outcome.durationMs).toBe(2000);
     // The timed-out instance is gone: the next call starts a fresh one, which then stays warm.
     const first = await stack.runtime.invoke('slow', Buffer.from('{"sleepMs":0}'));
@@ -158,12 +168,17 @@ describe('MNS topic triggers', () => {
     await stack.topics.publish('fixture-topic', 'with attrs', { Extend: '{"key":"value"}' });
     await stack.runtime.settled();
     expect(JSON.parse(calls<SnapCall>('snap-json')[1]!.event)).toMatchObject({ key: 'value', Message: 'with attrs' });
-    expect(JSON.parse(calls<SnapCall>('snap-stream')[1]!.event)).toEqual({ body: 'with attrs', attrs: { Extend: '{"key":"value"}' } });
+    expect(JSON.parse(calls<SnapCall>('snap-stream')[1]!.event)).toEqual({
+      body: 'with attrs',
+      attrs: { Extend: '{"key":"value"}' },
+    });
   });
 
   it('retry a failing push per notifyStrategy on the clock, then drop it', async () => {
     const settled: { trigger: string; status: string; attempts: number }[] = [];
-    stack = await startFixture({ onMnsSettled: (d) => settled.push({ trigger: d.trigger, status: d.status, attempts: d.attempts }) });
+    stack = await startFixture({
+      onMnsSettled: (d) => settled.push({ trigger: d.trigger, status: d.status, attempts: d.attempts }),
+    });
     await stack.topics.publish('fixture-topic', 'fail=2');
     await stack.runtime.settled();
     const attempts = (fn: string) => calls<SnapCall>(fn).map((c) => c.now - START_MS);
@@ -175,10 +190,12 @@ describe('MNS topic triggers', () => {
     await stack.runtime.settled();
     expect(attempts('snap-json')).toEqual([0, 15_000, 30_000]);
     expect(attempts('snap-stream')).toEqual([0, 1000, 3000]);
-    expect(settled).toEqual(expect.arrayContaining([
-      { trigger: 'topic-json', status: 'delivered', attempts: 3 },
-      { trigger: 'topic-stream', status: 'delivered', attempts: 3 },
-    ]));
+    expect(settled).toEqual(
+      expect.arrayContaining([
+        { trigger: 'topic-json', status: 'delivered', attempts: 3 },
+        { trigger: 'topic-stream', status: 'delivered', attempts: 3 },
+      ]),
+    );
 
     // A message that always fails: BACKOFF_RETRY gives up after 3 retries (4 attempts).
     await stack.topics.publish('fixture-topic', 'fail=999');
@@ -199,7 +216,12 @@ describe('MNS topic triggers', () => {
     expect(delays).toHaveLength(176);
     expect(delays.slice(0, 10)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
     expect(delays.reduce((a, b) => a + b, 0)).toBe(86_015);
-    expect([1, 2, 3, 4].map((r) => retryDelaySeconds('BACKOFF_RETRY', r, () => 0.99))).toEqual([19.9, 19.9, 19.9, undefined]);
+    expect([1, 2, 3, 4].map((r) => retryDelaySeconds('BACKOFF_RETRY', r, () => 0.99))).toEqual([
+      19.9,
+      19.9,
+      19.9,
+      undefined,
+    ]);
   });
 });
 
@@ -233,7 +255,11 @@ describe('HTTP trigger', () => {
 
   it('base64-encodes binary bodies both ways and joins multi-valued response headers', async () => {
     stack = await startFixture();
-    const echoed = await request(`${stack.runtime.httpUrl}/echo`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0xff, 0x00]) });
+    const echoed = await request(`${stack.runtime.httpUrl}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from([0xff, 0x00]),
+    });
     expect(await echoed.body.json()).toMatchObject({ body: '/wA=', isBase64Encoded: true });
     const bin = await request(`${stack.runtime.httpUrl}/binary`);
     expect(bin.statusCode).toBe(201);
@@ -291,7 +317,9 @@ describe('async invocation', () => {
 
   it("refuses payloads over FC's 128 KB async limit", async () => {
     stack = await startFixture();
-    expect(() => stack!.runtime.invokeAsync('worker', 'x'.repeat(128 * 1024 + 1))).toThrow(/async payload is 131073 bytes/);
+    expect(() => stack!.runtime.invokeAsync('worker', 'x'.repeat(128 * 1024 + 1))).toThrow(
+      /async payload is 131073 bytes/,
+    );
   });
 
   it('runs at most asyncConcurrency async invocations of a function at once, FIFO, each timed from its start', async () => {
@@ -300,7 +328,9 @@ describe('async invocation', () => {
     stack = await startFixture({ asyncConcurrency: 2 });
     // gauge's timeout is 2 s and each holds 1.5 s: the later ones wait longer than the timeout in
     // the queue, so they only succeed if their timeout starts when they start.
-    const invocations = Array.from({ length: 10 }, (_, i) => stack!.runtime.invokeAsync('gauge', { id: i, holdMs: 1500 }));
+    const invocations = Array.from({ length: 10 }, (_, i) =>
+      stack!.runtime.invokeAsync('gauge', { id: i, holdMs: 1500 }),
+    );
     let done = 0;
     for (const inv of invocations) void inv.completion.then(() => done++);
     // Advance the clock only once the expected invocations have started (their handler ran).

@@ -16,7 +16,11 @@ describe('webhook signatures (Standard Webhooks)', () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const [id, at, body] = ['msg_p5jXN8AQM9LWM0D4loKWxJek', 1_614_265_330, '{"test": 2432232314}'];
     const ours = signWebhook(id, body, [secret], at * 1000);
-    expect(ours).toEqual({ 'webhook-id': id, 'webhook-timestamp': String(at), 'webhook-signature': new Webhook(secret).sign(id, new Date(at * 1000), body) });
+    expect(ours).toEqual({
+      'webhook-id': id,
+      'webhook-timestamp': String(at),
+      'webhook-signature': new Webhook(secret).sign(id, new Date(at * 1000), body),
+    });
   });
 
   it('signs with every secret, space-separated, so receivers holding either rotation secret verify', () => {
@@ -24,7 +28,10 @@ describe('webhook signatures (Standard Webhooks)', () => {
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$/);
     expect(verifyWebhook(headers, BODY, [NEW], NOW)).toEqual({ ok: true, id: ID, timestamp: 1_700_000_000 });
     expect(verifyWebhook(headers, BODY, [OLD], NOW).ok).toBe(true);
-    expect(verifyWebhook(headers, BODY, [OTHER], NOW)).toEqual({ ok: false, reason: 'no signature matches a configured secret' });
+    expect(verifyWebhook(headers, BODY, [OTHER], NOW)).toEqual({
+      ok: false,
+      reason: 'no signature matches a configured secret',
+    });
   });
 
   it('binds the signature to the id, the body and the timestamp', () => {
@@ -38,17 +45,35 @@ describe('webhook signatures (Standard Webhooks)', () => {
   it('rejects stale and future timestamps outside the tolerance', () => {
     const headers = signWebhook(ID, BODY, [NEW], NOW);
     expect(verifyWebhook(headers, BODY, [NEW], NOW + 300_000).ok).toBe(true);
-    expect(verifyWebhook(headers, BODY, [NEW], NOW + 301_000)).toMatchObject({ ok: false, reason: expect.stringMatching(/tolerance/) });
+    expect(verifyWebhook(headers, BODY, [NEW], NOW + 301_000)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/tolerance/),
+    });
     expect(verifyWebhook(headers, BODY, [NEW], NOW - 301_000).ok).toBe(false);
     expect(verifyWebhook(headers, BODY, [NEW], NOW + 3_000_000, 3600).ok).toBe(true);
   });
 
   it('explains malformed headers', () => {
     const headers = signWebhook(ID, BODY, [NEW], NOW);
-    expect(verifyWebhook({}, BODY, [NEW], NOW)).toMatchObject({ ok: false, reason: expect.stringMatching(/webhook-id/) });
-    expect(verifyWebhook({ 'webhook-id': ID, 'webhook-signature': headers['webhook-signature'] }, BODY, [NEW], NOW)).toMatchObject({ ok: false, reason: expect.stringMatching(/webhook-timestamp/) });
-    expect(verifyWebhook({ ...headers, 'webhook-signature': undefined }, BODY, [NEW], NOW)).toMatchObject({ ok: false, reason: expect.stringMatching(/missing webhook-signature/) });
-    expect(verifyWebhook({ ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') }, BODY, [NEW], NOW)).toMatchObject({ ok: false, reason: expect.stringMatching(/no v1/) });
+    expect(verifyWebhook({}, BODY, [NEW], NOW)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/webhook-id/),
+    });
+    expect(
+      verifyWebhook({ 'webhook-id': ID, 'webhook-signature': headers['webhook-signature'] }, BODY, [NEW], NOW),
+    ).toMatchObject({ ok: false, reason: expect.stringMatching(/webhook-timestamp/) });
+    expect(verifyWebhook({ ...headers, 'webhook-signature': undefined }, BODY, [NEW], NOW)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/missing webhook-signature/),
+    });
+    expect(
+      verifyWebhook(
+        { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') },
+        BODY,
+        [NEW],
+        NOW,
+      ),
+    ).toMatchObject({ ok: false, reason: expect.stringMatching(/no v1/) });
   });
 
   it('reads a fetch Headers object too', () => {
@@ -83,6 +108,8 @@ describe('event ids', () => {
     expect(eventId('stream.ended', 'other-bucket', 'cam', 'b-1700000000000')).not.toBe(id);
     expect(eventId('stream.ended', 'livecycle-demo', 'cam2', 'b-1700000000000')).not.toBe(id);
     expect(eventId('stream.ended', 'livecycle-demo', 'cam', 'b-1700000000001')).not.toBe(id);
-    expect(eventId('cleanup.completed', 'livecycle-demo', null, 'cam')).not.toBe(eventId('cleanup.completed', 'livecycle-demo', 'cam', ''));
+    expect(eventId('cleanup.completed', 'livecycle-demo', null, 'cam')).not.toBe(
+      eventId('cleanup.completed', 'livecycle-demo', 'cam', ''),
+    );
   });
 });

@@ -45,8 +45,14 @@ describe('Standard Webhooks: deliveries verify with the standardwebhooks package
     expect(delivery.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(delivery.headers['x-livecycle-signature']).toBeUndefined();
 
-    expect(verifyAt(sentAt, NEW, delivery)).toMatchObject({ id: delivery.id, type: 'channel.created', channel: 'std-hooks' });
-    expect(() => verifyAt(sentAt, NEW, delivery, delivery.body.replace('"std-hooks"', '"std-hookz"'))).toThrow(/No matching signature/);
+    expect(verifyAt(sentAt, NEW, delivery)).toMatchObject({
+      id: delivery.id,
+      type: 'channel.created',
+      channel: 'std-hooks',
+    });
+    expect(() => verifyAt(sentAt, NEW, delivery, delivery.body.replace('"std-hooks"', '"std-hookz"'))).toThrow(
+      /No matching signature/,
+    );
     expect(() => verifyAt(sentAt + 301_000, NEW, delivery)).toThrow(/too old/);
     expect(() => verifyAt(sentAt, UNRELATED, delivery)).toThrow(/No matching signature/);
   });

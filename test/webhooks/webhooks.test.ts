@@ -4,7 +4,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ControlledClock, installClock } from '../../shared/clock';
 import { Ledger, LedgerKeys, type StoredEvent } from '../../shared/ledger';
 import { createLogger } from '../../shared/log';
-import { DEFAULT_DELIVERY_POLICY, Webhooks, eventId, verifyWebhook, worstCaseAttemptMs, type WebhookPayload, type WebhooksOptions } from '../../shared/webhooks';
+import {
+  DEFAULT_DELIVERY_POLICY,
+  Webhooks,
+  eventId,
+  verifyWebhook,
+  worstCaseAttemptMs,
+  type WebhookPayload,
+  type WebhooksOptions,
+} from '../../shared/webhooks';
 import { recordWebhookBody } from '../contract/recorder';
 import { keysUnder, startLedgerEnv, type LedgerEnv } from '../ledger/emulator';
 
@@ -65,7 +73,15 @@ const clock = new ControlledClock({ startMs: T, rate: 0 });
 const logger = createLogger({ name: 'webhooks-test', level: 'silent' });
 
 function webhooks(overrides: Partial<WebhooksOptions> = {}): Webhooks {
-  return new Webhooks({ ledger, bucket: BUCKET, url: receiver.url, secrets: [NEW_SECRET, OLD_SECRET], logger, policy: FAST, ...overrides });
+  return new Webhooks({
+    ledger,
+    bucket: BUCKET,
+    url: receiver.url,
+    secrets: [NEW_SECRET, OLD_SECRET],
+    logger,
+    policy: FAST,
+    ...overrides,
+  });
 }
 
 beforeAll(async () => {
@@ -88,7 +104,13 @@ afterEach(async () => {
 
 describe('webhook delivery', () => {
   it('delivers a signed event that verifies with either rotation secret', async () => {
-    const result = await webhooks().emit({ type: 'stream.ended', channel: 'cam', fact: '20231114T221320Z', occurredAt: T - 5000, data: { durationMs: 60_000 } });
+    const result = await webhooks().emit({
+      type: 'stream.ended',
+      channel: 'cam',
+      fact: '20231114T221320Z',
+      occurredAt: T - 5000,
+      data: { durationMs: 60_000 },
+    });
     expect(result).toMatchObject({ outcome: 'delivered', sequence: 1 });
     expect(receiver.received).toHaveLength(1);
     const [got] = receiver.received;
@@ -105,7 +127,9 @@ describe('webhook delivery', () => {
     expect(got!.headers['x-livecycle-event-type']).toBe('stream.ended');
     expect(verifyWebhook(got!.headers, got!.body, [NEW_SECRET], T)).toMatchObject({ ok: true, id: result.id });
     expect(verifyWebhook(got!.headers, got!.body, [OLD_SECRET], T)).toMatchObject({ ok: true, id: result.id });
-    expect(verifyWebhook(got!.headers, got!.body, ['whsec_YW4tdW5yZWxhdGVkLXNlY3JldC0wMTIzNDU2Nzg5YWI='], T).ok).toBe(false);
+    expect(verifyWebhook(got!.headers, got!.body, ['whsec_YW4tdW5yZWxhdGVkLXNlY3JldC0wMTIzNDU2Nzg5YWI='], T).ok).toBe(
+      false,
+    );
     // Delivered: nothing left in the outbox.
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
   });
@@ -126,8 +150,11 @@ describe('webhook delivery', () => {
     // Separate instances, as separate invocations would have.
     const results = await Promise.all(Array.from({ length: 8 }, () => webhooks().emit(fact)));
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
-    expect(results.filter((r) => r.outcome === 'delivered')).toEqual([{ id: results[0]!.id, outcome: 'delivered', sequence: 1 }]);
-    for (const r of results.filter((r) => r.outcome !== 'delivered')) expect(['in-flight', 'already-delivered']).toContain(r.outcome);
+    expect(results.filter((r) => r.outcome === 'delivered')).toEqual([
+      { id: results[0]!.id, outcome: 'delivered', sequence: 1 },
+    ]);
+    for (const r of results.filter((r) => r.outcome !== 'delivered'))
+      expect(['in-flight', 'already-delivered']).toContain(r.outcome);
     expect(receiver.received.map((r) => [r.payload.id, r.payload.sequence])).toEqual([[results[0]!.id, 1]]);
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
     // Re-running the emit and a drain afterwards changes nothing more.
@@ -141,7 +168,9 @@ describe('webhook delivery', () => {
     // Slow failures: the duplicates look while the claimant's attempt is still running.
     receiver.delayMs = 300;
     const fact = { type: 'stream.started' as const, channel: 'cam', fact: 'b-fail', occurredAt: T };
-    const results = await Promise.all(Array.from({ length: 4 }, () => webhooks({ policy: { ...FAST, maxAttempts: 2 } }).emit(fact)));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => webhooks({ policy: { ...FAST, maxAttempts: 2 } }).emit(fact)),
+    );
     expect(results.filter((r) => r.outcome === 'queued')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'in-flight')).toHaveLength(3);
     expect(receiver.received).toHaveLength(2);
@@ -159,7 +188,8 @@ describe('webhook delivery', () => {
     await hooks.emit({ type: 'cleanup.completed', channel: null, fact: 'run-1', occurredAt: T + 2 });
     await hooks.emit({ type: 'stream.ended', channel: 'cam', fact: 'b1', occurredAt: T + 3 });
     await hooks.emit({ type: 'channel.disabled', channel: 'cam', fact: `${T}:${T + 3}`, occurredAt: T + 4 });
-    const seq = (channel: string | null) => receiver.received.filter((r) => r.payload.channel === channel).map((r) => [r.payload.type, r.payload.sequence]);
+    const seq = (channel: string | null) =>
+      receiver.received.filter((r) => r.payload.channel === channel).map((r) => [r.payload.type, r.payload.sequence]);
     expect(seq('cam')).toEqual([
       ['channel.created', 1],
       ['stream.started', 2],
@@ -177,7 +207,9 @@ describe('webhook delivery', () => {
     expect(result).toMatchObject({ outcome: 'queued', sequence: 1 });
     expect(receiver.received).toHaveLength(4);
     expect(new Set(receiver.received.map((r) => r.payload.id))).toEqual(new Set([result.id]));
-    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([`${prefix}webhooks/outbox/${result.id}.json`]);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([
+      `${prefix}webhooks/outbox/${result.id}.json`,
+    ]);
 
     // Next run: the receiver is back.
     expect(await webhooks().drainOutbox()).toEqual({ delivered: 1, queued: 0, abandoned: 0 });
@@ -196,10 +228,20 @@ describe('webhook delivery', () => {
   });
 
   it('survives an unreachable or hanging receiver', async () => {
-    const down = await webhooks({ url: 'http://127.0.0.1:9/hooks', policy: { ...FAST, maxAttempts: 2 } }).emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
+    const down = await webhooks({ url: 'http://127.0.0.1:9/hooks', policy: { ...FAST, maxAttempts: 2 } }).emit({
+      type: 'stream.started',
+      channel: 'cam',
+      fact: 'b1',
+      occurredAt: T,
+    });
     expect(down.outcome).toBe('queued');
     receiver.hang = true;
-    const hung = await webhooks({ policy: { ...FAST, maxAttempts: 2, timeoutMs: 200 } }).emit({ type: 'stream.started', channel: 'cam', fact: 'b2', occurredAt: T });
+    const hung = await webhooks({ policy: { ...FAST, maxAttempts: 2, timeoutMs: 200 } }).emit({
+      type: 'stream.started',
+      channel: 'cam',
+      fact: 'b2',
+      occurredAt: T,
+    });
     expect(hung.outcome).toBe('queued');
     expect(receiver.received).toHaveLength(2);
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toHaveLength(2);
@@ -215,17 +257,26 @@ describe('webhook delivery', () => {
     });
     expect(result.outcome).toBe('abandoned');
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
-    expect(await keysUnder(env.bucket, `${prefix}webhooks/abandoned/`)).toEqual([`${prefix}webhooks/abandoned/${result.id}.json`]);
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/abandoned/`)).toEqual([
+      `${prefix}webhooks/abandoned/${result.id}.json`,
+    ]);
   });
 
   it('refuses a claim timeout shorter than the longest delivery attempt', () => {
-    expect(() => webhooks({ policy: { ...FAST, maxAttempts: 4, timeoutMs: 2_000, claimTimeoutMs: 8_000 } })).toThrow(/claimTimeoutMs/);
+    expect(() => webhooks({ policy: { ...FAST, maxAttempts: 4, timeoutMs: 2_000, claimTimeoutMs: 8_000 } })).toThrow(
+      /claimTimeoutMs/,
+    );
     expect(worstCaseAttemptMs(DEFAULT_DELIVERY_POLICY)).toBe(4 * 5_000 + 500 + 1_000 + 2_000);
     expect(DEFAULT_DELIVERY_POLICY.claimTimeoutMs).toBeGreaterThan(worstCaseAttemptMs(DEFAULT_DELIVERY_POLICY));
   });
 
   it('does nothing when no URL is configured', async () => {
-    const result = await webhooks({ url: undefined }).emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
+    const result = await webhooks({ url: undefined }).emit({
+      type: 'stream.started',
+      channel: 'cam',
+      fact: 'b1',
+      occurredAt: T,
+    });
     expect(result.outcome).toBe('disabled');
     expect(await keysUnder(env.bucket, prefix)).toEqual([]);
   });
@@ -237,12 +288,27 @@ describe('webhook delivery', () => {
   // Last in this file: it moves the shared clock.
   it('leaves a crashed claimant’s event alone until its claim times out, then exactly one drain delivers it', async () => {
     const id = eventId('channel.deleted', BUCKET, 'cam', 'crashed');
-    const event: StoredEvent = { v: 1, id, type: 'channel.deleted', bucket: BUCKET, channel: 'cam', fact: 'crashed', occurredAt: clock.now(), data: {} };
+    const event: StoredEvent = {
+      v: 1,
+      id,
+      type: 'channel.deleted',
+      bucket: BUCKET,
+      channel: 'cam',
+      fact: 'crashed',
+      occurredAt: clock.now(),
+      data: {},
+    };
     // What an emitter leaves behind when it dies right after claiming: outbox entry, event, claim 1.
     await ledger.enqueueEvent(event);
     await ledger.recordEvent(event);
     const timeout = DEFAULT_DELIVERY_POLICY.claimTimeoutMs;
-    expect(await ledger.claimDelivery(id, { claimId: 'crashed-invocation', claimedAt: clock.now(), expiresAt: clock.now() + timeout })).toBe(1);
+    expect(
+      await ledger.claimDelivery(id, {
+        claimId: 'crashed-invocation',
+        claimedAt: clock.now(),
+        expiresAt: clock.now() + timeout,
+      }),
+    ).toBe(1);
 
     expect(await webhooks().drainOutbox()).toEqual({ delivered: 0, queued: 1, abandoned: 0 });
     await clock.advance(timeout - 1);
@@ -256,6 +322,8 @@ describe('webhook delivery', () => {
     expect(await ledger.isDelivered(id)).toBe(true);
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
     // Claim 1 (crashed) and claim 2 (the drain that took over); nothing was deleted to take over.
-    expect(await keysUnder(env.bucket, `${prefix}webhooks/claims/${id}/`)).toEqual([2, 1].map((n) => new LedgerKeys(prefix).deliveryClaims(id).key(n)));
+    expect(await keysUnder(env.bucket, `${prefix}webhooks/claims/${id}/`)).toEqual(
+      [2, 1].map((n) => new LedgerKeys(prefix).deliveryClaims(id).key(n)),
+    );
   });
 });

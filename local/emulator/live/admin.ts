@@ -28,7 +28,8 @@ function field(body: unknown, name: string, required: boolean): string | undefin
 function positiveNumber(body: unknown, name: string): number | undefined {
   const value = member(body, name);
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new AdminError(400, `"${name}" must be a positive number`);
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))
+    throw new AdminError(400, `"${name}" must be a positive number`);
   return value;
 }
 

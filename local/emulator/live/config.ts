@@ -51,7 +51,8 @@ function childText(parent: Record<string, XmlNode>, name: string): string | unde
 function childElement(parent: Record<string, XmlNode>, name: string): Record<string, XmlNode> | undefined {
   const value = parent[name];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw malformedXml(`<${name}> must contain elements and occur once.`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw malformedXml(`<${name}> must contain elements and occur once.`);
   return value;
 }
 
@@ -75,7 +76,8 @@ export function validateChannelName(name: string): void {
   if (name === '') throw invalidArgument('The live channel name must not be empty.');
   if (name.includes('/')) throw invalidArgument('The live channel name must not contain "/".');
   if (name.startsWith('\\')) throw invalidArgument('The live channel name must not start with "\\".');
-  if (Buffer.byteLength(name, 'utf8') > 1023) throw invalidArgument('The live channel name must be at most 1023 bytes.');
+  if (Buffer.byteLength(name, 'utf8') > 1023)
+    throw invalidArgument('The live channel name must be at most 1023 bytes.');
 }
 
 /** PlaylistName rules (§2): no '/', 6–128 bytes, ends with '.m3u8'. Also applied to VOD and ingest names. */
@@ -105,7 +107,8 @@ function parseSnapshot(node: Record<string, XmlNode>): SnapshotConfig {
 /** Parses a PutLiveChannel body into a complete configuration (defaults filled in), or throws the OSS error. */
 export function parseChannelConfig(body: Buffer): ChannelConfig {
   const xml = body.toString('utf8');
-  if (xml.trim() === '' || XMLValidator.validate(xml) !== true) throw malformedXml('The XML you provided was not well-formed.');
+  if (xml.trim() === '' || XMLValidator.validate(xml) !== true)
+    throw malformedXml('The XML you provided was not well-formed.');
   const doc = parser.parse(xml) as Record<string, XmlNode>;
   const root = childElement(doc, 'LiveChannelConfiguration');
   if (!root) throw malformedXml('The root element must be <LiveChannelConfiguration>.');
@@ -113,7 +116,8 @@ export function parseChannelConfig(body: Buffer): ChannelConfig {
   // Description limit: the API page says 128 bytes, the EC page characters; bytes is the
   // stricter reading, so anything the emulator accepts OSS accepts too.
   const description = childText(root, 'Description') ?? '';
-  if (Buffer.byteLength(description, 'utf8') > 128) throw invalidArgument('Description must be at most 128 bytes.', '0044-00000001');
+  if (Buffer.byteLength(description, 'utf8') > 128)
+    throw invalidArgument('Description must be at most 128 bytes.', '0044-00000001');
 
   const statusText = childText(root, 'Status') ?? 'enabled';
   if (statusText !== 'enabled' && statusText !== 'disabled') {
@@ -122,7 +126,8 @@ export function parseChannelConfig(body: Buffer): ChannelConfig {
 
   // A missing Target or Type is "Type is not HLS" (0044-00000013): HLS is the only target.
   const target = childElement(root, 'Target');
-  if (!target || childText(target, 'Type') !== 'HLS') throw invalidArgument('Target Type must be HLS.', '0044-00000013');
+  if (!target || childText(target, 'Type') !== 'HLS')
+    throw invalidArgument('Target Type must be HLS.', '0044-00000013');
 
   const fragDurationText = childText(target, 'FragDuration');
   const fragCountText = childText(target, 'FragCount');
@@ -132,9 +137,17 @@ export function parseChannelConfig(body: Buffer): ChannelConfig {
   // of the missing element (UNCONFIRMED: the reference knows no EC for this case).
   if (fragDurationText !== undefined || fragCountText !== undefined) {
     const d = fragDurationText === undefined ? undefined : integerIn(fragDurationText, 1, 100);
-    if (d === undefined) throw invalidArgument('FragDuration must be an integer from 1 to 100, given together with FragCount.', '0044-00000014');
+    if (d === undefined)
+      throw invalidArgument(
+        'FragDuration must be an integer from 1 to 100, given together with FragCount.',
+        '0044-00000014',
+      );
     const c = fragCountText === undefined ? undefined : integerIn(fragCountText, 1, 100);
-    if (c === undefined) throw invalidArgument('FragCount must be an integer from 1 to 100, given together with FragDuration.', '0044-00000015');
+    if (c === undefined)
+      throw invalidArgument(
+        'FragCount must be an integer from 1 to 100, given together with FragDuration.',
+        '0044-00000015',
+      );
     fragDuration = d;
     fragCount = c;
   }

@@ -18,7 +18,11 @@ export function noSuchLiveChannel(): OssErrorResponse {
 
 /** UNCONFIRMED (reference §16 item 3): the code OSS uses when a publisher is connected. */
 export function channelStillLive(): OssErrorResponse {
-  return new OssErrorResponse(409, 'ChannelStillLive', 'The live channel is still live: a client is pushing a stream to it.');
+  return new OssErrorResponse(
+    409,
+    'ChannelStillLive',
+    'The live channel is still live: a client is pushing a stream to it.',
+  );
 }
 
 /** UNCONFIRMED (reference §16 item 3): chosen for a push to a disabled channel. */

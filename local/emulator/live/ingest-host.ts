@@ -16,9 +16,14 @@ export function isBareIngestHost(hostname: string): boolean {
 export function bucketOfIngestHost(hostname: string, buckets: readonly string[]): string {
   const bucket = isBareIngestHost(hostname) ? buckets[0] : hostname.split('.')[0];
   if (bucket === undefined || !buckets.includes(bucket)) {
-    throw new OssErrorResponse(404, 'NoSuchBucket', `The specified bucket does not exist: ${bucket ?? '(the emulator serves none)'}, from the host ${hostname}.`, {
-      BucketName: bucket ?? '',
-    });
+    throw new OssErrorResponse(
+      404,
+      'NoSuchBucket',
+      `The specified bucket does not exist: ${bucket ?? '(the emulator serves none)'}, from the host ${hostname}.`,
+      {
+        BucketName: bucket ?? '',
+      },
+    );
   }
   return bucket;
 }

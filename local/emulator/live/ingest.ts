@@ -164,7 +164,10 @@ export class Ingest implements IngestControl {
     if (opts.durationSeconds !== undefined) {
       const stopAt = now + Math.round(opts.durationSeconds * 1000);
       session.info.stopAt = stopAt;
-      session.timers.set('stop', this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })));
+      session.timers.set(
+        'stop',
+        this.ctx.clock.at(stopAt, () => void this.stop({ bucket, channel })),
+      );
     }
     if (session.snapshot) this.scheduleSnapshot(session, now + session.snapshot.interval * 1000);
     return { ...session.info };
@@ -174,14 +177,28 @@ export class Ingest implements IngestControl {
    * A real RTMP publisher connects: the same checks as a simulated push (signed URL, channel,
    * status, one publisher), then the publisher writes through the LiveOutput.
    */
-  async connect(opts: { bucket: string; channel: string; signedUrl: string; remoteAddr: string; source: LiveSource }): Promise<LiveOutput> {
+  async connect(opts: {
+    bucket: string;
+    channel: string;
+    signedUrl: string;
+    remoteAddr: string;
+    source: LiveSource;
+  }): Promise<LiveOutput> {
     const session = await this.open({ ...opts, encoder: 'rtmp' });
     session.source = opts.source;
     const { bucket, channel } = session.info;
     return {
       fragDuration: session.fragDuration,
       snapshotInterval: session.snapshot?.interval,
-      fragment: ({ body, startMs, durationS }) => this.enqueue(session, () => this.writeFragment(session, { startMs, durationS, writtenMs: this.ctx.clock.now(), render: () => ({ body }) })),
+      fragment: ({ body, startMs, durationS }) =>
+        this.enqueue(session, () =>
+          this.writeFragment(session, {
+            startMs,
+            durationS,
+            writtenMs: this.ctx.clock.now(),
+            render: () => ({ body }),
+          }),
+        ),
       snapshot: async (jpeg, atMs) => {
         const snapshot = session.snapshot;
         if (snapshot) await this.enqueue(session, () => this.takeSnapshot(session, snapshot, atMs, jpeg));
@@ -221,8 +238,15 @@ export class Ingest implements IngestControl {
   }): Promise<Session> {
     const { bucket, channel } = opts;
     validateChannelName(channel);
-    if (!this.ctx.buckets.has(bucket)) throw new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket, EC: '0015-00000101' });
-    const urlParams = opts.signedUrl === undefined ? undefined : verifyRtmpUrl(this.bucketHosted(opts.signedUrl), bucket, channel, this.ctx);
+    if (!this.ctx.buckets.has(bucket))
+      throw new OssErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist.', {
+        BucketName: bucket,
+        EC: '0015-00000101',
+      });
+    const urlParams =
+      opts.signedUrl === undefined
+        ? undefined
+        : verifyRtmpUrl(this.bucketHosted(opts.signedUrl), bucket, channel, this.ctx);
     const record = await this.store.get(bucket, channel);
     if (!record) throw noSuchLiveChannel();
     if (record.config.status === 'disabled') throw liveChannelDisabled();
@@ -298,7 +322,10 @@ export class Ingest implements IngestControl {
     if (!session || session.stopping || session.info.disabledDropAt !== undefined) return;
     const dropAt = this.ctx.clock.now() + DISABLE_DROP_DELAY_MS;
     session.info.disabledDropAt = dropAt;
-    session.timers.set('drop', this.ctx.clock.at(dropAt, () => void this.stop({ bucket, channel })));
+    session.timers.set(
+      'drop',
+      this.ctx.clock.at(dropAt, () => void this.stop({ bucket, channel })),
+    );
   }
 
   /** Disconnects every publisher (recording their history) and waits for their writes. */
@@ -348,13 +375,25 @@ export class Ingest implements IngestControl {
    * `render` makes the body from the channel's stored media timeline (simulated pushes continue
    * it; a real push brings its own body and timestamps and leaves the timeline alone).
    */
-  private async writeFragment(session: Session, f: { startMs: number; durationS: number; writtenMs: number; render: (timeline: TsTimeline | undefined) => { body: Buffer; timeline?: TsTimeline } }): Promise<void> {
+  private async writeFragment(
+    session: Session,
+    f: {
+      startMs: number;
+      durationS: number;
+      writtenMs: number;
+      render: (timeline: TsTimeline | undefined) => { body: Buffer; timeline?: TsTimeline };
+    },
+  ): Promise<void> {
     const { bucket, channel, playlistName } = session.info;
     const { startMs, durationS, writtenMs } = f;
     const { number, body } = await this.store.modify(bucket, channel, (record) => {
       if (!record) throw noSuchLiveChannel();
       const rendered = f.render(record.timeline);
-      const next = { ...record, nextFragmentNumber: record.nextFragmentNumber + 1, timeline: rendered.timeline ?? record.timeline };
+      const next = {
+        ...record,
+        nextFragmentNumber: record.nextFragmentNumber + 1,
+        timeline: rendered.timeline ?? record.timeline,
+      };
       return { record: next, result: { number: record.nextFragmentNumber, body: rendered.body } };
     });
     const name = fragmentName(number);
@@ -367,8 +406,18 @@ export class Ingest implements IngestControl {
     if (session.window.length > session.fragCount) session.window.shift();
     // The live playlist is a sliding window of FragCount fragments, rewritten after every one
     // (§12.3); MEDIA-SEQUENCE counts from the session's first fragment. UNCONFIRMED: exact text.
-    const text = renderPlaylist({ mediaSequence: session.sequence - session.window.length, segments: session.window, ended: false });
-    await this.ctx.objects.put(bucket, `${channel}/${playlistName}`, Buffer.from(text), { contentType: PLAYLIST_CONTENT_TYPE }, writtenMs);
+    const text = renderPlaylist({
+      mediaSequence: session.sequence - session.window.length,
+      segments: session.window,
+      ended: false,
+    });
+    await this.ctx.objects.put(
+      bucket,
+      `${channel}/${playlistName}`,
+      Buffer.from(text),
+      { contentType: PLAYLIST_CONTENT_TYPE },
+      writtenMs,
+    );
     session.info.fragmentsWritten++;
   }
 
@@ -384,7 +433,12 @@ export class Ingest implements IngestControl {
     );
   }
 
-  private async takeSnapshot(session: Session, snapshot: SnapshotConfig, atMs: number, jpeg = loadMedia().snapshot): Promise<void> {
+  private async takeSnapshot(
+    session: Session,
+    snapshot: SnapshotConfig,
+    atMs: number,
+    jpeg = loadMedia().snapshot,
+  ): Promise<void> {
     const { bucket, channel } = session.info;
     if (!this.ctx.buckets.has(snapshot.destBucket)) {
       // OSS would fail to write with the role; nothing is written and nothing is published.
@@ -416,7 +470,8 @@ export class Ingest implements IngestControl {
     if (session.source) await session.source.finish();
     const endMs = this.ctx.clock.now();
     const startMs = session.fragmentStartMs;
-    if (!session.source && endMs - startMs >= MIN_FINAL_FRAGMENT_MS) await this.enqueue(session, () => this.simulatedFragment(session, startMs, endMs));
+    if (!session.source && endMs - startMs >= MIN_FINAL_FRAGMENT_MS)
+      await this.enqueue(session, () => this.simulatedFragment(session, startMs, endMs));
     await this.enqueue(session, () =>
       this.store.modify(bucket, channel, (record) => {
         if (!record) return { result: undefined };

@@ -61,16 +61,19 @@ function splitAccessUnits(stream: Buffer): Buffer[] {
 
 function isIdr(accessUnit: Buffer): boolean {
   for (let i = 0; i + 3 < accessUnit.length; i++) {
-    if (accessUnit[i] === 0 && accessUnit[i + 1] === 0 && accessUnit[i + 2] === 1 && (accessUnit[i + 3]! & 0x1f) === 5) return true;
+    if (accessUnit[i] === 0 && accessUnit[i + 1] === 0 && accessUnit[i + 2] === 1 && (accessUnit[i + 3]! & 0x1f) === 5)
+      return true;
   }
   return false;
 }
 
 function splitAdtsFrames(stream: Buffer): Buffer[] {
   const frames: Buffer[] = [];
-  for (let at = 0; at < stream.length; ) {
-    if (stream[at] !== 0xff || (stream[at + 1]! & 0xf0) !== 0xf0) throw new Error(`${AUDIO_FILE}: no ADTS sync word at byte ${at}`);
-    if (((stream[at + 2]! >> 2) & 0x0f) !== ADTS_8000) throw new Error(`${AUDIO_FILE}: not ${MEDIA_FORMAT.audio.sampleRate} Hz`);
+  for (let at = 0; at < stream.length;) {
+    if (stream[at] !== 0xff || (stream[at + 1]! & 0xf0) !== 0xf0)
+      throw new Error(`${AUDIO_FILE}: no ADTS sync word at byte ${at}`);
+    if (((stream[at + 2]! >> 2) & 0x0f) !== ADTS_8000)
+      throw new Error(`${AUDIO_FILE}: not ${MEDIA_FORMAT.audio.sampleRate} Hz`);
     const length = ((stream[at + 3]! & 0x03) << 11) | (stream[at + 4]! << 3) | (stream[at + 5]! >> 5);
     frames.push(stream.subarray(at, at + length));
     at += length;
@@ -86,13 +89,20 @@ export function loadMedia(): Media {
     const video = splitAccessUnits(readFileSync(join(dir, VIDEO_FILE)));
     const { gopFrames, frameRate } = MEDIA_FORMAT.video;
     if (video.length !== gopFrames || !isIdr(video[0]!) || video.slice(1).some(isIdr)) {
-      throw new Error(`${VIDEO_FILE}: expected one GOP of ${gopFrames} access units starting with the only IDR, found ${video.length}`);
+      throw new Error(
+        `${VIDEO_FILE}: expected one GOP of ${gopFrames} access units starting with the only IDR, found ${video.length}`,
+      );
     }
     const audio = splitAdtsFrames(readFileSync(join(dir, AUDIO_FILE)));
     const { sampleRate, samplesPerFrame } = MEDIA_FORMAT.audio;
     const sum = (frames: Buffer[]) => frames.reduce((n, f) => n + f.length, 0);
     loaded = {
-      muxer: createFragmentMuxer({ video, audio, frameTicks: TS_HZ / frameRate, audioFrameTicks: (TS_HZ * samplesPerFrame) / sampleRate }),
+      muxer: createFragmentMuxer({
+        video,
+        audio,
+        frameTicks: TS_HZ / frameRate,
+        audioFrameTicks: (TS_HZ * samplesPerFrame) / sampleRate,
+      }),
       videoBytesPerSecond: Math.round((sum(video) * frameRate) / video.length),
       audioBytesPerSecond: Math.round((sum(audio) * sampleRate) / samplesPerFrame / audio.length),
       snapshot: readFileSync(join(dir, SNAPSHOT_FILE)),

@@ -29,7 +29,13 @@ function liveStat(sending: boolean): { Video: Record<string, unknown>; Audio: Re
   const { video, audio } = MEDIA_FORMAT;
   const media = loadMedia();
   return {
-    Video: { Width: video.width, Height: video.height, FrameRate: video.frameRate, Bandwidth: sending ? media.videoBytesPerSecond : 0, Codec: video.codec },
+    Video: {
+      Width: video.width,
+      Height: video.height,
+      FrameRate: video.frameRate,
+      Bandwidth: sending ? media.videoBytesPerSecond : 0,
+      Codec: video.codec,
+    },
     Audio: { Bandwidth: sending ? media.audioBytesPerSecond : 0, SampleRate: audio.sampleRate, Codec: audio.codec },
   };
 }
@@ -45,7 +51,11 @@ export interface LiveOperationDeps {
  * on 127.0.0.1) gets a PlayUrl in path style, so it can be fetched, and a PublishUrl that
  * still names the bucket in its host, which the simulated ingest reads.
  */
-function channelUrls(req: EmuRequest, channel: string, playlistName: string): { PublishUrls: { Url: string }; PlayUrls: { Url: string } } {
+function channelUrls(
+  req: EmuRequest,
+  channel: string,
+  playlistName: string,
+): { PublishUrls: { Url: string }; PlayUrls: { Url: string } } {
   const virtualHosted = req.host.startsWith(`${req.bucket}.`);
   const bucketHost = virtualHosted ? req.host : `${req.bucket}.${req.host}`;
   const playBase = virtualHosted ? `http://${req.host}` : `http://${req.host}/${req.bucket}`;
@@ -95,7 +105,8 @@ function isChannelRequest(req: EmuRequest, method: string): boolean {
 function vodRange(req: EmuRequest): { fromMs: number; toMs: number } {
   const start = req.query.get('startTime');
   const end = req.query.get('endTime');
-  if (start === undefined || !/^\d{1,12}$/.test(start)) throw invalidArgument('startTime must be a Unix time in seconds.', '0044-00000304');
+  if (start === undefined || !/^\d{1,12}$/.test(start))
+    throw invalidArgument('startTime must be a Unix time in seconds.', '0044-00000304');
   // The EC pages document 0044-00000304 for startTime only; endTime errors carry no EC.
   if (end === undefined || !/^\d{1,12}$/.test(end)) throw invalidArgument('endTime must be a Unix time in seconds.');
   const from = Number(start);
@@ -113,7 +124,8 @@ async function vodPlaylist(deps: LiveOperationDeps, req: EmuRequest, channel: st
   const { fromMs, toMs } = vodRange(req);
   await requireChannel(deps.store, req.bucket, channel);
   const fragments = await deps.store.fragmentsStartingBetween(req.bucket, channel, fromMs, toMs);
-  if (fragments.length === 0) throw invalidArgument('No ts fragment of the live channel starts within the given time range.', '0044-00000308');
+  if (fragments.length === 0)
+    throw invalidArgument('No ts fragment of the live channel starts within the given time range.', '0044-00000308');
   const prefix = `${channel}/`;
   return renderPlaylist({
     mediaSequence: 0,
@@ -130,15 +142,19 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
       match: (req) => req.method === 'GET' && req.key === '' && req.query.has('live'),
       async handle(req) {
         const prefix = req.query.get('prefix') ?? '';
-        if (Buffer.byteLength(prefix, 'utf8') > 1024) throw invalidArgument('prefix must be at most 1024 bytes.', '0044-00000102');
+        if (Buffer.byteLength(prefix, 'utf8') > 1024)
+          throw invalidArgument('prefix must be at most 1024 bytes.', '0044-00000102');
         const marker = req.query.get('marker') ?? '';
         // An empty `max-keys=` is taken as absent, like empty elements in request bodies.
         const maxKeysText = req.query.get('max-keys') || undefined;
-        const maxKeys = maxKeysText === undefined ? DEFAULT_MAX_KEYS : /^\d{1,4}$/.test(maxKeysText) ? Number(maxKeysText) : NaN;
+        const maxKeys =
+          maxKeysText === undefined ? DEFAULT_MAX_KEYS : /^\d{1,4}$/.test(maxKeysText) ? Number(maxKeysText) : NaN;
         if (!(maxKeys >= 1 && maxKeys <= 1000)) throw invalidArgument('max-keys must be an integer from 1 to 1000.');
 
         const { names: page, truncated } = await store.page(req.bucket, prefix, marker, maxKeys);
-        const records = (await Promise.all(page.map((n) => store.get(req.bucket, n)))).filter((r): r is ChannelRecord => r !== undefined);
+        const records = (await Promise.all(page.map((n) => store.get(req.bucket, n)))).filter(
+          (r): r is ChannelRecord => r !== undefined,
+        );
         return xmlResponse('ListLiveChannelResult', {
           Prefix: prefix,
           Marker: marker,
@@ -162,10 +178,14 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
       async handle(req, ctx) {
         validateChannelName(req.key);
         const status = req.query.get('status');
-        if (status !== 'enabled' && status !== 'disabled') throw invalidArgument('status must be "enabled" or "disabled".', '0044-00000002');
+        if (status !== 'enabled' && status !== 'disabled')
+          throw invalidArgument('status must be "enabled" or "disabled".', '0044-00000002');
         await store.modify(req.bucket, req.key, (record) => {
           if (!record) throw noSuchLiveChannel();
-          return { record: { ...record, config: { ...record.config, status }, lastModified: ctx.clock.now() }, result: undefined };
+          return {
+            record: { ...record, config: { ...record.config, status }, lastModified: ctx.clock.now() },
+            result: undefined,
+          };
         });
         if (status === 'disabled') ingest.channelDisabled(req.bucket, req.key);
         return { status: 200 };
@@ -226,7 +246,15 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
           const { video, audio } = push;
           return xmlResponse('LiveChannelStat', {
             ...live,
-            ...(video && { Video: { Width: video.width, Height: video.height, FrameRate: video.frameRate, Bandwidth: video.bandwidth, Codec: video.codec } }),
+            ...(video && {
+              Video: {
+                Width: video.width,
+                Height: video.height,
+                FrameRate: video.frameRate,
+                Bandwidth: video.bandwidth,
+                Codec: video.codec,
+              },
+            }),
             ...(audio && { Audio: { Bandwidth: audio.bandwidth, SampleRate: audio.sampleRate, Codec: audio.codec } }),
           });
         }
@@ -246,7 +274,11 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
         // Oldest first, finished sessions only. UNCONFIRMED (§8): an empty history is rendered
         // `<LiveChannelHistory></LiveChannelHistory>`; an open session is not listed.
         return xmlResponse('LiveChannelHistory', {
-          LiveRecord: record.history.map((h) => ({ StartTime: isoTime(h.startMs), EndTime: isoTime(h.endMs), RemoteAddr: h.remoteAddr })),
+          LiveRecord: record.history.map((h) => ({
+            StartTime: isoTime(h.startMs),
+            EndTime: isoTime(h.endMs),
+            RemoteAddr: h.remoteAddr,
+          })),
         });
       },
     },
@@ -274,7 +306,13 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
         validatePlaylistName(playlistName);
         const text = await vodPlaylist(deps, req, channel);
         // Stored at the request path, overwriting an object of that name (§9).
-        const stored = await ctx.objects.put(req.bucket, `${channel}/${playlistName}`, Buffer.from(text), { contentType: PLAYLIST_CONTENT_TYPE }, ctx.clock.now());
+        const stored = await ctx.objects.put(
+          req.bucket,
+          `${channel}/${playlistName}`,
+          Buffer.from(text),
+          { contentType: PLAYLIST_CONTENT_TYPE },
+          ctx.clock.now(),
+        );
         return { status: 200, headers: { etag: `"${stored.etag}"` } };
       },
     },

@@ -24,7 +24,12 @@ export const PLAYLIST_CONTENT_TYPE = 'application/x-mpegURL';
 export function renderPlaylist({ mediaSequence, segments, ended }: PlaylistInput): string {
   // TARGETDURATION is the longest EXTINF rounded to the nearest integer (13.320 → 13), as in §10.
   const target = Math.round(Math.max(0, ...segments.map((s) => s.durationS)));
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-MEDIA-SEQUENCE:${mediaSequence}`, `#EXT-X-TARGETDURATION:${target}`];
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-MEDIA-SEQUENCE:${mediaSequence}`,
+    `#EXT-X-TARGETDURATION:${target}`,
+  ];
   for (const s of segments) lines.push(`#EXTINF:${s.durationS.toFixed(3)},`, s.uri);
   if (ended) lines.push('#EXT-X-ENDLIST');
   // Whether OSS ends the text with a newline is unknown (§10); a final newline is what HLS

@@ -34,7 +34,12 @@ function accessDenied(message: string): OssErrorResponse {
  * Expiry is checked on the emulator clock and only here, at connect time: OSS does not cut a
  * stream that is already connected when Expires passes (§11.2).
  */
-export function verifyRtmpUrl(signedUrl: string, bucket: string, channel: string, ctx: EmuContext): Map<string, string> {
+export function verifyRtmpUrl(
+  signedUrl: string,
+  bucket: string,
+  channel: string,
+  ctx: EmuContext,
+): Map<string, string> {
   let url: URL;
   try {
     url = new URL(signedUrl);
@@ -42,7 +47,8 @@ export function verifyRtmpUrl(signedUrl: string, bucket: string, channel: string
     throw invalidArgument('The RTMP URL is not a valid URL.');
   }
   if (url.protocol !== 'rtmp:') throw invalidArgument(`The ingest URL must use rtmp://, not ${url.protocol}//.`);
-  if (!url.hostname.startsWith(`${bucket}.`)) throw invalidArgument(`The RTMP URL's host ${url.host} is not a host of bucket ${bucket}.`);
+  if (!url.hostname.startsWith(`${bucket}.`))
+    throw invalidArgument(`The RTMP URL's host ${url.host} is not a host of bucket ${bucket}.`);
   const match = /^\/live\/([^/]+)$/.exec(url.pathname);
   let urlChannel: string | undefined;
   try {
@@ -59,15 +65,22 @@ export function verifyRtmpUrl(signedUrl: string, bucket: string, channel: string
   // The emulator has no bucket ACLs; every bucket is private, so an unsigned push is refused
   // as it would be on a bucket that is not public-read-write.
   if (accessKeyId === undefined || expiresText === undefined || signature === undefined) {
-    throw accessDenied('The RTMP URL must carry OSSAccessKeyId, Expires and Signature: the bucket is not public-read-write.');
+    throw accessDenied(
+      'The RTMP URL must carry OSSAccessKeyId, Expires and Signature: the bucket is not public-read-write.',
+    );
   }
   const securityToken = params.get('security-token');
   const secret = ctx.secretFor(accessKeyId, securityToken);
   if (secret === undefined) {
-    throw new OssErrorResponse(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {
-      EC: '0002-00000802',
-      OSSAccessKeyId: accessKeyId,
-    });
+    throw new OssErrorResponse(
+      403,
+      'InvalidAccessKeyId',
+      'The OSS Access Key Id you provided does not exist in our records.',
+      {
+        EC: '0002-00000802',
+        OSSAccessKeyId: accessKeyId,
+      },
+    );
   }
   if (!/^\d{1,12}$/.test(expiresText)) throw accessDenied('Expires must be a Unix time in seconds.');
   const expires = Number(expiresText);
@@ -78,10 +91,15 @@ export function verifyRtmpUrl(signedUrl: string, bucket: string, channel: string
   const candidates = [rtmpStringToSign(expiresText, params, bucket, channel, false)];
   if (securityToken !== undefined) candidates.push(rtmpStringToSign(expiresText, params, bucket, channel, true));
   if (!candidates.some((s) => signaturesEqual(hmacSha1Base64(secret, s), signature))) {
-    throw new OssErrorResponse(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.', {
-      StringToSign: candidates[0] ?? '',
-      OSSAccessKeyId: accessKeyId,
-    });
+    throw new OssErrorResponse(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+      {
+        StringToSign: candidates[0] ?? '',
+        OSSAccessKeyId: accessKeyId,
+      },
+    );
   }
   return params;
 }

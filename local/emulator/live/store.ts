@@ -109,7 +109,9 @@ export class ChannelStore {
   modify<T>(
     bucket: string,
     name: string,
-    fn: (current: ChannelRecord | undefined) => Promise<{ record?: ChannelRecord | null; result: T }> | { record?: ChannelRecord | null; result: T },
+    fn: (
+      current: ChannelRecord | undefined,
+    ) => Promise<{ record?: ChannelRecord | null; result: T }> | { record?: ChannelRecord | null; result: T },
   ): Promise<T> {
     const id = channelId(bucket, name);
     return this.queue.run(id, async () => {
@@ -151,7 +153,12 @@ export class ChannelStore {
    * One ListLiveChannel page: up to `maxKeys` names starting with `prefix` and greater than
    * `marker`, in order, and whether more follow. Binary search, not a scan of every name.
    */
-  async page(bucket: string, prefix: string, marker: string, maxKeys: number): Promise<{ names: string[]; truncated: boolean }> {
+  async page(
+    bucket: string,
+    prefix: string,
+    marker: string,
+    maxKeys: number,
+  ): Promise<{ names: string[]; truncated: boolean }> {
     const all = await this.names(bucket);
     const out: string[] = [];
     // Names with the prefix are one contiguous run in this order, starting at the prefix itself;

@@ -9,7 +9,12 @@ import type { EmuRequest, EmuResponse } from '../types';
  * (`?acl`, `?uploads`, `?live`, …); a request carrying one the emulator lacks gets NotImplemented.
  */
 function isPassiveParam(name: string): boolean {
-  return name === 'security-token' || name === 'continuation-token' || name.startsWith('response-') || name.startsWith('x-oss-');
+  return (
+    name === 'security-token' ||
+    name === 'continuation-token' ||
+    name.startsWith('response-') ||
+    name.startsWith('x-oss-')
+  );
 }
 
 /** Operation-selecting sub-resources present in the query. */

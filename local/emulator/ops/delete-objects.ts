@@ -8,7 +8,9 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const MAX_OBJECTS = 1000;
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** The keys and Quiet flag of a `<Delete>` document, or 400 MalformedXML. */
@@ -34,7 +36,12 @@ function parseDeleteRequest(body: Buffer): { quiet: boolean; keys: string[] } {
  */
 export const deleteMultipleObjects: Operation = {
   name: 'DeleteMultipleObjects',
-  match: (req) => req.method === 'POST' && req.bucket !== '' && req.key === '' && req.query.has('delete') && hasOnlySubResources(req, ['delete']),
+  match: (req) =>
+    req.method === 'POST' &&
+    req.bucket !== '' &&
+    req.key === '' &&
+    req.query.has('delete') &&
+    hasOnlySubResources(req, ['delete']),
   async handle(req, ctx) {
     verifyContentMd5(req, true);
     const { quiet, keys } = parseDeleteRequest(req.body);

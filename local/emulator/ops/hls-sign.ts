@@ -36,13 +36,24 @@ type SegmentSigner = (key: string) => Map<string, string>;
 function segmentSigner(req: EmuRequest, ctx: EmuContext): SegmentSigner {
   const principal = req.principal;
   if (!principal || req.headers['authorization'] !== undefined) {
-    throw new OssErrorResponse(403, 'AccessDenied', 'x-oss-process=hls/sign needs the signature in the URL, not in the Authorization header.', { EC: '0044-00000410' });
+    throw new OssErrorResponse(
+      403,
+      'AccessDenied',
+      'x-oss-process=hls/sign needs the signature in the URL, not in the Authorization header.',
+      { EC: '0044-00000410' },
+    );
   }
   const { accessKeyId, securityToken } = principal;
   const secret = ctx.secretFor(accessKeyId, securityToken);
   if (secret === undefined) throw errors.accessDenied('The credentials of the request are no longer valid.');
   const q = req.query;
-  const parts = (key: string, query: Map<string, string>): SignedParts => ({ method: 'GET', bucket: req.bucket, key, query, headers: {} });
+  const parts = (key: string, query: Map<string, string>): SignedParts => ({
+    method: 'GET',
+    bucket: req.bucket,
+    key,
+    query,
+    headers: {},
+  });
 
   if (q.has('Signature')) {
     const expires = q.get('Expires')!;
@@ -55,9 +66,16 @@ function segmentSigner(req: EmuRequest, ctx: EmuContext): SegmentSigner {
   if (q.get('x-oss-signature-version') === V2_ALGORITHM) {
     const expires = q.get('x-oss-expires')!;
     return (key) => {
-      const query = new Map([['x-oss-signature-version', V2_ALGORITHM], ['x-oss-expires', expires], ['x-oss-access-key-id', accessKeyId]]);
+      const query = new Map([
+        ['x-oss-signature-version', V2_ALGORITHM],
+        ['x-oss-expires', expires],
+        ['x-oss-access-key-id', accessKeyId],
+      ]);
       if (securityToken !== undefined) query.set('security-token', securityToken);
-      return query.set('x-oss-signature', hmacSha256Base64(secret, v2StringToSign(parts(key, query), expires, [], query)));
+      return query.set(
+        'x-oss-signature',
+        hmacSha256Base64(secret, v2StringToSign(parts(key, query), expires, [], query)),
+      );
     };
   }
   const xOssDate = q.get('x-oss-date')!;
@@ -72,13 +90,17 @@ function segmentSigner(req: EmuRequest, ctx: EmuContext): SegmentSigner {
       ['x-oss-credential', `${accessKeyId}/${scope}`],
     ]);
     if (securityToken !== undefined) query.set('x-oss-security-token', securityToken);
-    return query.set('x-oss-signature', v4Signature(signingKey, v4StringToSign(v4CanonicalRequest(parts(key, query), [], query), xOssDate, scope)));
+    return query.set(
+      'x-oss-signature',
+      v4Signature(signingKey, v4StringToSign(v4CanonicalRequest(parts(key, query), [], query), xOssDate, scope)),
+    );
   };
 }
 
 /** The playlist text with each relative segment URI followed by its signature query. */
 export function signPlaylist(playlist: string, req: EmuRequest, ctx: EmuContext): string {
-  if (!req.key.toLowerCase().endsWith('.m3u8')) throw errors.invalidArgument('x-oss-process=hls/sign applies to .m3u8 playlists only.', 'x-oss-process', HLS_SIGN);
+  if (!req.key.toLowerCase().endsWith('.m3u8'))
+    throw errors.invalidArgument('x-oss-process=hls/sign applies to .m3u8 playlists only.', 'x-oss-process', HLS_SIGN);
   const sign = segmentSigner(req, ctx);
   const folder = req.key.slice(0, req.key.lastIndexOf('/') + 1);
   return playlist

@@ -30,7 +30,10 @@ async function listPage(
   const { prefix, delimiter, maxKeys } = opts;
   const contents: ObjectRecord[] = [];
   const commonPrefixes: string[] = [];
-  let cursor: { startAfter?: string; startAfterPrefix?: string } = { startAfter: opts.startAfter, startAfterPrefix: opts.startAfterPrefix };
+  let cursor: { startAfter?: string; startAfterPrefix?: string } = {
+    startAfter: opts.startAfter,
+    startAfterPrefix: opts.startAfterPrefix,
+  };
   let resume: Resume | undefined;
   const count = () => contents.length + commonPrefixes.length;
   scan: while (count() < maxKeys) {
@@ -71,7 +74,8 @@ function decodeToken(token: string): Resume {
 
 function stringParam(req: EmuRequest, name: string): string {
   const value = req.query.get(name) ?? '';
-  if (Buffer.byteLength(value) > MAX_PARAM_BYTES) throw errors.invalidArgument(`Argument ${name} is too long.`, name, value);
+  if (Buffer.byteLength(value) > MAX_PARAM_BYTES)
+    throw errors.invalidArgument(`Argument ${name} is too long.`, name, value);
   return value;
 }
 
@@ -79,7 +83,8 @@ function maxKeysParam(req: EmuRequest): number {
   const raw = req.query.get('max-keys');
   if (raw === undefined || raw === '') return 100;
   const n = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= 1000)) throw errors.invalidArgument('Argument max-keys must be an integer between 1 and 1000.', 'max-keys', raw);
+  if (!(n >= 1 && n <= 1000))
+    throw errors.invalidArgument('Argument max-keys must be an integer between 1 and 1000.', 'max-keys', raw);
   return n;
 }
 
@@ -94,7 +99,11 @@ function urlEncodingParam(req: EmuRequest): boolean {
  * Resume point for start-after / marker: after that key, and — when the key itself rolls up
  * into a CommonPrefix already returned — after that whole prefix, so it is not returned twice.
  */
-function resumeAfterKey(key: string, prefix: string, delimiter: string): { startAfter?: string; startAfterPrefix?: string } {
+function resumeAfterKey(
+  key: string,
+  prefix: string,
+  delimiter: string,
+): { startAfter?: string; startAfterPrefix?: string } {
   if (!key) return {};
   const at = delimiter && key.startsWith(prefix) ? key.indexOf(delimiter, prefix.length) : -1;
   return at >= 0 ? { startAfter: key, startAfterPrefix: key.slice(0, at + delimiter.length) } : { startAfter: key };
@@ -164,7 +173,12 @@ export const listObjects: Operation = {
     const maxKeys = maxKeysParam(req);
     const url = urlEncodingParam(req);
     const encode = url ? (s: string) => uriEncode(s) : (s: string) => s;
-    const page = await listPage(ctx, req.bucket, { prefix, delimiter, maxKeys, ...resumeAfterKey(marker, prefix, delimiter) });
+    const page = await listPage(ctx, req.bucket, {
+      prefix,
+      delimiter,
+      maxKeys,
+      ...resumeAfterKey(marker, prefix, delimiter),
+    });
     const nextMarker = page.resume && ('key' in page.resume ? page.resume.key : page.resume.commonPrefix);
     const xml = node('ListBucketResult', [
       leaf('Name', req.bucket),

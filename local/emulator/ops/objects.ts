@@ -1,5 +1,12 @@
 import { errors } from '../errors';
-import { OssErrorResponse, type EmuContext, type EmuRequest, type EmuResponse, type ObjectRecord, type Operation } from '../types';
+import {
+  OssErrorResponse,
+  type EmuContext,
+  type EmuRequest,
+  type EmuResponse,
+  type ObjectRecord,
+  type Operation,
+} from '../types';
 import { hasOnlySubResources, httpDate, verifyContentMd5 } from './common';
 import { HLS_SIGN, signPlaylist } from './hls-sign';
 
@@ -30,7 +37,8 @@ function contentTypeFor(req: EmuRequest): string | undefined {
 
 function userMeta(headers: Record<string, string>): Record<string, string> {
   const meta: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (name.startsWith('x-oss-meta-')) meta[name.slice('x-oss-meta-'.length)] = value;
+  for (const [name, value] of Object.entries(headers))
+    if (name.startsWith('x-oss-meta-')) meta[name.slice('x-oss-meta-'.length)] = value;
   return meta;
 }
 
@@ -81,17 +89,20 @@ export function parseRange(header: string | undefined, size: number): { start: n
 /** If-Match / If-None-Match / If-(Un)Modified-Since: 412 PreconditionFailed or 304. */
 function checkPreconditions(req: EmuRequest, record: ObjectRecord): EmuResponse | undefined {
   const etag = `"${record.etag}"`;
-  const matches = (list: string) => list.split(',').some((t) => t.trim() === '*' || t.trim() === etag || t.trim() === record.etag);
+  const matches = (list: string) =>
+    list.split(',').some((t) => t.trim() === '*' || t.trim() === etag || t.trim() === record.etag);
   const seconds = Math.floor(record.lastModified / 1000) * 1000;
   const ifMatch = req.headers['if-match'];
   const ifNoneMatch = req.headers['if-none-match'];
   const ifUnmodified = Date.parse(req.headers['if-unmodified-since'] ?? '');
   const ifModified = Date.parse(req.headers['if-modified-since'] ?? '');
-  const failed = () => new OssErrorResponse(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold.');
+  const failed = () =>
+    new OssErrorResponse(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold.');
   if (ifMatch !== undefined && !matches(ifMatch)) throw failed();
   if (ifMatch === undefined && Number.isFinite(ifUnmodified) && seconds > ifUnmodified) throw failed();
   if (ifNoneMatch !== undefined && matches(ifNoneMatch)) return { status: 304, headers: { etag } };
-  if (ifNoneMatch === undefined && Number.isFinite(ifModified) && seconds <= ifModified) return { status: 304, headers: { etag } };
+  if (ifNoneMatch === undefined && Number.isFinite(ifModified) && seconds <= ifModified)
+    return { status: 304, headers: { etag } };
   return undefined;
 }
 
@@ -115,7 +126,11 @@ export const putObject: Operation = {
     );
     return {
       status: 200,
-      headers: { etag: `"${record.etag}"`, 'content-md5': Buffer.from(record.etag, 'hex').toString('base64'), 'x-oss-hash-crc64ecma': record.crc64! },
+      headers: {
+        etag: `"${record.etag}"`,
+        'content-md5': Buffer.from(record.etag, 'hex').toString('base64'),
+        'x-oss-hash-crc64ecma': record.crc64!,
+      },
     };
   },
 };

@@ -2,7 +2,8 @@
  * AMF0 (Action Message Format 0), the encoding of RTMP commands and stream metadata: just the
  * types encoders send (ffmpeg, OBS/librtmp) and the ones the server answers with.
  */
-export type Amf0Value = number | boolean | string | null | undefined | Date | Amf0Value[] | { [name: string]: Amf0Value };
+export type Amf0Value =
+  number | boolean | string | null | undefined | Date | Amf0Value[] | { [name: string]: Amf0Value };
 
 const NUMBER = 0x00;
 const BOOLEAN = 0x01;

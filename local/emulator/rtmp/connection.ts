@@ -189,7 +189,16 @@ export class RtmpConnection {
     if (p + headerLength > buf.length) return 0;
     const prev = this.streams.get(csid);
     if (!prev && fmt !== 0) throw new Error(`chunk stream ${csid} starts with a type ${fmt} header`);
-    const cs: ChunkStream = prev ?? { timestamp: 0, timestampField: 0, extended: false, length: 0, type: 0, streamId: 0, parts: [], received: 0 };
+    const cs: ChunkStream = prev ?? {
+      timestamp: 0,
+      timestampField: 0,
+      extended: false,
+      length: 0,
+      type: 0,
+      streamId: 0,
+      parts: [],
+      received: 0,
+    };
     let field = cs.timestampField;
     let length = cs.length;
     let type = cs.type;
@@ -286,7 +295,12 @@ export class RtmpConnection {
           '_result',
           transactionId,
           { fmsVer: 'FMS/3,5,7,7009', capabilities: 31 },
-          { level: 'status', code: 'NetConnection.Connect.Success', description: 'Connection succeeded.', objectEncoding: 0 },
+          {
+            level: 'status',
+            code: 'NetConnection.Connect.Success',
+            description: 'Connection succeeded.',
+            objectEncoding: 0,
+          },
         );
         return;
       }
@@ -316,28 +330,33 @@ export class RtmpConnection {
     }
     this.publishState = 'pending';
     const remoteAddr = `${this.socket.remoteAddress ?? ''}:${this.socket.remotePort ?? 0}`;
-    this.handler.publish({ app: this.app, tcUrl: this.tcUrl, streamName, remoteAddr }, () => this.socket.end()).then(
-      (sink) => {
-        if (this.phase === 'closed') {
-          sink.end();
-          return;
-        }
-        this.sink = sink;
-        this.publishState = 'live';
-        const streamBegin = Buffer.alloc(6);
-        streamBegin.writeUInt32BE(STREAM_ID, 2);
-        this.send(CSID_CONTROL, MSG.USER_CONTROL, 0, streamBegin);
-        this.status('status', 'NetStream.Publish.Start', `${streamName.split('?')[0]} is now published.`);
-        for (const msg of this.early.splice(0)) sink.message(msg);
-      },
-      (err: unknown) => {
-        this.publishState = 'ended';
-        this.early = [];
-        const refusal = err instanceof PublishRefused ? err : new PublishRefused('NetStream.Publish.Failed', `InternalError: ${(err as Error).message}`);
-        this.status('error', refusal.code, refusal.description);
-        this.socket.end();
-      },
-    );
+    this.handler
+      .publish({ app: this.app, tcUrl: this.tcUrl, streamName, remoteAddr }, () => this.socket.end())
+      .then(
+        (sink) => {
+          if (this.phase === 'closed') {
+            sink.end();
+            return;
+          }
+          this.sink = sink;
+          this.publishState = 'live';
+          const streamBegin = Buffer.alloc(6);
+          streamBegin.writeUInt32BE(STREAM_ID, 2);
+          this.send(CSID_CONTROL, MSG.USER_CONTROL, 0, streamBegin);
+          this.status('status', 'NetStream.Publish.Start', `${streamName.split('?')[0]} is now published.`);
+          for (const msg of this.early.splice(0)) sink.message(msg);
+        },
+        (err: unknown) => {
+          this.publishState = 'ended';
+          this.early = [];
+          const refusal =
+            err instanceof PublishRefused
+              ? err
+              : new PublishRefused('NetStream.Publish.Failed', `InternalError: ${(err as Error).message}`);
+          this.status('error', refusal.code, refusal.description);
+          this.socket.end();
+        },
+      );
   }
 
   private endPublish(): void {

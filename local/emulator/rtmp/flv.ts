@@ -45,7 +45,8 @@ export class FlvDepacketizer {
 
   video(timestamp: number, body: Buffer): ParsedVideo {
     if (body.length < 5) return { kind: 'dropped', reason: 'empty video tag' };
-    if (body[0]! & 0x80 || (body[0]! & 0x0f) !== AVC) return { kind: 'dropped', reason: 'video is not H.264 (OSS takes H.264 only)' };
+    if (body[0]! & 0x80 || (body[0]! & 0x0f) !== AVC)
+      return { kind: 'dropped', reason: 'video is not H.264 (OSS takes H.264 only)' };
     const keyframe = body[0]! >> 4 === 1;
     const packetType = body[1];
     if (packetType === 0) {
@@ -57,7 +58,7 @@ export class FlvDepacketizer {
     const parts: Buffer[] = [AUD];
     const nals: Buffer[] = [];
     let hasParameterSets = false;
-    for (let p = 5; p + this.nalLengthSize <= body.length; ) {
+    for (let p = 5; p + this.nalLengthSize <= body.length;) {
       const length = body.readUIntBE(p, this.nalLengthSize);
       p += this.nalLengthSize;
       const nal = body.subarray(p, Math.min(body.length, p + length));
@@ -77,7 +78,11 @@ export class FlvDepacketizer {
     if (body[0]! >> 4 !== AAC) return { kind: 'dropped', reason: 'audio is not AAC (OSS takes AAC only)' };
     if (body[1] === 0) {
       if (body.length < 4) return { kind: 'dropped', reason: 'short AudioSpecificConfig' };
-      this.aac = { objectType: body[2]! >> 3, frequencyIndex: ((body[2]! & 0x07) << 1) | (body[3]! >> 7), channels: (body[3]! >> 3) & 0x0f };
+      this.aac = {
+        objectType: body[2]! >> 3,
+        frequencyIndex: ((body[2]! & 0x07) << 1) | (body[3]! >> 7),
+        channels: (body[3]! >> 3) & 0x0f,
+      };
       return { kind: 'config' };
     }
     if (!this.aac) return { kind: 'dropped', reason: 'AAC frame before its AudioSpecificConfig' };

@@ -25,7 +25,11 @@ export function forcedCutMs(fragDurationS: number): number {
  * a key frame), `start` the first fragment, `cut` (store the fragment, this frame starts the
  * next) or `append`.
  */
-export function cutDecision(fragmentStartDts: number | undefined, frame: { dts: number; keyframe: boolean }, fragDurationS: number): 'skip' | 'start' | 'cut' | 'append' {
+export function cutDecision(
+  fragmentStartDts: number | undefined,
+  frame: { dts: number; keyframe: boolean },
+  fragDurationS: number,
+): 'skip' | 'start' | 'cut' | 'append' {
   if (fragmentStartDts === undefined) return frame.keyframe ? 'start' : 'skip';
   const elapsed = frame.dts - fragmentStartDts;
   if (frame.keyframe && elapsed >= fragDurationS * 1000) return 'cut';
@@ -138,7 +142,17 @@ export class RtmpPublish implements MediaSink, LiveSource {
     this.firstPts ??= pts;
     if (decision === 'cut') void this.store(this.current!, pts, performance.now());
     if (decision !== 'append') {
-      this.current = { startDts: unit.dts, startPts: pts, startMs: this.clock.now(), lastVideoDts: unit.dts, videoFrameMs: 0, mediaEnd: pts, videoBytes: 0, audioBytes: 0, videoFrames: 0 };
+      this.current = {
+        startDts: unit.dts,
+        startPts: pts,
+        startMs: this.clock.now(),
+        lastVideoDts: unit.dts,
+        videoFrameMs: 0,
+        mediaEnd: pts,
+        videoBytes: 0,
+        audioBytes: 0,
+        videoFrames: 0,
+      };
       this.muxer.tables();
     }
     const fragment = this.current!;
@@ -149,14 +163,17 @@ export class RtmpPublish implements MediaSink, LiveSource {
     fragment.videoBytes += unit.data.length;
     this.muxer.video(unit);
     if (!this.video) this.publishStats(undefined);
-    if (unit.keyframe && output.snapshotInterval !== undefined) this.maybeSnapshot(unit, output.snapshotInterval * 1000);
+    if (unit.keyframe && output.snapshotInterval !== undefined)
+      this.maybeSnapshot(unit, output.snapshotInterval * 1000);
   }
 
   private store(fragment: Fragment, endPts: number, cutAt: number): Promise<void> {
     const body = this.muxer.take();
     const durationS = Math.max(0, endPts - fragment.startPts) / 1000;
     this.publishStats({ ...fragment, durationS });
-    return this.output!.fragment({ body, startMs: fragment.startMs, durationS }).then(() => this.hooks.onFragmentStored?.(performance.now() - cutAt));
+    return this.output!.fragment({ body, startMs: fragment.startMs, durationS }).then(() =>
+      this.hooks.onFragmentStored?.(performance.now() - cutAt),
+    );
   }
 
   /** Stat figures: the encoder's metadata, then measured over the last stored fragment. */
@@ -171,7 +188,10 @@ export class RtmpPublish implements MediaSink, LiveSource {
       codec: 'H264',
     };
     const sampleRate = this.depacketizer.audioSampleRate;
-    this.audio = sampleRate === undefined ? undefined : { sampleRate, bandwidth: seconds ? Math.round(last!.audioBytes / seconds) : 0, codec: 'AAC' };
+    this.audio =
+      sampleRate === undefined
+        ? undefined
+        : { sampleRate, bandwidth: seconds ? Math.round(last!.audioBytes / seconds) : 0, codec: 'AAC' };
     this.output!.stats(this.video, this.audio);
   }
 
@@ -185,7 +205,11 @@ export class RtmpPublish implements MediaSink, LiveSource {
     const at = values.indexOf('onMetaData');
     const obj = at >= 0 ? values[at + 1] : undefined;
     if (!obj || typeof obj !== 'object' || Array.isArray(obj) || obj instanceof Date) return;
-    this.metadata = { width: numberField(obj, 'width'), height: numberField(obj, 'height'), frameRate: numberField(obj, 'framerate') };
+    this.metadata = {
+      width: numberField(obj, 'width'),
+      height: numberField(obj, 'height'),
+      frameRate: numberField(obj, 'framerate'),
+    };
   }
 
   /** The first snapshot is one Interval of media after the first key frame, as OSS grabs key frames. */
@@ -199,7 +223,10 @@ export class RtmpPublish implements MediaSink, LiveSource {
     const output = this.output!;
     if (this.snapshotInFlight) return output.snapshotSkipped('the previous snapshot is still being decoded');
     const ffmpeg = findFfmpeg();
-    if (!ffmpeg) return output.snapshotSkipped('no ffmpeg to decode the key frame (install ffmpeg, or run npm ci for @ffmpeg-installer/ffmpeg)');
+    if (!ffmpeg)
+      return output.snapshotSkipped(
+        'no ffmpeg to decode the key frame (install ffmpeg, or run npm ci for @ffmpeg-installer/ffmpeg)',
+      );
     const atMs = this.clock.now();
     // A stand-alone TS of this one key frame (with SPS/PPS), decoded to JPEG.
     const muxer = new TsMuxer(() => false);
@@ -214,9 +241,28 @@ export class RtmpPublish implements MediaSink, LiveSource {
 
 function decodeJpeg(ffmpeg: string, ts: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', 'pipe:1'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      ffmpeg,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'mpegts',
+        '-i',
+        'pipe:0',
+        '-frames:v',
+        '1',
+        '-c:v',
+        'mjpeg',
+        '-f',
+        'image2pipe',
+        'pipe:1',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -226,7 +272,10 @@ function decodeJpeg(ffmpeg: string, ts: Buffer): Promise<Buffer> {
     child.on('close', (code) => {
       const jpeg = Buffer.concat(out);
       if (code === 0 && jpeg.length > 0) resolve(jpeg);
-      else reject(new Error(`ffmpeg could not decode the key frame (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
+      else
+        reject(
+          new Error(`ffmpeg could not decode the key frame (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`),
+        );
     });
     child.stdin.end(ts);
   });

@@ -39,8 +39,15 @@ export interface IngestTarget {
  * live/ingest-host.ts for which bucket it names) plus `/live/` plus the stream name, which is
  * `<channel>?<signed query>` (an encoder splits the publish URL there).
  */
-export function ingestTarget(req: Pick<PublishRequest, 'app' | 'tcUrl' | 'streamName'>, buckets: readonly string[]): IngestTarget {
-  if (req.app.split('?')[0] !== APP) throw new PublishRefused(REFUSED, `InvalidArgument: the RTMP application must be "${APP}" (rtmp://<host>/${APP}/<channel>?<query>), not "${req.app}".`);
+export function ingestTarget(
+  req: Pick<PublishRequest, 'app' | 'tcUrl' | 'streamName'>,
+  buckets: readonly string[],
+): IngestTarget {
+  if (req.app.split('?')[0] !== APP)
+    throw new PublishRefused(
+      REFUSED,
+      `InvalidArgument: the RTMP application must be "${APP}" (rtmp://<host>/${APP}/<channel>?<query>), not "${req.app}".`,
+    );
   let host: URL;
   try {
     host = new URL(req.tcUrl);
@@ -55,7 +62,8 @@ export function ingestTarget(req: Pick<PublishRequest, 'app' | 'tcUrl' | 'stream
   }
   const q = req.streamName.indexOf('?');
   const channel = q < 0 ? req.streamName : req.streamName.slice(0, q);
-  if (channel === '') throw new PublishRefused(REFUSED, 'InvalidArgument: the stream name must be <channel>?<signed query>.');
+  if (channel === '')
+    throw new PublishRefused(REFUSED, 'InvalidArgument: the stream name must be <channel>?<signed query>.');
   let url: URL;
   try {
     url = new URL(`rtmp://${host.host}/${APP}/${req.streamName}`);
@@ -101,7 +109,10 @@ export class RtmpIngestServer {
             } catch (err) {
               throw refusal(err);
             }
-            opts.log.info({ bucket: target.bucket, channel: target.channel, remoteAddr: req.remoteAddr }, 'rtmp publish accepted');
+            opts.log.info(
+              { bucket: target.bucket, channel: target.channel, remoteAddr: req.remoteAddr },
+              'rtmp publish accepted',
+            );
             return publish;
           },
         },

@@ -110,7 +110,13 @@ export class DiskObjectStorage implements ObjectStorage {
 
   constructor(private readonly dir: string) {}
 
-  async put(bucket: string, key: string, body: Buffer, attrs: PutObjectAttributes, nowMs: number): Promise<ObjectRecord> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    attrs: PutObjectAttributes,
+    nowMs: number,
+  ): Promise<ObjectRecord> {
     const files = await this.files(bucket);
     return files.exclusive(async () => {
       const previous = files.table.get(key);
@@ -196,7 +202,11 @@ export class DiskStateStore extends MemoryStateStore {
     for (const name of await readdir(dir)) {
       if (!name.endsWith('.json')) continue;
       await chmod(join(dir, name), STATE_FILE_MODE);
-      const doc = JSON.parse(await readFile(join(dir, name), 'utf8')) as { namespace: string; id: string; value: unknown };
+      const doc = JSON.parse(await readFile(join(dir, name), 'utf8')) as {
+        namespace: string;
+        id: string;
+        value: unknown;
+      };
       store.setText(doc.namespace, doc.id, JSON.stringify(doc.value));
     }
     for (const name of await readdir(join(dir, 'tmp'))) await unlink(join(dir, 'tmp', name));

@@ -23,8 +23,18 @@ export interface DataDirOwner {
  * Memory stores, or data-directory stores (loaded now) when `dataDir` is given; the directory
  * is locked first (storage/lock.ts), so a second process on it fails before reading anything.
  */
-export async function openStorage(dataDir: string | undefined, buckets: Iterable<string>, owner: DataDirOwner): Promise<EmulatorStorage> {
-  if (!dataDir) return { objects: new MemoryObjectStorage(), state: new MemoryStateStore(), announce: async () => {}, close: async () => {} };
+export async function openStorage(
+  dataDir: string | undefined,
+  buckets: Iterable<string>,
+  owner: DataDirOwner,
+): Promise<EmulatorStorage> {
+  if (!dataDir)
+    return {
+      objects: new MemoryObjectStorage(),
+      state: new MemoryStateStore(),
+      announce: async () => {},
+      close: async () => {},
+    };
   await mkdir(dataDir, { recursive: true });
   const lock = await DataDirLock.acquire(dataDir, owner.program, owner.onTakeover);
   const objects = new DiskObjectStorage(dataDir);

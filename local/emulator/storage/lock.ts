@@ -40,7 +40,9 @@ export class DataDirInUseError extends Error {
     readonly dir: string,
     readonly holder: LockHolder,
   ) {
-    const urls = Object.entries(holder.urls).map(([what, url]) => `, ${what} ${url}`).join('');
+    const urls = Object.entries(holder.urls)
+      .map(([what, url]) => `, ${what} ${url}`)
+      .join('');
     const where = holder.hostname === hostname() ? '' : ` on host ${holder.hostname}`;
     super(
       `data directory ${dir} is in use by ${holder.program} (pid ${holder.pid}${where}${urls}, since ${holder.startedAt}); ` +
@@ -73,7 +75,8 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
   }
   try {
     const holder = JSON.parse(text) as LockHolder;
-    if (Number.isSafeInteger(holder.pid) && typeof holder.token === 'string' && typeof holder.hostname === 'string') return holder;
+    if (Number.isSafeInteger(holder.pid) && typeof holder.token === 'string' && typeof holder.hostname === 'string')
+      return holder;
   } catch {
     // fall through
   }
@@ -110,7 +113,14 @@ export class DataDirLock {
    */
   static async acquire(dir: string, program: string, onTakeover: (message: string) => void): Promise<DataDirLock> {
     const path = join(resolve(dir), LOCK_FILE);
-    const holder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), program, urls: {}, token: randomBytes(8).toString('hex') };
+    const holder: LockHolder = {
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: new Date().toISOString(),
+      program,
+      urls: {},
+      token: randomBytes(8).toString('hex'),
+    };
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         await viaTemp(path, JSON.stringify(holder), (temp) => link(temp, path));
@@ -122,7 +132,10 @@ export class DataDirLock {
       const current = await readHolder(path);
       if (!current) continue; // released meanwhile
       if (!isStale(path, current)) throw new DataDirInUseError(resolve(dir), current);
-      if (await takeOver(path, current)) onTakeover(`taking over the lock of ${resolve(dir)}: ${current.program} (pid ${current.pid}, since ${current.startedAt}) is no longer running`);
+      if (await takeOver(path, current))
+        onTakeover(
+          `taking over the lock of ${resolve(dir)}: ${current.program} (pid ${current.pid}, since ${current.startedAt}) is no longer running`,
+        );
     }
     throw new Error(`could not take the lock ${path}: other processes keep taking it`);
   }
@@ -136,7 +149,8 @@ export class DataDirLock {
 
   async release(): Promise<void> {
     if (!heldHere.delete(this.path)) return;
-    if ((await readHolder(this.path).catch(() => undefined))?.token === this.holder.token) await unlink(this.path).catch(() => undefined);
+    if ((await readHolder(this.path).catch(() => undefined))?.token === this.holder.token)
+      await unlink(this.path).catch(() => undefined);
   }
 }
 

@@ -12,7 +12,13 @@ interface MemoryEntry {
 export class MemoryObjectStorage implements ObjectStorage {
   private readonly buckets = new Map<string, ObjectTable<MemoryEntry>>();
 
-  async put(bucket: string, key: string, body: Buffer, attrs: PutObjectAttributes, nowMs: number): Promise<ObjectRecord> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    attrs: PutObjectAttributes,
+    nowMs: number,
+  ): Promise<ObjectRecord> {
     const table = this.table(bucket);
     if (attrs.forbidOverwrite && table.get(key)) throw fileAlreadyExists(key);
     const record = newObjectRecord(key, body, attrs, nowMs);

@@ -22,5 +22,10 @@ export function newObjectRecord(key: string, body: Buffer, attrs: PutObjectAttri
 
 /** Raised by the stores themselves so the existence check and the write are one step. */
 export function fileAlreadyExists(key: string): OssErrorResponse {
-  return new OssErrorResponse(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.', { Key: key });
+  return new OssErrorResponse(
+    409,
+    'FileAlreadyExists',
+    'The object you specified already exists and can not be overwritten.',
+    { Key: key },
+  );
 }
