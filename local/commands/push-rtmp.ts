@@ -17,16 +17,13 @@ export interface RealPushOptions {
   interrupt: AbortSignal;
 }
 
-/** Exit code as the push command's: 0 pushed, 1 refused or failed, 130 interrupted. */
-export async function pushTestPattern(opts: RealPushOptions): Promise<number> {
-  const ffmpeg = findFfmpeg();
-  if (!ffmpeg) {
-    opts.err(
-      'livecycle push: --rtmp needs ffmpeg: install it (PATH) or run `npm ci` (optional dependency @ffmpeg-installer/ffmpeg)',
-    );
-    return 1;
-  }
-  const args = [
+/**
+ * ffmpeg's arguments to publish `seconds` of a 320×240 25 fps test pattern (1 s GOP) and a 440 Hz
+ * tone to `url`. `zeroLatency` drops B-frames (the CLI's push); without it the stream has them,
+ * as most encoders' does (the RTMP tests).
+ */
+export function testPatternArgs(url: string, seconds: number, opts: { zeroLatency?: boolean } = {}): string[] {
+  return [
     '-hide_banner',
     '-loglevel',
     'error',
@@ -40,13 +37,12 @@ export async function pushTestPattern(opts: RealPushOptions): Promise<number> {
     '-i',
     'sine=frequency=440:sample_rate=44100',
     '-t',
-    String(opts.seconds),
+    String(seconds),
     '-c:v',
     'libx264',
     '-preset',
     'veryfast',
-    '-tune',
-    'zerolatency',
+    ...(opts.zeroLatency ? ['-tune', 'zerolatency'] : []),
     '-g',
     '25',
     '-pix_fmt',
@@ -57,8 +53,20 @@ export async function pushTestPattern(opts: RealPushOptions): Promise<number> {
     '64k',
     '-f',
     'flv',
-    opts.url,
+    url,
   ];
+}
+
+/** Exit code as the push command's: 0 pushed, 1 refused or failed, 130 interrupted. */
+export async function pushTestPattern(opts: RealPushOptions): Promise<number> {
+  const ffmpeg = findFfmpeg();
+  if (!ffmpeg) {
+    opts.err(
+      'livecycle push: --rtmp needs ffmpeg: install it (PATH) or run `npm ci` (optional dependency @ffmpeg-installer/ffmpeg)',
+    );
+    return 1;
+  }
+  const args = testPatternArgs(opts.url, opts.seconds, { zeroLatency: true });
   opts.out(
     `pushing a test pattern with ffmpeg (${ffmpeg.source}) to ${new URL(opts.url).host} for ${opts.seconds} s of real time`,
   );

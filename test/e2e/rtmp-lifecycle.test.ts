@@ -15,6 +15,7 @@ import { handler as api } from '../../functions/api/index';
 import { handler as generateVod } from '../../functions/generate-vod/index';
 import { handler as pollStat } from '../../functions/poll-stat/index';
 import { findFfmpeg } from '../../local/emulator/rtmp/ffmpeg';
+import { testPatternArgs } from '../../local/commands/push-rtmp';
 import { callApi, eventsOf, keysUnder, startWorld, type World } from '../functions/harness';
 
 const ffmpeg = findFfmpeg();
@@ -57,35 +58,7 @@ describe.skipIf(!ffmpeg)('a real RTMP broadcast through the lifecycle', { timeou
     expect(publishUrl, publishUrl).toMatch(new RegExp(`^${world.emu.rtmpOrigin}/live/${CHANNEL}\\?`));
 
     world.clock.setRate(1);
-    const pushing = run([
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=44100',
-      '-t',
-      '6',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-g',
-      '25',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-f',
-      'flv',
-      publishUrl,
-    ]);
+    const pushing = run(testPatternArgs(publishUrl, 6));
     await vi.waitFor(
       async () => {
         if ((await world.bucket.getLiveChannelStat(CHANNEL)).status !== 'Live') throw new Error('not live yet');

@@ -15,6 +15,7 @@ import { installClock } from '../../shared/clock';
 import { ConfigError, createOssClient, loadConfig } from '../../shared/config';
 import { createPushCommand } from '../../local/commands/push';
 import { findFfmpeg, findFfprobe } from '../../local/emulator/rtmp/ffmpeg';
+import { testPatternArgs } from '../../local/commands/push-rtmp';
 import { cutDecision } from '../../local/emulator/rtmp/publish';
 import { ingestTarget } from '../../local/emulator/rtmp/server';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
@@ -118,37 +119,7 @@ function run(bin: string, args: string[], opts: { stdin?: Buffer } = {}): Promis
 
 /** ffmpeg publishing `seconds` of a 320×240 25 fps test pattern (1 s GOP, B-frames) with a 44.1 kHz tone. */
 function push(url: string, seconds: number): Promise<Run> {
-  return run(ffmpeg!.path, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100',
-    '-t',
-    String(seconds),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-g',
-    '25',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
-    '-f',
-    'flv',
-    url,
-  ]);
+  return run(ffmpeg!.path, testPatternArgs(url, seconds));
 }
 
 const extinfs = (playlist: string) => [...playlist.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => Number(m[1]));
