@@ -416,6 +416,7 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
     }
     throw err;
   }
+  const liveSince = stat.status === 'Live' ? (stat.connectedTime ?? op.clock.now()) : undefined;
   if (stat.status === 'Live') {
     if (!input.force)
       throw new ApiError(
@@ -430,8 +431,10 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
   // left may still hold the channel for a moment: retry the delete until our deadline.
   for (;;) {
     try {
-      if ((await scope.oss.getLiveChannelStat(channel)).status !== 'Live') {
-        await concludeBeforeDelete(scope, op, channel);
+      if (
+        (await scope.oss.getLiveChannelStat(channel)).status !== 'Live' &&
+        (await concludeBeforeDelete(scope, op, channel, liveSince))
+      ) {
         await scope.oss.deleteLiveChannel(channel);
         return recordDeletion(scope, op, channel, generation);
       }

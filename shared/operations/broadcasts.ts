@@ -14,6 +14,7 @@ import {
   type Broadcast,
   type Push,
 } from '../lifecycle';
+import { DEFAULT_SKEW_TOLERANCE_MS } from '../lifecycle/time';
 import type { BucketScope, OperationContext } from './context';
 import { buildVod } from './generate-vod';
 
@@ -115,8 +116,18 @@ export async function concludeBroadcast(
  * of a live channel ends its broadcast here), and every pending VOD is built.
  * A failure that is not a definitive refusal is thrown: the delete is refused and retried by the
  * client, and nothing is lost.
+ *
+ * `pushEndedSince`: the channel was live from this time (a forced delete disabled it). Stat says
+ * "Disabled" at once while OSS drops the publisher seconds later, so until History holds that
+ * push, ended, nothing is concluded and `false` is returned: the caller waits and asks again.
+ * Deleting in between would lose the push's broadcast once the publisher dropped.
  */
-export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationContext, channel: string): Promise<void> {
+export async function concludeBeforeDelete(
+  scope: BucketScope,
+  ctx: OperationContext,
+  channel: string,
+  pushEndedSince?: number,
+): Promise<boolean> {
   const vods = await scope.ledger.listVods(channel);
   const vodIds = vods.map((v) => v.broadcastId);
   const pending = vods.filter((v) => v.status === 'pending').map((v) => v.broadcastId);
@@ -124,6 +135,11 @@ export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationCon
   const since = Math.max(...vodIds.map((id) => parseCompactUtcSeconds(id) ?? -Infinity));
   const fromSince = (p: Push) => !(p.startTime < since);
   const history = await scope.oss.getLiveChannelHistory(channel);
+  if (
+    pushEndedSince !== undefined &&
+    !history.some((r) => r.startTime >= pushEndedSince - DEFAULT_SKEW_TOLERANCE_MS && r.endTime >= r.startTime)
+  )
+    return false;
   const known = await loadPushes(scope, channel, Number.isFinite(since) ? since : undefined);
   const { newRecords, gap } = newPushesFromHistory(known, history);
   const fresh = newRecords.filter(fromSince);
@@ -150,4 +166,5 @@ export async function concludeBeforeDelete(scope: BucketScope, ctx: OperationCon
     pending.push(broadcast.id);
   }
   for (const broadcastId of pending) await buildVod(scope, ctx, channel, broadcastId);
+  return true;
 }
