@@ -10,7 +10,7 @@
  *  - every orphan past grace of a deleted channel is gone;
  *  - the ledger agrees with OSS (channels, tombstones, disables);
  *  - no invocation ended in an unhandled rejection.
- * Sizes: 50 channels over a day of 15-minute ticks by default (STORM_CHANNELS=100 is the full
+ * Sizes: 40 channels over a day of 15-minute ticks by default (STORM_CHANNELS=100 is the full
  * size; STORM_TICK_MINUTES scales the ticks). STORM_SEED picks the plan and the fault sequence
  * (default 0); STORM_RUNS=n runs n storms with seeds STORM_SEED, STORM_SEED+1, …. Stalls hold a request 150 ms (real
  * time) while the functions'
@@ -32,7 +32,7 @@ import {
 import { MINUTE, startPush, stopPush } from './flow';
 import { mulberry32 } from '../../local/emulator/faults';
 
-const CHANNELS = Number(process.env.STORM_CHANNELS ?? 50);
+const CHANNELS = Number(process.env.STORM_CHANNELS ?? 40);
 const RUNS = Number(process.env.STORM_RUNS ?? 1);
 const FIRST_SEED = Number(process.env.STORM_SEED ?? 0);
 /**
