@@ -19,7 +19,6 @@ export {
 } from './errors';
 export {
   validateChannelName,
-  validateCreatableChannelName,
   validatePlaylistName,
   validateVodWindow,
   MAX_PUBLISH_URL_SECONDS,

@@ -55,17 +55,6 @@ export function validateChannelName(name: unknown, field = 'channel'): asserts n
   if (name.includes('/')) throw new OssValidationError(field, 'must not contain /');
 }
 
-/**
- * Names WE create are restricted to `[A-Za-z0-9._-]`: SDKs disagree on percent-encoding the name
- * in the RTMP path while the signature uses the raw name (reference §11.1), and such names need
- * no encoding anywhere. Existing channels with other names can still be read and managed.
- */
-export function validateCreatableChannelName(name: unknown, field = 'channel'): asserts name is string {
-  validateChannelName(name, field);
-  if (!/^[A-Za-z0-9._-]+$/.test(name))
-    throw new OssValidationError(field, `${JSON.stringify(name)} may only contain A-Z, a-z, 0-9, '.', '_' and '-'`);
-}
-
 /** 6–128 bytes, ends with `.m3u8`, no `/`. */
 export function validatePlaylistName(name: unknown, field = 'playlistName'): asserts name is string {
   requireString(name, field);
