@@ -164,20 +164,25 @@ export class Ledger {
     return best && this.store.read<VodRecord>(best.key);
   }
 
-  /** The VOD record of every broadcast of the channel (most advanced status each), by broadcast id. */
-  async listVods(channel: string): Promise<VodRecord[]> {
+  /** The most advanced VOD status of every broadcast of the channel, by broadcast id, from keys alone. */
+  async listVodStatuses(channel: string): Promise<Map<string, VodStatus>> {
     const prefix = this.keys.vods(channel);
-    const best = new Map<string, { key: string; rank: number }>();
+    const best = new Map<string, VodStatus>();
     for await (const key of this.store.keys(prefix)) {
       const rest = key.slice(prefix.length);
       const broadcastId = rest.slice(0, rest.lastIndexOf('/'));
-      const rank = VOD_PRECEDENCE[vodStatusOf(key, `${prefix}${broadcastId}/`)];
+      const status = vodStatusOf(key, `${prefix}${broadcastId}/`);
       const seen = best.get(broadcastId);
-      if (!seen || rank > seen.rank) best.set(broadcastId, { key, rank });
+      if (!seen || VOD_PRECEDENCE[status] > VOD_PRECEDENCE[seen]) best.set(broadcastId, status);
     }
+    return best;
+  }
+
+  /** The VOD record of every broadcast of the channel (most advanced status each), by broadcast id. */
+  async listVods(channel: string): Promise<VodRecord[]> {
     const out: VodRecord[] = [];
-    for (const { key } of best.values()) {
-      const record = await this.store.read<VodRecord>(key);
+    for (const [broadcastId, status] of await this.listVodStatuses(channel)) {
+      const record = await this.store.read<VodRecord>(this.keys.vodStatus(channel, broadcastId, status));
       if (record) out.push(record);
     }
     return out;

@@ -213,21 +213,31 @@ export function broadcastState(broadcast: Broadcast, context: StateContext): Bro
 }
 
 /**
- * The broadcasts of a channel about to be deleted that are still owed a VOD (PostVodPlaylist
- * needs the channel, so after the delete nobody can make one): those without a VOD record that
- * started after every broadcast already given one (older ones were concluded, perhaps grouped
- * differently at the time). A broadcast whose end is unknown ends at `now`: the channel is not
- * live and is going away, so nothing can extend it. Ascending.
+ * The broadcasts of a channel about to stop taking PostVodPlaylist (deleted; or disabled, which
+ * OSS may refuse it on) that are still owed a VOD: those without a VOD record of their id. The
+ * caller passes the broadcasts from the newest one with a VOD record on (older ones were
+ * concluded, perhaps grouped differently at the time). A broadcast whose end is unknown ends at
+ * `now`: the channel is not live and is going away, so nothing can extend it. Ascending.
  */
 export function broadcastsOwedVod(
   broadcasts: readonly Broadcast[],
-  vodBroadcastIds: readonly string[],
+  withVod: { has(broadcastId: string): boolean },
   now: number,
 ): (Broadcast & { lastEnd: number })[] {
-  const ids = new Set(vodBroadcastIds);
-  let latest = -Infinity; // start second of the newest broadcast with a VOD record
-  for (const id of ids) latest = Math.max(latest, parseCompactUtcSeconds(id) ?? -Infinity);
-  return broadcasts
-    .filter((b) => !ids.has(b.id) && b.firstStart >= latest + 1000)
-    .map((b) => ({ ...b, lastEnd: b.lastEnd ?? now }));
+  return broadcasts.filter((b) => !withVod.has(b.id)).map((b) => ({ ...b, lastEnd: b.lastEnd ?? now }));
+}
+
+/**
+ * Where to start reading a channel's pushes so that every broadcast still owed a VOD is read: the
+ * starts of its VOD records' ids, newest first, to be tried in turn until one names a broadcast
+ * grouped from the pushes read from there (`undefined` last: every push). Not simply the newest
+ * VOD id: a manual VOD (api) is recorded under its range's start, names no broadcast, and would
+ * hide an older broadcast still owed one.
+ */
+export function pushReadStarts(vodBroadcastIds: Iterable<string>): (number | undefined)[] {
+  const starts = [...vodBroadcastIds].flatMap((id) => {
+    const start = parseCompactUtcSeconds(id);
+    return start === undefined ? [] : [start];
+  });
+  return [...starts.sort((a, b) => b - a), undefined];
 }

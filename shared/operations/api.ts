@@ -45,7 +45,7 @@ import {
   type PutLiveChannelInput,
 } from '../oss';
 import type { EmitInput } from '../webhooks';
-import { channelFacts, concludeBeforeDelete, loadPushes } from './broadcasts';
+import { channelFacts, concludeAndBuildVods, loadPushes } from './broadcasts';
 import {
   createOperationContext,
   sleepOnClock,
@@ -433,7 +433,7 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
     try {
       if (
         (await scope.oss.getLiveChannelStat(channel)).status !== 'Live' &&
-        (await concludeBeforeDelete(scope, op, channel, liveSince))
+        (await concludeAndBuildVods(scope, op, channel, liveSince))
       ) {
         await scope.oss.deleteLiveChannel(channel);
         return recordDeletion(scope, op, channel, generation);

@@ -6,12 +6,14 @@
 import type { PushRecord } from '../ledger';
 import {
   broadcastsOwedVod,
+  compactUtcSeconds,
   groupBroadcasts,
   mergePushes,
   newPushesFromHistory,
-  parseCompactUtcSeconds,
   planVod,
+  pushReadStarts,
   type Broadcast,
+  type LiveRecord,
   type Push,
 } from '../lifecycle';
 import { DEFAULT_SKEW_TOLERANCE_MS } from '../lifecycle/time';
@@ -108,47 +110,40 @@ export async function concludeBroadcast(
 }
 
 /**
- * Before the api deletes a channel that is not live: every broadcast it had gets its VOD now,
- * because PostVodPlaylist needs the channel. poll-stat may not have seen the last broadcast
- * (its polls failed) or concluded it (the reconnect window, a failed tick), and a concluded VOD
- * may still be pending (its generate-vod invocations failed). So History is folded into the
- * ledger's pushes, every broadcast still owed a VOD is announced and concluded (a forced delete
- * of a live channel ends its broadcast here), and every pending VOD is built.
- * A failure that is not a definitive refusal is thrown: the delete is refused and retried by the
- * client, and nothing is lost.
+ * Before a channel that is not live stops taking PostVodPlaylist — the api deletes it, or
+ * disable-idle disables it (OSS may refuse PostVodPlaylist on a disabled channel: UNCONFIRMED,
+ * docs/reliability.md) — every broadcast it had gets its VOD now. poll-stat may not have seen the
+ * last broadcast (its polls failed) or concluded it (the reconnect window, a failed tick), and a
+ * concluded VOD may still be pending (its generate-vod invocations failed). So History is folded
+ * into the ledger's pushes, every broadcast still owed a VOD is announced and concluded (a forced
+ * delete of a live channel ends its broadcast here), and every pending VOD is built.
+ * A failure that is not a definitive refusal is thrown: the caller does not go on (the delete is
+ * refused and retried by the client, the disable waits for the next run), and nothing is lost.
  *
  * `pushEndedSince`: the channel was live from this time (a forced delete disabled it). Stat says
  * "Disabled" at once while OSS drops the publisher seconds later, so until History holds that
  * push, ended, nothing is concluded and `false` is returned: the caller waits and asks again.
  * Deleting in between would lose the push's broadcast once the publisher dropped.
  */
-export async function concludeBeforeDelete(
+export async function concludeAndBuildVods(
   scope: BucketScope,
   ctx: OperationContext,
   channel: string,
   pushEndedSince?: number,
 ): Promise<boolean> {
-  const vods = await scope.ledger.listVods(channel);
-  const vodIds = vods.map((v) => v.broadcastId);
-  const pending = vods.filter((v) => v.status === 'pending').map((v) => v.broadcastId);
-  // Pushes before the newest broadcast with a VOD are settled: reading them would cost a GET each.
-  const since = Math.max(...vodIds.map((id) => parseCompactUtcSeconds(id) ?? -Infinity));
-  const fromSince = (p: Push) => !(p.startTime < since);
+  const vods = await scope.ledger.listVodStatuses(channel);
+  const pending = [...vods].filter(([, status]) => status === 'pending').map(([id]) => id);
   const history = await scope.oss.getLiveChannelHistory(channel);
   if (
     pushEndedSince !== undefined &&
     !history.some((r) => r.startTime >= pushEndedSince - DEFAULT_SKEW_TOLERANCE_MS && r.endTime >= r.startTime)
   )
     return false;
-  const known = await loadPushes(scope, channel, Number.isFinite(since) ? since : undefined);
-  const { newRecords, gap } = newPushesFromHistory(known, history);
-  const fresh = newRecords.filter(fromSince);
-  await recordPushes(scope, channel, fresh);
-  const broadcasts = groupBroadcasts(mergePushes([...known, ...fresh]), {
-    reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
-    gaps: gap ? [gap] : [],
-  });
-  for (const broadcast of broadcastsOwedVod(broadcasts, vodIds, ctx.clock.now())) {
+  for (const broadcast of broadcastsOwedVod(
+    await unsettledBroadcasts(scope, ctx, channel, history, vods),
+    vods,
+    ctx.clock.now(),
+  )) {
     // Announced as poll-stat would have (idempotent: a no-op when it did).
     await announceStarted(scope, channel, broadcast);
     await concludeBroadcast(
@@ -167,4 +162,31 @@ export async function concludeBeforeDelete(
   }
   for (const broadcastId of pending) await buildVod(scope, ctx, channel, broadcastId);
   return true;
+}
+
+/**
+ * The channel's broadcasts from the newest one with a VOD record on, History folded in (new
+ * observations recorded). Older pushes are settled, and reading them would cost a GET each; the
+ * starts to read from are tried as `pushReadStarts` says.
+ */
+async function unsettledBroadcasts(
+  scope: BucketScope,
+  ctx: OperationContext,
+  channel: string,
+  history: readonly LiveRecord[],
+  vods: ReadonlyMap<string, unknown>,
+): Promise<Broadcast[]> {
+  for (const since of pushReadStarts(vods.keys())) {
+    const known = await loadPushes(scope, channel, since);
+    const { newRecords, gap } = newPushesFromHistory(known, history);
+    const fresh = newRecords.filter((p) => since === undefined || p.startTime >= since);
+    const broadcasts = groupBroadcasts(mergePushes([...known, ...fresh]), {
+      reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
+      gaps: gap ? [gap] : [],
+    });
+    if (since !== undefined && !broadcasts.some((b) => b.id === compactUtcSeconds(since))) continue;
+    await recordPushes(scope, channel, fresh);
+    return broadcasts;
+  }
+  return []; // not reached: the last start reads every push
 }

@@ -8,7 +8,9 @@ import {
   newPushesFromHistory,
   pushFromHistory,
   pushFromStat,
+  pushReadStarts,
 } from '../../shared/lifecycle/broadcasts';
+import { compactUtcSeconds } from '../../shared/lifecycle/time';
 import type { Broadcast, LiveRecord, Push, StatObservation } from '../../shared/lifecycle/types';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
@@ -265,19 +267,23 @@ describe('broadcastState', () => {
 
 describe('broadcastsOwedVod', () => {
   const window = { reconnectWindowMs: 60_000 };
-  it('owes a VOD to broadcasts newer than every one with a VOD record, and to none older', () => {
+  it('owes a VOD to every broadcast without a VOD record of its id, older ones included', () => {
     const [b1, b2, b3] = groupBroadcasts([hist(0, 100), hist(1000, 1100), hist(2000, 2100)], window);
-    expect(broadcastsOwedVod([b1!, b2!, b3!], [b2!.id], s(3000)).map((b) => b.id)).toEqual([b3!.id]);
-    expect(broadcastsOwedVod([b1!, b2!, b3!], [], s(3000)).map((b) => b.id)).toEqual([b1!.id, b2!.id, b3!.id]);
-    expect(broadcastsOwedVod([b1!, b2!, b3!], [b3!.id], s(3000))).toEqual([]);
+    expect(broadcastsOwedVod([b1!, b2!, b3!], new Set([b2!.id]), s(3000)).map((b) => b.id)).toEqual([b1!.id, b3!.id]);
+    expect(broadcastsOwedVod([b1!, b2!, b3!], new Set(), s(3000)).map((b) => b.id)).toEqual([b1!.id, b2!.id, b3!.id]);
+    expect(broadcastsOwedVod([b3!], new Set([b3!.id]), s(3000))).toEqual([]);
   });
-  it('skips a broadcast regrouped under another id but not newer than a recorded one, and ends an unknown end at now', () => {
+  it('is not fooled by a manual VOD newer than the broadcast, and ends an unknown end at now', () => {
     const [b] = groupBroadcasts([stat(10)], window);
-    expect(broadcastsOwedVod([b!], [], s(500))).toEqual([{ ...b!, lastEnd: s(500) }]);
-    // Concluded as a broadcast starting at 20 s; regrouped now with an earlier push at 5 s.
-    const [regrouped] = groupBroadcasts([hist(5, 15), hist(20, 100)], window);
-    const [recorded] = groupBroadcasts([hist(20, 100)], window);
-    expect(regrouped!.id).not.toBe(recorded!.id);
-    expect(broadcastsOwedVod([regrouped!], [recorded!.id], s(500))).toEqual([]);
+    const clip = compactUtcSeconds(s(300)); // a manual VOD of [300 s, 400 s]: its id is its start
+    expect(broadcastsOwedVod([b!], new Set([clip]), s(500))).toEqual([{ ...b!, lastEnd: s(500) }]);
+  });
+});
+
+describe('pushReadStarts', () => {
+  it("tries the VOD ids' starts newest first, then every push; ids that are no timestamp are skipped", () => {
+    const ids = [compactUtcSeconds(s(20)), 'clip', compactUtcSeconds(s(900)), compactUtcSeconds(s(300))];
+    expect(pushReadStarts(ids)).toEqual([s(900), s(300), s(20), undefined]);
+    expect(pushReadStarts([])).toEqual([undefined]);
   });
 });

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUCKET, api, compressBackoff, startCapture, startStack, watchProcessProblems, type Stack } from './harness';
 import { MINUTE, createChannel, runTimer, startPush, stopPush } from './flow';
+import { compactUtcSeconds } from '../../shared/lifecycle';
 
 const problems = watchProcessProblems();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -41,6 +42,18 @@ async function vodStatuses(s: Stack, channel: string): Promise<string[]> {
   for await (const o of s.oss.iterateObjects({ prefix: `_livecycle/vods/${channel}/`, pageSize: 1000 }))
     out.push(o.key.slice(o.key.lastIndexOf('/') + 1, -'.json'.length));
   return out.sort();
+}
+
+/** The channel's VOD records: broadcast id → statuses, from the ledger keys. */
+async function vodsById(s: Stack, channel: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  const prefix = `_livecycle/vods/${channel}/`;
+  for await (const o of s.oss.iterateObjects({ prefix, pageSize: 1000 })) {
+    const [id, file] = o.key.slice(prefix.length).split('/') as [string, string];
+    (out[id] ??= []).push(file.slice(0, -'.json'.length));
+  }
+  for (const statuses of Object.values(out)) statuses.sort();
+  return out;
 }
 
 /** poll-stat once a minute for `minutes` minutes; async invocations (generate-vod) are left queued. */
@@ -116,6 +129,31 @@ describe('every ended broadcast gets its VOD', () => {
     heal(s);
     expect((await api(s, { method: 'DELETE', path: '/channels/del-refused' })).status).toBe(200);
     expect(await vodStatuses(s, 'del-refused')).toEqual(['pending', 'ready']);
+  });
+
+  it('a manual VOD starting after the last broadcast does not hide that broadcast from the delete', async () => {
+    // Known gap 0(c): the DELETE read only pushes starting at or after the newest VOD record's id,
+    // so a clip made via the api (its id: its own start) inside the last, not yet concluded,
+    // broadcast hid that broadcast, which then never got its VOD. Before the fix: only the clip's.
+    const s = await stack();
+    const start = s.clock.now();
+    await startPush(s, 'del-clip', await createChannel(s, 'del-clip'));
+    fail(s, 'GetLiveChannelHistory'); // poll-stat cannot conclude the broadcast
+    await poll(s, 10);
+    await stopPush(s, 'del-clip');
+    await poll(s, 3);
+    heal(s);
+    const clip = { start: new Date(start + 5 * MINUTE).toISOString(), end: new Date(start + 9 * MINUTE).toISOString() };
+    expect((await api(s, { method: 'POST', path: '/channels/del-clip/vod', body: clip })).status).toBe(201);
+    const clipId = compactUtcSeconds(start + 5 * MINUTE);
+    expect(await vodsById(s, 'del-clip')).toEqual({ [clipId]: ['pending', 'ready'] });
+    expect((await api(s, { method: 'DELETE', path: '/channels/del-clip' })).status).toBe(200);
+    await generate(s);
+    expect(await vodsById(s, 'del-clip')).toEqual({
+      [compactUtcSeconds(start)]: ['pending', 'ready'],
+      [clipId]: ['pending', 'ready'],
+    });
+    expect(s.receiver!.deliveries.filter((d) => d.type === 'stream.ended')).toHaveLength(1);
   });
 
   it('a broadcast during which every poll failed is found once a poll succeeds', async () => {
