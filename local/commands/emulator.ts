@@ -32,6 +32,8 @@ Options:
                            (MS: stall/latency duration), e.g. --fault '*:0.05:503'
   --seed N                 seed of the fault PRNG (default 0)
   --latency-ms N           add N ms of real latency to every request
+  --refuse-vod-when-disabled  PostVodPlaylist on a disabled channel answers 409
+                           LiveChannelDisabled (whether OSS does is unconfirmed; default: builds it)
   --help                   show this text
 
 Admin API: <url>/_emulator/health, /clock, /sts, /faults, /ingest/... with the header
@@ -57,6 +59,7 @@ function parse(argv: string[]) {
       fault: { type: 'string', multiple: true },
       seed: { type: 'string' },
       'latency-ms': { type: 'string' },
+      'refuse-vod-when-disabled': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -90,6 +93,7 @@ function parse(argv: string[]) {
     region,
     faults,
     seed: wholeNumberOption('seed', values.seed, 2 ** 32 - 1) ?? 0,
+    refuseVodWhenDisabled: values['refuse-vod-when-disabled'] ?? false,
   };
 }
 
@@ -116,6 +120,7 @@ export const emulatorCommand: Command = {
         region: opts.region,
         faults: opts.faults,
         seed: opts.seed,
+        refuseVodWhenDisabled: opts.refuseVodWhenDisabled,
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

@@ -46,6 +46,8 @@ export interface StartEmulatorOptions {
   logger?: Logger;
   /** Who holds `dataDir`, as a second process on it is told; default `livecycle emulator`. */
   program?: string;
+  /** PostVodPlaylist on a disabled channel: 409 LiveChannelDisabled instead of building (UNCONFIRMED; default off). */
+  refuseVodWhenDisabled?: boolean;
 }
 
 export interface Emulator {
@@ -125,7 +127,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
     buckets: new Set(buckets),
     secretFor: (accessKeyId, securityToken) => credentials.trySecret(accessKeyId, securityToken),
   };
-  const live = createLiveChannelService(ctx);
+  const live = createLiveChannelService(ctx, { refuseVodWhenDisabled: opts.refuseVodWhenDisabled });
   const faults = new FaultInjector(opts.seed ?? 0);
   if (opts.faults) faults.set(opts.faults);
   const server = new EmulatorServer({

@@ -143,7 +143,7 @@ export function parseQuery(query: string): Map<string, string> {
   return map;
 }
 
-export function makeLiveHarness(opts: { buckets?: string[]; startMs?: number } = {}) {
+export function makeLiveHarness(opts: { buckets?: string[]; startMs?: number; refuseVodWhenDisabled?: boolean } = {}) {
   const clock = new ControlledClock({ startMs: opts.startMs ?? T0, rate: 0 });
   const objects = new TestObjects();
   const state = new TestState();
@@ -161,7 +161,7 @@ export function makeLiveHarness(opts: { buckets?: string[]; startMs?: number } =
       return undefined;
     },
   };
-  const service = createLiveChannelService(ctx);
+  const service = createLiveChannelService(ctx, { refuseVodWhenDisabled: opts.refuseVodWhenDisabled });
 
   /** Calls the first matching operation, as the server does; `query` like `live&comp=stat`. */
   async function call(

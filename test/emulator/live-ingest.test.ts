@@ -13,8 +13,9 @@ const FRAGMENT_NAME = /^c1\/\d{13}\.ts$/;
 async function withChannel(
   target = '<Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount>',
   more = '',
+  harness: Parameters<typeof makeLiveHarness>[0] = {},
 ) {
-  const h = makeLiveHarness();
+  const h = makeLiveHarness(harness);
   expect((await h.call('PUT', 'c1', 'live', channelXml(target, more))).status).toBe(200);
   return h;
 }
@@ -337,8 +338,8 @@ describe('signed RTMP URLs', () => {
 
 describe('VOD playlists from the fragments written', () => {
   /** Push 1: T0..T0+7 s (fragments at 0, 2, 4 and a 1 s tail at 6); push 2: T0+17..T0+21 (17, 19). */
-  async function twoPushes() {
-    const h = await withChannel();
+  async function twoPushes(harness: Parameters<typeof makeLiveHarness>[0] = {}) {
+    const h = await withChannel(undefined, undefined, harness);
     await h.service.ingest.start({ bucket: BUCKET, channel: 'c1' });
     await h.clock.advance(7_000);
     await h.service.ingest.stop({ bucket: BUCKET, channel: 'c1' });
@@ -373,6 +374,26 @@ describe('VOD playlists from the fragments written', () => {
     const parsed = HLS.parse(stored!.body.toString()) as HLS.types.MediaPlaylist;
     expect(parsed.endlist).toBe(true);
     expect(parsed.segments.map((seg) => seg.duration)).toEqual([2, 2, 2, 1, 2, 2]);
+  });
+
+  it('on a disabled channel PostVodPlaylist builds by default; refuseVodWhenDisabled answers 409 LiveChannelDisabled', async () => {
+    // Whether OSS refuses is UNCONFIRMED (reference §16 item 3): the strict emulator lets the
+    // stack prove it loses no VOD either way.
+    const query = `vod&endTime=${s(30_000)}&startTime=${s(0)}`;
+    for (const refuseVodWhenDisabled of [false, true]) {
+      const h = await twoPushes({ refuseVodWhenDisabled });
+      expect((await h.call('PUT', 'c1', 'live&status=disabled')).status).toBe(200);
+      const res = await h.call('POST', 'c1/vod.m3u8', query);
+      if (refuseVodWhenDisabled) {
+        expect([res.status, res.code]).toEqual([409, 'LiveChannelDisabled']);
+        expect(await h.ctx.objects.get(BUCKET, 'c1/vod.m3u8')).toBeUndefined();
+        expect((await h.call('PUT', 'c1', 'live&status=enabled')).status).toBe(200);
+        expect((await h.call('POST', 'c1/vod.m3u8', query)).status).toBe(200);
+      } else expect(res.status).toBe(200);
+      expect(await h.ctx.objects.get(BUCKET, 'c1/vod.m3u8')).toBeDefined();
+      // GetVodPlaylist writes nothing and is answered either way.
+      expect((await h.call('GET', 'c1', query)).status).toBe(200);
+    }
   });
 
   it('GetVodPlaylist returns the same text and stores nothing; the range selects by fragment start, inclusive', async () => {

@@ -7,15 +7,18 @@
 import type { EmuContext, LiveChannelService } from '../types';
 import { ingestAdminRoutes } from './admin';
 import { Ingest } from './ingest';
-import { liveChannelOperations } from './operations';
+import { liveChannelOperations, type LiveOperationDeps } from './operations';
 import { ChannelStore } from './store';
 
 /** A LiveChannelService whose `ingest` is the full Ingest (admin extras: durations, ended pushes). */
-export function createLiveChannelService(ctx: EmuContext): Omit<LiveChannelService, 'ingest'> & { ingest: Ingest } {
+export function createLiveChannelService(
+  ctx: EmuContext,
+  opts: Pick<LiveOperationDeps, 'refuseVodWhenDisabled'> = {},
+): Omit<LiveChannelService, 'ingest'> & { ingest: Ingest } {
   const store = new ChannelStore(ctx.state);
   const ingest = new Ingest(ctx, store);
   return {
-    operations: liveChannelOperations({ store, ingest }),
+    operations: liveChannelOperations({ store, ingest, ...opts }),
     adminRoutes: ingestAdminRoutes(ingest),
     ingest,
     close: () => ingest.close(),

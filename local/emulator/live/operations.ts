@@ -8,7 +8,7 @@ import { verifyContentMd5 } from '../ops/common';
 import { uriEncode } from '../signature';
 import type { EmuContext, EmuRequest, EmuResponse, Operation } from '../types';
 import { parseChannelConfig, validateChannelName, validatePlaylistName, type ChannelConfig } from './config';
-import { channelStillLive, invalidArgument, noSuchLiveChannel } from './errors';
+import { channelStillLive, invalidArgument, liveChannelDisabled, noSuchLiveChannel } from './errors';
 import type { Ingest } from './ingest';
 import { loadMedia, MEDIA_FORMAT } from './media';
 import { PLAYLIST_CONTENT_TYPE, renderPlaylist } from './playlist';
@@ -43,6 +43,12 @@ function liveStat(sending: boolean): { Video: Record<string, unknown>; Audio: Re
 export interface LiveOperationDeps {
   store: ChannelStore;
   ingest: Ingest;
+  /**
+   * PostVodPlaylist on a disabled channel answers 409 LiveChannelDisabled instead of building the
+   * playlist. Whether OSS does is UNCONFIRMED (reference §4, §16 item 3); off by default, the
+   * strict emulator lets tests prove nothing is lost if it does.
+   */
+  refuseVodWhenDisabled?: boolean;
 }
 
 /**
@@ -120,9 +126,15 @@ function vodRange(req: EmuRequest): { fromMs: number; toMs: number } {
  * The VOD playlist of the fragments whose start lies in the range (§9–§10); no fragment is
  * 400 InvalidArgument with EC 0044-00000308 (observed for PostVodPlaylist; used for both).
  */
-async function vodPlaylist(deps: LiveOperationDeps, req: EmuRequest, channel: string): Promise<string> {
+async function vodPlaylist(
+  deps: LiveOperationDeps,
+  req: EmuRequest,
+  channel: string,
+  opts: { store?: boolean } = {},
+): Promise<string> {
   const { fromMs, toMs } = vodRange(req);
-  await requireChannel(deps.store, req.bucket, channel);
+  const record = await requireChannel(deps.store, req.bucket, channel);
+  if (opts.store && deps.refuseVodWhenDisabled && record.config.status === 'disabled') throw liveChannelDisabled();
   const fragments = await deps.store.fragmentsStartingBetween(req.bucket, channel, fromMs, toMs);
   if (fragments.length === 0)
     throw invalidArgument('No ts fragment of the live channel starts within the given time range.', '0044-00000308');
@@ -304,7 +316,7 @@ export function liveChannelOperations(deps: LiveOperationDeps): Operation[] {
         const playlistName = req.key.slice(slash + 1);
         validateChannelName(channel);
         validatePlaylistName(playlistName);
-        const text = await vodPlaylist(deps, req, channel);
+        const text = await vodPlaylist(deps, req, channel, { store: true });
         // Stored at the request path, overwriting an object of that name (§9).
         const stored = await ctx.objects.put(
           req.bucket,
