@@ -4,8 +4,12 @@
  * alone is recent enough costs no request beyond the listing; only candidates are checked
  * against the ledger, and a live check (GetLiveChannelStat) comes right before disabling.
  *
- * Order per channel: decide → Stat → record the decision (create-once per idle period) →
- * PutLiveChannelStatus(disabled) → `channel.disabled`, derived from the record. A crash before
+ * Order per channel: decide → Stat → conclude its ended broadcasts and build their pending VODs →
+ * record the decision (create-once per idle period) → PutLiveChannelStatus(disabled) →
+ * `channel.disabled`, derived from the record. VODs first because OSS may refuse PostVodPlaylist
+ * on a disabled channel (409 LiveChannelDisabled; UNCONFIRMED): a VOD left pending would then
+ * wait until someone enables the channel again. A build that fails transiently leaves the
+ * channel enabled until a run builds it. A crash before
  * the status change is finished by the next run with the same decision identity. A crash after
  * it leaves a disabled channel, which no later run would decide about again: so every run also
  * announces the latest disable record of each disabled channel it has not yet confirmed (emit is
@@ -16,7 +20,7 @@
  */
 import { idleDecision } from '../lifecycle';
 import type { LiveChannelSummary } from '../oss';
-import { loadPushes } from './broadcasts';
+import { concludeAndBuildVods, loadPushes } from './broadcasts';
 import type { BucketScope, OperationContext } from './context';
 import { announceLatestDisable, disabledEvent } from './disables';
 
@@ -114,6 +118,15 @@ async function disableIfIdle(
   });
   if (!decision.disable) return undefined;
 
+  try {
+    await concludeAndBuildVods(scope, ctx, channel);
+  } catch (err) {
+    ctx.logger.warn(
+      { err, bucket: scope.name, channel, idleSince: decision.idleSince },
+      'idle channel not disabled: a VOD of its broadcasts could not be built; the next run retries',
+    );
+    return undefined;
+  }
   const generation = record?.generation ?? summary.lastModified;
   const { record: disable } = await scope.ledger.recordDisabled({
     channel,

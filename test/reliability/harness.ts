@@ -180,6 +180,8 @@ export interface StackOptions {
   sts?: boolean;
   webhooks?: boolean;
   seed?: number;
+  /** The strict emulator: PostVodPlaylist on a disabled channel answers 409 LiveChannelDisabled. */
+  refuseVodWhenDisabled?: boolean;
 }
 
 export interface Stack {
@@ -228,6 +230,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     clock,
     seed: opts.seed ?? 1,
     logger: createLogger({ name: 'emulator', level: 'warn' }),
+    refuseVodWhenDisabled: opts.refuseVodWhenDisabled,
   });
   installClock(clock);
   const receiver = opts.webhooks === false ? undefined : await new WebhookReceiver().start();

@@ -5,7 +5,16 @@
  * no real-time race. Each failed before its fix (noted per test).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUCKET, api, compressBackoff, startCapture, startStack, watchProcessProblems, type Stack } from './harness';
+import {
+  BUCKET,
+  api,
+  compressBackoff,
+  startCapture,
+  startStack,
+  watchProcessProblems,
+  type Stack,
+  type StackOptions,
+} from './harness';
 import { MINUTE, createChannel, runTimer, startPush, stopPush } from './flow';
 import { compactUtcSeconds } from '../../shared/lifecycle';
 
@@ -15,10 +24,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function stack(): Promise<Stack> {
+/** What the functions logged (warn and above) in the current test. */
+let logged: () => string = () => '';
+
+async function stack(opts: StackOptions = {}): Promise<Stack> {
   const capture = startCapture();
+  logged = capture.text;
   const restoreBackoff = compressBackoff(50);
-  const s = await startStack({ env: { LOG_LEVEL: 'warn' } });
+  const s = await startStack({ env: { LOG_LEVEL: 'warn' }, ...opts });
   cleanups.push(
     () => capture.stop(),
     restoreBackoff,
@@ -54,6 +67,14 @@ async function vodsById(s: Stack, channel: string): Promise<Record<string, strin
   }
   for (const statuses of Object.values(out)) statuses.sort();
   return out;
+}
+
+async function channelStatus(s: Stack, channel: string): Promise<string> {
+  return (await s.oss.getLiveChannelInfo(channel)).status;
+}
+
+function delivered(s: Stack, type: string): number {
+  return s.receiver!.deliveries.filter((d) => d.type === type).length;
 }
 
 /** poll-stat once a minute for `minutes` minutes; async invocations (generate-vod) are left queued. */
@@ -154,6 +175,58 @@ describe('every ended broadcast gets its VOD', () => {
       [clipId]: ['pending', 'ready'],
     });
     expect(s.receiver!.deliveries.filter((d) => d.type === 'stream.ended')).toHaveLength(1);
+  });
+
+  it('with OSS refusing VODs of disabled channels, disable-idle builds every VOD before disabling: none is lost', async () => {
+    // Known gap 0(b). The strict emulator answers PostVodPlaylist on a disabled channel with 409
+    // LiveChannelDisabled (OSS might: unconfirmed). Before the fix disable-idle disabled both
+    // channels as they were: 'idle-pending' kept its VOD pending (every later build refused),
+    // 'idle-unconcluded' never got one (disabled channels are not concluded by anyone).
+    const s = await stack({ refuseVodWhenDisabled: true });
+    await broadcast(s, 'idle-pending');
+    await poll(s, 3); // concluded: VOD pending
+    fail(s, 'PostVodPlaylist');
+    await generate(s);
+    expect(await vodStatuses(s, 'idle-pending')).toEqual(['pending']);
+    await startPush(s, 'idle-unconcluded', await createChannel(s, 'idle-unconcluded'));
+    fail(s, 'GetLiveChannelHistory'); // poll-stat sees the push but cannot conclude it
+    await poll(s, 10);
+    await stopPush(s, 'idle-unconcluded');
+    await poll(s, 3);
+    heal(s);
+    expect(await vodStatuses(s, 'idle-unconcluded')).toEqual([]);
+    await s.clock.advance(35 * MINUTE); // idle for IDLE_AFTER (30 min), no poll in between
+    await runTimer(s, 'disable-idle');
+    expect(await channelStatus(s, 'idle-pending')).toBe('disabled');
+    expect(await channelStatus(s, 'idle-unconcluded')).toBe('disabled');
+    await generate(s);
+    expect(await vodStatuses(s, 'idle-pending')).toEqual(['pending', 'ready']);
+    expect(await vodStatuses(s, 'idle-unconcluded')).toEqual(['pending', 'ready']);
+    expect([delivered(s, 'stream.ended'), delivered(s, 'vod.ready'), delivered(s, 'channel.disabled')]).toEqual([
+      2, 2, 2,
+    ]);
+    expect(delivered(s, 'vod.failed')).toBe(0);
+  });
+
+  it('a VOD disable-idle cannot build keeps its channel enabled; a later run builds it, then disables', async () => {
+    // Before the fix the first run disabled the channel with its VOD pending; with the strict
+    // emulator every later build was refused (409) until someone enabled the channel again.
+    const s = await stack({ refuseVodWhenDisabled: true });
+    await broadcast(s, 'idle-retry');
+    await poll(s, 3);
+    fail(s, 'PostVodPlaylist');
+    await generate(s);
+    await s.clock.advance(35 * MINUTE);
+    await runTimer(s, 'disable-idle');
+    expect(await channelStatus(s, 'idle-retry')).toBe('enabled');
+    expect(await vodStatuses(s, 'idle-retry')).toEqual(['pending']);
+    expect(logged()).toMatch(/idle channel not disabled.*VOD/);
+    heal(s);
+    await s.clock.advance(5 * MINUTE);
+    await runTimer(s, 'disable-idle');
+    expect(await channelStatus(s, 'idle-retry')).toBe('disabled');
+    expect(await vodStatuses(s, 'idle-retry')).toEqual(['pending', 'ready']);
+    expect([delivered(s, 'vod.ready'), delivered(s, 'channel.disabled')]).toEqual([1, 1]);
   });
 
   it('a broadcast during which every poll failed is found once a poll succeeds', async () => {
