@@ -35,6 +35,8 @@ import { mulberry32 } from '../../local/emulator/faults';
 const CHANNELS = Number(process.env.STORM_CHANNELS ?? 40);
 const RUNS = Number(process.env.STORM_RUNS ?? 1);
 const FIRST_SEED = Number(process.env.STORM_SEED ?? 0);
+/** `STORM_REFUSE_VOD_WHEN_DISABLED=1`: the strict emulator (PostVodPlaylist on a disabled channel → 409). */
+const REFUSE_VOD_WHEN_DISABLED = process.env.STORM_REFUSE_VOD_WHEN_DISABLED === '1';
 /**
  * Emulator time per tick. FC would tick poll-stat every minute; the OSS client's real-time retry back-off (200 ms, 400
  * ms per failed request) makes every tick cost real seconds under a 20 % failure rate, so a tick here is 15 min.
@@ -105,6 +107,7 @@ function stormRun(seed: number): void {
     const restoreBackoff = compressBackoff(50);
     const stack = await startStack({
       sts: false,
+      refuseVodWhenDisabled: REFUSE_VOD_WHEN_DISABLED,
       env: {
         LOG_LEVEL: 'error',
         ORPHAN_GRACE: '3600',
@@ -350,7 +353,7 @@ function stormRun(seed: number): void {
       const plantedLeft = planted.filter((k) => all.has(k)).length;
 
       console.log(
-        `[reliability/storm] seed ${seed}, ${CHANNELS} channels, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${recoveryTicks} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
+        `[reliability/storm] seed ${seed}, ${CHANNELS} channels${REFUSE_VOD_WHEN_DISABLED ? ' (VOD refused on disabled channels)' : ''}, ${DAY_TICKS} ticks of ${TICK / MINUTE} min + ${recoveryTicks} clean; ${broadcasts} broadcasts, ${deleted.size} deleted; invocations ${counts.invocations}, failed ${counts.failed} (${JSON.stringify(Object.fromEntries(failures))}), async retries ${counts.asyncRetries}, async given up ${counts.asyncGaveUp}, api deletes ${counts.deletes} (${counts.deleteRetries} retried), re-enables ${reenables}; objects ${keys.length}, referenced segments checked ${referencedCount}, planted orphans left ${plantedLeft}/${planted.length}; problems ${problemsFound.length}; unhandled rejections ${problems.unhandledRejections.length}`,
       );
       expect(problemsFound).toEqual([]);
       expect(counts.failed).toBeGreaterThan(0); // the storm happened
