@@ -91,6 +91,15 @@ function apiErrorOf(err: unknown, channel?: string): unknown {
       return new ApiError(404, 'channel_not_found', `no channel named ${channel ?? 'that'}`, 'name');
     if (err.code === 'ChannelStillLive' || err.code === 'LiveChannelStillLive')
       return new ApiError(409, 'channel_live', 'the channel is live; stop the push or use force', 'force');
+    // OSS may refuse PostVodPlaylist on a disabled channel (UNCONFIRMED): a manual VOD, or a
+    // DELETE building the channel's last VODs, cannot proceed until the channel is enabled.
+    if (err.code === 'LiveChannelDisabled')
+      return new ApiError(
+        409,
+        'channel_disabled',
+        'OSS refuses to build VODs of a disabled channel (LiveChannelDisabled); enable the channel and retry',
+        'name',
+      );
     if (err.status === 400 && err.code === 'InvalidArgument')
       return new ApiError(400, 'invalid_field', err.message.replace(/\(request [^)]*\)/, '').trim());
   }
@@ -439,7 +448,8 @@ async function deleteChannel(scope: BucketScope, op: OperationContext, input: Fo
         return recordDeletion(scope, op, channel, generation);
       }
     } catch (err) {
-      if (!(err instanceof OssError && err.status === 409)) throw err;
+      // A 409 here is a publisher still holding the channel, unless OSS refused a VOD build.
+      if (!(err instanceof OssError && err.status === 409) || err.code === 'LiveChannelDisabled') throw err;
     }
     if (op.clock.now() + LIVE_RECHECK_MS > op.deadline)
       throw new ApiError(409, 'channel_live', 'the publisher has not dropped yet; retry shortly', 'force');

@@ -229,6 +229,26 @@ describe('every ended broadcast gets its VOD', () => {
     expect([delivered(s, 'vod.ready'), delivered(s, 'channel.disabled')]).toEqual([1, 1]);
   });
 
+  it('with OSS refusing VODs of disabled channels, deleting a disabled channel with a pending VOD is refused clearly and loses nothing', async () => {
+    // Known gap 2: an api disable leaves the VOD pending, and the DELETE cannot build it. Before
+    // the clear refusal the DELETE took LiveChannelDisabled for a publisher still holding the
+    // channel and retried until its deadline (on this frozen clock: forever).
+    const s = await stack({ refuseVodWhenDisabled: true });
+    await broadcast(s, 'del-disabled');
+    await poll(s, 3);
+    fail(s, 'PostVodPlaylist');
+    await generate(s);
+    heal(s);
+    expect((await api(s, { method: 'POST', path: '/channels/del-disabled/disable' })).status).toBe(200);
+    const refused = await api(s, { method: 'DELETE', path: '/channels/del-disabled' });
+    expect([refused.status, (refused.json.error as { code: string }).code]).toEqual([409, 'channel_disabled']);
+    expect(await channelStatus(s, 'del-disabled')).toBe('disabled');
+    expect(await vodStatuses(s, 'del-disabled')).toEqual(['pending']);
+    expect((await api(s, { method: 'POST', path: '/channels/del-disabled/enable' })).status).toBe(200);
+    expect((await api(s, { method: 'DELETE', path: '/channels/del-disabled' })).status).toBe(200);
+    expect(await vodStatuses(s, 'del-disabled')).toEqual(['pending', 'ready']);
+  });
+
   it('a broadcast during which every poll failed is found once a poll succeeds', async () => {
     // Every poll while the channel was live failed after Stat (here: History), so the poll state
     // kept "Idle"; the first poll that succeeded saw Stat "Idle" again, took the channel as
