@@ -98,6 +98,14 @@ async function generate(s: Stack): Promise<void> {
   await runTimer(s, 'generate-vod');
 }
 
+/** A broadcast poll-stat concluded whose VOD is still pending: every generate-vod attempt failed (still failing). */
+async function broadcastWithPendingVod(s: Stack, channel: string): Promise<void> {
+  await broadcast(s, channel);
+  await poll(s, 3);
+  fail(s, 'PostVodPlaylist');
+  await generate(s);
+}
+
 describe('every ended broadcast gets its VOD', () => {
   it('a VOD still pending when its channel is deleted is built by the delete, not recorded failed afterwards', async () => {
     // Storm shape "3 broadcasts, 2 ready VODs, 1 failed": the broadcast was concluded (pending),
@@ -183,10 +191,7 @@ describe('every ended broadcast gets its VOD', () => {
     // channels as they were: 'idle-pending' kept its VOD pending (every later build refused),
     // 'idle-unconcluded' never got one (disabled channels are not concluded by anyone).
     const s = await stack({ refuseVodWhenDisabled: true });
-    await broadcast(s, 'idle-pending');
-    await poll(s, 3); // concluded: VOD pending
-    fail(s, 'PostVodPlaylist');
-    await generate(s);
+    await broadcastWithPendingVod(s, 'idle-pending');
     expect(await vodStatuses(s, 'idle-pending')).toEqual(['pending']);
     await startPush(s, 'idle-unconcluded', await createChannel(s, 'idle-unconcluded'));
     fail(s, 'GetLiveChannelHistory'); // poll-stat sees the push but cannot conclude it
@@ -212,10 +217,7 @@ describe('every ended broadcast gets its VOD', () => {
     // Before the fix the first run disabled the channel with its VOD pending; with the strict
     // emulator every later build was refused (409) until someone enabled the channel again.
     const s = await stack({ refuseVodWhenDisabled: true });
-    await broadcast(s, 'idle-retry');
-    await poll(s, 3);
-    fail(s, 'PostVodPlaylist');
-    await generate(s);
+    await broadcastWithPendingVod(s, 'idle-retry');
     await s.clock.advance(35 * MINUTE);
     await runTimer(s, 'disable-idle');
     expect(await channelStatus(s, 'idle-retry')).toBe('enabled');
@@ -234,10 +236,7 @@ describe('every ended broadcast gets its VOD', () => {
     // the clear refusal the DELETE took LiveChannelDisabled for a publisher still holding the
     // channel and retried until its deadline (on this frozen clock: forever).
     const s = await stack({ refuseVodWhenDisabled: true });
-    await broadcast(s, 'del-disabled');
-    await poll(s, 3);
-    fail(s, 'PostVodPlaylist');
-    await generate(s);
+    await broadcastWithPendingVod(s, 'del-disabled');
     heal(s);
     expect((await api(s, { method: 'POST', path: '/channels/del-disabled/disable' })).status).toBe(200);
     const refused = await api(s, { method: 'DELETE', path: '/channels/del-disabled' });
