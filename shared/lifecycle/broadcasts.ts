@@ -230,14 +230,14 @@ export function broadcastsOwedVod(
 /**
  * Where to start reading a channel's pushes so that every broadcast still owed a VOD is read: the
  * starts of its VOD records' ids, newest first, to be tried in turn until one names a broadcast
- * grouped from the pushes read from there (`undefined` last: every push). Not simply the newest
+ * grouped from the pushes read from there (when none does: every push). Not simply the newest
  * VOD id: a manual VOD (api) is recorded under its range's start, names no broadcast, and would
  * hide an older broadcast still owed one.
  */
-export function pushReadStarts(vodBroadcastIds: Iterable<string>): (number | undefined)[] {
+export function pushReadStarts(vodBroadcastIds: Iterable<string>): number[] {
   const starts = [...vodBroadcastIds].flatMap((id) => {
     const start = parseCompactUtcSeconds(id);
     return start === undefined ? [] : [start];
   });
-  return [...starts.sort((a, b) => b - a), undefined];
+  return starts.sort((a, b) => b - a);
 }

@@ -176,7 +176,7 @@ async function unsettledBroadcasts(
   history: readonly LiveRecord[],
   vods: ReadonlyMap<string, unknown>,
 ): Promise<Broadcast[]> {
-  for (const since of pushReadStarts(vods.keys())) {
+  const readFrom = async (since: number | undefined) => {
     const known = await loadPushes(scope, channel, since);
     const { newRecords, gap } = newPushesFromHistory(known, history);
     const fresh = newRecords.filter((p) => since === undefined || p.startTime >= since);
@@ -184,9 +184,17 @@ async function unsettledBroadcasts(
       reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
       gaps: gap ? [gap] : [],
     });
-    if (since !== undefined && !broadcasts.some((b) => b.id === compactUtcSeconds(since))) continue;
-    await recordPushes(scope, channel, fresh);
-    return broadcasts;
+    return { broadcasts, fresh };
+  };
+  let read: Awaited<ReturnType<typeof readFrom>> | undefined;
+  for (const since of pushReadStarts(vods.keys())) {
+    const candidate = await readFrom(since);
+    if (candidate.broadcasts.some((b) => b.id === compactUtcSeconds(since))) {
+      read = candidate;
+      break;
+    }
   }
-  return []; // not reached: the last start reads every push
+  read ??= await readFrom(undefined);
+  await recordPushes(scope, channel, read.fresh);
+  return read.broadcasts;
 }
