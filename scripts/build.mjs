@@ -88,6 +88,64 @@ const llhttpAsFiles = {
 };
 
 /**
+ * undici in a file of its own next to the bundle, dist/<fn>/undici.js, required on the first
+ * request (shared/oss/http.ts loads undici lazily). Lazy evaluation alone still left its 95 KB
+ * in the bundle for V8 to read and pre-parse on every cold start (~7 ms of CPU, a fifth of a
+ * bundle's load). The bundle reaches each module listed here through one getter of that file,
+ * so all of them share one copy of undici's core.
+ */
+const UNDICI_MODULES = [
+  'undici/lib/dispatcher/pool.js',
+  'undici/lib/api/api-request.js',
+  'undici/lib/global.js',
+  'undici/lib/core/util.js',
+];
+const UNDICI_FILE = 'undici.js';
+
+const undiciAsFile = {
+  name: 'undici-as-file',
+  setup(b) {
+    b.onResolve({ filter: /^undici(\/|$)/ }, (args) => {
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      if (!UNDICI_MODULES.includes(args.path))
+        return {
+          errors: [{ text: `${args.path}: not in UNDICI_MODULES (scripts/build.mjs), which ${UNDICI_FILE} exports` }],
+        };
+      return { path: args.path, namespace: 'undici-file' };
+    });
+    b.onResolve({ filter: /.*/, namespace: 'undici-file' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'undici-file' }, (args) => ({
+      contents: `module.exports = require('./${UNDICI_FILE}')[${JSON.stringify(args.path)}];\n`,
+      loader: 'js',
+    }));
+    b.onEnd(async (result) => {
+      if (result.errors.length) return;
+      const getters = UNDICI_MODULES.map(
+        (m) => `  get ${JSON.stringify(m)}() { return require(${JSON.stringify(m)}); },`,
+      );
+      const { outfile, minify, sourcemap } = b.initialOptions;
+      await build({
+        stdin: {
+          contents: `module.exports = {\n${getters.join('\n')}\n};\n`,
+          resolveDir: root,
+          sourcefile: UNDICI_FILE,
+        },
+        outfile: join(dirname(outfile), UNDICI_FILE),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        minify,
+        sourcemap,
+        plugins: [stubUnusedModules, llhttpAsFiles],
+        legalComments: 'none',
+        logLevel: 'warning',
+      });
+    });
+  },
+};
+
+/**
  * Modules whose evaluation has no side effects, so esbuild may drop them from a bundle that
  * imports them without using them: hls-parser is only needed where playlists are read or
  * written (generate-vod, cleanup-orphans, the api's VOD routes), but shared/lifecycle's index
@@ -135,7 +193,7 @@ export function functionBuildOptions(fn, overrides = {}) {
     sourcemap: 'linked',
     // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
     external: ['@alicloud/fc2'],
-    plugins: [stubUnusedModules, llhttpAsFiles, sideEffectFree],
+    plugins: [undiciAsFile, sideEffectFree],
     legalComments: 'none',
     logLevel: 'warning',
     ...overrides,
