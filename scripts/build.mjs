@@ -53,6 +53,43 @@ const stubUnusedModules = {
 };
 
 /**
+ * Node built-ins that pino loads at require time for one call each, replaced in the bundle by
+ * what that call needs; loading them was ~3–4 ms of CPU per cold start (node:assert also pulls in
+ * node:tty and node:net, node:worker_threads Node's whole worker machinery).
+ * - sonic-boom's `assert(typeof fd === 'number', …)`: checked as before, and node:assert is
+ *   required only to throw its AssertionError when the check fails.
+ * - pino's `isMainThread`, read once to decide whether to flush its stdout stream at exit (FC,
+ *   the local runtime and the bench all require bundles on the main thread; a wrong `true` in a
+ *   worker would only add that flush).
+ */
+const BUILTIN_SHIMS = [
+  {
+    name: 'assert',
+    importer: /[\\/]sonic-boom[\\/]index\.js$/,
+    contents: `module.exports = (value, message) => { if (!value) require('node:assert')(value, message); };\n`,
+  },
+  {
+    name: 'worker_threads',
+    importer: /[\\/]pino[\\/]lib[\\/]tools\.js$/,
+    contents: `module.exports = { isMainThread: true };\n`,
+  },
+];
+
+const shimBuiltins = {
+  name: 'shim-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(assert|worker_threads)$/ }, (args) => {
+      const hit = BUILTIN_SHIMS.find((m) => m.name === args.path && m.importer.test(args.importer));
+      return hit ? { path: hit.name, namespace: 'builtin-shim' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-shim' }, (args) => ({
+      contents: BUILTIN_SHIMS.find((m) => m.name === args.path).contents,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * undici's HTTP/1 parser (llhttp) is WebAssembly shipped as base64 inside two JS modules, 141 KB of
  * each bundle's 490 KB that V8 had to read and compile on every cold start, although undici
  * loads one of them (SIMD, or the plain one as fallback) only when it opens its first connection.
@@ -193,7 +230,7 @@ export function functionBuildOptions(fn, overrides = {}) {
     sourcemap: 'linked',
     // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
     external: ['@alicloud/fc2'],
-    plugins: [undiciAsFile, sideEffectFree],
+    plugins: [stubUnusedModules, shimBuiltins, undiciAsFile, sideEffectFree],
     legalComments: 'none',
     logLevel: 'warning',
     ...overrides,
