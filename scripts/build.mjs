@@ -1,5 +1,6 @@
 // Builds one esbuild bundle per function declared in s.yaml (dist/<function>/index.js, exporting
-// `handler` as FC's nodejs20 runtime expects) plus the CLI (dist/cli.js).
+// `handler` as FC's nodejs20 runtime expects, with undici.js and llhttp's .wasm files beside it)
+// plus the CLI (dist/cli.js).
 import { build } from 'esbuild';
 import { readFileSync, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
