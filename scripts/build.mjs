@@ -1,5 +1,5 @@
 // Builds one esbuild bundle per function declared in s.yaml (dist/<function>/index.js, exporting
-// `handler` as FC's nodejs20 runtime expects, with undici.js and llhttp's .wasm files beside it)
+// `handler` as FC's nodejs20 runtime expects, with LAZY_FILES and llhttp's .wasm files beside it)
 // plus the CLI (dist/cli.js).
 import { build } from 'esbuild';
 import { readFileSync, existsSync } from 'node:fs';
@@ -126,83 +126,69 @@ const llhttpAsFiles = {
 };
 
 /**
- * undici in a file of its own next to the bundle, dist/<fn>/undici.js, required on the first
- * request (shared/oss/http.ts loads undici lazily). Lazy evaluation alone still left its 95 KB
- * in the bundle for V8 to read and pre-parse on every cold start (~7 ms of CPU, a fifth of a
- * bundle's load). The bundle reaches each module listed here through one getter of that file,
- * so all of them share one copy of undici's core.
+ * Dependencies built into files of their own next to the bundle (dist/<fn>/<file>) and required
+ * at their first use, which the source makes lazy with require() (shared/oss/http.ts,
+ * shared/lifecycle/playlist.ts). Lazy evaluation alone still left their code in the bundle for
+ * V8 to read and pre-parse on every cold start (undici's 95 KB: ~7 ms of CPU). The bundle
+ * reaches each listed module through one getter of its file, so they share one copy of the
+ * package.
+ * - undici: every invocation that sends a request needs it, but only from its first request.
+ * - hls-parser: only VOD work reads or writes playlists (generate-vod, cleanup's retention, the
+ *   api's VOD routes and DELETE).
  */
-const UNDICI_MODULES = [
-  'undici/lib/dispatcher/pool.js',
-  'undici/lib/api/api-request.js',
-  'undici/lib/global.js',
-  'undici/lib/core/util.js',
+const LAZY_FILES = [
+  {
+    file: 'undici.js',
+    modules: [
+      'undici/lib/dispatcher/pool.js',
+      'undici/lib/api/api-request.js',
+      'undici/lib/global.js',
+      'undici/lib/core/util.js',
+    ],
+  },
+  { file: 'hls-parser.js', modules: ['hls-parser'] },
 ];
-const UNDICI_FILE = 'undici.js';
 
-const undiciAsFile = {
-  name: 'undici-as-file',
+const lazyFiles = {
+  name: 'lazy-files',
   setup(b) {
-    b.onResolve({ filter: /^undici(\/|$)/ }, (args) => {
+    b.onResolve({ filter: /^(undici|hls-parser)(\/|$)/ }, (args) => {
       if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
-      if (!UNDICI_MODULES.includes(args.path))
-        return {
-          errors: [{ text: `${args.path}: not in UNDICI_MODULES (scripts/build.mjs), which ${UNDICI_FILE} exports` }],
-        };
-      return { path: args.path, namespace: 'undici-file' };
+      const lazy = LAZY_FILES.find((f) => f.modules.includes(args.path));
+      if (!lazy) return { errors: [{ text: `${args.path}: not in LAZY_FILES (scripts/build.mjs)` }] };
+      return { path: args.path, namespace: 'lazy-file', pluginData: lazy.file };
     });
-    b.onResolve({ filter: /.*/, namespace: 'undici-file' }, (args) => ({ path: args.path, external: true }));
-    b.onLoad({ filter: /.*/, namespace: 'undici-file' }, (args) => ({
-      contents: `module.exports = require('./${UNDICI_FILE}')[${JSON.stringify(args.path)}];\n`,
+    b.onResolve({ filter: /.*/, namespace: 'lazy-file' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-file' }, (args) => ({
+      contents: `module.exports = require('./${args.pluginData}')[${JSON.stringify(args.path)}];\n`,
       loader: 'js',
     }));
     b.onEnd(async (result) => {
       if (result.errors.length) return;
-      const getters = UNDICI_MODULES.map(
-        (m) => `  get ${JSON.stringify(m)}() { return require(${JSON.stringify(m)}); },`,
-      );
       const { outfile, minify, sourcemap } = b.initialOptions;
-      await build({
-        stdin: {
-          contents: `module.exports = {\n${getters.join('\n')}\n};\n`,
-          resolveDir: root,
-          sourcefile: UNDICI_FILE,
-        },
-        outfile: join(dirname(outfile), UNDICI_FILE),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        minify,
-        sourcemap,
-        plugins: [stubUnusedModules, llhttpAsFiles],
-        legalComments: 'none',
-        logLevel: 'warning',
-      });
-    });
-  },
-};
-
-/**
- * Modules whose evaluation has no side effects, so esbuild may drop them from a bundle that
- * imports them without using them: hls-parser is only needed where playlists are read or
- * written (generate-vod, cleanup-orphans, the api's VOD routes), but shared/lifecycle's index
- * reaches every function.
- */
-const SIDE_EFFECT_FREE = /^hls-parser$/;
-
-const sideEffectFree = {
-  name: 'side-effect-free',
-  setup(b) {
-    b.onResolve({ filter: SIDE_EFFECT_FREE }, async (args) => {
-      if (args.pluginData?.sideEffectFree) return undefined;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: { sideEffectFree: true },
-      });
-      return resolved.errors.length ? undefined : { ...resolved, sideEffects: false };
+      // Only the files the bundle still requires after tree shaking are written beside it.
+      const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
+      const used = new Set(
+        Object.entries(output.inputs)
+          .filter(([input, { bytesInOutput }]) => input.startsWith('lazy-file:') && bytesInOutput > 0)
+          .map(([input]) => LAZY_FILES.find((f) => f.modules.includes(input.slice('lazy-file:'.length))).file),
+      );
+      for (const { file, modules } of LAZY_FILES.filter((f) => used.has(f.file))) {
+        const getters = modules.map((m) => `  get ${JSON.stringify(m)}() { return require(${JSON.stringify(m)}); },`);
+        await build({
+          stdin: { contents: `module.exports = {\n${getters.join('\n')}\n};\n`, resolveDir: root, sourcefile: file },
+          outfile: join(dirname(outfile), file),
+          bundle: true,
+          platform: 'node',
+          target: 'node20',
+          format: 'cjs',
+          minify,
+          sourcemap,
+          plugins: [stubUnusedModules, llhttpAsFiles],
+          legalComments: 'none',
+          logLevel: 'warning',
+        });
+      }
     });
   },
 };
@@ -231,7 +217,8 @@ export function functionBuildOptions(fn, overrides = {}) {
     sourcemap: 'linked',
     // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
     external: ['@alicloud/fc2'],
-    plugins: [stubUnusedModules, shimBuiltins, undiciAsFile, sideEffectFree],
+    plugins: [stubUnusedModules, shimBuiltins, lazyFiles],
+    metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
     ...overrides,

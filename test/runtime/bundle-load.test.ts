@@ -1,8 +1,8 @@
 /**
  * What a function bundle evaluates when FC requires it (its cold start; the time is measured by
- * the bench's cold-start row, never here): none of the modules that only the first request, an
- * async invoke or a pino transport need. Checked by what Node has loaded after the require, in
- * a fresh process per bundle.
+ * the bench's cold-start row, never here): none of the modules that only the first request, a
+ * playlist, an async invoke or a pino transport need (undici.js and hls-parser.js stay beside the
+ * bundle unloaded). Checked by what Node has loaded after the require, in a fresh process per bundle.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
