@@ -1,5 +1,6 @@
 // Builds one esbuild bundle per function declared in s.yaml (dist/<function>/index.js, exporting
-// `handler` as FC's nodejs20 runtime expects) plus the CLI (dist/cli.js).
+// `handler` as FC's nodejs20 runtime expects, with LAZY_FILES and llhttp's .wasm files beside it)
+// plus the CLI (dist/cli.js).
 import { build } from 'esbuild';
 import { readFileSync, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -53,6 +54,43 @@ const stubUnusedModules = {
 };
 
 /**
+ * Node built-ins that pino loads at require time for one call each, replaced in the bundle by
+ * what that call needs; loading them was ~3–4 ms of CPU per cold start (node:assert also pulls in
+ * node:tty and node:net, node:worker_threads Node's whole worker machinery).
+ * - sonic-boom's `assert(typeof fd === 'number', …)`: checked as before, and node:assert is
+ *   required only to throw its AssertionError when the check fails.
+ * - pino's `isMainThread`, read once to decide whether to flush its stdout stream at exit (FC,
+ *   the local runtime and the bench all require bundles on the main thread; a wrong `true` in a
+ *   worker would only add that flush).
+ */
+const BUILTIN_SHIMS = [
+  {
+    name: 'assert',
+    importer: /[\\/]sonic-boom[\\/]index\.js$/,
+    contents: `module.exports = (value, message) => { if (!value) require('node:assert')(value, message); };\n`,
+  },
+  {
+    name: 'worker_threads',
+    importer: /[\\/]pino[\\/]lib[\\/]tools\.js$/,
+    contents: `module.exports = { isMainThread: true };\n`,
+  },
+];
+
+const shimBuiltins = {
+  name: 'shim-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(assert|worker_threads)$/ }, (args) => {
+      const hit = BUILTIN_SHIMS.find((m) => m.name === args.path && m.importer.test(args.importer));
+      return hit ? { path: hit.name, namespace: 'builtin-shim' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-shim' }, (args) => ({
+      contents: BUILTIN_SHIMS.find((m) => m.name === args.path).contents,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * undici's HTTP/1 parser (llhttp) is WebAssembly shipped as base64 inside two JS modules, 141 KB of
  * each bundle's 490 KB that V8 had to read and compile on every cold start, although undici
  * loads one of them (SIMD, or the plain one as fallback) only when it opens its first connection.
@@ -88,25 +126,69 @@ const llhttpAsFiles = {
 };
 
 /**
- * Modules whose evaluation has no side effects, so esbuild may drop them from a bundle that
- * imports them without using them: hls-parser is only needed where playlists are read or
- * written (generate-vod, cleanup-orphans, the api's VOD routes), but shared/lifecycle's index
- * reaches every function.
+ * Dependencies built into files of their own next to the bundle (dist/<fn>/<file>) and required
+ * at their first use, which the source makes lazy with require() (shared/oss/http.ts,
+ * shared/lifecycle/playlist.ts). Lazy evaluation alone still left their code in the bundle for
+ * V8 to read and pre-parse on every cold start (undici's 95 KB: ~7 ms of CPU). The bundle
+ * reaches each listed module through one getter of its file, so they share one copy of the
+ * package.
+ * - undici: every invocation that sends a request needs it, but only from its first request.
+ * - hls-parser: only VOD work reads or writes playlists (generate-vod, cleanup's retention, the
+ *   api's VOD routes and DELETE).
  */
-const SIDE_EFFECT_FREE = /^hls-parser$/;
+const LAZY_FILES = [
+  {
+    file: 'undici.js',
+    modules: [
+      'undici/lib/dispatcher/pool.js',
+      'undici/lib/api/api-request.js',
+      'undici/lib/global.js',
+      'undici/lib/core/util.js',
+    ],
+  },
+  { file: 'hls-parser.js', modules: ['hls-parser'] },
+];
 
-const sideEffectFree = {
-  name: 'side-effect-free',
+const lazyFiles = {
+  name: 'lazy-files',
   setup(b) {
-    b.onResolve({ filter: SIDE_EFFECT_FREE }, async (args) => {
-      if (args.pluginData?.sideEffectFree) return undefined;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: { sideEffectFree: true },
-      });
-      return resolved.errors.length ? undefined : { ...resolved, sideEffects: false };
+    b.onResolve({ filter: /^(undici|hls-parser)(\/|$)/ }, (args) => {
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      const lazy = LAZY_FILES.find((f) => f.modules.includes(args.path));
+      if (!lazy) return { errors: [{ text: `${args.path}: not in LAZY_FILES (scripts/build.mjs)` }] };
+      return { path: args.path, namespace: 'lazy-file', pluginData: lazy.file };
+    });
+    b.onResolve({ filter: /.*/, namespace: 'lazy-file' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-file' }, (args) => ({
+      contents: `module.exports = require('./${args.pluginData}')[${JSON.stringify(args.path)}];\n`,
+      loader: 'js',
+    }));
+    b.onEnd(async (result) => {
+      if (result.errors.length) return;
+      const { outfile, minify, sourcemap } = b.initialOptions;
+      // Only the files the bundle still requires after tree shaking are written beside it.
+      const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
+      const used = new Set(
+        Object.entries(output.inputs)
+          .filter(([input, { bytesInOutput }]) => input.startsWith('lazy-file:') && bytesInOutput > 0)
+          .map(([input]) => LAZY_FILES.find((f) => f.modules.includes(input.slice('lazy-file:'.length))).file),
+      );
+      for (const { file, modules } of LAZY_FILES.filter((f) => used.has(f.file))) {
+        const getters = modules.map((m) => `  get ${JSON.stringify(m)}() { return require(${JSON.stringify(m)}); },`);
+        await build({
+          stdin: { contents: `module.exports = {\n${getters.join('\n')}\n};\n`, resolveDir: root, sourcefile: file },
+          outfile: join(dirname(outfile), file),
+          bundle: true,
+          platform: 'node',
+          target: 'node20',
+          format: 'cjs',
+          minify,
+          sourcemap,
+          plugins: [stubUnusedModules, llhttpAsFiles],
+          legalComments: 'none',
+          logLevel: 'warning',
+        });
+      }
     });
   },
 };
@@ -135,7 +217,8 @@ export function functionBuildOptions(fn, overrides = {}) {
     sourcemap: 'linked',
     // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
     external: ['@alicloud/fc2'],
-    plugins: [stubUnusedModules, llhttpAsFiles, sideEffectFree],
+    plugins: [stubUnusedModules, shimBuiltins, lazyFiles],
+    metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
     ...overrides,

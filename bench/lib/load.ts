@@ -44,24 +44,22 @@ export async function loadOnce(target: LoadTarget): Promise<LoadSample> {
 }
 
 /** Median load time of each target over `runs` fresh processes. */
-export async function loadTimes(
-  targets: Record<string, LoadTarget>,
-  runs: number,
-): Promise<
-  Record<
-    string,
-    {
-      medianMs: number;
-      minMs: number;
-      maxMs: number;
-      cpuMedianMs: number;
-      samples: number[];
-      cpuSamples: number[];
-      fc2: boolean;
-      exports: string[];
-    }
-  >
-> {
+export interface LoadFigures {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  cpuMedianMs: number;
+  cpuMinMs: number;
+  cpuMaxMs: number;
+  samples: number[];
+  cpuSamples: number[];
+  fc2: boolean;
+  exports: string[];
+}
+
+export type LoadTimes = Record<string, LoadFigures>;
+
+export async function loadTimes(targets: Record<string, LoadTarget>, runs: number): Promise<LoadTimes> {
   const names = Object.keys(targets);
   const samples = new Map<string, LoadSample[]>(names.map((n) => [n, []]));
   // One warm-up each (file system cache), not counted.
@@ -79,6 +77,8 @@ export async function loadTimes(
           minMs: Math.min(...ms),
           maxMs: Math.max(...ms),
           cpuMedianMs: median(cpu),
+          cpuMinMs: Math.min(...cpu),
+          cpuMaxMs: Math.max(...cpu),
           samples: ms,
           cpuSamples: cpu,
           fc2: s.some((x) => x.fc2),

@@ -2,8 +2,8 @@
  * VOD plans: which PostVodPlaylist calls turn an ended broadcast into on-demand playlists, and
  * the parent playlist that stitches a split broadcast back together.
  */
-import { stringify, types } from 'hls-parser';
-import { parsePlaylist } from './playlist';
+import type { types } from 'hls-parser';
+import { hlsParser, parsePlaylist } from './playlist';
 import { ceilSeconds, floorSeconds, parseCompactUtcSeconds } from './time';
 import type { Broadcast, VodPlan, VodRange } from './types';
 
@@ -124,6 +124,7 @@ export function planVod({ channel, broadcast, fragDurationSeconds }: VodPlanInpu
  * boundary and is required when a part was left out (timestamps jump there).
  */
 export function renderParentPlaylist(parts: readonly { playlistName: string; text: string }[]): string {
+  const hls = hlsParser();
   const segments: types.Segment[] = [];
   let targetDuration = 0;
   let version = 3;
@@ -141,7 +142,7 @@ export function renderParentPlaylist(parts: readonly { playlistName: string; tex
       if (discontinuity) discontinuitySequence++;
       targetDuration = Math.max(targetDuration, Math.round(segment.duration));
       segments.push(
-        new types.Segment({
+        new hls.types.Segment({
           uri: segment.uri,
           duration: segment.duration,
           title: segment.title,
@@ -153,8 +154,8 @@ export function renderParentPlaylist(parts: readonly { playlistName: string; tex
     });
   }
   if (segments.length === 0) throw new RangeError('a parent playlist needs at least one segment');
-  return stringify(
-    new types.MediaPlaylist({
+  return hls.stringify(
+    new hls.types.MediaPlaylist({
       version,
       targetDuration,
       playlistType: 'VOD',

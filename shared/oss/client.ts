@@ -5,13 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-// undici's package entry evaluates everything it exports (fetch, WebSocket, cache stores, mock
-// agents, and Node's own bundled undici via the web globals): ~520 KB and most of a function's
-// cold start. The client needs one Pool class and the request API, so it takes those modules
-// from undici's lib/ directly; undici.request() is the same function mixed into Dispatcher.
-import Pool from 'undici/lib/dispatcher/pool.js';
-import poolRequest from 'undici/lib/api/api-request.js';
+import type Pool from 'undici/lib/dispatcher/pool.js';
 import { currentClock } from '../clock';
+import { undiciPool } from './http';
 import type { Logger } from '../log';
 import type { CredentialsProvider } from './credentials';
 import { bucketAddress, parseEndpoint, parseRtmpEndpoint, rtmpOrigin, type Endpoint } from './endpoint';
@@ -287,6 +283,7 @@ export class OssClient {
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
+      const { Pool } = undiciPool();
       pool = new Pool(origin, {
         connections: this.connections,
         connectTimeout: this.connectTimeoutMs,
@@ -323,7 +320,7 @@ export class OssClient {
     let responseHeaders: Record<string, string>;
     let body: Buffer;
     try {
-      const res = await poolRequest.call(this.pool(origin), {
+      const res = await undiciPool().request.call(this.pool(origin), {
         method: req.method,
         path,
         headers: signed,
