@@ -84,8 +84,9 @@ type FolderEnd = { stop: StopReason; cursor: CleanupCursor } | undefined;
 
 /**
  * A folder's first reads, which do not depend on each other and run concurrently: its channel's
- * state and the first page of its listing (its holds at the start come from the run's start). The next folder's opening is
- * started while the current folder is swept, so its round trips overlap that folder's deletes.
+ * state and the first page of its listing (its holds come from the run's start). The next
+ * folder's opening is started while the current folder is swept, so its round trips overlap
+ * that folder's deletes.
  */
 type Opening =
   | { inScope: false }
@@ -587,7 +588,7 @@ export class BucketSweep {
   /** Clock reading of the last cursor write started. */
   private cursorSavedAt = -Infinity;
 
-  /** A delete batch finished at `cursor`: the run's place, saved when CURSOR_SAVE_INTERVAL_MS has passed. */
+  /** A delete batch finished at `cursor`: the run's place, saved once CURSOR_SAVE_INTERVAL_MS has passed. */
   private batchDone(cursor: CleanupCursor): void {
     this.position = cursor;
     if (this.clock.now() - this.cursorSavedAt >= CURSOR_SAVE_INTERVAL_MS) this.saveCursor(cursor);
