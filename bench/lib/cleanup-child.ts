@@ -5,8 +5,11 @@
  *           (DRY_RUN=false, CLEANUP_CHANNEL_PREFIXES=gone-, budgets above the object count)
  *   limit — a bare ListObjectsV2 + DeleteMultipleObjects loop with our client: the emulator's
  *           own list+delete rate, nothing decided
+ *   overlap — the bare loop with the next ListObjectsV2 sent while the current page's
+ *           DeleteMultipleObjects runs (as ours overlaps them): the stricter limit
  *   peer  — the same bare loop with ali-oss (listV2 + deleteMulti, quiet)
- * Prints one JSON line: { deleted, wallMs, maxRssKiB, heapLimitMiB, killed }.
+ * Prints one JSON line: { deleted, wallMs, cpuMs, maxRssKiB, heapLimitMiB, killed }; cpuMs is the
+ * process's user + system CPU over the pass.
  *
  * Limited as FC limits the function (bench/rows/cleanup.ts passes s.yaml's NODE_OPTIONS, so the
  * V8 heap limit is the deployed one): a cgroup-like watchdog samples RSS every 10 ms and kills
@@ -17,8 +20,10 @@ import { getHeapStatistics } from 'node:v8';
 import { aliOss, ourClient } from './clients';
 import { BUCKET } from './constants';
 
+type Mode = 'ours' | 'limit' | 'overlap' | 'peer';
+
 interface Args {
-  mode: 'ours' | 'limit' | 'peer';
+  mode: Mode;
   url: string;
   region: string;
   accessKey: { id: string; secret: string };
@@ -34,6 +39,7 @@ function kill(rss: number): never {
     JSON.stringify({
       deleted: 0,
       wallMs: 0,
+      cpuMs: 0,
       maxRssKiB: Math.round(rss / 1024),
       heapLimitMiB: heapLimitMiB(),
       killed: true,
@@ -104,6 +110,28 @@ async function limit(): Promise<number> {
   return deleted;
 }
 
+async function overlap(): Promise<number> {
+  const client = ourClient(args);
+  const b = client.bucket(BUCKET);
+  let deleted = 0;
+  let page = await b.listObjects({ prefix: args.prefix, maxKeys: 1000 });
+  while (page.objects.length) {
+    const token = page.isTruncated ? page.nextContinuationToken : undefined;
+    const [next] = await Promise.all([
+      token ? b.listObjects({ prefix: args.prefix, maxKeys: 1000, continuationToken: token }) : undefined,
+      b.deleteObjects(
+        page.objects.map((o) => o.key),
+        { quiet: true },
+      ),
+    ]);
+    deleted += page.objects.length;
+    if (!next) break;
+    page = next;
+  }
+  await client.close();
+  return deleted;
+}
+
 async function peer(): Promise<number> {
   const client = aliOss(args);
   let deleted = 0;
@@ -120,12 +148,21 @@ async function peer(): Promise<number> {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const deleted = await (args.mode === 'ours' ? ours() : args.mode === 'limit' ? limit() : peer());
+  const cpu0 = process.cpuUsage();
+  const deleted = await { ours, limit, overlap, peer }[args.mode]();
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const maxRssKiB = process.resourceUsage().maxRSS;
   if (rssLimit > 0 && maxRssKiB * 1024 > rssLimit) kill(maxRssKiB * 1024);
   process.stdout.write(
-    JSON.stringify({ deleted, wallMs, maxRssKiB, heapLimitMiB: heapLimitMiB(), killed: false }) + '\n',
+    JSON.stringify({
+      deleted,
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      maxRssKiB,
+      heapLimitMiB: heapLimitMiB(),
+      killed: false,
+    }) + '\n',
   );
 }
 

@@ -23,7 +23,8 @@ export interface BenchEmulator {
   child: ChildProcess;
   /** Requests received since the last reset; `reset` zeroes them after reading. */
   counts(reset?: boolean): Promise<RequestCounts>;
-  usage(): Promise<{ maxRssKiB: number }>;
+  /** The emulator process's peak RSS and CPU so far (process.cpuUsage(), microseconds). */
+  usage(): Promise<{ maxRssKiB: number; cpu: { user: number; system: number } }>;
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Replaces the fault rules (e.g. `[{ operation: '*', rate: 1, kind: 'latency', ms: 20 }]`). */
   setFaults(rules: unknown[]): Promise<void>;
@@ -68,7 +69,7 @@ export async function spawnEmulator(
     ...ready,
     child,
     counts: (reset = false) => request<RequestCounts>('counts', { reset }),
-    usage: () => request<{ maxRssKiB: number }>('usage'),
+    usage: () => request<{ maxRssKiB: number; cpu: { user: number; system: number } }>('usage'),
     admin,
     setFaults: async (rules) => {
       await admin('PUT', '/faults', { rules, seed: 1 });

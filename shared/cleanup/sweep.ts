@@ -61,6 +61,12 @@ export function cursorName(dryRun: boolean): string {
 const PAGE_SIZE = 1000;
 /** Folders passed without a cursor write after which the folder reached is saved as the cursor. */
 const FOLDERS_PER_PASSING_CURSOR = 100;
+/**
+ * Clock time between two batch cursor writes: a run's first batch saves the cursor, later
+ * batches only once this much has passed since the last write. A killed run so redoes at most
+ * this much of its listing (deleted keys are not listed again; kept ones are decided alike).
+ */
+export const CURSOR_SAVE_INTERVAL_MS = 10_000;
 
 interface Playlist {
   key: string;
@@ -78,8 +84,9 @@ type FolderEnd = { stop: StopReason; cursor: CleanupCursor } | undefined;
 
 /**
  * A folder's first reads, which do not depend on each other and run concurrently: its channel's
- * state, the holds at the start and the first page of its listing. The next folder's opening is
- * started while the current folder is swept, so its round trips overlap that folder's deletes.
+ * state and the first page of its listing (its holds come from the run's start). The next
+ * folder's opening is started while the current folder is swept, so its round trips overlap
+ * that folder's deletes.
  */
 type Opening =
   | { inScope: false }
@@ -158,6 +165,11 @@ export class BucketSweep {
     private readonly existing: ReadonlySet<string>,
     /** Pending tombstones: channel → deleted generations not yet recorded as cleaned. */
     private readonly tombstones: ReadonlyMap<string, number[]>,
+    /**
+     * Holds read at the start, by channel (bounded by the bucket's holds): what a folder's mark
+     * honours, and what the re-check before each delete batch compares the channel's holds with.
+     */
+    private readonly holdsAtStart: ReadonlyMap<string, HoldRecord[]>,
   ) {
     this.pageSize = Math.min(input.pageSize ?? PAGE_SIZE, PAGE_SIZE);
     this.ownHosts = bucketHosts(input.bucket.name, input.settings.endpoint);
@@ -180,7 +192,7 @@ export class BucketSweep {
     });
   }
 
-  /** Reads the cursor, the channel list and pending tombstones; the caller holds the lease. */
+  /** Reads the cursor, the channel list, pending tombstones and holds; the caller holds the lease. */
   static async prepare(input: SweepInput): Promise<BucketSweep> {
     const startedAt = currentClock().now();
     const resumedFrom = parseCursor(await input.ledger.getCleanupCursor(cursorName(input.settings.dryRun)));
@@ -189,7 +201,12 @@ export class BucketSweep {
     const tombstones = new Map<string, number[]>();
     for await (const t of input.ledger.listTombstones({ pendingOnly: true }))
       tombstones.set(t.channel, [...(tombstones.get(t.channel) ?? []), t.generation]);
-    return new BucketSweep(input, resumedFrom, startedAt, existing, tombstones);
+    // One listing for the run instead of one per folder. A hold placed or removed after this read
+    // differs from the re-read before a batch, which then withholds the batch (stillDeletable).
+    const holds = new Map<string, HoldRecord[]>();
+    for await (const hold of input.ledger.listAllHolds())
+      holds.set(hold.channel, [...(holds.get(hold.channel) ?? []), hold]);
+    return new BucketSweep(input, resumedFrom, startedAt, existing, tombstones, holds);
   }
 
   /**
@@ -372,10 +389,8 @@ export class BucketSweep {
     const channel = channelOfFolder(folder, this.input.ledger.keys.prefix);
     if (channel === undefined || !(await this.inScope(channel))) return { inScope: false };
     const firstPage = this.listPage(folder, undefined, undefined);
-    const [{ state, goneSince }, holdsAtStart] = await Promise.all([
-      this.channelState(channel),
-      this.input.ledger.listHolds(channel),
-    ]);
+    const { state, goneSince } = await this.channelState(channel);
+    const holdsAtStart = this.holdsAtStart.get(channel) ?? [];
     const lives = state === 'tombstoned' || state === 'absent' ? await this.lives(channel, goneSince) : [];
     return { inScope: true, channel, state, goneSince, lives, holdsAtStart, firstPage };
   }
@@ -501,10 +516,11 @@ export class BucketSweep {
       );
       for (const key of result.deleted) this.report.deleted(tally, key, sizes.get(key) ?? 0);
       for (const e of result.errors) this.report.error(e.key, e.code);
-      // Crash safety: a killed invocation resumes after the last batch it finished. The write
-      // is not waited for here (the next page or folder goes on meanwhile); cursor writes stay in
-      // order, one at a time, and a failed one fails the run before its next delete batch.
-      if (lastExamined !== undefined) this.saveCursor({ folder, startAfter: lastExamined });
+      // Crash safety: a killed invocation resumes after a batch it finished, at most
+      // CURSOR_SAVE_INTERVAL_MS before where it was killed. The write is not waited for here (the
+      // next page or folder goes on meanwhile); cursor writes stay in order, one at a time, and a
+      // failed one fails the run before its next delete batch.
+      if (lastExamined !== undefined) this.batchDone({ folder, startAfter: lastExamined });
       return undefined;
     };
 
@@ -569,6 +585,14 @@ export class BucketSweep {
   private cursorWriteFailed: unknown;
   /** Cursor writes started so far. */
   private cursorWrites = 0;
+  /** Clock reading of the last cursor write started. */
+  private cursorSavedAt = -Infinity;
+
+  /** A delete batch finished at `cursor`: the run's place, saved once CURSOR_SAVE_INTERVAL_MS has passed. */
+  private batchDone(cursor: CleanupCursor): void {
+    this.position = cursor;
+    if (this.clock.now() - this.cursorSavedAt >= CURSOR_SAVE_INTERVAL_MS) this.saveCursor(cursor);
+  }
 
   /**
    * Starts writing the batch cursor once the previous write has finished (a failure surfaces before the next batch, or
@@ -578,6 +602,7 @@ export class BucketSweep {
     const { ledger, settings } = this.input;
     this.position = cursor;
     this.cursorWrites++;
+    this.cursorSavedAt = this.clock.now();
     this.cursorWrite = quiet(
       this.cursorWrite.then(() =>
         ledger.putCleanupCursor(cursorName(settings.dryRun), JSON.stringify(cursor)).catch((err: unknown) => {

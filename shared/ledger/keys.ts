@@ -201,8 +201,12 @@ export class LedgerKeys {
     return `${this.prefix}missing/${channelSegment(channel)}/since.json`;
   }
 
+  /** Every channel's holds. */
+  allHolds(): string {
+    return `${this.prefix}holds/`;
+  }
   holds(channel: string): string {
-    return `${this.prefix}holds/${channelSegment(channel)}/`;
+    return `${this.allHolds()}${channelSegment(channel)}/`;
   }
   hold(channel: string, holdId: string): string {
     assertToken('hold id', holdId);

@@ -309,6 +309,14 @@ export class Ledger {
     return this.readAll<HoldRecord>(this.keys.holds(channel));
   }
 
+  /** Every hold of every channel (lapsed ones included), in key order: channel by channel. */
+  async *listAllHolds(): AsyncGenerator<HoldRecord> {
+    for await (const key of this.store.keys(this.keys.allHolds())) {
+      const record = await this.store.read<HoldRecord>(key);
+      if (record) yield record;
+    }
+  }
+
   /** Whether any hold is in force at `now`. */
   async isHeld(channel: string, now: number = currentClock().now()): Promise<boolean> {
     return (await this.listHolds(channel)).some((h) => h.until === undefined || h.until > now);
