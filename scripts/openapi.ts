@@ -7,9 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../shared/api/auth';
-import { apiRouteSpecs, type RouteSpec } from '../shared/api/routes';
-import { channelName, vodKey, type Validator } from '../shared/api/validate';
+import type * as v from 'valibot';
+import { apiRouteSpecs, pathParameter, type RouteSpec } from '../shared/api/routes';
+import type { Validator } from '../shared/api/validate';
 import { EVENT_TYPES } from '../shared/ledger/records';
+import { EVENT_DATA_EXAMPLES, eventSchemas } from '../shared/webhooks/events';
 import {
   EVENT_TYPE_HEADER,
   WEBHOOK_ID_HEADER,
@@ -23,7 +25,6 @@ export const OPENAPI_FILE = join(__dirname, '..', 'openapi.json');
 
 /** The statuses every route may answer with the error shape (docs/api.md, error codes). */
 const ERROR_STATUSES = ['400', '401', '404', '409', '413', '415', '422', '500', '503'] as const;
-const PATH_PARAMS: Record<string, Validator<unknown>> = { name: channelName, key: vodKey };
 
 /** Request examples, one per route that takes a body or query. */
 const EXAMPLES: Record<string, Json> = {
@@ -34,41 +35,25 @@ const EXAMPLES: Record<string, Json> = {
   'POST /channels/{name}/vods/{key}/hold': { reason: 'legal hold for case 42' },
 };
 
-/** Event `data` as the emitters write it (shared/operations, shared/cleanup). */
-const EVENT_DATA_EXAMPLES: Record<(typeof EVENT_TYPES)[number], Json> = {
-  'channel.created': { generation: 1714564800000, snapshots: true, replaced: false },
-  'stream.started': { broadcastId: '20240501T120000Z', startedAt: '2024-05-01T12:00:00.000Z' },
-  'stream.ended': {
-    broadcastId: '20240501T120000Z',
-    startedAt: '2024-05-01T12:00:00.000Z',
-    endedAt: '2024-05-01T13:00:00.000Z',
-    pushes: 1,
-  },
-  'channel.disabled': { reason: 'idle', idleSince: '2024-05-01T13:00:00.000Z', generation: 1714564800000 },
-  'vod.ready': {
-    broadcastId: '20240501T120000Z',
-    playlist: 'cam-1/vod-20240501T120000Z.m3u8',
-    parts: ['cam-1/vod-20240501T120000Z.m3u8'],
-  },
-  'vod.failed': { broadcastId: '20240501T120000Z', reason: 'InvalidArgument: no segments in the time range' },
-  'channel.deleted': { generation: 1714564800000 },
-  'cleanup.completed': {
-    runId: 'run-20240502T030000Z',
-    status: 'completed',
-    dryRun: false,
-    candidates: 12,
-    deleted: 12,
-    bytes: 7340032,
-  },
-};
-
 /**
  * The field's JSON Schema; checks JSON Schema cannot say (byte lengths, calendar dates) are left to the description in
  * docs/api.md.
  */
 function schemaOf(validator: Validator<unknown>): Json {
-  const { $schema: _dialect, ...schema } = toJsonSchema(validator.schema, { errorMode: 'ignore' }) as Json;
-  return schema;
+  return jsonSchema(validator.schema, 'input');
+}
+
+/**
+ * A valibot schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect): of what a request may send
+ * (`input`) or what a response or event holds (`output`).
+ */
+function jsonSchema(schema: v.GenericSchema, typeMode: 'input' | 'output'): Json {
+  const { $schema: _dialect, ...json } = toJsonSchema(schema, {
+    errorMode: 'ignore',
+    target: 'draft-2020-12',
+    typeMode,
+  }) as Json;
+  return json;
 }
 
 function objectSchema(fields: RouteSpec['body'], required: readonly string[] = []): Json {
@@ -87,7 +72,7 @@ function operation(spec: RouteSpec): Json {
     name: name!,
     in: 'path',
     required: true,
-    schema: schemaOf(PATH_PARAMS[name!]!),
+    schema: schemaOf(pathParameter(name!)!),
   }));
   const queryParams = Object.entries(spec.query ?? {}).map(([name, v]) => ({
     name,
@@ -96,7 +81,13 @@ function operation(spec: RouteSpec): Json {
     schema: schemaOf(v),
     ...(EXAMPLES[key]?.[name] !== undefined ? { example: EXAMPLES[key]![name] } : {}),
   }));
-  const responses: Json = { [String(spec.status)]: { $ref: '#/components/responses/Success' } };
+  if (!spec.response) throw new Error(`${key}: the route declares no response schema`);
+  const responses: Json = {
+    [String(spec.status)]: {
+      description: spec.summary,
+      content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } },
+    },
+  };
   for (const status of ERROR_STATUSES) responses[status] = { $ref: '#/components/responses/Error' };
   return {
     operationId: `${spec.method.toLowerCase()}${spec.pattern.replace(/\{(\w+)\}/g, 'By-$1').replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
@@ -119,7 +110,7 @@ function operation(spec: RouteSpec): Json {
   };
 }
 
-function webhook(type: (typeof EVENT_TYPES)[number]): Json {
+function webhook(type: (typeof EVENT_TYPES)[number], schema: v.GenericSchema): Json {
   const header = (name: string, description: string, example: string) => ({
     name,
     in: 'header',
@@ -150,9 +141,7 @@ function webhook(type: (typeof EVENT_TYPES)[number]): Json {
         required: true,
         content: {
           'application/json': {
-            schema: {
-              allOf: [{ $ref: '#/components/schemas/WebhookEvent' }, { properties: { type: { const: type } } }],
-            },
+            schema: jsonSchema(schema, 'output'),
             example: {
               id: 'evt_0123456789abcdef0123456789abcdef',
               type,
@@ -192,7 +181,12 @@ export function buildOpenApi(): Json {
     ],
     security: [{ bearer: [] }, { signature: [], signatureTimestamp: [] }],
     paths,
-    webhooks: Object.fromEntries(EVENT_TYPES.map((type) => [type, webhook(type)])),
+    webhooks: Object.fromEntries(
+      Object.entries(eventSchemas()).map(([type, schema]) => [
+        type,
+        webhook(type as (typeof EVENT_TYPES)[number], schema),
+      ]),
+    ),
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN.' },
@@ -232,30 +226,8 @@ export function buildOpenApi(): Json {
           },
           additionalProperties: false,
         },
-        WebhookEvent: {
-          type: 'object',
-          required: ['id', 'type', 'channel', 'bucket', 'sequence', 'occurredAt', 'data'],
-          properties: {
-            id: { type: 'string', pattern: '^evt_[0-9a-f]{32}$' },
-            type: { type: 'string', enum: [...EVENT_TYPES] },
-            channel: { type: ['string', 'null'], description: 'null for bucket-wide events (cleanup.completed).' },
-            bucket: { type: 'string' },
-            sequence: {
-              type: 'integer',
-              minimum: 1,
-              description: 'Per channel (per bucket when channel is null): 1, 2, 3… without gaps.',
-            },
-            occurredAt: { type: 'string', format: 'date-time' },
-            data: { type: 'object' },
-          },
-          additionalProperties: false,
-        },
       },
       responses: {
-        Success: {
-          description: "The operation's result.",
-          content: { 'application/json': { schema: { type: 'object' } } },
-        },
         Error: {
           description: 'An error with a stable code.',
           content: {

@@ -296,30 +296,8 @@ export interface components {
                 requestId?: string;
             };
         };
-        WebhookEvent: {
-            id: string;
-            /** @enum {string} */
-            type: "channel.created" | "stream.started" | "stream.ended" | "channel.disabled" | "vod.ready" | "vod.failed" | "channel.deleted" | "cleanup.completed";
-            /** @description null for bucket-wide events (cleanup.completed). */
-            channel: string | null;
-            bucket: string;
-            /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
-            sequence: number;
-            /** Format: date-time */
-            occurredAt: string;
-            data: Record<string, never>;
-        };
     };
     responses: {
-        /** @description The operation's result. */
-        Success: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
         /** @description An error with a stable code. */
         Error: {
             headers: {
@@ -358,7 +336,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description List channels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        channels: {
+                            name: string;
+                            description: string;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                            lastModified: string | null;
+                            playUrl: string | null;
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -389,19 +386,58 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Absent: a name is generated (ch-<UTC time>-<6 base32>) and returned. */
                     name?: string;
                     description?: string;
+                    /** @description HLS fragment seconds; with fragCount, or neither (then the default, 5). */
                     fragDuration?: number;
+                    /** @description Fragments in the live playlist; with fragDuration, or neither (then the default, 3). */
                     fragCount?: number;
+                    /** @description The live playlist name (default playlist.m3u8). */
                     playlistName?: string;
+                    /** @description Snapshot the stream (needs SNAPSHOT_TOPIC); default: whether SNAPSHOT_TOPIC is set. */
                     snapshot?: boolean;
+                    /** @description Overwrite an existing channel of the name instead of answering 409 channel_exists. */
                     replace?: boolean;
+                    /** @description Create even though <name>/ holds objects livecycle did not write (else 409 folder_not_empty); recorded in the ledger, and cleanup never deletes them. */
                     adoptExistingFolder?: boolean;
                 };
             };
         };
         responses: {
-            201: components["responses"]["Success"];
+            /** @description Create a channel */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        bucket: string;
+                        generation: number;
+                        /** @constant */
+                        status: "enabled";
+                        /** @description The signed `rtmp://` URL an encoder publishes to. */
+                        publishUrl: string;
+                        expiresAt: string | null;
+                        playUrl: string | null;
+                        config: {
+                            description: string;
+                            fragDuration: number;
+                            fragCount: number;
+                            playlistName: string;
+                            /** @description Whether snapshots were configured (the request's `snapshot`). */
+                            snapshot: boolean;
+                        };
+                        /** @description Present when the channel was created over objects livecycle did not write (`adoptExistingFolder`): how many (at least, when `truncated`) and one of them. */
+                        adoptedExistingFolder?: {
+                            count: number;
+                            truncated: boolean;
+                            sample: string;
+                        };
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -424,7 +460,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Get a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        bucket: string;
+                        /** @description null for a channel created outside livecycle. */
+                        generation: number | null;
+                        config: {
+                            description: string;
+                            fragDuration: number;
+                            fragCount: number;
+                            playlistName: string;
+                            /** @description Whether snapshots were configured (the request's `snapshot`). */
+                            snapshot: boolean;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                        };
+                        live: {
+                            /** @enum {string} */
+                            status: "Idle" | "Live" | "Disabled";
+                            connectedAt: string | null;
+                            remoteAddr: string | null;
+                        };
+                        broadcasts: {
+                            id: string;
+                            startedAt: string | null;
+                            endedAt: string | null;
+                            pushes: number;
+                            /** @enum {string} */
+                            state: "open" | "ended";
+                        }[];
+                        vods: {
+                            broadcastId: string;
+                            /** @enum {string} */
+                            status: "pending" | "failed" | "ready";
+                            playlist: string | null;
+                            recordedAt: string | null;
+                        }[];
+                        latestSnapshot: {
+                            at: string | null;
+                            object: string | null;
+                        } | null;
+                        holds: {
+                            key: string;
+                            reason: string;
+                            until: string | null;
+                        }[];
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -449,7 +538,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Delete a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @constant */
+                        deleted: true;
+                        generation: number;
+                        deletedAt: string | null;
+                        /**
+                         * @description Present when an earlier request had deleted the channel already (the retry's answer).
+                         * @constant
+                         */
+                        alreadyDeleted?: true;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -478,12 +586,26 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Lifetime of the signed URL (default PUBLISH_URL_TTL). */
                     expiresInSeconds?: number;
                 };
             };
         };
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Sign an RTMP publish URL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description The signed `rtmp://` URL an encoder publishes to. */
+                        publishUrl: string;
+                        expiresAt: string | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -506,7 +628,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Enable a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @constant */
+                        status: "enabled";
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -535,12 +669,27 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Act even while the channel is live: the publisher is cut off. */
                     force?: boolean;
                 };
             };
         };
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Disable a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @constant */
+                        status: "disabled";
+                        /** @description Present when the channel was disabled now: whether a live publisher was cut off. */
+                        publisherDropped?: boolean;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -572,12 +721,34 @@ export interface operations {
                 "application/json": {
                     start: string | number;
                     end: string | number;
+                    /** @description The playlist name viewers open (default vod-<start>.m3u8). */
                     playlistName?: string;
                 };
             };
         };
         responses: {
-            201: components["responses"]["Success"];
+            /** @description Generate a VOD playlist for a time range */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        broadcastId: string;
+                        /** @enum {string} */
+                        status: "pending" | "failed" | "ready";
+                        /** @description The playlist viewers open. */
+                        playlist: string | null;
+                        /** @description One playlist per PostVodPlaylist call (a broadcast over a day is split); times are Unix seconds. */
+                        parts: {
+                            key: string;
+                            startTime: number;
+                            endTime: number;
+                        }[];
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -607,12 +778,28 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Why the VOD is held (default "held via api"). */
                     reason?: string;
                 };
             };
         };
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Hold a VOD against retention */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        key: string;
+                        /** @constant */
+                        held: true;
+                        reason: string;
+                        setAt: string | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -636,7 +823,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Release a VOD hold */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        key: string;
+                        /** @constant */
+                        held: false;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -660,7 +860,82 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Read the latest cleanup report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The latest cleanup run's report as stored (docs/cleanup.md, "Report"); null before the first run. */
+                        report: {
+                            runId: string;
+                            startedAt: number;
+                            finishedAt: number;
+                            dryRun: boolean;
+                            bucket: string;
+                            /** @enum {string} */
+                            status: "complete" | "partial";
+                            settings: {
+                                graceSeconds: number;
+                                retentionDays: number;
+                                maxObjects: number;
+                                maxBytes: number;
+                                channelPrefixes: string[];
+                            };
+                            totals: {
+                                candidates: number;
+                                deleted: number;
+                                bytes: number;
+                                expiredPlaylists: number;
+                                kept: {
+                                    [key: string]: number;
+                                };
+                                deleteErrors: number;
+                                foldersOutOfScope: number;
+                                folderErrors: number;
+                            };
+                            keys: {
+                                listed: string[];
+                                count: number;
+                                truncated: boolean;
+                            };
+                            channels: {
+                                channel: string;
+                                state: string;
+                                candidates: number;
+                                deleted: number;
+                                bytes: number;
+                                expiredPlaylists: number;
+                                kept: {
+                                    [key: string]: number;
+                                };
+                                unreadablePlaylists: string[];
+                            }[];
+                            channelsOmitted: number;
+                            errors: {
+                                key: string;
+                                code: string;
+                            }[];
+                            folderErrors: {
+                                folder: string;
+                                code: string;
+                            }[];
+                            foldersOutOfScope: string[];
+                            resumedFrom?: {
+                                folder: string;
+                                startAfter?: string;
+                            };
+                            /** @enum {string} */
+                            stoppedBy?: "deadline" | "budget-objects" | "budget-bytes";
+                            cursor?: {
+                                folder: string;
+                                startAfter?: string;
+                            };
+                        } | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -717,9 +992,28 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "channel.created";
+                    type: "channel.created";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The channel's generation: its creation time, epoch milliseconds. */
+                        generation: number;
+                        snapshots: boolean;
+                        /** @description The create replaced an existing channel of the name (`replace: true`). */
+                        replaced: boolean;
+                    };
                 };
             };
         };
@@ -777,9 +1071,27 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "stream.started";
+                    type: "stream.started";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** Format: date-time */
+                        startedAt: string;
+                    };
                 };
             };
         };
@@ -839,9 +1151,31 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "stream.ended";
+                    type: "stream.ended";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** Format: date-time */
+                        endedAt: string;
+                        /** @description RTMP pushes (encoder reconnects) the broadcast was made of, when known. */
+                        pushes?: number;
+                    };
                 };
             };
         };
@@ -900,9 +1234,35 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "channel.disabled";
+                    type: "channel.disabled";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /**
+                         * @description idle: no push for IDLE_AFTER; api: POST …/disable.
+                         * @enum {string}
+                         */
+                        reason: "idle" | "api";
+                        /**
+                         * Format: date-time
+                         * @description With reason idle: the start of the idle period.
+                         */
+                        idleSince?: string;
+                        /** @description The channel's generation: its creation time, epoch milliseconds. */
+                        generation: number;
+                    };
                 };
             };
         };
@@ -963,9 +1323,29 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "vod.ready";
+                    type: "vod.ready";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** @description The key of the playlist viewers open. */
+                        playlist: string;
+                        /** @description The keys of the playlists written (one per day of broadcast). */
+                        parts: string[];
+                    };
                 };
             };
         };
@@ -1023,9 +1403,27 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "vod.failed";
+                    type: "vod.failed";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** @description OSS's error code and message. */
+                        reason: string;
+                    };
                 };
             };
         };
@@ -1082,9 +1480,25 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "channel.deleted";
+                    type: "channel.deleted";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The channel's generation: its creation time, epoch milliseconds. */
+                        generation: number;
+                    };
                 };
             };
         };
@@ -1138,7 +1552,7 @@ export interface operations {
                  *       "occurredAt": "2024-05-01T12:00:00.000Z",
                  *       "data": {
                  *         "runId": "run-20240502T030000Z",
-                 *         "status": "completed",
+                 *         "status": "complete",
                  *         "dryRun": false,
                  *         "candidates": 12,
                  *         "deleted": 12,
@@ -1146,9 +1560,30 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "cleanup.completed";
+                    type: "cleanup.completed";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        runId: string;
+                        /** @enum {string} */
+                        status: "complete" | "partial";
+                        dryRun: boolean;
+                        candidates: number;
+                        deleted: number;
+                        bytes: number;
+                    };
                 };
             };
         };
