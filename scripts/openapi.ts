@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../shared/api/auth';
 import type * as v from 'valibot';
+import * as RESPONSES from '../shared/api/responses';
 import { apiRouteSpecs, pathParameter, type RouteSpec } from '../shared/api/routes';
 import type { Validator } from '../shared/api/validate';
 import { EVENT_TYPES } from '../shared/ledger/records';
@@ -85,7 +86,7 @@ function operation(spec: RouteSpec): Json {
   const responses: Json = {
     [String(spec.status)]: {
       description: spec.summary,
-      content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } },
+      content: { 'application/json': { schema: jsonSchema(RESPONSES[spec.response], 'output') } },
     },
   };
   for (const status of ERROR_STATUSES) responses[status] = { $ref: '#/components/responses/Error' };

@@ -1,19 +1,8 @@
 import type * as v from 'valibot';
 import type { Logger } from '../log';
 import { MAX_PUBLISH_URL_SECONDS } from '../oss/validate';
-import {
-  CHANNEL,
-  CHANNEL_CREATED,
-  CHANNEL_DELETED,
-  CHANNEL_DISABLED,
-  CHANNEL_ENABLED,
-  CHANNEL_LIST,
-  CLEANUP_REPORT,
-  PUBLISH_URL,
-  VOD_CREATED,
-  VOD_HELD,
-  VOD_RELEASED,
-} from './responses';
+// Types only: the schemas stay out of the api bundle (scripts/openapi.ts looks them up by name).
+import type * as Responses from './responses';
 import { json } from './respond';
 import { createRouter, type Route, type RouteContext, type Router } from './router';
 import {
@@ -129,18 +118,23 @@ export type HoldInput = VodRef & FieldValues<typeof HOLD_BODY>;
  * anything else thrown becomes a logged 500.
  */
 export interface ApiOperations {
-  createChannel(input: CreateChannelInput, ctx: OperationContext): Promise<v.InferOutput<typeof CHANNEL_CREATED>>;
-  listChannels(input: Page, ctx: OperationContext): Promise<v.InferOutput<typeof CHANNEL_LIST>>;
-  getChannel(input: ChannelRef, ctx: OperationContext): Promise<v.InferOutput<typeof CHANNEL>>;
-  createPublishUrl(input: PublishUrlInput, ctx: OperationContext): Promise<v.InferOutput<typeof PUBLISH_URL>>;
-  enableChannel(input: ChannelRef, ctx: OperationContext): Promise<v.InferOutput<typeof CHANNEL_ENABLED>>;
-  disableChannel(input: ForceInput, ctx: OperationContext): Promise<v.InferOutput<typeof CHANNEL_DISABLED>>;
-  deleteChannel(input: ForceInput, ctx: OperationContext): Promise<v.InferOutput<typeof CHANNEL_DELETED>>;
-  createVod(input: VodInput, ctx: OperationContext): Promise<v.InferOutput<typeof VOD_CREATED>>;
-  holdVod(input: HoldInput, ctx: OperationContext): Promise<v.InferOutput<typeof VOD_HELD>>;
-  releaseVod(input: VodRef, ctx: OperationContext): Promise<v.InferOutput<typeof VOD_RELEASED>>;
-  cleanupReport(input: Page, ctx: OperationContext): Promise<v.InferOutput<typeof CLEANUP_REPORT>>;
+  createChannel(input: CreateChannelInput, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_CREATED'>>;
+  listChannels(input: Page, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_LIST'>>;
+  getChannel(input: ChannelRef, ctx: OperationContext): Promise<SuccessBody<'CHANNEL'>>;
+  createPublishUrl(input: PublishUrlInput, ctx: OperationContext): Promise<SuccessBody<'PUBLISH_URL'>>;
+  enableChannel(input: ChannelRef, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_ENABLED'>>;
+  disableChannel(input: ForceInput, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_DISABLED'>>;
+  deleteChannel(input: ForceInput, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_DELETED'>>;
+  createVod(input: VodInput, ctx: OperationContext): Promise<SuccessBody<'VOD_CREATED'>>;
+  holdVod(input: HoldInput, ctx: OperationContext): Promise<SuccessBody<'VOD_HELD'>>;
+  releaseVod(input: VodRef, ctx: OperationContext): Promise<SuccessBody<'VOD_RELEASED'>>;
+  cleanupReport(input: Page, ctx: OperationContext): Promise<SuccessBody<'CLEANUP_REPORT'>>;
 }
+
+/** The name of a success body's schema in shared/api/responses.ts. */
+export type ResponseName = keyof typeof Responses;
+/** The success body `name` describes. */
+export type SuccessBody<N extends ResponseName> = v.InferOutput<(typeof Responses)[N]>;
 
 /**
  * What a route takes and answers, as openapi.json (scripts/openapi.ts) describes it. `body` and
@@ -151,7 +145,7 @@ export interface RouteSpec<
   B extends Fields = Fields,
   Q extends Fields = Fields,
   R extends keyof B = keyof B,
-  S extends v.GenericSchema = v.GenericSchema,
+  S extends ResponseName = ResponseName,
 > {
   method: string;
   pattern: P;
@@ -163,8 +157,9 @@ export interface RouteSpec<
   /** The success status. */
   status: 200 | 201;
   /**
-   * The success body's schema (shared/api/responses.ts): openapi.json documents it field by field,
-   * and the route's run must return its type. Every route declares one (test/api/openapi.test.ts).
+   * The name of the success body's schema in shared/api/responses.ts: openapi.json documents it
+   * field by field, and the route's run must return its type. Every route declares one (`npm run
+   * openapi` refuses a route without). A name, not the schema, so the api bundle does not carry it.
    */
   response?: S;
 }
@@ -203,8 +198,11 @@ export function route<
   const B extends Fields = Record<never, never>,
   const Q extends Fields = Record<never, never>,
   const R extends keyof B = never,
-  S extends v.GenericSchema = v.GenericSchema,
->(spec: RouteSpec<P, B, Q, R, S>, run: (input: RouteInput<P, B, Q, R>) => Promise<v.InferOutput<S>>): DeclaredRoute {
+  const S extends ResponseName = never,
+>(
+  spec: RouteSpec<P, B, Q, R, S>,
+  run: (input: RouteInput<P, B, Q, R>) => Promise<[S] extends [never] ? JsonObject : SuccessBody<S>>,
+): DeclaredRoute {
   const params: Fields = Object.fromEntries(
     [...spec.pattern.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
       const validate = (PATH_PARAMETERS as Fields)[name!];
@@ -247,7 +245,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'Create a channel',
         status: 201,
         body: CREATE_CHANNEL_BODY,
-        response: CHANNEL_CREATED,
+        response: 'CHANNEL_CREATED',
       },
       async ({ body, ctx }) => {
         const { fragDuration, fragCount, replace, adoptExistingFolder, ...rest } = body;
@@ -265,12 +263,12 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'List channels',
         status: 200,
         query: PAGE_QUERY,
-        response: CHANNEL_LIST,
+        response: 'CHANNEL_LIST',
       },
       async ({ query, ctx }) => ops.listChannels(query, ctx),
     ),
     route(
-      { method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200, response: CHANNEL },
+      { method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200, response: 'CHANNEL' },
       async ({ params, ctx }) => ops.getChannel(params, ctx),
     ),
     route(
@@ -280,7 +278,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'Sign an RTMP publish URL',
         status: 200,
         body: PUBLISH_URL_BODY,
-        response: PUBLISH_URL,
+        response: 'PUBLISH_URL',
       },
       async ({ body, params, ctx }) => ops.createPublishUrl({ ...params, ...body }, ctx),
     ),
@@ -290,7 +288,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         pattern: '/channels/{name}/enable',
         summary: 'Enable a channel',
         status: 200,
-        response: CHANNEL_ENABLED,
+        response: 'CHANNEL_ENABLED',
       },
       async ({ params, ctx }) => ops.enableChannel(params, ctx),
     ),
@@ -301,7 +299,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'Disable a channel',
         status: 200,
         body: DISABLE_BODY,
-        response: CHANNEL_DISABLED,
+        response: 'CHANNEL_DISABLED',
       },
       async ({ body, params, ctx }) => ops.disableChannel({ ...params, force: body.force ?? false }, ctx),
     ),
@@ -312,7 +310,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'Delete a channel',
         status: 200,
         query: DELETE_QUERY,
-        response: CHANNEL_DELETED,
+        response: 'CHANNEL_DELETED',
       },
       async ({ query, params, ctx }) => ops.deleteChannel({ ...params, force: query.force ?? false }, ctx),
     ),
@@ -324,7 +322,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         status: 201,
         body: VOD_BODY,
         required: ['start', 'end'],
-        response: VOD_CREATED,
+        response: 'VOD_CREATED',
       },
       async ({ body, params, ctx }) =>
         ops.createVod({ ...params, ...vodRange(body.start, body.end), playlistName: body.playlistName }, ctx),
@@ -336,7 +334,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'Hold a VOD against retention',
         status: 200,
         body: HOLD_BODY,
-        response: VOD_HELD,
+        response: 'VOD_HELD',
       },
       async ({ body, params, ctx }) => ops.holdVod({ ...params, ...body }, ctx),
     ),
@@ -346,7 +344,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         pattern: '/channels/{name}/vods/{key}/hold',
         summary: 'Release a VOD hold',
         status: 200,
-        response: VOD_RELEASED,
+        response: 'VOD_RELEASED',
       },
       async ({ params, ctx }) => ops.releaseVod(params, ctx),
     ),
@@ -357,7 +355,7 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         summary: 'Read the latest cleanup report',
         status: 200,
         query: PAGE_QUERY,
-        response: CLEANUP_REPORT,
+        response: 'CLEANUP_REPORT',
       },
       async ({ query, ctx }) => ops.cleanupReport(query, ctx),
     ),
