@@ -88,6 +88,34 @@ const llhttpAsFiles = {
 };
 
 /**
+ * openapi.json, which the api serves at GET /openapi.json (a dynamic import, so first request
+ * only): 40 KB of object literal that V8 would still scan on every cold start inside the bundle.
+ * It becomes a file next to the bundle (dist/api/openapi.json), read and parsed on that first
+ * request.
+ */
+const openapiAsFile = {
+  name: 'openapi-as-file',
+  setup(b) {
+    let used = false;
+    b.onResolve({ filter: /[\\/]openapi\.json$/ }, (args) => {
+      if (join(args.resolveDir, args.path) !== join(root, 'openapi.json')) return undefined;
+      used = true;
+      return { path: 'openapi.json', namespace: 'openapi-file' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'openapi-file' }, () => ({
+      contents: `module.exports = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, 'openapi.json'), 'utf8'));\n`,
+      loader: 'js',
+    }));
+    b.onEnd(async (result) => {
+      if (result.errors.length || !used) return;
+      const dir = dirname(b.initialOptions.outfile);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'openapi.json'), readFileSync(join(root, 'openapi.json')));
+    });
+  },
+};
+
+/**
  * Modules whose evaluation has no side effects, so esbuild may drop them from a bundle that
  * imports them without using them: hls-parser is only needed where playlists are read or
  * written (generate-vod, cleanup-orphans, the api's VOD routes), but shared/lifecycle's index
@@ -135,7 +163,7 @@ export function functionBuildOptions(fn, overrides = {}) {
     sourcemap: 'linked',
     // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
     external: ['@alicloud/fc2'],
-    plugins: [stubUnusedModules, llhttpAsFiles, sideEffectFree],
+    plugins: [stubUnusedModules, llhttpAsFiles, openapiAsFile, sideEffectFree],
     legalComments: 'none',
     logLevel: 'warning',
     ...overrides,
