@@ -80,9 +80,10 @@ function validator<T>(schema: v.GenericSchema<unknown, T>): Validator<T> {
   return Object.assign(check, { schema });
 }
 
-/** The same check, its schema carrying a description for openapi.json. */
+/** The same check, its schema carrying a description for openapi.json (after the rule's own, if any). */
 export function described<T>(validate: Validator<T>, description: string): Validator<T> {
-  return validator(v.pipe(validate.schema, v.description(description)));
+  const rule = v.getDescription(validate.schema);
+  return validator(v.pipe(validate.schema, v.description(rule ? `${description} ${rule}` : description)));
 }
 
 // C0 controls, DEL and C1 controls: they cannot travel in OSS's XML bodies and corrupt log lines.
@@ -95,6 +96,8 @@ function text(minBytes: number, maxBytes: number) {
     v.minBytes(minBytes, size),
     v.maxBytes(maxBytes, size),
     v.check((value) => !CONTROL.test(value), 'must not contain control characters'),
+    // JSON Schema counts characters, not bytes: the document says the rule in words.
+    v.description(`${minBytes}–${maxBytes} bytes of UTF-8, no control characters.`),
   );
 }
 

@@ -5,8 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_FILE, renderOpenApi } from '../../scripts/openapi';
+import { OPENAPI_FILE, docsWithErrorCodes, renderOpenApi } from '../../scripts/openapi';
 import { apiRouteSpecs } from '../../shared/api/routes';
 import { EVENT_TYPES } from '../../shared/ledger/records';
 import { ensureBuilt } from '../helpers/build';
@@ -30,6 +31,42 @@ describe('openapi.json', () => {
     expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearer', 'signature', 'signatureTimestamp']);
     expect(doc.components.schemas.Error).toBeDefined();
+  });
+
+  it('has an example for every route and event, each valid against its schema', () => {
+    type Node = Record<string, any>;
+    const doc = JSON.parse(committed) as Node;
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ $id: 'openapi', components: doc.components });
+    const check = (where: string, schema: Node, example: unknown) => {
+      const rebased = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/')) as Node;
+      const validate = ajv.compile(rebased);
+      expect(validate(example), `${where}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    };
+    const media = (node: Node) => node.content['application/json'] as Node;
+    for (const [path, ops] of Object.entries(doc.paths as Node))
+      for (const [method, op] of Object.entries(ops as Node)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const success = Object.entries(op.responses as Node).filter(([status]) => status.startsWith('2'));
+        expect(success, where).toHaveLength(1);
+        const [, body] = success[0]!;
+        expect(media(body).example, `${where}: success example`).toBeDefined();
+        check(`${where} success`, media(body).schema, media(body).example);
+        if (op.requestBody) check(`${where} body`, media(op.requestBody).schema, media(op.requestBody).example);
+        for (const p of op.parameters ?? [])
+          if (p.example !== undefined) check(`${where} ${p.name}`, p.schema, p.example);
+      }
+    for (const [type, hook] of Object.entries(doc.webhooks as Node)) {
+      const body = media(hook.post.requestBody);
+      check(`webhook ${type}`, body.schema, body.example);
+    }
+    const error = media(doc.components.responses.Error);
+    check('error', error.schema, error.example);
+  });
+
+  it("docs/api.md's error-code table is the one `npm run openapi` writes from shared/api/error-codes.ts", () => {
+    const docs = readFileSync(join(__dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+    expect(docs).toBe(docsWithErrorCodes(docs));
   });
 });
 

@@ -286,8 +286,11 @@ export interface components {
     schemas: {
         Error: {
             error: {
-                /** @description Stable machine-readable code (docs/api.md, error codes), e.g. missing_field, invalid_field, unknown_field. */
-                code: string;
+                /**
+                 * @description Stable machine-readable code: bad_event (400): the FC event is not an HTTP trigger event; invalid_path (400): malformed percent-encoding in the path; invalid_path_param (400): a path parameter with `/`, `%2F`, `\`, `..` or control characters; invalid_json (400): the body is not UTF-8 JSON, or not a JSON object; unknown_field (400): a body field or query parameter the route does not take (`field` names it); missing_field (400): a required field is absent; invalid_field (400): a field of the wrong type, range or format, or a value OSS refused; snapshot_not_configured (400): `snapshot: true` while SNAPSHOT_TOPIC is not configured; missing_credentials (401): no signature headers and no `Authorization`; malformed_signature (401): a signature header missing, the timestamp not digits, or the signature not `v1=<64 hex>` (`field` names the header); expired_timestamp (401): the timestamp is more than 300 s from server time, either direction; bad_signature (401): the signature matches no configured secret; replayed (401): this exact signature was already accepted within the window; malformed_token (401): `Authorization` is not `Bearer <token>`; bad_token (401): the token matches no configured token; not_found (404): no such route; channel_not_found (404): no channel of that name; vod_not_found (404): POST …/hold: no such VOD playlist in the channel’s folder; method_not_allowed (405): the path exists, the method does not; `Allow` lists the methods; channel_exists (409): POST /channels: a channel of that name exists; send `replace: true` to overwrite it; folder_not_empty (409): POST /channels over a folder holding objects livecycle did not write; send `adoptExistingFolder: true`; channel_live (409): the channel is live; stop the push or send `force`; vod_exists (409): POST …/vod: a different VOD starting at that second exists; payload_too_large (413): the body is over 64 KiB; unsupported_media_type (415): a non-empty body that is not `application/json`; vod_failed (422): POST …/vod: OSS built no playlist (e.g. no fragment lies in the range); internal (500): an unexpected failure; details in the log under the request id (`requestId`); replay_store_full (503): this instance’s replay store is full of unexpired signatures; retry after `Retry-After` seconds.
+                 * @enum {string}
+                 */
+                code: "bad_event" | "invalid_path" | "invalid_path_param" | "invalid_json" | "unknown_field" | "missing_field" | "invalid_field" | "snapshot_not_configured" | "missing_credentials" | "malformed_signature" | "expired_timestamp" | "bad_signature" | "replayed" | "malformed_token" | "bad_token" | "not_found" | "channel_not_found" | "vod_not_found" | "method_not_allowed" | "channel_exists" | "folder_not_empty" | "channel_live" | "vod_exists" | "payload_too_large" | "unsupported_media_type" | "vod_failed" | "internal" | "replay_store_full";
                 /** @description Human-readable; may change. */
                 message: string;
                 /** @description The body field, query or path parameter or header at fault. */
@@ -327,6 +330,7 @@ export interface operations {
     getChannels: {
         parameters: {
             query?: {
+                /** @example 50 */
                 limit?: string;
                 cursor?: string;
             };
@@ -342,6 +346,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "channels": [
+                     *         {
+                     *           "name": "cam-1",
+                     *           "description": "lobby camera",
+                     *           "status": "enabled",
+                     *           "lastModified": "2024-05-01T12:00:00.000Z",
+                     *           "playUrl": "https://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/playlist.m3u8"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": {
                         channels: {
                             name: string;
@@ -388,12 +406,13 @@ export interface operations {
                 "application/json": {
                     /** @description Absent: a name is generated (ch-<UTC time>-<6 base32>) and returned. */
                     name?: string;
+                    /** @description 0–128 bytes of UTF-8, no control characters. */
                     description?: string;
                     /** @description HLS fragment seconds; with fragCount, or neither (then the default, 5). */
                     fragDuration?: number;
                     /** @description Fragments in the live playlist; with fragDuration, or neither (then the default, 3). */
                     fragCount?: number;
-                    /** @description The live playlist name (default playlist.m3u8). */
+                    /** @description The live playlist name (default playlist.m3u8). 6–128 bytes of UTF-8, no control characters. */
                     playlistName?: string;
                     /** @description Snapshot the stream (needs SNAPSHOT_TOPIC); default: whether SNAPSHOT_TOPIC is set. */
                     snapshot?: boolean;
@@ -411,6 +430,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "bucket": "my-live-bucket",
+                     *       "generation": 1714564800000,
+                     *       "status": "enabled",
+                     *       "publishUrl": "rtmp://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1?Expires=1714565400&OSSAccessKeyId=LTAI5t…&Signature=…&playlistName=playlist.m3u8",
+                     *       "expiresAt": "2024-05-01T13:00:00.000Z",
+                     *       "playUrl": "https://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/playlist.m3u8",
+                     *       "config": {
+                     *         "description": "lobby camera",
+                     *         "fragDuration": 2,
+                     *         "fragCount": 3,
+                     *         "playlistName": "playlist.m3u8",
+                     *         "snapshot": true
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         bucket: string;
@@ -466,6 +503,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "bucket": "my-live-bucket",
+                     *       "generation": 1714564800000,
+                     *       "config": {
+                     *         "description": "lobby camera",
+                     *         "fragDuration": 2,
+                     *         "fragCount": 3,
+                     *         "playlistName": "playlist.m3u8",
+                     *         "snapshot": true,
+                     *         "status": "enabled"
+                     *       },
+                     *       "live": {
+                     *         "status": "Live",
+                     *         "connectedAt": "2024-05-01T12:00:00.000Z",
+                     *         "remoteAddr": "203.0.113.7:51234"
+                     *       },
+                     *       "broadcasts": [
+                     *         {
+                     *           "id": "20240501T120000Z",
+                     *           "startedAt": "2024-05-01T12:00:00.000Z",
+                     *           "endedAt": null,
+                     *           "pushes": 1,
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "vods": [
+                     *         {
+                     *           "broadcastId": "20240430T090000Z",
+                     *           "status": "ready",
+                     *           "playlist": "cam-1/vod-20240430T090000Z.m3u8",
+                     *           "recordedAt": "2024-04-30T10:05:00.000Z"
+                     *         }
+                     *       ],
+                     *       "latestSnapshot": {
+                     *         "at": "2024-05-01T12:00:10.000Z",
+                     *         "object": "cam-1/1714564810.jpg"
+                     *       },
+                     *       "holds": [
+                     *         {
+                     *           "key": "vod-20240430T090000Z.m3u8",
+                     *           "reason": "legal hold for case 42",
+                     *           "until": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         bucket: string;
@@ -528,6 +613,7 @@ export interface operations {
     deleteChannelsByName: {
         parameters: {
             query?: {
+                /** @example false */
                 force?: "true" | "false";
             };
             header?: never;
@@ -544,6 +630,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "deleted": true,
+                     *       "generation": 1714564800000,
+                     *       "deletedAt": "2024-05-02T08:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         /** @constant */
@@ -598,6 +692,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "publishUrl": "rtmp://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1?Expires=1714565400&OSSAccessKeyId=LTAI5t…&Signature=…&playlistName=playlist.m3u8",
+                     *       "expiresAt": "2024-05-01T12:10:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         /** @description The signed `rtmp://` URL an encoder publishes to. */
@@ -634,6 +735,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "status": "enabled"
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         /** @constant */
@@ -681,6 +788,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "status": "disabled",
+                     *       "publisherDropped": false
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         /** @constant */
@@ -721,7 +835,7 @@ export interface operations {
                 "application/json": {
                     start: string | number;
                     end: string | number;
-                    /** @description The playlist name viewers open (default vod-<start>.m3u8). */
+                    /** @description The playlist name viewers open (default vod-<start>.m3u8). 6–128 bytes of UTF-8, no control characters. */
                     playlistName?: string;
                 };
             };
@@ -733,6 +847,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "broadcastId": "20240501T120000Z",
+                     *       "status": "ready",
+                     *       "playlist": "cam-1/vod-20240501T120000Z.m3u8",
+                     *       "parts": [
+                     *         {
+                     *           "key": "cam-1/vod-20240501T120000Z.m3u8",
+                     *           "startTime": 1714564800,
+                     *           "endTime": 1714568400
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         broadcastId: string;
@@ -778,7 +907,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description Why the VOD is held (default "held via api"). */
+                    /** @description Why the VOD is held (default "held via api"). 1–256 bytes of UTF-8, no control characters. */
                     reason?: string;
                 };
             };
@@ -790,6 +919,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "key": "vod-20240501T120000Z.m3u8",
+                     *       "held": true,
+                     *       "reason": "legal hold for case 42",
+                     *       "setAt": "2024-05-01T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         key: string;
@@ -829,6 +967,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "key": "vod-20240501T120000Z.m3u8",
+                     *       "held": false
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                         key: string;
@@ -866,6 +1011,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "report": {
+                     *         "runId": "run-20240502T030000Z",
+                     *         "startedAt": 1714618800000,
+                     *         "finishedAt": 1714618812000,
+                     *         "dryRun": false,
+                     *         "bucket": "my-live-bucket",
+                     *         "status": "complete",
+                     *         "settings": {
+                     *           "graceSeconds": 86400,
+                     *           "retentionDays": 30,
+                     *           "maxObjects": 10000,
+                     *           "maxBytes": 10737418240,
+                     *           "channelPrefixes": []
+                     *         },
+                     *         "totals": {
+                     *           "candidates": 12,
+                     *           "deleted": 12,
+                     *           "bytes": 7340032,
+                     *           "expiredPlaylists": 0,
+                     *           "kept": {
+                     *             "live": 3
+                     *           },
+                     *           "deleteErrors": 0,
+                     *           "foldersOutOfScope": 1,
+                     *           "folderErrors": 0
+                     *         },
+                     *         "keys": {
+                     *           "listed": [
+                     *             "old-cam/1714000000.ts"
+                     *           ],
+                     *           "count": 12,
+                     *           "truncated": true
+                     *         },
+                     *         "channels": [
+                     *           {
+                     *             "channel": "old-cam",
+                     *             "state": "deleted",
+                     *             "candidates": 12,
+                     *             "deleted": 12,
+                     *             "bytes": 7340032,
+                     *             "expiredPlaylists": 0,
+                     *             "kept": {},
+                     *             "unreadablePlaylists": []
+                     *           }
+                     *         ],
+                     *         "channelsOmitted": 0,
+                     *         "errors": [],
+                     *         "folderErrors": [],
+                     *         "foldersOutOfScope": [
+                     *           "_livecycle/"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description The latest cleanup run's report as stored (docs/cleanup.md, "Report"); null before the first run. */
                         report: {
