@@ -126,6 +126,34 @@ const llhttpAsFiles = {
 };
 
 /**
+ * openapi.json, which the api serves at GET /openapi.json (a dynamic import, so first request
+ * only): 40 KB of object literal that V8 would still scan on every cold start inside the bundle.
+ * It becomes a file next to the bundle (dist/api/openapi.json), read and parsed on that first
+ * request.
+ */
+const openapiAsFile = {
+  name: 'openapi-as-file',
+  setup(b) {
+    let used = false;
+    b.onResolve({ filter: /[\\/]openapi\.json$/ }, (args) => {
+      if (join(args.resolveDir, args.path) !== join(root, 'openapi.json')) return undefined;
+      used = true;
+      return { path: 'openapi.json', namespace: 'openapi-file' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'openapi-file' }, () => ({
+      contents: `module.exports = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, 'openapi.json'), 'utf8'));\n`,
+      loader: 'js',
+    }));
+    b.onEnd(async (result) => {
+      if (result.errors.length || !used) return;
+      const dir = dirname(b.initialOptions.outfile);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'openapi.json'), readFileSync(join(root, 'openapi.json')));
+    });
+  },
+};
+
+/**
  * Dependencies built into files of their own next to the bundle (dist/<fn>/<file>) and required
  * at their first use, which the source makes lazy with require() (shared/oss/http.ts,
  * shared/lifecycle/playlist.ts). Lazy evaluation alone still left their code in the bundle for
@@ -217,7 +245,7 @@ export function functionBuildOptions(fn, overrides = {}) {
     sourcemap: 'linked',
     // Pre-installed in FC's nodejs20 runtime and only needed on the async-invoke path.
     external: ['@alicloud/fc2'],
-    plugins: [stubUnusedModules, shimBuiltins, lazyFiles],
+    plugins: [stubUnusedModules, shimBuiltins, openapiAsFile, lazyFiles],
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',

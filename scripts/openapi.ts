@@ -3,13 +3,23 @@
  * in shared/api/routes.ts, whose validators are valibot schemas) and the webhook event types.
  * `npm run openapi` writes it; test/api/openapi.test.ts fails when the committed file differs.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import { TIMESTAMP_HEADER, SIGNATURE_HEADER } from '../shared/api/auth';
-import { apiRouteSpecs, type RouteSpec } from '../shared/api/routes';
-import { channelName, vodKey, type Validator } from '../shared/api/validate';
+import type * as v from 'valibot';
+import { ERROR_CODES } from '../shared/api/error-codes';
+import * as RESPONSES from '../shared/api/responses';
+import {
+  apiRouteSpecs,
+  pathParameter,
+  type ResponseName,
+  type RouteSpec,
+  type SuccessBody,
+} from '../shared/api/routes';
+import type { Validator } from '../shared/api/validate';
 import { EVENT_TYPES } from '../shared/ledger/records';
+import { EVENT_DATA_EXAMPLES, eventSchemas } from '../shared/webhooks/events';
 import {
   EVENT_TYPE_HEADER,
   WEBHOOK_ID_HEADER,
@@ -21,9 +31,34 @@ type Json = Record<string, unknown>;
 
 export const OPENAPI_FILE = join(__dirname, '..', 'openapi.json');
 
-/** The statuses every route may answer with the error shape (docs/api.md, error codes). */
-const ERROR_STATUSES = ['400', '401', '404', '409', '413', '415', '422', '500', '503'] as const;
-const PATH_PARAMS: Record<string, Validator<unknown>> = { name: channelName, key: vodKey };
+/**
+ * The statuses every route may answer with the error shape: those of the error codes, but 405,
+ * which answers a method the path does not have (no operation of the path).
+ */
+const ERROR_STATUSES = [...new Set(Object.values(ERROR_CODES).map(([status]) => String(status)))]
+  .filter((status) => status !== '405')
+  .sort();
+
+/** The error codes as the Markdown table docs/api.md shows (written there by `npm run openapi`). */
+export function errorCodesTable(): string {
+  const rows = Object.entries(ERROR_CODES)
+    .sort(([, [a]], [, [b]]) => a - b)
+    .map(([code, [status, meaning]]) => `| ${status} | \`${code}\` | ${meaning} |`);
+  return ['| status | code | when |', '|---|---|---|', ...rows].join('\n');
+}
+
+const DOCS_FILE = join(__dirname, '..', 'docs', 'api.md');
+const TABLE_START = '<!-- error codes: written by npm run openapi from shared/api/error-codes.ts -->';
+const TABLE_END = '<!-- end of error codes -->';
+
+/** docs/api.md with its error-code table (between the markers) as generated. */
+export function docsWithErrorCodes(docs = readFileSync(DOCS_FILE, 'utf8')): string {
+  const start = docs.indexOf(TABLE_START);
+  const end = docs.indexOf(TABLE_END);
+  if (start < 0 || end < start)
+    throw new Error(`docs/api.md lacks the error-code markers ${TABLE_START} … ${TABLE_END}`);
+  return `${docs.slice(0, start + TABLE_START.length)}\n${errorCodesTable()}\n${docs.slice(end)}`;
+}
 
 /** Request examples, one per route that takes a body or query. */
 const EXAMPLES: Record<string, Json> = {
@@ -32,33 +67,118 @@ const EXAMPLES: Record<string, Json> = {
   'POST /channels/{name}/disable': { force: false },
   'POST /channels/{name}/vod': { start: '2024-05-01T12:00:00Z', end: 1714568400000 },
   'POST /channels/{name}/vods/{key}/hold': { reason: 'legal hold for case 42' },
+  'GET /channels': { limit: '50' },
+  'DELETE /channels/{name}': { force: 'false' },
 };
 
-/** Event `data` as the emitters write it (shared/operations, shared/cleanup). */
-const EVENT_DATA_EXAMPLES: Record<(typeof EVENT_TYPES)[number], Json> = {
-  'channel.created': { generation: 1714564800000, snapshots: true, replaced: false },
-  'stream.started': { broadcastId: '20240501T120000Z', startedAt: '2024-05-01T12:00:00.000Z' },
-  'stream.ended': {
-    broadcastId: '20240501T120000Z',
-    startedAt: '2024-05-01T12:00:00.000Z',
-    endedAt: '2024-05-01T13:00:00.000Z',
-    pushes: 1,
+const AT = '2024-05-01T12:00:00.000Z';
+const PUBLISH_URL =
+  'rtmp://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1?Expires=1714565400&OSSAccessKeyId=LTAI5t…&Signature=…&playlistName=playlist.m3u8';
+const PLAY_URL = 'https://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/playlist.m3u8';
+const CONFIG = {
+  description: 'lobby camera',
+  fragDuration: 2,
+  fragCount: 3,
+  playlistName: 'playlist.m3u8',
+  snapshot: true,
+};
+
+/** A success body per response schema, type-checked against it (and against the document by test/api/openapi.test.ts). */
+const RESPONSE_EXAMPLES: { [N in ResponseName]: SuccessBody<N> } = {
+  CHANNEL_CREATED: {
+    name: 'cam-1',
+    bucket: 'my-live-bucket',
+    generation: 1714564800000,
+    status: 'enabled',
+    publishUrl: PUBLISH_URL,
+    expiresAt: '2024-05-01T13:00:00.000Z',
+    playUrl: PLAY_URL,
+    config: CONFIG,
   },
-  'channel.disabled': { reason: 'idle', idleSince: '2024-05-01T13:00:00.000Z', generation: 1714564800000 },
-  'vod.ready': {
+  CHANNEL_LIST: {
+    channels: [{ name: 'cam-1', description: 'lobby camera', status: 'enabled', lastModified: AT, playUrl: PLAY_URL }],
+    nextCursor: null,
+  },
+  CHANNEL: {
+    name: 'cam-1',
+    bucket: 'my-live-bucket',
+    generation: 1714564800000,
+    config: { ...CONFIG, status: 'enabled' },
+    live: { status: 'Live', connectedAt: AT, remoteAddr: '203.0.113.7:51234' },
+    broadcasts: [{ id: '20240501T120000Z', startedAt: AT, endedAt: null, pushes: 1, state: 'open' }],
+    vods: [
+      {
+        broadcastId: '20240430T090000Z',
+        status: 'ready',
+        playlist: 'cam-1/vod-20240430T090000Z.m3u8',
+        recordedAt: '2024-04-30T10:05:00.000Z',
+      },
+    ],
+    latestSnapshot: { at: '2024-05-01T12:00:10.000Z', object: 'cam-1/1714564810.jpg' },
+    holds: [{ key: 'vod-20240430T090000Z.m3u8', reason: 'legal hold for case 42', until: null }],
+  },
+  PUBLISH_URL: { name: 'cam-1', publishUrl: PUBLISH_URL, expiresAt: '2024-05-01T12:10:00.000Z' },
+  CHANNEL_ENABLED: { name: 'cam-1', status: 'enabled' },
+  CHANNEL_DISABLED: { name: 'cam-1', status: 'disabled', publisherDropped: false },
+  CHANNEL_DELETED: { name: 'cam-1', deleted: true, generation: 1714564800000, deletedAt: '2024-05-02T08:00:00.000Z' },
+  VOD_CREATED: {
+    name: 'cam-1',
     broadcastId: '20240501T120000Z',
+    status: 'ready',
     playlist: 'cam-1/vod-20240501T120000Z.m3u8',
-    parts: ['cam-1/vod-20240501T120000Z.m3u8'],
+    parts: [{ key: 'cam-1/vod-20240501T120000Z.m3u8', startTime: 1714564800, endTime: 1714568400 }],
   },
-  'vod.failed': { broadcastId: '20240501T120000Z', reason: 'InvalidArgument: no segments in the time range' },
-  'channel.deleted': { generation: 1714564800000 },
-  'cleanup.completed': {
-    runId: 'run-20240502T030000Z',
-    status: 'completed',
-    dryRun: false,
-    candidates: 12,
-    deleted: 12,
-    bytes: 7340032,
+  VOD_HELD: {
+    name: 'cam-1',
+    key: 'vod-20240501T120000Z.m3u8',
+    held: true,
+    reason: 'legal hold for case 42',
+    setAt: AT,
+  },
+  VOD_RELEASED: { name: 'cam-1', key: 'vod-20240501T120000Z.m3u8', held: false },
+  CLEANUP_REPORT: {
+    report: {
+      runId: 'run-20240502T030000Z',
+      startedAt: 1714618800000,
+      finishedAt: 1714618812000,
+      dryRun: false,
+      bucket: 'my-live-bucket',
+      status: 'complete',
+      settings: {
+        graceSeconds: 86400,
+        retentionDays: 30,
+        maxObjects: 10000,
+        maxBytes: 10737418240,
+        channelPrefixes: [],
+      },
+      totals: {
+        candidates: 12,
+        deleted: 12,
+        bytes: 7340032,
+        expiredPlaylists: 0,
+        kept: { live: 3 },
+        deleteErrors: 0,
+        foldersOutOfScope: 1,
+        folderErrors: 0,
+      },
+      keys: { listed: ['old-cam/1714000000.ts'], count: 12, truncated: true },
+      channels: [
+        {
+          channel: 'old-cam',
+          state: 'deleted',
+          candidates: 12,
+          deleted: 12,
+          bytes: 7340032,
+          expiredPlaylists: 0,
+          kept: {},
+          unreadablePlaylists: [],
+        },
+      ],
+      channelsOmitted: 0,
+      errors: [],
+      folderErrors: [],
+      foldersOutOfScope: ['_livecycle/'],
+    },
   },
 };
 
@@ -67,8 +187,20 @@ const EVENT_DATA_EXAMPLES: Record<(typeof EVENT_TYPES)[number], Json> = {
  * docs/api.md.
  */
 function schemaOf(validator: Validator<unknown>): Json {
-  const { $schema: _dialect, ...schema } = toJsonSchema(validator.schema, { errorMode: 'ignore' }) as Json;
-  return schema;
+  return jsonSchema(validator.schema, 'input');
+}
+
+/**
+ * A valibot schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect): of what a request may send
+ * (`input`) or what a response or event holds (`output`).
+ */
+function jsonSchema(schema: v.GenericSchema, typeMode: 'input' | 'output'): Json {
+  const { $schema: _dialect, ...json } = toJsonSchema(schema, {
+    errorMode: 'ignore',
+    target: 'draft-2020-12',
+    typeMode,
+  }) as Json;
+  return json;
 }
 
 function objectSchema(fields: RouteSpec['body'], required: readonly string[] = []): Json {
@@ -87,7 +219,7 @@ function operation(spec: RouteSpec): Json {
     name: name!,
     in: 'path',
     required: true,
-    schema: schemaOf(PATH_PARAMS[name!]!),
+    schema: schemaOf(pathParameter(name!)!),
   }));
   const queryParams = Object.entries(spec.query ?? {}).map(([name, v]) => ({
     name,
@@ -96,7 +228,18 @@ function operation(spec: RouteSpec): Json {
     schema: schemaOf(v),
     ...(EXAMPLES[key]?.[name] !== undefined ? { example: EXAMPLES[key]![name] } : {}),
   }));
-  const responses: Json = { [String(spec.status)]: { $ref: '#/components/responses/Success' } };
+  if (!spec.response) throw new Error(`${key}: the route declares no response schema`);
+  const responses: Json = {
+    [String(spec.status)]: {
+      description: spec.summary,
+      content: {
+        'application/json': {
+          schema: jsonSchema(RESPONSES[spec.response], 'output'),
+          example: RESPONSE_EXAMPLES[spec.response],
+        },
+      },
+    },
+  };
   for (const status of ERROR_STATUSES) responses[status] = { $ref: '#/components/responses/Error' };
   return {
     operationId: `${spec.method.toLowerCase()}${spec.pattern.replace(/\{(\w+)\}/g, 'By-$1').replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
@@ -119,7 +262,7 @@ function operation(spec: RouteSpec): Json {
   };
 }
 
-function webhook(type: (typeof EVENT_TYPES)[number]): Json {
+function webhook(type: (typeof EVENT_TYPES)[number], schema: v.GenericSchema): Json {
   const header = (name: string, description: string, example: string) => ({
     name,
     in: 'header',
@@ -150,9 +293,7 @@ function webhook(type: (typeof EVENT_TYPES)[number]): Json {
         required: true,
         content: {
           'application/json': {
-            schema: {
-              allOf: [{ $ref: '#/components/schemas/WebhookEvent' }, { properties: { type: { const: type } } }],
-            },
+            schema: jsonSchema(schema, 'output'),
             example: {
               id: 'evt_0123456789abcdef0123456789abcdef',
               type,
@@ -179,7 +320,8 @@ export function buildOpenApi(): Json {
     openapi: '3.1.0',
     info: {
       title: 'livecycle',
-      version: '0.1.0',
+      // The one version there is (docs/api.md, "Versioning").
+      version: (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version,
       description:
         'Lifecycle of Alibaba Cloud OSS LiveChannels. The human guide is docs/api.md; this document is generated from the schemas the api validates with (npm run openapi).',
       license: { name: 'MIT', identifier: 'MIT' },
@@ -192,7 +334,12 @@ export function buildOpenApi(): Json {
     ],
     security: [{ bearer: [] }, { signature: [], signatureTimestamp: [] }],
     paths,
-    webhooks: Object.fromEntries(EVENT_TYPES.map((type) => [type, webhook(type)])),
+    webhooks: Object.fromEntries(
+      Object.entries(eventSchemas()).map(([type, schema]) => [
+        type,
+        webhook(type as (typeof EVENT_TYPES)[number], schema),
+      ]),
+    ),
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN.' },
@@ -220,8 +367,10 @@ export function buildOpenApi(): Json {
               properties: {
                 code: {
                   type: 'string',
-                  description:
-                    'Stable machine-readable code (docs/api.md, error codes), e.g. missing_field, invalid_field, unknown_field.',
+                  enum: Object.keys(ERROR_CODES),
+                  description: `Stable machine-readable code: ${Object.entries(ERROR_CODES)
+                    .map(([code, [status, meaning]]) => `${code} (${status}): ${meaning}`)
+                    .join('; ')}.`,
                 },
                 message: { type: 'string', description: 'Human-readable; may change.' },
                 field: { type: 'string', description: 'The body field, query or path parameter or header at fault.' },
@@ -232,30 +381,8 @@ export function buildOpenApi(): Json {
           },
           additionalProperties: false,
         },
-        WebhookEvent: {
-          type: 'object',
-          required: ['id', 'type', 'channel', 'bucket', 'sequence', 'occurredAt', 'data'],
-          properties: {
-            id: { type: 'string', pattern: '^evt_[0-9a-f]{32}$' },
-            type: { type: 'string', enum: [...EVENT_TYPES] },
-            channel: { type: ['string', 'null'], description: 'null for bucket-wide events (cleanup.completed).' },
-            bucket: { type: 'string' },
-            sequence: {
-              type: 'integer',
-              minimum: 1,
-              description: 'Per channel (per bucket when channel is null): 1, 2, 3… without gaps.',
-            },
-            occurredAt: { type: 'string', format: 'date-time' },
-            data: { type: 'object' },
-          },
-          additionalProperties: false,
-        },
       },
       responses: {
-        Success: {
-          description: "The operation's result.",
-          content: { 'application/json': { schema: { type: 'object' } } },
-        },
         Error: {
           description: 'An error with a stable code.',
           content: {
@@ -276,5 +403,6 @@ export function renderOpenApi(): string {
 
 if (require.main === module) {
   writeFileSync(OPENAPI_FILE, renderOpenApi());
-  console.log(`wrote ${OPENAPI_FILE}`);
+  writeFileSync(DOCS_FILE, docsWithErrorCodes());
+  console.log(`wrote ${OPENAPI_FILE} and the error codes in ${DOCS_FILE}`);
 }

@@ -1,73 +1,14 @@
 /**
- * Typed configuration from environment variables. Every function calls `loadConfig()` once per
- * instance; a bad value fails fast with an error naming the variable (never echoing a secret).
+ * Typed configuration from environment variables, declared once as a valibot schema
+ * (`ENVIRONMENT`): the `Config` type is inferred from it, and a bad value fails fast with an error
+ * naming the variable (never echoing a secret). Every function calls `loadConfig()` once per instance.
  */
+import * as v from 'valibot';
 import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
 import { registerSecret, type Logger } from './log';
 import { MAX_PUBLISH_URL_SECONDS, OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 import { parseRtmpEndpoint } from './oss/endpoint';
 import { webhookSecretKey } from './webhooks/signature';
-
-export interface Config {
-  /** OSS endpoint: `oss-cn-hangzhou-internal.aliyuncs.com` or `http://127.0.0.1:9000` (emulator). */
-  readonly ossEndpoint: string;
-  /** V4 signing region; undefined lets the client derive it from a standard endpoint. */
-  readonly ossRegion: string | undefined;
-  /** Path-style addressing (the emulator on an IP); virtual-hosted style otherwise. */
-  readonly ossPathStyle: boolean;
-  /** OSS_RTMP_ENDPOINT: `rtmp://host[:port]` origin of publish URLs (the local emulator's RTMP port); unset on OSS. */
-  readonly ossRtmpEndpoint: string | undefined;
-  /** Deadline of one OSS call, its retries and back-off included (the client's `timeoutMs`). */
-  readonly ossTimeoutMs: number;
-  /** Buckets whose LiveChannels this deployment manages; each holds its own ledger. */
-  readonly buckets: readonly string[];
-  /** Key prefix of the ledger inside each bucket, ending in `/`. */
-  readonly ledgerPrefix: string;
-  /** A channel with no push for this long is disabled. */
-  readonly idleAfterSeconds: number;
-  /** Pushes separated by less than this are one broadcast (encoder reconnects). */
-  readonly reconnectWindowSeconds: number;
-  /** Lifetime of signed RTMP publish URLs handed out by the API. */
-  readonly publishUrlTtlSeconds: number;
-  /** HMAC secrets accepted on API requests (several during rotation). */
-  readonly apiSecrets: readonly string[];
-  /** Bearer token accepted on API requests. */
-  readonly apiToken: string | undefined;
-  /** Where lifecycle events are POSTed; undefined disables outbound webhooks. */
-  readonly webhookUrl: string | undefined;
-  /** Webhook signing secrets, `whsec_<base64>` (Standard Webhooks): every one yields a signature (rotation). */
-  readonly webhookSecrets: readonly string[];
-  /** How long after a channel's deletion its leftover objects become orphans. */
-  readonly orphanGraceSeconds: number;
-  /** Days VOD output is kept; 0 keeps it forever. */
-  readonly vodRetentionDays: number;
-  /** Cleanup reports what it would delete without deleting. */
-  readonly dryRun: boolean;
-  /** Per-run cleanup budget: at most this many objects deleted. */
-  readonly cleanupMaxObjects: number;
-  /** Per-run cleanup budget: at most this many bytes deleted. */
-  readonly cleanupMaxBytes: number;
-  /** Parallel GetLiveChannelStat calls in one poll. */
-  readonly pollConcurrency: number;
-  /** Channels per poll shard (one invocation's worth). */
-  readonly pollShardSize: number;
-  /** Longest interval between two Stats of an idle channel (adaptive polling, shared/lifecycle/poll-schedule.ts). */
-  readonly pollIdleMaxIntervalSeconds: number;
-  /** FC function invoked asynchronously to build VOD playlists. */
-  readonly generateVodFunction: string;
-  /** MNS topic that carries snapshot notifications, if snapshots are configured. */
-  readonly snapshotTopic: string | undefined;
-  /** RAM role OSS assumes to write snapshot images and publish to the topic (Snapshot/RoleName). */
-  readonly snapshotRoleName: string;
-  /** Seconds between snapshots of channels created with snapshots (Snapshot/Interval). */
-  readonly snapshotIntervalSeconds: number;
-  /**
-   * Channel-name prefixes whose folders cleanup treats as channels even without a ledger record
-   * (channels created outside livecycle); `''` (configured as `*`) matches every name, `[]` none.
-   */
-  readonly cleanupChannelPrefixes: readonly string[];
-  readonly logLevel: string;
-}
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -82,228 +23,310 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** HMAC keys and bearer tokens shorter than this are guessable; refuse them at startup. */
 const MIN_SECRET_LENGTH = 16;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 /** RAM role names: 1-64 letters, digits, `.` and `-`. */
 const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
-/** What may start a channel name (the ledger's channel alphabet). */
-const CHANNEL_PREFIX = /^[A-Za-z0-9._-]+$/;
+/** What may start a channel name (the ledger's channel alphabet); `*` stands for every name. */
+const CHANNEL_PREFIX = /^(\*|[A-Za-z0-9._-]+)$/;
+/** 1-128 characters of path segments ending in `/`: every ledger key stays under OSS's 1023-byte limit. */
+const LEDGER_PREFIX = /^(?!.{129})(?!(.*\/)?\.\.?\/)[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/;
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
 
-function raw(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
+const quoted = (issue: { input: unknown }) => JSON.stringify(issue.input);
+const quotedEntry = (entry: string) => JSON.stringify(entry);
+
+/** An unset variable reads as undefined (blank counts as unset: the loader trims). */
+const text = v.optional(v.string());
+
+function wholeNumber(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+  const rule = (issue: { input: unknown }) =>
+    `must be a whole number ${range}, got ${JSON.stringify(String(issue.input))}`;
+  return v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.regex(/^\d+$/, rule),
+    v.check((value) => Number.isSafeInteger(Number(value)), rule),
+    v.transform(Number),
+    v.minValue(min, rule),
+    v.maxValue(max, rule),
+  );
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = raw(env, name);
-  if (value === undefined) return fallback;
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new ConfigError(name, `must be a whole number ${range}, got ${JSON.stringify(value)}`);
-  }
-  return n;
+function boolean(fallback: boolean) {
+  return v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.toLowerCase(),
+    v.picklist([...TRUE, ...FALSE], (issue) => `must be true or false, got ${quoted(issue)}`),
+    v.transform((value) => TRUE.includes(value)),
+  );
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const value = raw(env, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off'].includes(value)) return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(value)}`);
-}
+/** A comma-separated list; blank entries are dropped. */
+const list = v.pipe(
+  v.optional(v.string(), ''),
+  v.transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ),
+);
 
-function list(env: Env, name: string): string[] {
-  return (raw(env, name) ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
-
-/** Secrets are registered before validation so even a rejected one never reaches a log line. */
-function secrets(env: Env, name: string): string[] {
-  const values = list(env, name);
-  values.forEach(registerSecret);
-  values.forEach((value, i) => {
-    if (value.length < MIN_SECRET_LENGTH)
-      throw new ConfigError(name, `entry ${i + 1} is shorter than ${MIN_SECRET_LENGTH} characters`);
+/** Checks every entry of a list, naming the first bad one (by position unless `label` says otherwise). */
+function eachEntry(
+  reason: (entry: string) => string | undefined,
+  label: (entry: string, index: number) => string = (_, i) => `entry ${i + 1}`,
+) {
+  return v.rawCheck<string[]>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const [i, entry] of dataset.value.entries()) {
+      const why = reason(entry);
+      if (why !== undefined) return addIssue({ message: `${label(entry, i)} ${why}` });
+    }
   });
-  return values;
 }
 
-function endpoint(env: Env): string {
-  const value = raw(env, 'OSS_ENDPOINT');
-  if (value === undefined)
-    throw new ConfigError(
-      'OSS_ENDPOINT',
-      'is required (e.g. oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000)',
-    );
-  const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `https://${value}`;
+const secretTooShort = (value: string) =>
+  value.length < MIN_SECRET_LENGTH ? `is shorter than ${MIN_SECRET_LENGTH} characters` : undefined;
+
+/** Secrets are registered with the logger before they are checked, so even a rejected one never reaches a log line. */
+const secretList = v.pipe(
+  list,
+  v.transform((values) => (values.forEach(registerSecret), values)),
+  eachEntry(secretTooShort),
+);
+
+function ossEndpoint(value: string): string | undefined {
   let url: URL;
   try {
-    url = new URL(withScheme);
+    url = new URL(/^[a-z]+:\/\//i.test(value) ? value : `https://${value}`);
   } catch {
-    throw new ConfigError('OSS_ENDPOINT', `is not a host name or URL: ${JSON.stringify(value)}`);
+    return `is not a host name or URL: ${JSON.stringify(value)}`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConfigError('OSS_ENDPOINT', `must use http or https, got ${url.protocol}`);
-  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search) {
-    throw new ConfigError(
-      'OSS_ENDPOINT',
-      'must be a bare host (optionally scheme and port), without credentials, path or query',
-    );
-  }
-  return value;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, got ${url.protocol}`;
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search)
+    return 'must be a bare host (optionally scheme and port), without credentials, path or query';
+  return undefined;
 }
 
-function rtmpEndpoint(env: Env): string | undefined {
-  const value = raw(env, 'OSS_RTMP_ENDPOINT');
-  if (value === undefined) return undefined;
-  try {
-    return parseRtmpEndpoint(value);
-  } catch (err) {
-    throw new ConfigError(
-      'OSS_RTMP_ENDPOINT',
-      `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(value)}`,
-    );
-  }
-}
-
-function buckets(env: Env): string[] {
-  const values = list(env, 'BUCKETS');
-  if (values.length === 0) throw new ConfigError('BUCKETS', 'must list at least one bucket (comma-separated)');
-  for (const b of values)
-    if (!BUCKET_NAME.test(b)) throw new ConfigError('BUCKETS', `${JSON.stringify(b)} is not a valid OSS bucket name`);
-  if (new Set(values).size !== values.length) throw new ConfigError('BUCKETS', 'lists a bucket twice');
-  return values;
-}
-
-function ledgerPrefix(env: Env): string {
-  const value = raw(env, 'LEDGER_PREFIX') ?? DEFAULT_LEDGER_PREFIX;
-  // Short enough that every ledger key stays under OSS's 1023-byte limit (see shared/ledger/keys.ts).
-  if (
-    !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(value) ||
-    value.length > 128 ||
-    value.split('/').some((s) => s === '.' || s === '..')
-  ) {
-    throw new ConfigError(
-      'LEDGER_PREFIX',
-      `must be 1-128 characters of [A-Za-z0-9._-] path segments ending in "/", got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function snapshotRoleName(env: Env): string {
-  const value = raw(env, 'SNAPSHOT_ROLE') ?? 'AliyunOSSLiveChannelSnapshotRole';
-  if (!ROLE_NAME.test(value))
-    throw new ConfigError('SNAPSHOT_ROLE', `is not a RAM role name (1-64 of [A-Za-z0-9.-]): ${JSON.stringify(value)}`);
-  return value;
-}
-
-/** Whole minutes, since poll-stat ticks once a minute. */
-function pollIdleMaxInterval(env: Env): number {
-  const seconds = integer(env, 'POLL_IDLE_MAX_INTERVAL', 300, 60, 3600);
-  if (seconds % 60 !== 0)
-    throw new ConfigError('POLL_IDLE_MAX_INTERVAL', `must be whole minutes (a multiple of 60 seconds), got ${seconds}`);
-  return seconds;
-}
-
-/** `*` stands for every channel name and becomes the prefix `''`. */
-function cleanupChannelPrefixes(env: Env): string[] {
-  const items = list(env, 'CLEANUP_CHANNEL_PREFIXES');
-  for (const item of items) {
-    if (item !== '*' && !CHANNEL_PREFIX.test(item))
-      throw new ConfigError(
-        'CLEANUP_CHANNEL_PREFIXES',
-        `${JSON.stringify(item)} is not a channel-name prefix ([A-Za-z0-9._-], or *)`,
-      );
-  }
-  return items.map((p) => (p === '*' ? '' : p));
-}
-
-function webhookUrl(env: Env): string | undefined {
-  const value = raw(env, 'WEBHOOK_URL');
-  if (value === undefined) return undefined;
+/** Receivers often put a token in the URL itself: its password and query values are registered as secrets. */
+function webhookUrl(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     registerSecret(value);
-    throw new ConfigError('WEBHOOK_URL', 'is not a valid URL');
+    return 'is not a valid URL';
   }
-  // Receivers often put a token in the URL itself; keep it out of logs.
   registerSecret(url.password ? decodeURIComponent(url.password) : undefined);
-  for (const v of url.searchParams.values()) registerSecret(v);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConfigError('WEBHOOK_URL', `must use http or https, got ${url.protocol}`);
-  return value;
+  for (const param of url.searchParams.values()) registerSecret(param);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, got ${url.protocol}`;
+  return undefined;
 }
+
+/** A check written as a function returning why the value is bad (undefined when good). */
+function reason<T>(why: (value: T) => string | undefined) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    const message = dataset.typed ? why(dataset.value) : undefined;
+    if (message !== undefined) addIssue({ message });
+  });
+}
+
+/** One environment variable: its name, and the schema its (trimmed) string value is read with. */
+function variable<const TName extends string, TSchema extends v.GenericSchema<string | undefined, unknown>>(
+  name: TName,
+  schema: TSchema,
+) {
+  return { name, schema };
+}
+
+/**
+ * The functions' environment, keyed by `Config` field. Secrets come first so they are registered
+ * with the logger even when a later variable is the one refused.
+ */
+const VARIABLES = {
+  apiSecrets: variable('API_SECRETS', secretList),
+  apiToken: variable(
+    'API_TOKEN',
+    v.pipe(
+      text,
+      v.transform((value) => (registerSecret(value), value)),
+      v.check(
+        (value) => value === undefined || !secretTooShort(value),
+        `is shorter than ${MIN_SECRET_LENGTH} characters`,
+      ),
+    ),
+  ),
+  webhookSecrets: variable(
+    'WEBHOOK_SECRETS',
+    v.pipe(
+      secretList,
+      eachEntry((value) => {
+        try {
+          webhookSecretKey(value);
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }),
+    ),
+  ),
+  webhookUrl: variable(
+    'WEBHOOK_URL',
+    v.pipe(
+      text,
+      reason((value) => (value === undefined ? undefined : webhookUrl(value))),
+    ),
+  ),
+  ossEndpoint: variable(
+    'OSS_ENDPOINT',
+    v.pipe(
+      v.string('is required (e.g. oss-cn-hangzhou-internal.aliyuncs.com or http://127.0.0.1:9000)'),
+      reason(ossEndpoint),
+    ),
+  ),
+  ossRegion: variable('OSS_REGION', text),
+  ossPathStyle: variable('OSS_PATH_STYLE', boolean(false)),
+  ossRtmpEndpoint: variable(
+    'OSS_RTMP_ENDPOINT',
+    v.pipe(
+      text,
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        if (dataset.value === undefined) return undefined;
+        try {
+          return parseRtmpEndpoint(dataset.value);
+        } catch (err) {
+          addIssue({
+            message: `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(dataset.value)}`,
+          });
+          return NEVER;
+        }
+      }),
+    ),
+  ),
+  ossTimeoutMs: variable('OSS_TIMEOUT_MS', wholeNumber(30_000, 1)),
+  buckets: variable(
+    'BUCKETS',
+    v.pipe(
+      list,
+      v.minLength(1, 'must list at least one bucket (comma-separated)'),
+      eachEntry((b) => (BUCKET_NAME.test(b) ? undefined : 'is not a valid OSS bucket name'), quotedEntry),
+      v.check((values) => new Set(values).size === values.length, 'lists a bucket twice'),
+    ),
+  ),
+  ledgerPrefix: variable(
+    'LEDGER_PREFIX',
+    v.pipe(
+      v.optional(v.string(), DEFAULT_LEDGER_PREFIX),
+      v.regex(
+        LEDGER_PREFIX,
+        (issue) => `must be 1-128 characters of [A-Za-z0-9._-] path segments ending in "/", got ${quoted(issue)}`,
+      ),
+    ),
+  ),
+  idleAfterSeconds: variable('IDLE_AFTER', wholeNumber(1800, 1)),
+  reconnectWindowSeconds: variable('RECONNECT_WINDOW', wholeNumber(60, 0)),
+  // Checked here, not when the api first signs one: a channel would be created, then a 400.
+  publishUrlTtlSeconds: variable('PUBLISH_URL_TTL', wholeNumber(3600, 1, MAX_PUBLISH_URL_SECONDS)),
+  orphanGraceSeconds: variable('ORPHAN_GRACE', wholeNumber(86400, 0)),
+  vodRetentionDays: variable('VOD_RETENTION_DAYS', wholeNumber(0, 0)),
+  dryRun: variable('DRY_RUN', boolean(true)),
+  cleanupMaxObjects: variable('CLEANUP_MAX_OBJECTS', wholeNumber(10_000, 1)),
+  cleanupMaxBytes: variable('CLEANUP_MAX_BYTES', wholeNumber(10 * 1024 ** 3, 1)),
+  pollConcurrency: variable('POLL_CONCURRENCY', wholeNumber(8, 1)),
+  pollShardSize: variable('POLL_SHARD_SIZE', wholeNumber(1000, 1)),
+  pollIdleMaxIntervalSeconds: variable(
+    'POLL_IDLE_MAX_INTERVAL',
+    v.pipe(
+      wholeNumber(300, 60, 3600),
+      // Whole minutes, since poll-stat ticks once a minute.
+      v.multipleOf(60, (issue) => `must be whole minutes (a multiple of 60 seconds), got ${quoted(issue)}`),
+    ),
+  ),
+  generateVodFunction: variable(
+    'GENERATE_VOD_FUNCTION',
+    v.pipe(
+      v.optional(v.string(), 'generate-vod'),
+      v.regex(FUNCTION_NAME, (issue) => `is not a valid function name: ${quoted(issue)}`),
+    ),
+  ),
+  snapshotTopic: variable('SNAPSHOT_TOPIC', text),
+  snapshotRoleName: variable(
+    'SNAPSHOT_ROLE',
+    v.pipe(
+      v.optional(v.string(), 'AliyunOSSLiveChannelSnapshotRole'),
+      v.regex(ROLE_NAME, (issue) => `is not a RAM role name (1-64 of [A-Za-z0-9.-]): ${quoted(issue)}`),
+    ),
+  ),
+  // OSS accepts Snapshot/Interval from 1 to 100 seconds.
+  snapshotIntervalSeconds: variable('SNAPSHOT_INTERVAL', wholeNumber(10, 1, 100)),
+  cleanupChannelPrefixes: variable(
+    'CLEANUP_CHANNEL_PREFIXES',
+    v.pipe(
+      list,
+      eachEntry(
+        (p) => (CHANNEL_PREFIX.test(p) ? undefined : 'is not a channel-name prefix ([A-Za-z0-9._-], or *)'),
+        quotedEntry,
+      ),
+      v.transform((items) => items.map((p) => (p === '*' ? '' : p))),
+    ),
+  ),
+  logLevel: variable(
+    'LOG_LEVEL',
+    v.pipe(
+      v.optional(v.string(), 'info'),
+      v.toLowerCase(),
+      v.picklist(LOG_LEVELS, (issue) => `must be one of ${LOG_LEVELS.join(', ')}, got ${quoted(issue)}`),
+    ),
+  ),
+};
+
+type Variables = typeof VARIABLES;
+type Entries = { [K in keyof Variables]: Variables[K]['schema'] };
+
+/** The environment as one valibot object schema (keyed by `Config` field), with its cross-variable rule. */
+export const ENVIRONMENT = v.pipe(
+  v.object(Object.fromEntries(Object.entries(VARIABLES).map(([key, { schema }]) => [key, schema])) as Entries),
+  v.forward(
+    v.check(
+      (config) => config.webhookUrl === undefined || config.webhookSecrets.length > 0,
+      'is required when WEBHOOK_URL is set (webhooks are always signed)',
+    ),
+    ['webhookSecrets'],
+  ),
+);
+
+/** The configuration every function reads, inferred from `ENVIRONMENT`. */
+export type Config = { readonly [K in keyof Variables]: ReadonlyList<v.InferOutput<Variables[K]['schema']>> };
+type ReadonlyList<T> = T extends (infer Item)[] ? readonly Item[] : T;
+
+/** The environment variable each `Config` field is read from. */
+export function variableOf(field: keyof Config): string {
+  return VARIABLES[field].name;
+}
+
+/** Every variable the configuration reads. */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.values(VARIABLES).map(({ name }) => name);
 
 /** Reads, validates and freezes the configuration. Registers every secret with the logger. */
 export function loadConfig(env: Env = process.env): Config {
-  const apiSecrets = secrets(env, 'API_SECRETS');
-  const apiToken = raw(env, 'API_TOKEN');
-  registerSecret(apiToken);
-  if (apiToken !== undefined && apiToken.length < MIN_SECRET_LENGTH)
-    throw new ConfigError('API_TOKEN', `is shorter than ${MIN_SECRET_LENGTH} characters`);
-  const webhookSecrets = secrets(env, 'WEBHOOK_SECRETS');
-  webhookSecrets.forEach((value, i) => {
-    try {
-      webhookSecretKey(value);
-    } catch (err) {
-      throw new ConfigError('WEBHOOK_SECRETS', `entry ${i + 1} ${(err as Error).message}`);
-    }
-  });
-  const url = webhookUrl(env);
-  if (url && webhookSecrets.length === 0)
-    throw new ConfigError('WEBHOOK_SECRETS', 'is required when WEBHOOK_URL is set (webhooks are always signed)');
-
-  const logLevel = (raw(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel))
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  const generateVodFunction = raw(env, 'GENERATE_VOD_FUNCTION') ?? 'generate-vod';
-  if (!FUNCTION_NAME.test(generateVodFunction))
-    throw new ConfigError(
-      'GENERATE_VOD_FUNCTION',
-      `is not a valid function name: ${JSON.stringify(generateVodFunction)}`,
-    );
-
-  return Object.freeze({
-    ossEndpoint: endpoint(env),
-    ossRegion: raw(env, 'OSS_REGION'),
-    ossPathStyle: boolean(env, 'OSS_PATH_STYLE', false),
-    ossRtmpEndpoint: rtmpEndpoint(env),
-    ossTimeoutMs: integer(env, 'OSS_TIMEOUT_MS', 30_000, 1),
-    buckets: Object.freeze(buckets(env)),
-    ledgerPrefix: ledgerPrefix(env),
-    idleAfterSeconds: integer(env, 'IDLE_AFTER', 1800, 1),
-    reconnectWindowSeconds: integer(env, 'RECONNECT_WINDOW', 60, 0),
-    // Checked here, not when the api first signs one: a channel would be created, then a 400.
-    publishUrlTtlSeconds: integer(env, 'PUBLISH_URL_TTL', 3600, 1, MAX_PUBLISH_URL_SECONDS),
-    apiSecrets: Object.freeze(apiSecrets),
-    apiToken,
-    webhookUrl: url,
-    webhookSecrets: Object.freeze(webhookSecrets),
-    orphanGraceSeconds: integer(env, 'ORPHAN_GRACE', 86400, 0),
-    vodRetentionDays: integer(env, 'VOD_RETENTION_DAYS', 0, 0),
-    dryRun: boolean(env, 'DRY_RUN', true),
-    cleanupMaxObjects: integer(env, 'CLEANUP_MAX_OBJECTS', 10_000, 1),
-    cleanupMaxBytes: integer(env, 'CLEANUP_MAX_BYTES', 10 * 1024 ** 3, 1),
-    pollConcurrency: integer(env, 'POLL_CONCURRENCY', 8, 1),
-    pollShardSize: integer(env, 'POLL_SHARD_SIZE', 1000, 1),
-    pollIdleMaxIntervalSeconds: pollIdleMaxInterval(env),
-    generateVodFunction,
-    snapshotTopic: raw(env, 'SNAPSHOT_TOPIC'),
-    snapshotRoleName: snapshotRoleName(env),
-    // OSS accepts Snapshot/Interval from 1 to 100 seconds.
-    snapshotIntervalSeconds: integer(env, 'SNAPSHOT_INTERVAL', 10, 1, 100),
-    cleanupChannelPrefixes: Object.freeze(cleanupChannelPrefixes(env)),
-    logLevel,
-  });
+  const input = Object.fromEntries(
+    Object.entries(VARIABLES).map(([key, { name }]) => [key, env[name]?.trim() || undefined]),
+  );
+  const result = v.safeParse(ENVIRONMENT, input, { abortEarly: true });
+  if (!result.success) {
+    const issue = result.issues[0];
+    const field = issue.path?.[0]?.key as keyof Config;
+    throw new ConfigError(variableOf(field), issue.message);
+  }
+  for (const value of Object.values(result.output)) if (Array.isArray(value)) Object.freeze(value);
+  // The object schema makes unset variables' keys optional; every key is present in `input`.
+  return Object.freeze(result.output) as Config;
 }
 
 /**

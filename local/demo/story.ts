@@ -148,12 +148,14 @@ class Story {
     while (this.now < until) await this.tick();
   }
 
-  private webhook(
-    type: WebhookPayload['type'],
+  private webhook<T extends WebhookPayload['type']>(
+    type: T,
     channel: string | null = CHANNEL,
-    accept: (e: WebhookPayload) => boolean = () => true,
-  ): WebhookPayload | undefined {
-    return this.receiver.events.find((e) => e.type === type && e.channel === channel && accept(e));
+    accept: (e: Extract<WebhookPayload, { type: T }>) => boolean = () => true,
+  ): Extract<WebhookPayload, { type: T }> | undefined {
+    return this.receiver.events.find(
+      (e): e is Extract<WebhookPayload, { type: T }> => e.type === type && e.channel === channel && accept(e as never),
+    );
   }
 
   private async liveStatus(): Promise<string> {

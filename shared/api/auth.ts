@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { currentClock, type Clock } from '../clock';
 import { registerSecret } from '../log';
 import { ApiError } from './errors';
+import type { ErrorCode } from './error-codes';
 import type { HttpRequest } from './event';
 
 export const TIMESTAMP_HEADER = 'X-Livecycle-Timestamp';
@@ -124,7 +125,7 @@ export interface Authenticator {
   authenticate(request: HttpRequest): Promise<AuthScheme>;
 }
 
-function unauthorized(code: string, message: string, field?: string): ApiError {
+function unauthorized(code: ErrorCode, message: string, field?: string): ApiError {
   return new ApiError(401, code, message, field, { 'WWW-Authenticate': 'Bearer realm="livecycle"' });
 }
 

@@ -1,3 +1,5 @@
+import type { ErrorCode } from './error-codes';
+
 /**
  * The one error type of the HTTP layer. Anything that should reach the caller as a 4xx (or a
  * deliberate 5xx) is thrown as an ApiError; everything else is an unexpected failure that
@@ -8,7 +10,8 @@ export class ApiError extends Error {
 
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** One of the listed codes (shared/api/error-codes.ts). */
+    readonly code: ErrorCode,
     message: string,
     /** The request field (body key, query parameter, path parameter or header) at fault. */
     readonly field?: string,

@@ -1,12 +1,15 @@
+import type * as v from 'valibot';
 import type { Logger } from '../log';
 import { MAX_PUBLISH_URL_SECONDS } from '../oss/validate';
-import type { FcHttpResponse } from './event';
+// Types only: the schemas stay out of the api bundle (scripts/openapi.ts looks them up by name).
+import type * as Responses from './responses';
 import { json } from './respond';
 import { createRouter, type Route, type RouteContext, type Router } from './router';
 import {
   boolean,
   channelName,
   cursor,
+  described,
   description,
   fragSettings,
   fragValue,
@@ -14,7 +17,6 @@ import {
   integer,
   note,
   optional,
-  page,
   playlistName,
   queryBoolean,
   queryLimit,
@@ -24,7 +26,6 @@ import {
   vodKey,
   vodRange,
   type JsonObject,
-  type Page,
   type Validator,
 } from './validate';
 
@@ -33,137 +34,209 @@ export interface OperationContext {
   logger: Logger;
 }
 
-export interface CreateChannelInput {
-  /** Absent: the operation generates a name and returns it. */
-  name?: string;
-  description?: string;
-  /** HLS window; absent means the configured default. */
-  frag?: { fragDuration: number; fragCount: number };
-  playlistName?: string;
-  /** Snapshot to the configured destination; absent means the configured default. */
-  snapshot?: boolean;
-  /** Overwrite an existing channel of that name instead of failing with 409. */
-  replace: boolean;
-  /**
-   * Create even though `<name>/` holds objects livecycle did not write (else 409 folder_not_empty); recorded in the
-   * ledger.
-   */
-  adoptExistingFolder: boolean;
-}
+/** A route's body fields or query parameters: each name's validator, whose schema also documents it. */
+export type Fields = Readonly<Record<string, Validator<unknown>>>;
 
-export interface ChannelRef {
-  name: string;
-}
+type ValueOf<V> = V extends Validator<infer T> ? T : never;
 
-export interface PublishUrlInput extends ChannelRef {
-  /** Absent means the configured default. */
-  expiresInSeconds?: number;
-}
+/** The validated values of `F`: each optional (absent, or JSON null) unless named in `R`. */
+export type FieldValues<F extends Fields, R extends keyof F = never> = {
+  -readonly [K in Exclude<keyof F, R>]?: ValueOf<F[K]>;
+} & { -readonly [K in R]: ValueOf<F[K]> };
 
-export interface ForceInput extends ChannelRef {
-  /** Act even while the channel is live (the publisher is cut off). */
-  force: boolean;
-}
-
-export interface VodInput extends ChannelRef {
-  startMs: number;
-  endMs: number;
-  playlistName?: string;
-}
-
-export interface VodRef extends ChannelRef {
-  key: string;
-}
-
-export interface HoldInput extends VodRef {
-  reason?: string;
-}
+/** The `{param}` names of a route pattern, e.g. `'name' | 'key'`. */
+export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | PathParams<Rest>
+  : never;
 
 /**
- * What the api function plugs in. Inputs arrive validated; each returns the JSON object to send.
- * Domain failures (no such channel, already exists, live without force) are thrown as ApiError
- * with 404 / 409 / …; anything else thrown becomes a logged 500.
+ * Every path parameter a pattern may use, with its validator: one rule per name across all
+ * routes (a `{name}` is a channel name wherever it appears). A new parameter name is added here.
+ */
+const PATH_PARAMETERS = { name: channelName, key: vodKey } satisfies Fields;
+
+/** Body of POST /channels. */
+const CREATE_CHANNEL_BODY = {
+  name: described(channelName, 'Absent: a name is generated (ch-<UTC time>-<6 base32>) and returned.'),
+  description,
+  fragDuration: described(fragValue, 'HLS fragment seconds; with fragCount, or neither (then the default, 5).'),
+  fragCount: described(
+    fragValue,
+    'Fragments in the live playlist; with fragDuration, or neither (then the default, 3).',
+  ),
+  playlistName: described(playlistName, 'The live playlist name (default playlist.m3u8).'),
+  snapshot: described(boolean, 'Snapshot the stream (needs SNAPSHOT_TOPIC); default: whether SNAPSHOT_TOPIC is set.'),
+  replace: described(boolean, 'Overwrite an existing channel of the name instead of answering 409 channel_exists.'),
+  adoptExistingFolder: described(
+    boolean,
+    'Create even though <name>/ holds objects livecycle did not write (else 409 folder_not_empty); recorded in the ledger, and cleanup never deletes them.',
+  ),
+} satisfies Fields;
+
+const PAGE_QUERY = {
+  limit: described(queryLimit, 'Page size (default 100).'),
+  cursor: described(cursor, 'nextCursor of the previous page.'),
+} satisfies Fields;
+const PUBLISH_URL_BODY = {
+  expiresInSeconds: described(
+    integer(60, MAX_PUBLISH_URL_SECONDS),
+    'Lifetime of the signed URL (default PUBLISH_URL_TTL).',
+  ),
+} satisfies Fields;
+const FORCE = 'Act even while the channel is live: the publisher is cut off.';
+const DISABLE_BODY = { force: described(boolean, FORCE) } satisfies Fields;
+// DELETE bodies are dropped by some clients and proxies, so `force` travels in the query.
+const DELETE_QUERY = { force: described(queryBoolean, FORCE) } satisfies Fields;
+const VOD_BODY = {
+  start: described(instant, 'ISO-8601 date-time with zone, or epoch milliseconds.'),
+  end: described(instant, 'After start, at most 7 days later; ISO-8601 with zone, or epoch milliseconds.'),
+  playlistName: described(playlistName, 'The playlist name viewers open (default vod-<start>.m3u8).'),
+} satisfies Fields;
+const HOLD_BODY = { reason: described(note, 'Why the VOD is held (default "held via api").') } satisfies Fields;
+
+export type ChannelRef = { name: string };
+export type Page = FieldValues<typeof PAGE_QUERY>;
+export type CreateChannelInput = Omit<
+  FieldValues<typeof CREATE_CHANNEL_BODY>,
+  'fragDuration' | 'fragCount' | 'replace' | 'adoptExistingFolder'
+> & {
+  /** The HLS window; absent means the configured default. */
+  frag?: { fragDuration: number; fragCount: number };
+  replace: boolean;
+  adoptExistingFolder: boolean;
+};
+export type PublishUrlInput = ChannelRef & FieldValues<typeof PUBLISH_URL_BODY>;
+export type ForceInput = ChannelRef & { force: boolean };
+export type VodInput = ChannelRef & { startMs: number; endMs: number; playlistName?: string };
+export type VodRef = ChannelRef & { key: string };
+export type HoldInput = VodRef & FieldValues<typeof HOLD_BODY>;
+
+/**
+ * What the api function plugs in. Inputs arrive validated; each returns the JSON object to send,
+ * typed by the route's response schema (shared/api/responses.ts). Domain failures (no such
+ * channel, already exists, live without force) are thrown as ApiError with 404 / 409 / …;
+ * anything else thrown becomes a logged 500.
  */
 export interface ApiOperations {
-  createChannel(input: CreateChannelInput, ctx: OperationContext): Promise<JsonObject>;
-  listChannels(input: Page, ctx: OperationContext): Promise<JsonObject>;
-  getChannel(input: ChannelRef, ctx: OperationContext): Promise<JsonObject>;
-  createPublishUrl(input: PublishUrlInput, ctx: OperationContext): Promise<JsonObject>;
-  enableChannel(input: ChannelRef, ctx: OperationContext): Promise<JsonObject>;
-  disableChannel(input: ForceInput, ctx: OperationContext): Promise<JsonObject>;
-  deleteChannel(input: ForceInput, ctx: OperationContext): Promise<JsonObject>;
-  createVod(input: VodInput, ctx: OperationContext): Promise<JsonObject>;
-  holdVod(input: HoldInput, ctx: OperationContext): Promise<JsonObject>;
-  releaseVod(input: VodRef, ctx: OperationContext): Promise<JsonObject>;
-  cleanupReport(input: Page, ctx: OperationContext): Promise<JsonObject>;
+  createChannel(input: CreateChannelInput, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_CREATED'>>;
+  listChannels(input: Page, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_LIST'>>;
+  getChannel(input: ChannelRef, ctx: OperationContext): Promise<SuccessBody<'CHANNEL'>>;
+  createPublishUrl(input: PublishUrlInput, ctx: OperationContext): Promise<SuccessBody<'PUBLISH_URL'>>;
+  enableChannel(input: ChannelRef, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_ENABLED'>>;
+  disableChannel(input: ForceInput, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_DISABLED'>>;
+  deleteChannel(input: ForceInput, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_DELETED'>>;
+  createVod(input: VodInput, ctx: OperationContext): Promise<SuccessBody<'VOD_CREATED'>>;
+  holdVod(input: HoldInput, ctx: OperationContext): Promise<SuccessBody<'VOD_HELD'>>;
+  releaseVod(input: VodRef, ctx: OperationContext): Promise<SuccessBody<'VOD_RELEASED'>>;
+  cleanupReport(input: Page, ctx: OperationContext): Promise<SuccessBody<'CLEANUP_REPORT'>>;
 }
 
-const publishUrlExpiry = integer(60, MAX_PUBLISH_URL_SECONDS);
+/** The name of a success body's schema in shared/api/responses.ts. */
+export type ResponseName = keyof typeof Responses;
+/** The success body `name` describes. */
+export type SuccessBody<N extends ResponseName> = v.InferOutput<(typeof Responses)[N]>;
 
-interface RouteInput {
-  /** The JSON body, holding only the route's declared fields. */
-  body: JsonObject;
-  /** The query, holding only the route's declared parameters. */
-  query: Readonly<Record<string, string>>;
-  params: Readonly<Record<string, string>>;
+/**
+ * What a route takes and answers, as openapi.json (scripts/openapi.ts) describes it. `body` and
+ * `query` are checked in declaration order, after the path parameters (PATH_PARAMETERS).
+ */
+export interface RouteSpec<
+  P extends string = string,
+  B extends Fields = Fields,
+  Q extends Fields = Fields,
+  R extends keyof B = keyof B,
+  S extends ResponseName = ResponseName,
+> {
+  method: string;
+  pattern: P;
+  summary: string;
+  body?: B;
+  query?: Q;
+  /** Body fields that must be present (else 400 missing_field). */
+  required?: readonly R[];
+  /** The success status. */
+  status: 200 | 201;
+  /**
+   * The name of the success body's schema in shared/api/responses.ts: openapi.json documents it
+   * field by field, and the route's run must return its type. Every route declares one (`npm run
+   * openapi` refuses a route without). A name, not the schema, so the api bundle does not carry it.
+   */
+  response?: S;
+}
+
+/** What a route's run gets: everything validated and typed from the route's declarations. */
+export interface RouteInput<P extends string, B extends Fields, Q extends Fields, R extends keyof B> {
+  params: Record<PathParams<P>, string>;
+  body: FieldValues<B, R>;
+  query: FieldValues<Q>;
   ctx: OperationContext;
 }
 
-type Fields = Readonly<Record<string, Validator<unknown>>>;
-
-/** What a route takes and answers, as openapi.json (scripts/openapi.ts) describes it. */
-export interface RouteSpec {
-  method: string;
-  pattern: string;
-  summary: string;
-  /** Body fields and query parameters with their validators, in the order they are checked. */
-  body?: Fields;
-  query?: Fields;
-  /** Body fields that must be present. */
-  required?: readonly string[];
-  /** The success status. */
-  status: 200 | 201;
+/** The values of `fields` in `input`, each checked by its validator; `required` ones must be present. */
+function readFields(
+  input: Readonly<Record<string, unknown>>,
+  fields: Fields,
+  requiredFields: readonly PropertyKey[] = [],
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, validate]) => [
+      name,
+      requiredFields.includes(name) ? required(input, name, validate) : optional(input, name, validate),
+    ]),
+  );
 }
 
+export type DeclaredRoute = Route & { spec: RouteSpec };
+
 /**
- * One route with its accepted body fields and query parameters declared up front, so no route
- * can forget the strict-input check on either, and the document lists exactly what is checked.
+ * One route with its path parameters, body fields, query parameters and success body declared up
+ * front: the route refuses undeclared fields, validates the declared ones before `run`, and the
+ * document lists exactly what is checked and answered.
  */
-function route(spec: RouteSpec, run: (input: RouteInput) => Promise<JsonObject>): Route & { spec: RouteSpec } {
+export function route<
+  const P extends string,
+  const B extends Fields = Record<never, never>,
+  const Q extends Fields = Record<never, never>,
+  const R extends keyof B = never,
+  const S extends ResponseName = never,
+>(
+  spec: RouteSpec<P, B, Q, R, S>,
+  run: (input: RouteInput<P, B, Q, R>) => Promise<[S] extends [never] ? JsonObject : SuccessBody<S>>,
+): DeclaredRoute {
+  const params: Fields = Object.fromEntries(
+    [...spec.pattern.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
+      const validate = (PATH_PARAMETERS as Fields)[name!];
+      if (!validate) throw new Error(`${spec.pattern}: no rule for path parameter {${name}} in PATH_PARAMETERS`);
+      return [name!, validate];
+    }),
+  );
   return {
     method: spec.method,
     pattern: spec.pattern,
-    spec,
+    spec: spec as unknown as RouteSpec,
     async handle(context: RouteContext) {
       const { query } = context.request;
       rejectUnknownFields(query, Object.keys(spec.query ?? {}));
       const body = readJsonBody(context.request);
       rejectUnknownFields(body, Object.keys(spec.body ?? {}));
-      return json(
-        spec.status,
-        await run({
-          body,
-          query,
-          params: context.params,
-          ctx: { requestId: context.requestId, logger: context.logger },
-        }),
-      );
+      const input = {
+        params: readFields(context.params, params),
+        query: readFields(query, spec.query ?? {}),
+        body: readFields(body, spec.body ?? {}, spec.required),
+        ctx: { requestId: context.requestId, logger: context.logger },
+      } as RouteInput<P, B, Q, R>;
+      return json(spec.status, (await run(input)) as JsonObject);
     },
   };
 }
 
-function channel(params: Readonly<Record<string, string>>): ChannelRef {
-  return { name: required(params, 'name', channelName) };
+/** The validator of each path parameter, for openapi.json. */
+export function pathParameter(name: string): Validator<unknown> | undefined {
+  return (PATH_PARAMETERS as Fields)[name];
 }
-
-function vod(params: Readonly<Record<string, string>>): VodRef {
-  return { ...channel(params), key: required(params, 'key', vodKey) };
-}
-
-const PAGE = { limit: queryLimit, cursor };
 
 /** The livecycle api's route table, wired to `ops`. */
-function routeTable(ops: ApiOperations) {
+function routeTable(ops: ApiOperations): DeclaredRoute[] {
   return [
     route(
       {
@@ -171,37 +244,32 @@ function routeTable(ops: ApiOperations) {
         pattern: '/channels',
         summary: 'Create a channel',
         status: 201,
-        body: {
-          name: channelName,
-          description,
-          fragDuration: fragValue,
-          fragCount: fragValue,
-          playlistName,
-          snapshot: boolean,
-          replace: boolean,
-          adoptExistingFolder: boolean,
-        },
+        body: CREATE_CHANNEL_BODY,
+        response: 'CHANNEL_CREATED',
       },
       async ({ body, ctx }) => {
-        const input: CreateChannelInput = {
-          name: optional(body, 'name', channelName),
-          description: optional(body, 'description', description),
-          frag: fragSettings(body),
-          playlistName: optional(body, 'playlistName', playlistName),
-          snapshot: optional(body, 'snapshot', boolean),
-          replace: optional(body, 'replace', boolean) ?? false,
-          adoptExistingFolder: optional(body, 'adoptExistingFolder', boolean) ?? false,
-        };
-        return ops.createChannel(input, ctx);
+        const { fragDuration, fragCount, replace, adoptExistingFolder, ...rest } = body;
+        const frag = fragSettings(fragDuration, fragCount);
+        return ops.createChannel(
+          { ...rest, frag, replace: replace ?? false, adoptExistingFolder: adoptExistingFolder ?? false },
+          ctx,
+        );
       },
     ),
     route(
-      { method: 'GET', pattern: '/channels', summary: 'List channels', status: 200, query: PAGE },
-      async ({ query, ctx }) => ops.listChannels(page(query), ctx),
+      {
+        method: 'GET',
+        pattern: '/channels',
+        summary: 'List channels',
+        status: 200,
+        query: PAGE_QUERY,
+        response: 'CHANNEL_LIST',
+      },
+      async ({ query, ctx }) => ops.listChannels(query, ctx),
     ),
     route(
-      { method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200 },
-      async ({ params, ctx }) => ops.getChannel(channel(params), ctx),
+      { method: 'GET', pattern: '/channels/{name}', summary: 'Get a channel', status: 200, response: 'CHANNEL' },
+      async ({ params, ctx }) => ops.getChannel(params, ctx),
     ),
     route(
       {
@@ -209,16 +277,20 @@ function routeTable(ops: ApiOperations) {
         pattern: '/channels/{name}/publish-url',
         summary: 'Sign an RTMP publish URL',
         status: 200,
-        body: { expiresInSeconds: publishUrlExpiry },
+        body: PUBLISH_URL_BODY,
+        response: 'PUBLISH_URL',
       },
-      async ({ body, params, ctx }) => {
-        const expiresInSeconds = optional(body, 'expiresInSeconds', publishUrlExpiry);
-        return ops.createPublishUrl({ ...channel(params), expiresInSeconds }, ctx);
-      },
+      async ({ body, params, ctx }) => ops.createPublishUrl({ ...params, ...body }, ctx),
     ),
     route(
-      { method: 'POST', pattern: '/channels/{name}/enable', summary: 'Enable a channel', status: 200 },
-      async ({ params, ctx }) => ops.enableChannel(channel(params), ctx),
+      {
+        method: 'POST',
+        pattern: '/channels/{name}/enable',
+        summary: 'Enable a channel',
+        status: 200,
+        response: 'CHANNEL_ENABLED',
+      },
+      async ({ params, ctx }) => ops.enableChannel(params, ctx),
     ),
     route(
       {
@@ -226,26 +298,21 @@ function routeTable(ops: ApiOperations) {
         pattern: '/channels/{name}/disable',
         summary: 'Disable a channel',
         status: 200,
-        body: { force: boolean },
+        body: DISABLE_BODY,
+        response: 'CHANNEL_DISABLED',
       },
-      async ({ body, params, ctx }) => {
-        const force = optional(body, 'force', boolean) ?? false;
-        return ops.disableChannel({ ...channel(params), force }, ctx);
-      },
+      async ({ body, params, ctx }) => ops.disableChannel({ ...params, force: body.force ?? false }, ctx),
     ),
-    // DELETE bodies are dropped by some clients and proxies, so `force` travels in the query.
     route(
       {
         method: 'DELETE',
         pattern: '/channels/{name}',
         summary: 'Delete a channel',
         status: 200,
-        query: { force: queryBoolean },
+        query: DELETE_QUERY,
+        response: 'CHANNEL_DELETED',
       },
-      async ({ query, params, ctx }) => {
-        const force = optional(query, 'force', queryBoolean) ?? false;
-        return ops.deleteChannel({ ...channel(params), force }, ctx);
-      },
+      async ({ query, params, ctx }) => ops.deleteChannel({ ...params, force: query.force ?? false }, ctx),
     ),
     route(
       {
@@ -253,17 +320,12 @@ function routeTable(ops: ApiOperations) {
         pattern: '/channels/{name}/vod',
         summary: 'Generate a VOD playlist for a time range',
         status: 201,
-        body: { start: instant, end: instant, playlistName },
+        body: VOD_BODY,
         required: ['start', 'end'],
+        response: 'VOD_CREATED',
       },
-      async ({ body, params, ctx }) => {
-        const input: VodInput = {
-          ...channel(params),
-          ...vodRange(body),
-          playlistName: optional(body, 'playlistName', playlistName),
-        };
-        return ops.createVod(input, ctx);
-      },
+      async ({ body, params, ctx }) =>
+        ops.createVod({ ...params, ...vodRange(body.start, body.end), playlistName: body.playlistName }, ctx),
     ),
     route(
       {
@@ -271,15 +333,20 @@ function routeTable(ops: ApiOperations) {
         pattern: '/channels/{name}/vods/{key}/hold',
         summary: 'Hold a VOD against retention',
         status: 200,
-        body: { reason: note },
+        body: HOLD_BODY,
+        response: 'VOD_HELD',
       },
-      async ({ body, params, ctx }) => {
-        return ops.holdVod({ ...vod(params), reason: optional(body, 'reason', note) }, ctx);
-      },
+      async ({ body, params, ctx }) => ops.holdVod({ ...params, ...body }, ctx),
     ),
     route(
-      { method: 'DELETE', pattern: '/channels/{name}/vods/{key}/hold', summary: 'Release a VOD hold', status: 200 },
-      async ({ params, ctx }) => ops.releaseVod(vod(params), ctx),
+      {
+        method: 'DELETE',
+        pattern: '/channels/{name}/vods/{key}/hold',
+        summary: 'Release a VOD hold',
+        status: 200,
+        response: 'VOD_RELEASED',
+      },
+      async ({ params, ctx }) => ops.releaseVod(params, ctx),
     ),
     route(
       {
@@ -287,9 +354,10 @@ function routeTable(ops: ApiOperations) {
         pattern: '/cleanup/report',
         summary: 'Read the latest cleanup report',
         status: 200,
-        query: PAGE,
+        query: PAGE_QUERY,
+        response: 'CLEANUP_REPORT',
       },
-      async ({ query, ctx }) => ops.cleanupReport(page(query), ctx),
+      async ({ query, ctx }) => ops.cleanupReport(query, ctx),
     ),
   ];
 }

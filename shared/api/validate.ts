@@ -80,6 +80,12 @@ function validator<T>(schema: v.GenericSchema<unknown, T>): Validator<T> {
   return Object.assign(check, { schema });
 }
 
+/** The same check, its schema carrying a description for openapi.json (after the rule's own, if any). */
+export function described<T>(validate: Validator<T>, description: string): Validator<T> {
+  const rule = v.getDescription(validate.schema);
+  return validator(v.pipe(validate.schema, v.description(rule ? `${description} ${rule}` : description)));
+}
+
 // C0 controls, DEL and C1 controls: they cannot travel in OSS's XML bodies and corrupt log lines.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -90,6 +96,8 @@ function text(minBytes: number, maxBytes: number) {
     v.minBytes(minBytes, size),
     v.maxBytes(maxBytes, size),
     v.check((value) => !CONTROL.test(value), 'must not contain control characters'),
+    // JSON Schema counts characters, not bytes: the document says the rule in words.
+    v.description(`${minBytes}–${maxBytes} bytes of UTF-8, no control characters.`),
   );
 }
 
@@ -145,10 +153,9 @@ export const fragValue = integer(1, 100);
 
 /** fragDuration and fragCount configure one HLS window together, so neither comes alone. */
 export function fragSettings(
-  input: Readonly<Record<string, unknown>>,
+  fragDuration: number | undefined,
+  fragCount: number | undefined,
 ): { fragDuration: number; fragCount: number } | undefined {
-  const fragDuration = optional(input, 'fragDuration', fragValue);
-  const fragCount = optional(input, 'fragCount', fragValue);
   if (fragDuration === undefined && fragCount === undefined) return undefined;
   if (fragDuration === undefined) throw invalid('fragDuration', 'is required together with fragCount');
   if (fragCount === undefined) throw invalid('fragCount', 'is required together with fragDuration');
@@ -222,9 +229,8 @@ export const instant = validator(
  */
 export const MAX_VOD_SPAN_MS = 7 * 24 * 3600_000;
 
-export function vodRange(input: Readonly<Record<string, unknown>>): { startMs: number; endMs: number } {
-  const startMs = required(input, 'start', instant);
-  const endMs = required(input, 'end', instant);
+/** A VOD's range from the validated `start` and `end` (epoch ms). */
+export function vodRange(startMs: number, endMs: number): { startMs: number; endMs: number } {
   if (endMs <= startMs) throw invalid('end', 'must be after start');
   if (endMs - startMs > MAX_VOD_SPAN_MS) throw invalid('end', 'must be at most 7 days after start');
   return { startMs, endMs };
@@ -253,12 +259,3 @@ export const queryBoolean = validator(
 
 /** An opaque pagination cursor handed out by a previous page. */
 export const cursor = validator(text(1, 1024));
-
-export interface Page {
-  limit?: number;
-  cursor?: string;
-}
-
-export function page(query: Readonly<Record<string, string>>): Page {
-  return { limit: optional(query, 'limit', queryLimit), cursor: optional(query, 'cursor', cursor) };
-}

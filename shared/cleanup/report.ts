@@ -4,7 +4,8 @@
  * small object however large the bucket. The shape is documented in docs/cleanup.md (the api's
  * GET /cleanup/report returns it as stored).
  */
-import type { CleanupReport, JsonValue } from '../ledger/records';
+import type * as v from 'valibot';
+import type { CLEANUP_RUN_REPORT } from './report-schema';
 
 /** Keys listed in a report (candidates in a dry run, deletions otherwise); the count is exact. */
 export const REPORT_KEY_CAP = 200;
@@ -13,72 +14,16 @@ export const REPORT_CHANNEL_CAP = 100;
 /** Delete errors listed; also folder errors listed. */
 export const REPORT_ERROR_CAP = 50;
 
-export type StopReason = 'deadline' | 'budget-objects' | 'budget-bytes';
+export type StopReason = NonNullable<CleanupRunReport['stoppedBy']>;
 
 /** Where a run stopped: the folder it was in and the last key it finished (none: the folder's start). */
-export interface CleanupCursor {
-  folder: string;
-  startAfter?: string;
-}
+export type CleanupCursor = NonNullable<CleanupRunReport['cursor']>;
 
-export interface Tally {
-  /** Objects the sweep or retention chose for deletion (within the budget). */
-  candidates: number;
-  deleted: number;
-  /** Bytes of the candidates (dry run) or of the deleted objects. */
-  bytes: number;
-  /** Expired VOD playlists among the candidates. */
-  expiredPlaylists: number;
-  /** Fragments kept, by reason (`classifyFragment`'s reasons). */
-  kept: Record<string, number>;
-}
-
-export interface ChannelTally extends Tally {
-  channel: string;
-  state: string;
-  /** Playlists whose text could not be parsed: they pin the channel's fragments. */
-  unreadablePlaylists: string[];
-}
-
-/** Cursor as stored in the report (JSON). */
-export type CursorJson = { folder: string; startAfter?: string };
+export type ChannelTally = CleanupRunReport['channels'][number];
+export type Tally = Omit<ChannelTally, 'channel' | 'state' | 'unreadablePlaylists'>;
 
 /** A report as cleanup writes it (docs/cleanup.md, "Report"); the ledger stores it as JSON. */
-export type CleanupRunReport = CleanupReport & {
-  bucket: string;
-  status: 'complete' | 'partial';
-  settings: { [k: string]: JsonValue };
-  totals: {
-    candidates: number;
-    deleted: number;
-    bytes: number;
-    expiredPlaylists: number;
-    kept: { [reason: string]: number };
-    deleteErrors: number;
-    foldersOutOfScope: number;
-    folderErrors: number;
-  };
-  keys: { listed: string[]; count: number; truncated: boolean };
-  channels: {
-    channel: string;
-    state: string;
-    candidates: number;
-    deleted: number;
-    bytes: number;
-    expiredPlaylists: number;
-    kept: { [reason: string]: number };
-    unreadablePlaylists: string[];
-  }[];
-  channelsOmitted: number;
-  errors: { key: string; code: string }[];
-  /** Folders whose sweep a transient OSS failure ended (first 50); the run went on with the next folder. */
-  folderErrors: { folder: string; code: string }[];
-  /** Folders outside cleanup's scope (first 50), e.g. the ledger's or another tool's; never touched. */
-  foldersOutOfScope: string[];
-  resumedFrom?: CursorJson;
-  stoppedBy?: StopReason;
-  cursor?: CursorJson;
-};
+export type CleanupRunReport = v.InferOutput<typeof CLEANUP_RUN_REPORT>;
 
 function emptyTally(): Tally {
   return { candidates: 0, deleted: 0, bytes: 0, expiredPlaylists: 0, kept: {} };
@@ -106,7 +51,7 @@ export class ReportBuilder {
       startedAt: number;
       dryRun: boolean;
       resumedFrom?: CleanupCursor;
-      settings: { [k: string]: JsonValue };
+      settings: CleanupRunReport['settings'];
     },
   ) {}
 
@@ -212,7 +157,8 @@ export class ReportBuilder {
   }
 }
 
-function cursorJson(cursor: CleanupCursor): CursorJson {
+/** The cursor without an undefined `startAfter` key, as stored in the report (JSON). */
+function cursorJson(cursor: CleanupCursor): CleanupCursor {
   return cursor.startAfter === undefined
     ? { folder: cursor.folder }
     : { folder: cursor.folder, startAfter: cursor.startAfter };

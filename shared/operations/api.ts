@@ -14,12 +14,14 @@ import { randomInt } from 'node:crypto';
 import { ApiError } from '../api/errors';
 import type {
   ApiOperations,
+  ChannelRef,
   CreateChannelInput,
   ForceInput,
   OperationContext as ApiContext,
   VodInput,
 } from '../api/routes';
-import type { JsonObject } from '../api/validate';
+import type { Channel, ChannelCreated, ChannelDeleted, ChannelDisabled, VodCreated } from '../api/responses';
+import type { CleanupRunReport } from '../cleanup/report';
 import {
   LedgerKeyError,
   type AdoptedObjects,
@@ -114,8 +116,8 @@ function apiErrorOf(err: unknown, channel?: string): unknown {
  */
 export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext) => FcContext): ApiOperations {
   const run =
-    <I extends { name?: string }>(fn: (scope: BucketScope, op: OperationContext, input: I) => Promise<JsonObject>) =>
-    async (input: I, apiCtx: ApiContext): Promise<JsonObject> => {
+    <I extends { name?: string }, O>(fn: (scope: BucketScope, op: OperationContext, input: I) => Promise<O>) =>
+    async (input: I, apiCtx: ApiContext): Promise<O> => {
       const op = createOperationContext(instance, invocationOf(apiCtx), apiCtx.requestId);
       const bucket = instance.config.buckets[0] as string;
       try {
@@ -173,7 +175,8 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
       return { name: input.name, key: input.key, held: false };
     }),
     cleanupReport: run(async (scope, _op, _input: { limit?: number; cursor?: string; name?: undefined }) => ({
-      report: ((await scope.ledger.latestCleanupReport()) as JsonObject | undefined) ?? null,
+      // Cleanup's reports are the only ones stored there (shared/cleanup/operation.ts).
+      report: ((await scope.ledger.latestCleanupReport()) as CleanupRunReport | undefined) ?? null,
     })),
   };
 }
@@ -187,7 +190,11 @@ async function publishUrl(scope: BucketScope, op: OperationContext, channel: str
   return { publishUrl: url, expiresAt: iso(op.clock.now() + ttl * 1000) };
 }
 
-async function createChannel(scope: BucketScope, op: OperationContext, input: CreateChannelInput): Promise<JsonObject> {
+async function createChannel(
+  scope: BucketScope,
+  op: OperationContext,
+  input: CreateChannelInput,
+): Promise<ChannelCreated> {
   const name = input.name ?? generateChannelName(op.clock.now());
   const snapshot = input.snapshot ?? op.config.snapshotTopic !== undefined;
   if (snapshot && !op.config.snapshotTopic)
@@ -329,7 +336,7 @@ function deletedEvent(tombstone: TombstoneRecord): EmitInput {
   };
 }
 
-async function getChannel(scope: BucketScope, op: OperationContext, input: { name: string }): Promise<JsonObject> {
+async function getChannel(scope: BucketScope, op: OperationContext, input: ChannelRef): Promise<Channel> {
   const channel = input.name;
   const info = await scope.oss.getLiveChannelInfo(channel);
   const stat = await scope.oss.getLiveChannelStat(channel);
@@ -374,11 +381,11 @@ async function getChannel(scope: BucketScope, op: OperationContext, input: { nam
   };
 }
 
-function liveStatus(stat: LiveChannelStat): JsonObject {
+function liveStatus(stat: LiveChannelStat): Channel['live'] {
   return { status: stat.status, connectedAt: iso(stat.connectedTime), remoteAddr: stat.remoteAddr ?? null };
 }
 
-async function disableChannel(scope: BucketScope, op: OperationContext, input: ForceInput): Promise<JsonObject> {
+async function disableChannel(scope: BucketScope, op: OperationContext, input: ForceInput): Promise<ChannelDisabled> {
   const channel = input.name;
   const info = await scope.oss.getLiveChannelInfo(channel);
   if (info.status === 'disabled') {
@@ -407,7 +414,7 @@ async function disableNow(scope: BucketScope, op: OperationContext, channel: str
   await scope.webhooks.emit(disabledEvent(record));
 }
 
-async function deleteChannel(scope: BucketScope, op: OperationContext, input: ForceInput): Promise<JsonObject> {
+async function deleteChannel(scope: BucketScope, op: OperationContext, input: ForceInput): Promise<ChannelDeleted> {
   const channel = input.name;
   const record = await scope.ledger.getChannel(channel);
   // A channel created outside livecycle has no generation; 0 stands for "unknown" in its tombstone.
@@ -462,14 +469,14 @@ async function recordDeletion(
   op: OperationContext,
   channel: string,
   generation: number,
-): Promise<JsonObject> {
+): Promise<ChannelDeleted> {
   const { record } = await scope.ledger.recordTombstone({ channel, generation, deletedAt: op.clock.now() });
   await scope.webhooks.emit(deletedEvent(record));
   return { name: channel, deleted: true, generation, deletedAt: iso(record.deletedAt) };
 }
 
 /** A manual VOD: planned like a broadcast from start to end, built by generate-vod's builder. */
-async function createVod(scope: BucketScope, op: OperationContext, input: VodInput): Promise<JsonObject> {
+async function createVod(scope: BucketScope, op: OperationContext, input: VodInput): Promise<VodCreated> {
   const channel = input.name;
   const { fragDuration, generation } = await channelFacts(scope, channel);
   const broadcastId = compactUtcSeconds(input.startMs);

@@ -9,7 +9,7 @@
  * invocation was lost or failed.
  */
 import type { VodRecord } from '../ledger';
-import type { EmitInput } from '../webhooks';
+import type { EmitInputOf } from '../webhooks';
 import { renderParentPlaylist } from '../lifecycle';
 import { OssError, OssProtocolError, isTransientFailure } from '../oss';
 import type { BucketScope, OperationContext } from './context';
@@ -188,12 +188,12 @@ export async function buildVod(
   });
   const event = vodReadyEvent(record);
   await scope.webhooks.emit(event);
-  log.info({ playlist: event.data?.playlist, parts: written.length }, 'VOD ready');
+  log.info({ playlist: event.data.playlist, parts: written.length }, 'VOD ready');
   return 'ready';
 }
 
 /** `vod.ready` from the broadcast's `ready` record, so every run that sees the record announces the same event. */
-export function vodReadyEvent(record: VodRecord): EmitInput {
+export function vodReadyEvent(record: VodRecord): EmitInputOf<'vod.ready'> {
   const playlist = record.parent?.key ?? record.parts[0]?.key ?? '';
   return {
     type: 'vod.ready',
@@ -206,7 +206,7 @@ export function vodReadyEvent(record: VodRecord): EmitInput {
 }
 
 /** `vod.failed` from the broadcast's `failed` record (idempotent like `vod.ready`; fact: the broadcast id). */
-export function vodFailedEvent(record: VodRecord): EmitInput {
+export function vodFailedEvent(record: VodRecord): EmitInputOf<'vod.failed'> {
   return {
     type: 'vod.failed',
     channel: record.channel,

@@ -6,6 +6,7 @@ export {
   DEFAULT_DELIVERY_POLICY,
   type WebhookPayload,
   type EmitInput,
+  type EmitInputOf,
   type EmitResult,
   type DeliveryOutcome,
   type DeliveryPolicy,

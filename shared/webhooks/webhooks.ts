@@ -21,36 +21,32 @@ import { request } from '../oss/http';
 import { currentClock } from '../clock';
 import type { Logger } from '../log';
 import type { Ledger } from '../ledger/ledger';
-import type { EventType, JsonValue, StoredEvent } from '../ledger/records';
+import type { EventType, StoredEvent } from '../ledger/records';
+import type { EventData, WebhookPayload } from './events';
 import { EVENT_TYPE_HEADER, signWebhook } from './signature';
 
-/** The JSON body POSTed to the receiver. */
-export interface WebhookPayload {
-  id: string;
-  type: EventType;
-  channel: string | null;
-  bucket: string;
-  /** Per channel (per bucket for channel = null): 1, 2, 3… without gaps. */
-  sequence: number;
-  /** ISO 8601 UTC. */
-  occurredAt: string;
-  data: { [key: string]: JsonValue };
-}
+export type { WebhookPayload } from './events';
 
-export interface EmitInput {
-  type: EventType;
-  /** null for bucket-wide events (cleanup.completed). */
-  channel: string | null;
-  /**
-   * What makes this event unique among events of its type on this channel, e.g. the channel
-   * generation (channel.created/deleted), the broadcast id (stream.*, vod.ready), the run id
-   * (cleanup.completed). Same fact → same event id.
-   */
-  fact: string;
-  /** When the fact happened (epoch ms), taken from the fact, not from "now", so duplicates agree. */
-  occurredAt: number;
-  data?: { [key: string]: JsonValue };
-}
+/** An event to announce; its `data` is the type's (shared/webhooks/events.ts). */
+export type EmitInput = {
+  [T in EventType]: {
+    type: T;
+    /** null for bucket-wide events (cleanup.completed). */
+    channel: string | null;
+    /**
+     * What makes this event unique among events of its type on this channel, e.g. the channel
+     * generation (channel.created/deleted), the broadcast id (stream.*, vod.ready), the run id
+     * (cleanup.completed). Same fact → same event id.
+     */
+    fact: string;
+    /** When the fact happened (epoch ms), taken from the fact, not from "now", so duplicates agree. */
+    occurredAt: number;
+    data: EventData<T>;
+  };
+}[EventType];
+
+/** The EmitInput of one event type. */
+export type EmitInputOf<T extends EventType> = Extract<EmitInput, { type: T }>;
 
 export interface DeliveryPolicy {
   /** HTTP attempts per delivery (within one run). */
@@ -123,6 +119,7 @@ export function eventId(type: EventType, bucket: string, channel: string | null,
 }
 
 export function toPayload(event: StoredEvent, sequence: number): WebhookPayload {
+  // A recorded event was emitted with its type's data (EmitInput), so the pair matches.
   return {
     id: event.id,
     type: event.type,
@@ -131,7 +128,7 @@ export function toPayload(event: StoredEvent, sequence: number): WebhookPayload 
     sequence,
     occurredAt: new Date(event.occurredAt).toISOString(),
     data: event.data,
-  };
+  } as WebhookPayload;
 }
 
 /** A response status worth another attempt: the receiver may recover. */
@@ -177,7 +174,8 @@ export class Webhooks {
       channel: input.channel,
       fact: input.fact,
       occurredAt: input.occurredAt,
-      data: input.data ?? {},
+      // The ledger stores any JSON; the type guarantees the event's own shape.
+      data: input.data as StoredEvent['data'],
     };
     // Outbox first: if we die after this, drainOutbox() still has the whole event.
     await this.ledger.enqueueEvent(event);

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createOssClient, loadConfig } from '../../shared/config';
+import { ConfigError, ENVIRONMENT_VARIABLES, createOssClient, loadConfig } from '../../shared/config';
 import { scrubSecrets } from '../../shared/log';
 
 const BASE = { OSS_ENDPOINT: 'oss-cn-hangzhou-internal.aliyuncs.com', BUCKETS: 'livecycle-demo' };
@@ -239,6 +241,17 @@ describe('loadConfig', () => {
       webhookUrl: undefined,
       dryRun: true,
     });
+  });
+});
+
+describe('the environment schema', () => {
+  it("is what README.md's configuration table lists, variable for variable", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('Credentials:'));
+    const documented = [...table.matchAll(/^\| (.+?) \|/gm)].flatMap(([, cell]) =>
+      [...cell!.matchAll(/`([A-Z0-9_]+)`/g)].map(([, name]) => name!),
+    );
+    expect([...documented].sort()).toEqual([...ENVIRONMENT_VARIABLES].sort());
   });
 });
 

@@ -286,8 +286,11 @@ export interface components {
     schemas: {
         Error: {
             error: {
-                /** @description Stable machine-readable code (docs/api.md, error codes), e.g. missing_field, invalid_field, unknown_field. */
-                code: string;
+                /**
+                 * @description Stable machine-readable code: bad_event (400): the FC event is not an HTTP trigger event; invalid_path (400): malformed percent-encoding in the path; invalid_path_param (400): a path parameter with `/`, `%2F`, `\`, `..` or control characters; invalid_json (400): the body is not UTF-8 JSON, or not a JSON object; unknown_field (400): a body field or query parameter the route does not take (`field` names it); missing_field (400): a required field is absent; invalid_field (400): a field of the wrong type, range or format, or a value OSS refused; snapshot_not_configured (400): `snapshot: true` while SNAPSHOT_TOPIC is not configured; missing_credentials (401): no signature headers and no `Authorization`; malformed_signature (401): a signature header missing, the timestamp not digits, or the signature not `v1=<64 hex>` (`field` names the header); expired_timestamp (401): the timestamp is more than 300 s from server time, either direction; bad_signature (401): the signature matches no configured secret; replayed (401): this exact signature was already accepted within the window; malformed_token (401): `Authorization` is not `Bearer <token>`; bad_token (401): the token matches no configured token; not_found (404): no such route; channel_not_found (404): no channel of that name; vod_not_found (404): POST …/hold: no such VOD playlist in the channel’s folder; method_not_allowed (405): the path exists, the method does not; `Allow` lists the methods; channel_exists (409): POST /channels: a channel of that name exists; send `replace: true` to overwrite it; folder_not_empty (409): POST /channels over a folder holding objects livecycle did not write; send `adoptExistingFolder: true`; channel_disabled (409): OSS refused to build a VOD of a disabled channel (DELETE, manual VOD); enable the channel and retry; channel_live (409): the channel is live; stop the push or send `force`; vod_exists (409): POST …/vod: a different VOD starting at that second exists; payload_too_large (413): the body is over 64 KiB; unsupported_media_type (415): a non-empty body that is not `application/json`; vod_failed (422): POST …/vod: OSS built no playlist (e.g. no fragment lies in the range); internal (500): an unexpected failure; details in the log under the request id (`requestId`); replay_store_full (503): this instance’s replay store is full of unexpired signatures; retry after `Retry-After` seconds.
+                 * @enum {string}
+                 */
+                code: "bad_event" | "invalid_path" | "invalid_path_param" | "invalid_json" | "unknown_field" | "missing_field" | "invalid_field" | "snapshot_not_configured" | "missing_credentials" | "malformed_signature" | "expired_timestamp" | "bad_signature" | "replayed" | "malformed_token" | "bad_token" | "not_found" | "channel_not_found" | "vod_not_found" | "method_not_allowed" | "channel_exists" | "folder_not_empty" | "channel_disabled" | "channel_live" | "vod_exists" | "payload_too_large" | "unsupported_media_type" | "vod_failed" | "internal" | "replay_store_full";
                 /** @description Human-readable; may change. */
                 message: string;
                 /** @description The body field, query or path parameter or header at fault. */
@@ -296,30 +299,8 @@ export interface components {
                 requestId?: string;
             };
         };
-        WebhookEvent: {
-            id: string;
-            /** @enum {string} */
-            type: "channel.created" | "stream.started" | "stream.ended" | "channel.disabled" | "vod.ready" | "vod.failed" | "channel.deleted" | "cleanup.completed";
-            /** @description null for bucket-wide events (cleanup.completed). */
-            channel: string | null;
-            bucket: string;
-            /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
-            sequence: number;
-            /** Format: date-time */
-            occurredAt: string;
-            data: Record<string, never>;
-        };
     };
     responses: {
-        /** @description The operation's result. */
-        Success: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
         /** @description An error with a stable code. */
         Error: {
             headers: {
@@ -349,6 +330,7 @@ export interface operations {
     getChannels: {
         parameters: {
             query?: {
+                /** @example 50 */
                 limit?: string;
                 cursor?: string;
             };
@@ -358,7 +340,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description List channels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "channels": [
+                     *         {
+                     *           "name": "cam-1",
+                     *           "description": "lobby camera",
+                     *           "status": "enabled",
+                     *           "lastModified": "2024-05-01T12:00:00.000Z",
+                     *           "playUrl": "https://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/playlist.m3u8"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        channels: {
+                            name: string;
+                            description: string;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                            lastModified: string | null;
+                            playUrl: string | null;
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -389,19 +404,77 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Absent: a name is generated (ch-<UTC time>-<6 base32>) and returned. */
                     name?: string;
+                    /** @description 0–128 bytes of UTF-8, no control characters. */
                     description?: string;
+                    /** @description HLS fragment seconds; with fragCount, or neither (then the default, 5). */
                     fragDuration?: number;
+                    /** @description Fragments in the live playlist; with fragDuration, or neither (then the default, 3). */
                     fragCount?: number;
+                    /** @description The live playlist name (default playlist.m3u8). 6–128 bytes of UTF-8, no control characters. */
                     playlistName?: string;
+                    /** @description Snapshot the stream (needs SNAPSHOT_TOPIC); default: whether SNAPSHOT_TOPIC is set. */
                     snapshot?: boolean;
+                    /** @description Overwrite an existing channel of the name instead of answering 409 channel_exists. */
                     replace?: boolean;
+                    /** @description Create even though <name>/ holds objects livecycle did not write (else 409 folder_not_empty); recorded in the ledger, and cleanup never deletes them. */
                     adoptExistingFolder?: boolean;
                 };
             };
         };
         responses: {
-            201: components["responses"]["Success"];
+            /** @description Create a channel */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "bucket": "my-live-bucket",
+                     *       "generation": 1714564800000,
+                     *       "status": "enabled",
+                     *       "publishUrl": "rtmp://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1?Expires=1714565400&OSSAccessKeyId=LTAI5t…&Signature=…&playlistName=playlist.m3u8",
+                     *       "expiresAt": "2024-05-01T13:00:00.000Z",
+                     *       "playUrl": "https://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/playlist.m3u8",
+                     *       "config": {
+                     *         "description": "lobby camera",
+                     *         "fragDuration": 2,
+                     *         "fragCount": 3,
+                     *         "playlistName": "playlist.m3u8",
+                     *         "snapshot": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        bucket: string;
+                        generation: number;
+                        /** @constant */
+                        status: "enabled";
+                        /** @description The signed `rtmp://` URL an encoder publishes to. */
+                        publishUrl: string;
+                        expiresAt: string | null;
+                        playUrl: string | null;
+                        config: {
+                            description: string;
+                            fragDuration: number;
+                            fragCount: number;
+                            playlistName: string;
+                            /** @description Whether snapshots were configured (the request's `snapshot`). */
+                            snapshot: boolean;
+                        };
+                        /** @description Present when the channel was created over objects livecycle did not write (`adoptExistingFolder`): how many (at least, when `truncated`) and one of them. */
+                        adoptedExistingFolder?: {
+                            count: number;
+                            truncated: boolean;
+                            sample: string;
+                        };
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -424,7 +497,108 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Get a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "bucket": "my-live-bucket",
+                     *       "generation": 1714564800000,
+                     *       "config": {
+                     *         "description": "lobby camera",
+                     *         "fragDuration": 2,
+                     *         "fragCount": 3,
+                     *         "playlistName": "playlist.m3u8",
+                     *         "snapshot": true,
+                     *         "status": "enabled"
+                     *       },
+                     *       "live": {
+                     *         "status": "Live",
+                     *         "connectedAt": "2024-05-01T12:00:00.000Z",
+                     *         "remoteAddr": "203.0.113.7:51234"
+                     *       },
+                     *       "broadcasts": [
+                     *         {
+                     *           "id": "20240501T120000Z",
+                     *           "startedAt": "2024-05-01T12:00:00.000Z",
+                     *           "endedAt": null,
+                     *           "pushes": 1,
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "vods": [
+                     *         {
+                     *           "broadcastId": "20240430T090000Z",
+                     *           "status": "ready",
+                     *           "playlist": "cam-1/vod-20240430T090000Z.m3u8",
+                     *           "recordedAt": "2024-04-30T10:05:00.000Z"
+                     *         }
+                     *       ],
+                     *       "latestSnapshot": {
+                     *         "at": "2024-05-01T12:00:10.000Z",
+                     *         "object": "cam-1/1714564810.jpg"
+                     *       },
+                     *       "holds": [
+                     *         {
+                     *           "key": "vod-20240430T090000Z.m3u8",
+                     *           "reason": "legal hold for case 42",
+                     *           "until": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        bucket: string;
+                        /** @description null for a channel created outside livecycle. */
+                        generation: number | null;
+                        config: {
+                            description: string;
+                            fragDuration: number;
+                            fragCount: number;
+                            playlistName: string;
+                            /** @description Whether snapshots were configured (the request's `snapshot`). */
+                            snapshot: boolean;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                        };
+                        live: {
+                            /** @enum {string} */
+                            status: "Idle" | "Live" | "Disabled";
+                            connectedAt: string | null;
+                            remoteAddr: string | null;
+                        };
+                        broadcasts: {
+                            id: string;
+                            startedAt: string | null;
+                            endedAt: string | null;
+                            pushes: number;
+                            /** @enum {string} */
+                            state: "open" | "ended";
+                        }[];
+                        vods: {
+                            broadcastId: string;
+                            /** @enum {string} */
+                            status: "pending" | "failed" | "ready";
+                            playlist: string | null;
+                            recordedAt: string | null;
+                        }[];
+                        latestSnapshot: {
+                            at: string | null;
+                            object: string | null;
+                        } | null;
+                        holds: {
+                            key: string;
+                            reason: string;
+                            until: string | null;
+                        }[];
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -439,6 +613,7 @@ export interface operations {
     deleteChannelsByName: {
         parameters: {
             query?: {
+                /** @example false */
                 force?: "true" | "false";
             };
             header?: never;
@@ -449,7 +624,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Delete a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "deleted": true,
+                     *       "generation": 1714564800000,
+                     *       "deletedAt": "2024-05-02T08:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        /** @constant */
+                        deleted: true;
+                        generation: number;
+                        deletedAt: string | null;
+                        /**
+                         * @description Present when an earlier request had deleted the channel already (the retry's answer).
+                         * @constant
+                         */
+                        alreadyDeleted?: true;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -478,12 +680,33 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Lifetime of the signed URL (default PUBLISH_URL_TTL). */
                     expiresInSeconds?: number;
                 };
             };
         };
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Sign an RTMP publish URL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "publishUrl": "rtmp://my-live-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1?Expires=1714565400&OSSAccessKeyId=LTAI5t…&Signature=…&playlistName=playlist.m3u8",
+                     *       "expiresAt": "2024-05-01T12:10:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        /** @description The signed `rtmp://` URL an encoder publishes to. */
+                        publishUrl: string;
+                        expiresAt: string | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -506,7 +729,25 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Enable a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "status": "enabled"
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        /** @constant */
+                        status: "enabled";
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -535,12 +776,34 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Act even while the channel is live: the publisher is cut off. */
                     force?: boolean;
                 };
             };
         };
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Disable a channel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "status": "disabled",
+                     *       "publisherDropped": false
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        /** @constant */
+                        status: "disabled";
+                        /** @description Present when the channel was disabled now: whether a live publisher was cut off. */
+                        publisherDropped?: boolean;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -572,12 +835,49 @@ export interface operations {
                 "application/json": {
                     start: string | number;
                     end: string | number;
+                    /** @description The playlist name viewers open (default vod-<start>.m3u8). 6–128 bytes of UTF-8, no control characters. */
                     playlistName?: string;
                 };
             };
         };
         responses: {
-            201: components["responses"]["Success"];
+            /** @description Generate a VOD playlist for a time range */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "broadcastId": "20240501T120000Z",
+                     *       "status": "ready",
+                     *       "playlist": "cam-1/vod-20240501T120000Z.m3u8",
+                     *       "parts": [
+                     *         {
+                     *           "key": "cam-1/vod-20240501T120000Z.m3u8",
+                     *           "startTime": 1714564800,
+                     *           "endTime": 1714568400
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        broadcastId: string;
+                        /** @enum {string} */
+                        status: "pending" | "failed" | "ready";
+                        /** @description The playlist viewers open. */
+                        playlist: string | null;
+                        /** @description One playlist per PostVodPlaylist call (a broadcast over a day is split); times are Unix seconds. */
+                        parts: {
+                            key: string;
+                            startTime: number;
+                            endTime: number;
+                        }[];
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -607,12 +907,37 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Why the VOD is held (default "held via api"). 1–256 bytes of UTF-8, no control characters. */
                     reason?: string;
                 };
             };
         };
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Hold a VOD against retention */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "key": "vod-20240501T120000Z.m3u8",
+                     *       "held": true,
+                     *       "reason": "legal hold for case 42",
+                     *       "setAt": "2024-05-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        key: string;
+                        /** @constant */
+                        held: true;
+                        reason: string;
+                        setAt: string | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -636,7 +961,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Release a VOD hold */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "key": "vod-20240501T120000Z.m3u8",
+                     *       "held": false
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        key: string;
+                        /** @constant */
+                        held: false;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -660,7 +1005,138 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["Success"];
+            /** @description Read the latest cleanup report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "report": {
+                     *         "runId": "run-20240502T030000Z",
+                     *         "startedAt": 1714618800000,
+                     *         "finishedAt": 1714618812000,
+                     *         "dryRun": false,
+                     *         "bucket": "my-live-bucket",
+                     *         "status": "complete",
+                     *         "settings": {
+                     *           "graceSeconds": 86400,
+                     *           "retentionDays": 30,
+                     *           "maxObjects": 10000,
+                     *           "maxBytes": 10737418240,
+                     *           "channelPrefixes": []
+                     *         },
+                     *         "totals": {
+                     *           "candidates": 12,
+                     *           "deleted": 12,
+                     *           "bytes": 7340032,
+                     *           "expiredPlaylists": 0,
+                     *           "kept": {
+                     *             "live": 3
+                     *           },
+                     *           "deleteErrors": 0,
+                     *           "foldersOutOfScope": 1,
+                     *           "folderErrors": 0
+                     *         },
+                     *         "keys": {
+                     *           "listed": [
+                     *             "old-cam/1714000000.ts"
+                     *           ],
+                     *           "count": 12,
+                     *           "truncated": true
+                     *         },
+                     *         "channels": [
+                     *           {
+                     *             "channel": "old-cam",
+                     *             "state": "deleted",
+                     *             "candidates": 12,
+                     *             "deleted": 12,
+                     *             "bytes": 7340032,
+                     *             "expiredPlaylists": 0,
+                     *             "kept": {},
+                     *             "unreadablePlaylists": []
+                     *           }
+                     *         ],
+                     *         "channelsOmitted": 0,
+                     *         "errors": [],
+                     *         "folderErrors": [],
+                     *         "foldersOutOfScope": [
+                     *           "_livecycle/"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The latest cleanup run's report as stored (docs/cleanup.md, "Report"); null before the first run. */
+                        report: {
+                            runId: string;
+                            startedAt: number;
+                            finishedAt: number;
+                            dryRun: boolean;
+                            bucket: string;
+                            /** @enum {string} */
+                            status: "complete" | "partial";
+                            settings: {
+                                graceSeconds: number;
+                                retentionDays: number;
+                                maxObjects: number;
+                                maxBytes: number;
+                                channelPrefixes: string[];
+                            };
+                            totals: {
+                                candidates: number;
+                                deleted: number;
+                                bytes: number;
+                                expiredPlaylists: number;
+                                kept: {
+                                    [key: string]: number;
+                                };
+                                deleteErrors: number;
+                                foldersOutOfScope: number;
+                                folderErrors: number;
+                            };
+                            keys: {
+                                listed: string[];
+                                count: number;
+                                truncated: boolean;
+                            };
+                            channels: {
+                                channel: string;
+                                state: string;
+                                candidates: number;
+                                deleted: number;
+                                bytes: number;
+                                expiredPlaylists: number;
+                                kept: {
+                                    [key: string]: number;
+                                };
+                                unreadablePlaylists: string[];
+                            }[];
+                            channelsOmitted: number;
+                            errors: {
+                                key: string;
+                                code: string;
+                            }[];
+                            folderErrors: {
+                                folder: string;
+                                code: string;
+                            }[];
+                            foldersOutOfScope: string[];
+                            resumedFrom?: {
+                                folder: string;
+                                startAfter?: string;
+                            };
+                            /** @enum {string} */
+                            stoppedBy?: "deadline" | "budget-objects" | "budget-bytes";
+                            cursor?: {
+                                folder: string;
+                                startAfter?: string;
+                            };
+                        } | null;
+                    };
+                };
+            };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
@@ -717,9 +1193,28 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "channel.created";
+                    type: "channel.created";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The channel's generation: its creation time, epoch milliseconds. */
+                        generation: number;
+                        snapshots: boolean;
+                        /** @description The create replaced an existing channel of the name (`replace: true`). */
+                        replaced: boolean;
+                    };
                 };
             };
         };
@@ -777,9 +1272,27 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "stream.started";
+                    type: "stream.started";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** Format: date-time */
+                        startedAt: string;
+                    };
                 };
             };
         };
@@ -839,9 +1352,31 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "stream.ended";
+                    type: "stream.ended";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** Format: date-time */
+                        endedAt: string;
+                        /** @description RTMP pushes (encoder reconnects) the broadcast was made of, when known. */
+                        pushes?: number;
+                    };
                 };
             };
         };
@@ -900,9 +1435,35 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "channel.disabled";
+                    type: "channel.disabled";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /**
+                         * @description idle: no push for IDLE_AFTER; api: POST …/disable.
+                         * @enum {string}
+                         */
+                        reason: "idle" | "api";
+                        /**
+                         * Format: date-time
+                         * @description With reason idle: the start of the idle period.
+                         */
+                        idleSince?: string;
+                        /** @description The channel's generation: its creation time, epoch milliseconds. */
+                        generation: number;
+                    };
                 };
             };
         };
@@ -963,9 +1524,29 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "vod.ready";
+                    type: "vod.ready";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** @description The key of the playlist viewers open. */
+                        playlist: string;
+                        /** @description The keys of the playlists written (one per day of broadcast). */
+                        parts: string[];
+                    };
                 };
             };
         };
@@ -1023,9 +1604,27 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "vod.failed";
+                    type: "vod.failed";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The broadcast: the compact UTC time of its first push (20240501T120000Z). */
+                        broadcastId: string;
+                        /** @description OSS's error code and message. */
+                        reason: string;
+                    };
                 };
             };
         };
@@ -1082,9 +1681,25 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "channel.deleted";
+                    type: "channel.deleted";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The channel's generation: its creation time, epoch milliseconds. */
+                        generation: number;
+                    };
                 };
             };
         };
@@ -1138,7 +1753,7 @@ export interface operations {
                  *       "occurredAt": "2024-05-01T12:00:00.000Z",
                  *       "data": {
                  *         "runId": "run-20240502T030000Z",
-                 *         "status": "completed",
+                 *         "status": "complete",
                  *         "dryRun": false,
                  *         "candidates": 12,
                  *         "deleted": 12,
@@ -1146,9 +1761,30 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookEvent"] & {
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
                     /** @constant */
-                    type?: "cleanup.completed";
+                    type: "cleanup.completed";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        runId: string;
+                        /** @enum {string} */
+                        status: "complete" | "partial";
+                        dryRun: boolean;
+                        candidates: number;
+                        deleted: number;
+                        bytes: number;
+                    };
                 };
             };
         };

@@ -59,8 +59,16 @@ function template(path: string): string | undefined {
   });
 }
 
-/** Records one api exchange: the FC HTTP event the handler got and the response it gave. */
-export function recordApiResponse(event: Buffer | string, response: { statusCode: number; body: string }): void {
+/**
+ * Records one api exchange: the FC HTTP event the handler got and the response it gave. A harness
+ * whose operations are stand-ins (routing and validation tests) passes `fakeOperations`: its
+ * statuses and error bodies are checked, its success bodies (the stand-ins' echoes) are not.
+ */
+export function recordApiResponse(
+  event: Buffer | string,
+  response: { statusCode: number; body: string },
+  { fakeOperations = false } = {},
+): void {
   let method: string;
   let path: string;
   try {
@@ -79,6 +87,7 @@ export function recordApiResponse(event: Buffer | string, response: { statusCode
     violations.push(`${where}: status not documented`);
     return;
   }
+  if (fakeOperations && response.statusCode < 300) return;
   const schema = resolve(documented).content?.['application/json']?.schema;
   if (!schema) return;
   let body: unknown;

@@ -3,6 +3,7 @@ import { handler as api } from '../../functions/api/index';
 import { handler as cleanup } from '../../functions/cleanup-orphans/index';
 import { timerEvent } from '../../local/runtime/events';
 import { channelName } from '../../shared/api/validate';
+import { ReportBuilder } from '../../shared/cleanup';
 import { compactUtcSeconds } from '../../shared/lifecycle';
 import { OssError } from '../../shared/oss';
 import { playlistSegments } from '../cleanup/helpers';
@@ -236,13 +237,9 @@ describe('api channels', () => {
 
   it('returns the latest cleanup report', async () => {
     expect(await call('GET', '/cleanup/report')).toMatchObject({ status: 200, body: { report: null } });
-    await world.ledger.putCleanupReport({
-      runId: 'run-1',
-      startedAt: 1,
-      finishedAt: world.clock.now(),
-      dryRun: true,
-      deleted: 0,
-    });
+    const settings = { graceSeconds: 0, retentionDays: 0, maxObjects: 1, maxBytes: 1, channelPrefixes: [] };
+    const report = new ReportBuilder({ runId: 'run-1', bucket: BUCKET, startedAt: 1, dryRun: true, settings });
+    await world.ledger.putCleanupReport(report.build(world.clock.now()));
     expect(await call('GET', '/cleanup/report')).toMatchObject({
       status: 200,
       body: { report: { runId: 'run-1', dryRun: true } },

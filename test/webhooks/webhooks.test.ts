@@ -10,9 +10,12 @@ import {
   eventId,
   verifyWebhook,
   worstCaseAttemptMs,
+  type EmitInputOf,
   type WebhookPayload,
   type WebhooksOptions,
 } from '../../shared/webhooks';
+import { EVENT_DATA_EXAMPLES } from '../../shared/webhooks/events';
+import type { EventType } from '../../shared/ledger';
 import { recordWebhookBody } from '../contract/recorder';
 import { keysUnder, startLedgerEnv, type LedgerEnv } from '../ledger/emulator';
 
@@ -21,6 +24,11 @@ const NEW_SECRET = 'whsec_d2ViaG9vay1zZWNyZXQtbmV3LTAxMjM0NTY3ODlhYmM=';
 const OLD_SECRET = 'whsec_d2ViaG9vay1zZWNyZXQtb2xkLTAxMjM0NTY3ODlhYmM=';
 const BUCKET = 'livecycle-demo';
 const FAST = { baseDelayMs: 1, maxDelayMs: 4, timeoutMs: 2_000 };
+
+/** An event of `type` about `fact`, with its type's example data. */
+function event<T extends EventType>(type: T, channel: string | null, fact: string, occurredAt: number): EmitInputOf<T> {
+  return { type, channel, fact, occurredAt, data: EVENT_DATA_EXAMPLES[type] } as EmitInputOf<T>;
+}
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -104,13 +112,7 @@ afterEach(async () => {
 
 describe('webhook delivery', () => {
   it('delivers a signed event that verifies with either rotation secret', async () => {
-    const result = await webhooks().emit({
-      type: 'stream.ended',
-      channel: 'cam',
-      fact: '20231114T221320Z',
-      occurredAt: T - 5000,
-      data: { durationMs: 60_000 },
-    });
+    const result = await webhooks().emit(event('stream.ended', 'cam', '20231114T221320Z', T - 5000));
     expect(result).toMatchObject({ outcome: 'delivered', sequence: 1 });
     expect(receiver.received).toHaveLength(1);
     const [got] = receiver.received;
@@ -121,7 +123,7 @@ describe('webhook delivery', () => {
       bucket: BUCKET,
       sequence: 1,
       occurredAt: new Date(T - 5000).toISOString(),
-      data: { durationMs: 60_000 },
+      data: EVENT_DATA_EXAMPLES['stream.ended'],
     });
     expect(got!.headers['content-type']).toBe('application/json');
     expect(got!.headers['x-livecycle-event-type']).toBe('stream.ended');
@@ -136,17 +138,17 @@ describe('webhook delivery', () => {
 
   it('gives a duplicated fact the same id and sequence, and does not re-send it once delivered', async () => {
     const hooks = webhooks();
-    const fact = { type: 'channel.created' as const, channel: 'cam', fact: String(T), occurredAt: T };
+    const fact = event('channel.created', 'cam', String(T), T);
     const first = await hooks.emit(fact);
     const second = await hooks.emit(fact);
-    const third = await webhooks().emit({ ...fact, data: { differs: true } });
+    const third = await webhooks().emit({ ...fact, data: { ...fact.data, replaced: true } });
     expect(second).toEqual({ id: first.id, outcome: 'already-delivered' });
     expect(third).toEqual({ id: first.id, outcome: 'already-delivered' });
     expect(receiver.received).toHaveLength(1);
   });
 
   it('POSTs concurrent duplicates exactly once: only the claimant delivers', async () => {
-    const fact = { type: 'vod.ready' as const, channel: 'cam', fact: '20231114T221320Z', occurredAt: T };
+    const fact = event('vod.ready', 'cam', '20231114T221320Z', T);
     // Separate instances, as separate invocations would have.
     const results = await Promise.all(Array.from({ length: 8 }, () => webhooks().emit(fact)));
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
@@ -167,7 +169,7 @@ describe('webhook delivery', () => {
     receiver.script = [503, 503];
     // Slow failures: the duplicates look while the claimant's attempt is still running.
     receiver.delayMs = 300;
-    const fact = { type: 'stream.started' as const, channel: 'cam', fact: 'b-fail', occurredAt: T };
+    const fact = event('stream.started', 'cam', 'b-fail', T);
     const results = await Promise.all(
       Array.from({ length: 4 }, () => webhooks({ policy: { ...FAST, maxAttempts: 2 } }).emit(fact)),
     );
@@ -182,12 +184,12 @@ describe('webhook delivery', () => {
 
   it('numbers each channel’s events 1, 2, 3… and bucket-wide events separately', async () => {
     const hooks = webhooks();
-    await hooks.emit({ type: 'channel.created', channel: 'cam', fact: String(T), occurredAt: T });
-    await hooks.emit({ type: 'channel.created', channel: 'other', fact: String(T), occurredAt: T });
-    await hooks.emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T + 1 });
-    await hooks.emit({ type: 'cleanup.completed', channel: null, fact: 'run-1', occurredAt: T + 2 });
-    await hooks.emit({ type: 'stream.ended', channel: 'cam', fact: 'b1', occurredAt: T + 3 });
-    await hooks.emit({ type: 'channel.disabled', channel: 'cam', fact: `${T}:${T + 3}`, occurredAt: T + 4 });
+    await hooks.emit(event('channel.created', 'cam', String(T), T));
+    await hooks.emit(event('channel.created', 'other', String(T), T));
+    await hooks.emit(event('stream.started', 'cam', 'b1', T + 1));
+    await hooks.emit(event('cleanup.completed', null, 'run-1', T + 2));
+    await hooks.emit(event('stream.ended', 'cam', 'b1', T + 3));
+    await hooks.emit(event('channel.disabled', 'cam', `${T}:${T + 3}`, T + 4));
     const seq = (channel: string | null) =>
       receiver.received.filter((r) => r.payload.channel === channel).map((r) => [r.payload.type, r.payload.sequence]);
     expect(seq('cam')).toEqual([
@@ -203,7 +205,7 @@ describe('webhook delivery', () => {
   it('retries with back-off, gives up without throwing, and a later drain delivers the same event', async () => {
     receiver.script = [503, 502, 500, 429];
     const hooks = webhooks({ policy: { ...FAST, maxAttempts: 4 } });
-    const result = await hooks.emit({ type: 'channel.deleted', channel: 'cam', fact: String(T), occurredAt: T });
+    const result = await hooks.emit(event('channel.deleted', 'cam', String(T), T));
     expect(result).toMatchObject({ outcome: 'queued', sequence: 1 });
     expect(receiver.received).toHaveLength(4);
     expect(new Set(receiver.received.map((r) => r.payload.id))).toEqual(new Set([result.id]));
@@ -222,26 +224,20 @@ describe('webhook delivery', () => {
 
   it('does not retry a 4xx rejection within the run', async () => {
     receiver.script = [400];
-    const result = await webhooks().emit({ type: 'stream.started', channel: 'cam', fact: 'b1', occurredAt: T });
+    const result = await webhooks().emit(event('stream.started', 'cam', 'b1', T));
     expect(result.outcome).toBe('queued');
     expect(receiver.received).toHaveLength(1);
   });
 
   it('survives an unreachable or hanging receiver', async () => {
-    const down = await webhooks({ url: 'http://127.0.0.1:9/hooks', policy: { ...FAST, maxAttempts: 2 } }).emit({
-      type: 'stream.started',
-      channel: 'cam',
-      fact: 'b1',
-      occurredAt: T,
-    });
+    const down = await webhooks({ url: 'http://127.0.0.1:9/hooks', policy: { ...FAST, maxAttempts: 2 } }).emit(
+      event('stream.started', 'cam', 'b1', T),
+    );
     expect(down.outcome).toBe('queued');
     receiver.hang = true;
-    const hung = await webhooks({ policy: { ...FAST, maxAttempts: 2, timeoutMs: 200 } }).emit({
-      type: 'stream.started',
-      channel: 'cam',
-      fact: 'b2',
-      occurredAt: T,
-    });
+    const hung = await webhooks({ policy: { ...FAST, maxAttempts: 2, timeoutMs: 200 } }).emit(
+      event('stream.started', 'cam', 'b2', T),
+    );
     expect(hung.outcome).toBe('queued');
     expect(receiver.received).toHaveLength(2);
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toHaveLength(2);
@@ -249,12 +245,9 @@ describe('webhook delivery', () => {
 
   it('abandons an event still undeliverable past the retention window', async () => {
     receiver.script = [503, 503];
-    const result = await webhooks({ policy: { ...FAST, maxAttempts: 2, abandonAfterMs: 3_600_000 } }).emit({
-      type: 'stream.ended',
-      channel: 'cam',
-      fact: 'old',
-      occurredAt: T - 3_600_001,
-    });
+    const result = await webhooks({ policy: { ...FAST, maxAttempts: 2, abandonAfterMs: 3_600_000 } }).emit(
+      event('stream.ended', 'cam', 'old', T - 3_600_001),
+    );
     expect(result.outcome).toBe('abandoned');
     expect(await keysUnder(env.bucket, `${prefix}webhooks/outbox/`)).toEqual([]);
     expect(await keysUnder(env.bucket, `${prefix}webhooks/abandoned/`)).toEqual([
@@ -271,12 +264,7 @@ describe('webhook delivery', () => {
   });
 
   it('does nothing when no URL is configured', async () => {
-    const result = await webhooks({ url: undefined }).emit({
-      type: 'stream.started',
-      channel: 'cam',
-      fact: 'b1',
-      occurredAt: T,
-    });
+    const result = await webhooks({ url: undefined }).emit(event('stream.started', 'cam', 'b1', T));
     expect(result.outcome).toBe('disabled');
     expect(await keysUnder(env.bucket, prefix)).toEqual([]);
   });
@@ -296,7 +284,7 @@ describe('webhook delivery', () => {
       channel: 'cam',
       fact: 'crashed',
       occurredAt: clock.now(),
-      data: {},
+      data: EVENT_DATA_EXAMPLES['channel.deleted'],
     };
     // What an emitter leaves behind when it dies right after claiming: outbox entry, event, claim 1.
     await ledger.enqueueEvent(event);
