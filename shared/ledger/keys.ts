@@ -258,13 +258,15 @@ export class LedgerKeys {
     assertToken('request id', requestId);
     return `${this.usageRaw(month)}${ascendingMs(startedAt)}-${fn}-${requestId}.json`;
   }
-  /** Cleanup's running monthly totals; the newest holds everything folded so far. */
+  /**
+   * Cleanup's running monthly totals, numbered 1, 2, 3…: the highest lists first and holds
+   * everything folded so far (numbers, not times: two runs in one millisecond still order).
+   */
   usageRollups(month: string): string {
     return `${this.prefix}usage/${assertMonth(month)}/rollups/`;
   }
-  usageRollup(month: string, at: number, runId: string): string {
-    assertToken('run id', runId);
-    return `${this.usageRollups(month)}${descendingMs(at)}-${runId}.json`;
+  usageRollup(month: string, sequence: number): string {
+    return `${this.usageRollups(month)}${descendingSequence(sequence)}.json`;
   }
   /** Objects and bytes per channel folder, as one cleanup run listed them. */
   storageSnapshots(): string {

@@ -231,6 +231,8 @@ export interface UsageRecord extends InvocationUsage {
 export interface UsageRollup {
   v: 1;
   month: string;
+  /** 1 for the month's first rollup, then +1 each. */
+  sequence: number;
   runId: string;
   at: number;
   totals: UsageTotals;

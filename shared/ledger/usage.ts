@@ -55,8 +55,9 @@ export class CostLedger {
   }
 
   /**
-   * Folds the month's raw records into a new rollup, then deletes them (cleanup, under its lease).
-   * A raw record whose delete fails stays in the next rollup's `folded`, so it is never counted twice.
+   * Folds the month's raw records into the next rollup, then deletes them (cleanup, under its
+   * lease). A raw record whose delete fails stays in the next rollup's `folded`, so it is never
+   * counted twice. Should another writer have taken the rollup's number, nothing is deleted.
    */
   async rollUp(
     month: string,
@@ -64,11 +65,12 @@ export class CostLedger {
     runId: string,
     deleteKeys: (keys: string[]) => Promise<unknown>,
   ): Promise<void> {
-    const { totals, rawKeys } = await this.monthUsage(month);
+    const { totals, rollup: previous, rawKeys } = await this.monthUsage(month);
     if (rawKeys.length === 0) return;
-    const rollup: UsageRollup = { v: 1, month, runId, at, totals, folded: rawKeys };
-    await this.store.createOnce(this.keys.usageRollup(month, at, runId), rollup);
-    await deleteKeys(rawKeys);
+    const sequence = (previous?.sequence ?? 0) + 1;
+    const rollup: UsageRollup = { v: 1, month, sequence, runId, at, totals, folded: rawKeys };
+    if ((await this.store.createOnce(this.keys.usageRollup(month, sequence), rollup)) === 'created')
+      await deleteKeys(rawKeys);
   }
 
   putStorageSnapshot(snapshot: StorageSnapshot): Promise<unknown> {

@@ -10,7 +10,7 @@ import { handler as cleanup } from '../../functions/cleanup-orphans/index';
 import { handler as pollStat } from '../../functions/poll-stat/index';
 import { timerEvent } from '../../local/runtime/events';
 import type { OssBucket } from '../../shared/oss';
-import { BUCKET, callApi, startWorld, type World } from './harness';
+import { BUCKET, callApi, keysUnder, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -95,5 +95,35 @@ describe('cost per channel', () => {
     expect(one.status).toBe(200);
     expect(one.body.channel.name).toBe('cost-b');
     expect((await call('GET', '/channels/no-such-channel/cost')).status).toBe(404);
+  });
+
+  it('usage folded by cleanup is counted once, even when deleting the folded raw records fails', async () => {
+    // Polls recorded since the last rollup: raw records the next rollup folds.
+    for (let i = 0; i < 2; i++) {
+      await pollStat(world.tick(), world.context('poll-stat'));
+      await world.clock.advance(60_000);
+    }
+    const before = await call('GET', '/channels/cost-a/cost');
+    const rawKeys = async () => (await keysUnder(world.bucket, '_livecycle/usage/')).filter((k) => k.includes('/raw/'));
+    // Deleting the folded records fails: they stay, named by the rollup, and are not counted again.
+    world.emu.faults.set([{ operation: 'DeleteMultipleObjects', rate: 1, kind: 'internal-error' }], 1);
+    try {
+      await cleanupRun();
+    } finally {
+      world.emu.faults.set([]);
+    }
+    expect((await rawKeys()).length).toBeGreaterThan(0);
+    const rollups = (await keysUnder(world.bucket, '_livecycle/usage/')).filter((k) => k.includes('/rollups/'));
+    expect(rollups.length).toBeGreaterThan(0);
+    await cleanupRun();
+    // The second run folded and deleted what the first could not (only records written since remain).
+    const after = await call('GET', '/channels/cost-a/cost');
+    const ops = (body: Record<string, any>) => body.channel.requests.byOperation as Record<string, number>;
+    // Requests only grow (the GETs of this test add some), and never double: nothing counted twice.
+    for (const [op, n] of Object.entries(ops(before.body))) {
+      expect(ops(after.body)[op], op).toBeGreaterThanOrEqual(n);
+      expect(ops(after.body)[op], op).toBeLessThan(2 * n + 20);
+    }
+    expect(ops(after.body).GetLiveChannelStat).toBe(ops(before.body).GetLiveChannelStat);
   });
 });
