@@ -128,6 +128,16 @@ export class CostLedger {
     return this.store.createOnceAndRead(this.keys.driftAction(record.planId, itemToken), record);
   }
 
+  /** Every action recorded for a plan. */
+  async listDriftActions(planId: string): Promise<DriftActionRecord[]> {
+    const out: DriftActionRecord[] = [];
+    for await (const key of this.store.keys(this.keys.driftActions(planId))) {
+      const record = await this.store.read<DriftActionRecord>(key);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
   async getDriftAction(planId: string, itemToken: string): Promise<DriftActionRecord | undefined> {
     return this.store.read<DriftActionRecord>(this.keys.driftAction(planId, itemToken));
   }
