@@ -278,7 +278,7 @@ export class LedgerKeys {
   }
   /** A channel's monthly budget override (LWW). */
   budget(channel: string): string {
-    return `${this.prefix}budgets/${channelSegment(channel)}.json`;
+    return `${this.prefix}budgets/${channelSegment(channel)}/budget.json`;
   }
   driftPlan(planId: string): string {
     assertToken('plan id', planId);
