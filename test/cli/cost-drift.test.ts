@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../shared/ledger';
-import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
-import { bootStack, type LocalStack } from '../../local/stack';
-import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
-import { ensureBuilt } from '../helpers/build';
-import { cli, createAndPush, passStackTime, ROOT } from './helpers';
+import type { OssBucket } from '../../shared/oss';
+import type { LocalStack } from '../../local/stack';
+import { DEFAULT_BUCKET } from '../../local/emulator';
+import { bootTestStack, cli, createAndPush, passStackTime } from './helpers';
 
 /** Ceiling for tests that spawn the CLI several times (a loaded 2-core machine); not a timing assertion. */
 const SPAWNS_TIMEOUT = 120_000;
@@ -21,23 +20,7 @@ let dataDir: string;
 let bucket: OssBucket;
 
 beforeAll(async () => {
-  ensureBuilt();
-  dataDir = mkdtempSync(join(tmpdir(), 'livecycle-cost-'));
-  stack = await bootStack({
-    root: ROOT,
-    dataDir,
-    apiPort: 0,
-    emulatorPort: 0,
-    rate: 0,
-    startMs: Date.UTC(2024, 4, 1, 12, 0, 30),
-    logSink: () => {},
-  });
-  bucket = new OssClient({
-    endpoint: stack.emulator.url,
-    region: stack.emulator.region,
-    pathStyle: true,
-    credentials: staticCredentials({ accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret }),
-  }).bucket(DEFAULT_BUCKET);
+  ({ stack, dataDir, bucket } = await bootTestStack('cost'));
   await createAndPush(stack, 'cam-cost');
   await passStackTime(stack, 20_000);
   await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: 'cam-cost' });

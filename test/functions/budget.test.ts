@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { handler as cleanup } from '../../functions/cleanup-orphans/index';
-import { timerEvent } from '../../local/runtime/events';
-import { callApi, startWorld, type World } from './harness';
+import { callApiNextSecond, cleanupTick, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -26,20 +25,15 @@ beforeAll(async () => {
 });
 afterAll(() => world.stop());
 
-async function call(method: string, path: string, opts: { body?: unknown } = {}) {
-  await world.clock.advance(1_000);
-  return callApi(api, world, method, path, opts);
-}
+const call = (method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) =>
+  callApiNextSecond(api, world, method, path, opts);
 
 /** One cleanup run; `mayOverlap`: another run may hold the lease. */
 async function cleanupRun(mayOverlap = false) {
   // Runs are minutes apart, as the timer's are (spending grows with the month passed).
   await world.clock.advance(10 * 60_000);
-  const result = (await cleanup(
-    timerEvent('hourly', world.clock.now(), undefined),
-    world.context('cleanup-orphans', 900),
-  )) as { buckets: { status: string }[] };
-  if (!mayOverlap) expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
+  const buckets = await cleanupTick(cleanup, world);
+  if (!mayOverlap) expect(buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
 }
 
 describe('budgets', () => {

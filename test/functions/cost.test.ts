@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { handler as cleanup } from '../../functions/cleanup-orphans/index';
 import { handler as pollStat } from '../../functions/poll-stat/index';
-import { timerEvent } from '../../local/runtime/events';
 import type { OssBucket } from '../../shared/oss';
-import { BUCKET, callApi, keysUnder, startWorld, type World } from './harness';
+import { BUCKET, callApiNextSecond, cleanupTick, keysUnder, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -18,17 +17,11 @@ beforeAll(async () => {
 });
 afterAll(() => world.stop());
 
-async function call(method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
-  await world.clock.advance(1_000);
-  return callApi(api, world, method, path, opts);
-}
+const call = (method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) =>
+  callApiNextSecond(api, world, method, path, opts);
 
 async function cleanupRun() {
-  const result = (await cleanup(
-    timerEvent('hourly', world.clock.now(), undefined),
-    world.context('cleanup-orphans', 900),
-  )) as { buckets: { status: string }[] };
-  expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
+  expect(await cleanupTick(cleanup, world)).toEqual([expect.objectContaining({ status: 'complete' })]);
 }
 
 /** What the bucket holds under a prefix, by listing it (the figure cost must reproduce). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { createInstance, createOperationContext, type OperationContext } from '../../shared/operations/context';
 import { DriftPlanError, applyDriftPlan, planDrift } from '../../shared/operations/drift';
-import { BUCKET, callApi, distinctEventsOf, startWorld, type World } from './harness';
+import { BUCKET, callApiNextSecond, distinctEventsOf, startWorld, type World } from './harness';
 
 let world: World;
 let op: OperationContext;
@@ -17,10 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => world.stop());
 
-async function call(method: string, path: string, opts: { body?: unknown } = {}) {
-  await world.clock.advance(1_000);
-  return callApi(api, world, method, path, opts);
-}
+const call = (method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) =>
+  callApiNextSecond(api, world, method, path, opts);
 
 const ids = (items: { id: string }[]) => items.map((i) => i.id).sort();
 
