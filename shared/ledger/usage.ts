@@ -7,7 +7,7 @@ import { foldUsage, mergeUsage, type UsageTotals } from '../lifecycle/cost';
 import type { LedgerKeys } from './keys';
 import type { BudgetRecord, DriftActionRecord, DriftPlan, StorageSnapshot, UsageRecord, UsageRollup } from './records';
 import { mapConcurrent } from '../concurrency';
-import { JsonStore, type CreateOutcome, type LedgerObjects } from './store';
+import { JsonStore, LedgerCorruptError, type CreateOutcome, type LedgerObjects } from './store';
 
 /** Raw usage records read at once when totalling a month. */
 const READ_CONCURRENCY = 16;
@@ -33,25 +33,30 @@ export class CostLedger {
   /**
    * A month's usage so far: the newest rollup plus every raw record it does not hold. The raw
    * records are listed BEFORE the rollup is read: a rollup written in between already holds
-   * whatever its writer deletes afterwards, so nothing is counted twice or missed.
+   * whatever its writer deletes afterwards, so nothing is counted twice or missed. `counted`: the
+   * raw keys now in `totals` (an unreadable object, not one livecycle wrote, is neither counted
+   * nor ever deleted).
    */
-  async monthUsage(month: string): Promise<{ totals: UsageTotals; rollup?: UsageRollup; rawKeys: string[] }> {
+  async monthUsage(month: string): Promise<{ totals: UsageTotals; rollup?: UsageRollup; counted: string[] }> {
     const rawKeys: string[] = [];
     for await (const key of this.store.keys(this.keys.usageRaw(month))) rawKeys.push(key);
     const rollupKey = await this.store.firstKey(this.keys.usageRollups(month));
     const rollup = rollupKey === undefined ? undefined : await this.store.read<UsageRollup>(rollupKey);
     const folded = new Set(rollup?.folded ?? []);
-    const records = await mapConcurrent(
-      rawKeys.filter((k) => !folded.has(k)),
-      READ_CONCURRENCY,
-      (key) => this.store.read<UsageRecord>(key),
+    const fresh = rawKeys.filter((k) => !folded.has(k));
+    const records = await mapConcurrent(fresh, READ_CONCURRENCY, (key) =>
+      this.store.read<UsageRecord>(key).catch((err: unknown) => {
+        if (err instanceof LedgerCorruptError) return undefined;
+        throw err;
+      }),
     );
     const totals = mergeUsage({}, rollup?.totals ?? {});
     foldUsage(
       totals,
       records.filter((r): r is UsageRecord => r !== undefined),
     );
-    return { totals, rollup, rawKeys };
+    const counted = [...rawKeys.filter((k) => folded.has(k)), ...fresh.filter((_, i) => records[i] !== undefined)];
+    return { totals, rollup, counted };
   }
 
   /**
@@ -65,7 +70,7 @@ export class CostLedger {
     runId: string,
     deleteKeys: (keys: string[]) => Promise<unknown>,
   ): Promise<void> {
-    const { totals, rollup: previous, rawKeys } = await this.monthUsage(month);
+    const { totals, rollup: previous, counted: rawKeys } = await this.monthUsage(month);
     if (rawKeys.length === 0) return;
     const sequence = (previous?.sequence ?? 0) + 1;
     const rollup: UsageRollup = { v: 1, month, sequence, runId, at, totals, folded: rawKeys };

@@ -246,7 +246,7 @@ export async function emitBudgetEvents(scope: BucketScope, report: CostReport): 
 /**
  * After a cleanup run (it holds the bucket's lease): the storage its listing saw, this month's
  * (and, early in a month, last month's) raw usage folded into a rollup, and the budget events.
- * Accounting never fails cleanup: a transient failure is logged and left to the next run.
+ * Accounting never fails cleanup: a failure is logged and left to the next run.
  */
 export async function recordCleanupAccounting(
   scope: BucketScope,
@@ -270,7 +270,9 @@ export async function recordCleanupAccounting(
       await scope.ledger.cost.rollUp(month, now, report.runId, (keys) => scope.oss.deleteObjects(keys));
     await emitBudgetEvents(scope, await costReport(scope, op));
   } catch (err) {
-    if (!isTransientFailure(err)) throw err;
-    log.warn({ err }, 'cost accounting failed transiently; the next cleanup run records it');
+    // Cleanup's own work is done and reported: accounting never fails it.
+    if (isTransientFailure(err))
+      log.warn({ err }, 'cost accounting failed transiently; the next cleanup run records it');
+    else log.error({ err }, 'cost accounting failed; cleanup itself completed');
   }
 }

@@ -119,4 +119,13 @@ describe('cost per channel', () => {
     }
     expect(ops(after.body).GetLiveChannelStat).toBe(ops(before.body).GetLiveChannelStat);
   });
+
+  it('an object in the usage folder that livecycle did not write is neither counted nor deleted, and fails nothing', async () => {
+    const stranger = '_livecycle/usage/2026-03/raw/0000000000000-x-not-json.json';
+    await world.bucket.putObject(stranger, 'not a usage record');
+    expect((await call('GET', '/cost')).status).toBe(200);
+    await cleanupRun();
+    expect((await world.bucket.getObject(stranger)).body.toString('utf8')).toBe('not a usage record');
+    expect((await call('GET', '/cost')).status).toBe(200);
+  });
 });
