@@ -216,6 +216,11 @@ export async function keysUnder(bucket: OssBucket, prefix: string): Promise<stri
   return out;
 }
 
+/** The ledger's facts: its keys without the per-invocation usage records (docs/cost.md), which every invocation writes. */
+export async function ledgerFactKeys(bucket: OssBucket): Promise<string[]> {
+  return (await keysUnder(bucket, '_livecycle/')).filter((k) => !k.startsWith('_livecycle/usage/'));
+}
+
 /** The deliveries' event types for one channel, in sequence order. */
 export function eventsOf(world: World, channel: string): WebhookPayload[] {
   return world.deliveries
