@@ -69,6 +69,8 @@ const EXAMPLES: Record<string, Json> = {
   'POST /channels/{name}/vods/{key}/hold': { reason: 'legal hold for case 42' },
   'GET /channels': { limit: '50' },
   'DELETE /channels/{name}': { force: 'false' },
+  'GET /cost': { limit: '50' },
+  'PUT /channels/{name}/budget': { cnyPerMonth: 25 },
 };
 
 const AT = '2024-05-01T12:00:00.000Z';
@@ -81,6 +83,47 @@ const CONFIG = {
   fragCount: 3,
   playlistName: 'playlist.m3u8',
   snapshot: true,
+};
+
+const NO_CNY = { storage: 0, requests: 0, compute: 0, total: 0 };
+const CHANNEL_COST: SuccessBody<'CHANNEL_COST_REPORT'>['channel'] = {
+  name: 'cam-1',
+  objects: 1442,
+  bytes: 1_512_046_592,
+  storage: {
+    liveFragments: { objects: 360, bytes: 377_487_360 },
+    vodFragments: { objects: 1080, bytes: 1_134_559_232 },
+    playlists: { objects: 2, bytes: 0 },
+    snapshots: { objects: 0, bytes: 0 },
+    other: { objects: 0, bytes: 0 },
+  },
+  listedAt: '2024-05-15T03:00:12.000Z',
+  requestsPerMonth: 12_480,
+  requests: { month: '2024-05', get: 5_800, put: 240, total: 6_040, byOperation: { GetLiveChannelStat: 5_600 } },
+  compute: { invocations: 2_900, gbSeconds: 95.4 },
+  cnyPerMonth: { storage: 0.169, requests: 0.0125, compute: 0.0223, overheadShare: 0.001, total: 0.2048 },
+  cnyThisMonth: { storage: 0.081, requests: 0.006, compute: 0.0108, total: 0.0978 },
+  budget: { cnyPerMonth: 25, source: 'channel', used: 0.0039, level: null },
+};
+const COST_HEAD = {
+  bucket: 'my-live-bucket',
+  month: '2024-05',
+  generatedAt: '2024-05-15T12:00:00.000Z',
+  monthElapsed: 0.468,
+  prices: {
+    source: 'Alibaba Cloud pay-as-you-go list prices (OSS pricing; Function Compute 3.0 CU pricing), see docs/cost.md',
+    asOf: '2025-01-24',
+    region: 'cn-hangzhou',
+    storageGbMonth: 0.12,
+    putPer10k: 0.01,
+    getPer10k: 0.01,
+    fcInvocationsPer10k: 0.00825,
+    fcGbSecond: 0.0000165,
+    fcVcpuSecond: 0.00011,
+    vcpuPerGb: 0.7,
+  },
+  overhead: { requestsPerMonth: 3_100, cnyPerMonth: { ...NO_CNY, requests: 0.0031, total: 0.0031 } },
+  totals: { channels: 12, objects: 17_304, bytes: 18_144_559_104, cnyPerMonth: 2.46 },
 };
 
 /** A success body per response schema, type-checked against it (and against the document by test/api/openapi.test.ts). */
@@ -179,6 +222,32 @@ const RESPONSE_EXAMPLES: { [N in ResponseName]: SuccessBody<N> } = {
       folderErrors: [],
       foldersOutOfScope: ['_livecycle/'],
     },
+  },
+  COST_REPORT: { ...COST_HEAD, channels: [CHANNEL_COST], nextCursor: null },
+  CHANNEL_COST_REPORT: { ...COST_HEAD, channel: CHANNEL_COST },
+  BUDGET_SET: { name: 'cam-1', cnyPerMonth: 25, setAt: AT, by: 'api:req-7f3a' },
+  DRIFT_REPORT: {
+    bucket: 'my-live-bucket',
+    checkedAt: AT,
+    counts: { ossChannels: 12, ledgerChannels: 12, folders: 14 },
+    items: [
+      {
+        id: 'untracked-channel:cam-9',
+        kind: 'untracked-channel',
+        channel: 'cam-9',
+        detail: 'OSS has the channel; the ledger never recorded it',
+        action: 'adopt',
+        fixable: true,
+      },
+      {
+        id: 'foreign-prefix:backups/',
+        kind: 'foreign-prefix',
+        prefix: 'backups/',
+        detail: 'objects under a folder no channel of livecycle wrote',
+        action: 'leave',
+        fixable: false,
+      },
+    ],
   },
 };
 

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
+import { parseBudgetCny, pricesFrom } from './lifecycle/cost';
 import { registerSecret, type Logger } from './log';
 import { MAX_PUBLISH_URL_SECONDS, OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 import { parseRtmpEndpoint } from './oss/endpoint';
@@ -137,6 +138,21 @@ function reason<T>(why: (value: T) => string | undefined) {
   });
 }
 
+/** A variable read by a parser that throws an Error saying what is wrong (`hint` adds to its message). */
+function parsedBy<T>(parse: (value: string | undefined) => T, hint: (value: string | undefined) => string = () => '') {
+  return v.pipe(
+    text,
+    v.rawTransform<string | undefined, T>(({ dataset, addIssue, NEVER }) => {
+      try {
+        return parse(dataset.value);
+      } catch (err) {
+        addIssue({ message: `${(err as Error).message}${hint(dataset.value)}` });
+        return NEVER;
+      }
+    }),
+  );
+}
+
 /** One environment variable: its name, and the schema its (trimmed) string value is read with. */
 function variable<const TName extends string, TSchema extends v.GenericSchema<string | undefined, unknown>>(
   name: TName,
@@ -194,19 +210,9 @@ const VARIABLES = {
   ossPathStyle: variable('OSS_PATH_STYLE', boolean(false)),
   ossRtmpEndpoint: variable(
     'OSS_RTMP_ENDPOINT',
-    v.pipe(
-      text,
-      v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        if (dataset.value === undefined) return undefined;
-        try {
-          return parseRtmpEndpoint(dataset.value);
-        } catch (err) {
-          addIssue({
-            message: `${(err as Error).message} (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(dataset.value)}`,
-          });
-          return NEVER;
-        }
-      }),
+    parsedBy(
+      (value) => (value === undefined ? undefined : parseRtmpEndpoint(value)),
+      (value) => ` (e.g. rtmp://127.0.0.1:1935), got ${JSON.stringify(value)}`,
     ),
   ),
   ossTimeoutMs: variable('OSS_TIMEOUT_MS', wholeNumber(30_000, 1)),
@@ -275,6 +281,13 @@ const VARIABLES = {
       ),
       v.transform((items) => items.map((p) => (p === '*' ? '' : p))),
     ),
+  ),
+  // docs/cost.md: the price table over the published list prices, and every channel's monthly
+  // budget unless the api sets its own (0 or unset: none).
+  costPrices: variable('COST_PRICES', parsedBy(pricesFrom)),
+  costBudgetCny: variable(
+    'COST_BUDGET_CNY',
+    parsedBy((value) => (value === undefined ? undefined : parseBudgetCny(value) || undefined)),
   ),
   logLevel: variable(
     'LOG_LEVEL',

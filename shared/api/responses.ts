@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import { VOD_STATUSES } from '../ledger/keys';
 import { CLEANUP_RUN_REPORT } from '../cleanup/report-schema';
+import { BUDGET_SET, CHANNEL_COST_REPORT, COST_REPORT, DRIFT_REPORT } from '../operations/cost-schema';
 
 /** An instant as ISO 8601 UTC with milliseconds (`2024-05-01T12:00:00.000Z`). */
 const instant = v.pipe(v.string(), v.isoTimestamp());
@@ -143,6 +144,9 @@ export const CLEANUP_REPORT = v.strictObject({
     'The latest cleanup run\'s report as stored (docs/cleanup.md, "Report"); null before the first run.',
   ),
 });
+
+// Cost and drift (docs/cost.md): schemas beside the operations that build the reports.
+export { BUDGET_SET, CHANNEL_COST_REPORT, COST_REPORT, DRIFT_REPORT };
 
 export type ChannelCreated = v.InferOutput<typeof CHANNEL_CREATED>;
 export type ChannelList = v.InferOutput<typeof CHANNEL_LIST>;

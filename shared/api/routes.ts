@@ -8,6 +8,7 @@ import { createRouter, type Route, type RouteContext, type Router } from './rout
 import {
   boolean,
   channelName,
+  cny,
   cursor,
   described,
   description,
@@ -110,6 +111,10 @@ export type ForceInput = ChannelRef & { force: boolean };
 export type VodInput = ChannelRef & { startMs: number; endMs: number; playlistName?: string };
 export type VodRef = ChannelRef & { key: string };
 export type HoldInput = VodRef & FieldValues<typeof HOLD_BODY>;
+const BUDGET_BODY = {
+  cnyPerMonth: described(cny, "Monthly budget in CNY; 0: no budget of the channel's own (COST_BUDGET_CNY applies)."),
+} satisfies Fields;
+export type BudgetInput = ChannelRef & FieldValues<typeof BUDGET_BODY, 'cnyPerMonth'>;
 
 /**
  * What the api function plugs in. Inputs arrive validated; each returns the JSON object to send,
@@ -129,6 +134,12 @@ export interface ApiOperations {
   holdVod(input: HoldInput, ctx: OperationContext): Promise<SuccessBody<'VOD_HELD'>>;
   releaseVod(input: VodRef, ctx: OperationContext): Promise<SuccessBody<'VOD_RELEASED'>>;
   cleanupReport(input: Page, ctx: OperationContext): Promise<SuccessBody<'CLEANUP_REPORT'>>;
+  /** Cost per channel (docs/cost.md); a page of channels by name. */
+  cost(input: Page, ctx: OperationContext): Promise<SuccessBody<'COST_REPORT'>>;
+  channelCost(input: ChannelRef, ctx: OperationContext): Promise<SuccessBody<'CHANNEL_COST_REPORT'>>;
+  setBudget(input: BudgetInput, ctx: OperationContext): Promise<SuccessBody<'BUDGET_SET'>>;
+  /** Drift between OSS, the ledger and the bucket's folders (read only). */
+  drift(input: Record<never, never>, ctx: OperationContext): Promise<SuccessBody<'DRIFT_REPORT'>>;
 }
 
 /** The name of a success body's schema in shared/api/responses.ts. */
@@ -358,6 +369,49 @@ function routeTable(ops: ApiOperations): DeclaredRoute[] {
         response: 'CLEANUP_REPORT',
       },
       async ({ query, ctx }) => ops.cleanupReport(query, ctx),
+    ),
+    route(
+      {
+        method: 'GET',
+        pattern: '/cost',
+        summary: 'Cost per channel (a page of channels)',
+        status: 200,
+        query: PAGE_QUERY,
+        response: 'COST_REPORT',
+      },
+      async ({ query, ctx }) => ops.cost(query, ctx),
+    ),
+    route(
+      {
+        method: 'GET',
+        pattern: '/channels/{name}/cost',
+        summary: "A channel's cost",
+        status: 200,
+        response: 'CHANNEL_COST_REPORT',
+      },
+      async ({ params, ctx }) => ops.channelCost(params, ctx),
+    ),
+    route(
+      {
+        method: 'PUT',
+        pattern: '/channels/{name}/budget',
+        summary: "Set a channel's monthly budget (0: none of its own)",
+        status: 200,
+        body: BUDGET_BODY,
+        required: ['cnyPerMonth'],
+        response: 'BUDGET_SET',
+      },
+      async ({ params, body, ctx }) => ops.setBudget({ ...params, ...body }, ctx),
+    ),
+    route(
+      {
+        method: 'GET',
+        pattern: '/drift',
+        summary: 'Drift between OSS, the ledger and the bucket (read only)',
+        status: 200,
+        response: 'DRIFT_REPORT',
+      },
+      async ({ ctx }) => ops.drift({}, ctx),
     ),
   ];
 }

@@ -56,7 +56,9 @@ import {
   type Instance,
   type OperationContext,
 } from './context';
+import { costReport, setBudget } from './cost';
 import { announceLatestDisable, disabledEvent } from './disables';
+import { driftReport } from './drift';
 import { buildVod } from './generate-vod';
 
 /** OSS defaults for a channel's HLS target (reference §2). */
@@ -178,6 +180,29 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
       // Cleanup's reports are the only ones stored there (shared/cleanup/operation.ts).
       report: ((await scope.ledger.latestCleanupReport()) as CleanupRunReport | undefined) ?? null,
     })),
+    cost: run(async (scope, op, input: { limit?: number; cursor?: string; name?: undefined }) =>
+      costReport(scope, op, { limit: input.limit ?? DEFAULT_PAGE, after: input.cursor }),
+    ),
+    channelCost: run(async (scope, op, input: { name: string }) => {
+      const { channels, nextCursor: _, ...report } = await costReport(scope, op, { channel: input.name });
+      const cost = channels[0];
+      if (!cost) throw new ApiError(404, 'channel_not_found', `no channel named ${input.name}`, 'name');
+      return { ...report, channel: cost };
+    }),
+    setBudget: run(async (scope, op, input: { name: string; cnyPerMonth: number }) => {
+      const record = await setBudget(scope, op, {
+        channel: input.name,
+        cnyPerMonth: input.cnyPerMonth === 0 ? null : input.cnyPerMonth,
+        by: `api:${op.requestId}`,
+      });
+      return {
+        name: input.name,
+        cnyPerMonth: record.cnyPerMonth,
+        setAt: new Date(record.setAt).toISOString(),
+        by: record.by,
+      };
+    }),
+    drift: run(async (scope, op, _input: { name?: undefined }) => driftReport(scope, op)),
   };
 }
 

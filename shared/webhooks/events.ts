@@ -15,6 +15,18 @@ const instant = v.pipe(v.string(), v.isoTimestamp());
 const broadcastId = described(v.string(), 'The broadcast: the compact UTC time of its first push (20240501T120000Z).');
 const generation = described(v.number(), "The channel's generation: its creation time, epoch milliseconds.");
 
+/** A channel's spending this month reached 80 % (warning) or 100 % (exceeded) of its budget (docs/cost.md). */
+const budgetReached = v.strictObject({
+  month: described(v.string(), 'The month (YYYY-MM, UTC); each event is sent once per channel and month.'),
+  budgetCny: v.number(),
+  spentCny: described(v.number(), 'Spent this month so far, without the share of bucket-wide overhead.'),
+  used: described(v.number(), 'spentCny / budgetCny.'),
+  source: described(
+    v.picklist(['channel', 'config']),
+    "channel: the api's per-channel budget; config: COST_BUDGET_CNY.",
+  ),
+});
+
 /** What `data` holds, per event type. */
 export const EVENT_DATA = {
   'channel.created': v.strictObject({
@@ -47,6 +59,8 @@ export const EVENT_DATA = {
     reason: described(v.string(), "OSS's error code and message."),
   }),
   'channel.deleted': v.strictObject({ generation }),
+  'channel.budget_warning': budgetReached,
+  'channel.budget_exceeded': budgetReached,
   'cleanup.completed': v.strictObject({
     runId: v.string(),
     status: v.picklist(['complete', 'partial']),
@@ -106,6 +120,8 @@ export const EVENT_DATA_EXAMPLES: { [T in EventType]: EventData<T> } = {
   },
   'vod.failed': { broadcastId: '20240501T120000Z', reason: 'InvalidArgument: no segments in the time range' },
   'channel.deleted': { generation: 1714564800000 },
+  'channel.budget_warning': { month: '2024-05', budgetCny: 10, spentCny: 8.25, used: 0.825, source: 'channel' },
+  'channel.budget_exceeded': { month: '2024-05', budgetCny: 10, spentCny: 10.02, used: 1.002, source: 'config' },
   'cleanup.completed': {
     runId: 'run-20240502T030000Z',
     status: 'complete',

@@ -12,11 +12,10 @@ import { createAuthenticator, signApiRequest } from '../../shared/api/auth';
 import type { HttpRequest } from '../../shared/api/event';
 import type { CleanupRunReport } from '../../shared/cleanup';
 import { Ledger } from '../../shared/ledger';
-import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
-import { bootStack, type LocalStack } from '../../local/stack';
-import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
-import { ensureBuilt } from '../helpers/build';
-import { cli, passStackTime, ROOT, shellWords } from './helpers';
+import type { OssBucket } from '../../shared/oss';
+import type { LocalStack } from '../../local/stack';
+import { DEFAULT_BUCKET } from '../../local/emulator';
+import { bootTestStack, cli, passStackTime, shellWords } from './helpers';
 
 /** Ceiling for tests that spawn the CLI several times (a loaded 2-core machine); not a timing assertion. */
 const SPAWNS_TIMEOUT = 90_000;
@@ -54,24 +53,8 @@ async function fragments(prefix: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  ensureBuilt();
-  dataDir = mkdtempSync(join(tmpdir(), 'livecycle-cli-'));
+  ({ stack, dataDir, bucket } = await bootTestStack('cli'));
   emptyDir = mkdtempSync(join(tmpdir(), 'livecycle-cli-empty-'));
-  stack = await bootStack({
-    root: ROOT,
-    dataDir,
-    apiPort: 0,
-    emulatorPort: 0,
-    rate: 0,
-    startMs: Date.UTC(2024, 4, 1, 12, 0, 30),
-    logSink: () => {},
-  });
-  bucket = new OssClient({
-    endpoint: stack.emulator.url,
-    region: stack.emulator.region,
-    pathStyle: true,
-    credentials: staticCredentials({ accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret }),
-  }).bucket(DEFAULT_BUCKET);
 
   // cam-vod: one broadcast, ended and made into a VOD. cam-idle: never pushed.
   const vod = await api('POST', '/channels', { name: 'cam-vod' });

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { signApiRequest } from '../../shared/api/auth';
-import type { LocalStack } from '../../local/stack';
-import { DEFAULT_BUCKET } from '../../local/emulator';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
+import { bootStack, type LocalStack } from '../../local/stack';
+import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
 import { ensureBuilt } from '../helpers/build';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -30,6 +33,31 @@ export async function cli(args: string[], env: Record<string, string> = {}, cwd 
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * A local stack in a fresh data directory (`livecycle-<name>-…` under the system's temp dir), on a
+ * frozen clock at 2024-05-01T12:00:30Z, and a client of its bucket; the built CLI attaches to it.
+ */
+export async function bootTestStack(name: string): Promise<{ stack: LocalStack; dataDir: string; bucket: OssBucket }> {
+  ensureBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), `livecycle-${name}-`));
+  const stack = await bootStack({
+    root: ROOT,
+    dataDir,
+    apiPort: 0,
+    emulatorPort: 0,
+    rate: 0,
+    startMs: Date.UTC(2024, 4, 1, 12, 0, 30),
+    logSink: () => {},
+  });
+  const bucket = new OssClient({
+    endpoint: stack.emulator.url,
+    region: stack.emulator.region,
+    pathStyle: true,
+    credentials: staticCredentials({ accessKeyId: DEFAULT_ACCESS_KEY.id, accessKeySecret: DEFAULT_ACCESS_KEY.secret }),
+  }).bucket(DEFAULT_BUCKET);
+  return { stack, dataDir, bucket };
 }
 
 /** The words of a curl line as a shell would split them (single quotes only, as sign-request writes). */

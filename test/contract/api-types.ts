@@ -143,6 +143,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cost per channel (a page of channels) */
+        get: operations["getCost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{name}/cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's cost */
+        get: operations["getChannelsByNameCost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{name}/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a channel's monthly budget (0: none of its own) */
+        put: operations["putChannelsByNameBudget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift between OSS, the ledger and the bucket (read only) */
+        get: operations["getDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "channel.created": {
@@ -275,6 +343,40 @@ export interface webhooks {
         put?: never;
         /** cleanup.completed event (Standard Webhooks signed) */
         post: operations["event-cleanup.completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "channel.budget_warning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** channel.budget_warning event (Standard Webhooks signed) */
+        post: operations["event-channel.budget_warning"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "channel.budget_exceeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** channel.budget_exceeded event (Standard Webhooks signed) */
+        post: operations["event-channel.budget_exceeded"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1148,6 +1250,599 @@ export interface operations {
             503: components["responses"]["Error"];
         };
     };
+    getCost: {
+        parameters: {
+            query?: {
+                /** @example 50 */
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cost per channel (a page of channels) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bucket": "my-live-bucket",
+                     *       "month": "2024-05",
+                     *       "generatedAt": "2024-05-15T12:00:00.000Z",
+                     *       "monthElapsed": 0.468,
+                     *       "prices": {
+                     *         "source": "Alibaba Cloud pay-as-you-go list prices (OSS pricing; Function Compute 3.0 CU pricing), see docs/cost.md",
+                     *         "asOf": "2025-01-24",
+                     *         "region": "cn-hangzhou",
+                     *         "storageGbMonth": 0.12,
+                     *         "putPer10k": 0.01,
+                     *         "getPer10k": 0.01,
+                     *         "fcInvocationsPer10k": 0.00825,
+                     *         "fcGbSecond": 0.0000165,
+                     *         "fcVcpuSecond": 0.00011,
+                     *         "vcpuPerGb": 0.7
+                     *       },
+                     *       "overhead": {
+                     *         "requestsPerMonth": 3100,
+                     *         "cnyPerMonth": {
+                     *           "storage": 0,
+                     *           "requests": 0.0031,
+                     *           "compute": 0,
+                     *           "total": 0.0031
+                     *         }
+                     *       },
+                     *       "totals": {
+                     *         "channels": 12,
+                     *         "objects": 17304,
+                     *         "bytes": 18144559104,
+                     *         "cnyPerMonth": 2.46
+                     *       },
+                     *       "channels": [
+                     *         {
+                     *           "name": "cam-1",
+                     *           "objects": 1442,
+                     *           "bytes": 1512046592,
+                     *           "storage": {
+                     *             "liveFragments": {
+                     *               "objects": 360,
+                     *               "bytes": 377487360
+                     *             },
+                     *             "vodFragments": {
+                     *               "objects": 1080,
+                     *               "bytes": 1134559232
+                     *             },
+                     *             "playlists": {
+                     *               "objects": 2,
+                     *               "bytes": 0
+                     *             },
+                     *             "snapshots": {
+                     *               "objects": 0,
+                     *               "bytes": 0
+                     *             },
+                     *             "other": {
+                     *               "objects": 0,
+                     *               "bytes": 0
+                     *             }
+                     *           },
+                     *           "listedAt": "2024-05-15T03:00:12.000Z",
+                     *           "requestsPerMonth": 12480,
+                     *           "requests": {
+                     *             "month": "2024-05",
+                     *             "get": 5800,
+                     *             "put": 240,
+                     *             "total": 6040,
+                     *             "byOperation": {
+                     *               "GetLiveChannelStat": 5600
+                     *             }
+                     *           },
+                     *           "compute": {
+                     *             "invocations": 2900,
+                     *             "gbSeconds": 95.4
+                     *           },
+                     *           "cnyPerMonth": {
+                     *             "storage": 0.169,
+                     *             "requests": 0.0125,
+                     *             "compute": 0.0223,
+                     *             "overheadShare": 0.001,
+                     *             "total": 0.2048
+                     *           },
+                     *           "cnyThisMonth": {
+                     *             "storage": 0.081,
+                     *             "requests": 0.006,
+                     *             "compute": 0.0108,
+                     *             "total": 0.0978
+                     *           },
+                     *           "budget": {
+                     *             "cnyPerMonth": 25,
+                     *             "source": "channel",
+                     *             "used": 0.0039,
+                     *             "level": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        bucket: string;
+                        month: string;
+                        generatedAt: string;
+                        /** @description The fraction of the month passed. */
+                        monthElapsed: number;
+                        prices: {
+                            source: string;
+                            asOf: string;
+                            region: string;
+                            storageGbMonth: number;
+                            putPer10k: number;
+                            getPer10k: number;
+                            fcInvocationsPer10k: number;
+                            fcGbSecond: number;
+                            fcVcpuSecond: number;
+                            vcpuPerGb: number;
+                        };
+                        overhead: {
+                            requestsPerMonth: number;
+                            cnyPerMonth: {
+                                storage: number;
+                                requests: number;
+                                compute: number;
+                                total: number;
+                            };
+                        };
+                        totals: {
+                            channels: number;
+                            objects: number;
+                            bytes: number;
+                            cnyPerMonth: number;
+                        };
+                        channels: {
+                            name: string;
+                            objects: number;
+                            /** @description Sum of the sizes of the objects under the channel's prefix. */
+                            bytes: number;
+                            /** @description Objects and bytes by kind (the live/VOD fragment split is an estimate; totals are exact). */
+                            storage: {
+                                liveFragments: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                vodFragments: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                playlists: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                snapshots: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                other: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                            };
+                            /** @description When cleanup last listed the folder; null if never. */
+                            listedAt: string | null;
+                            /** @description OSS requests made for the channel, counted and projected to the month. */
+                            requestsPerMonth: number;
+                            requests: {
+                                month: string;
+                                get: number;
+                                put: number;
+                                total: number;
+                                byOperation: {
+                                    [key: string]: number;
+                                };
+                            };
+                            compute: {
+                                invocations: number;
+                                gbSeconds: number;
+                            };
+                            cnyPerMonth: {
+                                storage: number;
+                                requests: number;
+                                compute: number;
+                                total: number;
+                                overheadShare: number;
+                            };
+                            cnyThisMonth: {
+                                storage: number;
+                                requests: number;
+                                compute: number;
+                                total: number;
+                            };
+                            budget: {
+                                cnyPerMonth: number;
+                                /** @enum {string} */
+                                source: "channel" | "config";
+                                used: number;
+                                level: ("warning" | "exceeded") | null;
+                            } | null;
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getChannelsByNameCost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A channel's cost */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bucket": "my-live-bucket",
+                     *       "month": "2024-05",
+                     *       "generatedAt": "2024-05-15T12:00:00.000Z",
+                     *       "monthElapsed": 0.468,
+                     *       "prices": {
+                     *         "source": "Alibaba Cloud pay-as-you-go list prices (OSS pricing; Function Compute 3.0 CU pricing), see docs/cost.md",
+                     *         "asOf": "2025-01-24",
+                     *         "region": "cn-hangzhou",
+                     *         "storageGbMonth": 0.12,
+                     *         "putPer10k": 0.01,
+                     *         "getPer10k": 0.01,
+                     *         "fcInvocationsPer10k": 0.00825,
+                     *         "fcGbSecond": 0.0000165,
+                     *         "fcVcpuSecond": 0.00011,
+                     *         "vcpuPerGb": 0.7
+                     *       },
+                     *       "overhead": {
+                     *         "requestsPerMonth": 3100,
+                     *         "cnyPerMonth": {
+                     *           "storage": 0,
+                     *           "requests": 0.0031,
+                     *           "compute": 0,
+                     *           "total": 0.0031
+                     *         }
+                     *       },
+                     *       "totals": {
+                     *         "channels": 12,
+                     *         "objects": 17304,
+                     *         "bytes": 18144559104,
+                     *         "cnyPerMonth": 2.46
+                     *       },
+                     *       "channel": {
+                     *         "name": "cam-1",
+                     *         "objects": 1442,
+                     *         "bytes": 1512046592,
+                     *         "storage": {
+                     *           "liveFragments": {
+                     *             "objects": 360,
+                     *             "bytes": 377487360
+                     *           },
+                     *           "vodFragments": {
+                     *             "objects": 1080,
+                     *             "bytes": 1134559232
+                     *           },
+                     *           "playlists": {
+                     *             "objects": 2,
+                     *             "bytes": 0
+                     *           },
+                     *           "snapshots": {
+                     *             "objects": 0,
+                     *             "bytes": 0
+                     *           },
+                     *           "other": {
+                     *             "objects": 0,
+                     *             "bytes": 0
+                     *           }
+                     *         },
+                     *         "listedAt": "2024-05-15T03:00:12.000Z",
+                     *         "requestsPerMonth": 12480,
+                     *         "requests": {
+                     *           "month": "2024-05",
+                     *           "get": 5800,
+                     *           "put": 240,
+                     *           "total": 6040,
+                     *           "byOperation": {
+                     *             "GetLiveChannelStat": 5600
+                     *           }
+                     *         },
+                     *         "compute": {
+                     *           "invocations": 2900,
+                     *           "gbSeconds": 95.4
+                     *         },
+                     *         "cnyPerMonth": {
+                     *           "storage": 0.169,
+                     *           "requests": 0.0125,
+                     *           "compute": 0.0223,
+                     *           "overheadShare": 0.001,
+                     *           "total": 0.2048
+                     *         },
+                     *         "cnyThisMonth": {
+                     *           "storage": 0.081,
+                     *           "requests": 0.006,
+                     *           "compute": 0.0108,
+                     *           "total": 0.0978
+                     *         },
+                     *         "budget": {
+                     *           "cnyPerMonth": 25,
+                     *           "source": "channel",
+                     *           "used": 0.0039,
+                     *           "level": null
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        bucket: string;
+                        month: string;
+                        generatedAt: string;
+                        /** @description The fraction of the month passed. */
+                        monthElapsed: number;
+                        prices: {
+                            source: string;
+                            asOf: string;
+                            region: string;
+                            storageGbMonth: number;
+                            putPer10k: number;
+                            getPer10k: number;
+                            fcInvocationsPer10k: number;
+                            fcGbSecond: number;
+                            fcVcpuSecond: number;
+                            vcpuPerGb: number;
+                        };
+                        overhead: {
+                            requestsPerMonth: number;
+                            cnyPerMonth: {
+                                storage: number;
+                                requests: number;
+                                compute: number;
+                                total: number;
+                            };
+                        };
+                        totals: {
+                            channels: number;
+                            objects: number;
+                            bytes: number;
+                            cnyPerMonth: number;
+                        };
+                        channel: {
+                            name: string;
+                            objects: number;
+                            /** @description Sum of the sizes of the objects under the channel's prefix. */
+                            bytes: number;
+                            /** @description Objects and bytes by kind (the live/VOD fragment split is an estimate; totals are exact). */
+                            storage: {
+                                liveFragments: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                vodFragments: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                playlists: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                snapshots: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                                other: {
+                                    objects: number;
+                                    bytes: number;
+                                };
+                            };
+                            /** @description When cleanup last listed the folder; null if never. */
+                            listedAt: string | null;
+                            /** @description OSS requests made for the channel, counted and projected to the month. */
+                            requestsPerMonth: number;
+                            requests: {
+                                month: string;
+                                get: number;
+                                put: number;
+                                total: number;
+                                byOperation: {
+                                    [key: string]: number;
+                                };
+                            };
+                            compute: {
+                                invocations: number;
+                                gbSeconds: number;
+                            };
+                            cnyPerMonth: {
+                                storage: number;
+                                requests: number;
+                                compute: number;
+                                total: number;
+                                overheadShare: number;
+                            };
+                            cnyThisMonth: {
+                                storage: number;
+                                requests: number;
+                                compute: number;
+                                total: number;
+                            };
+                            budget: {
+                                cnyPerMonth: number;
+                                /** @enum {string} */
+                                source: "channel" | "config";
+                                used: number;
+                                level: ("warning" | "exceeded") | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    putChannelsByNameBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cnyPerMonth": 25
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Monthly budget in CNY; 0: no budget of the channel's own (COST_BUDGET_CNY applies). */
+                    cnyPerMonth: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Set a channel's monthly budget (0: none of its own) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "cam-1",
+                     *       "cnyPerMonth": 25,
+                     *       "setAt": "2024-05-01T12:00:00.000Z",
+                     *       "by": "api:req-7f3a"
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        /** @description null: no budget of its own (COST_BUDGET_CNY applies). */
+                        cnyPerMonth: number | null;
+                        setAt: string;
+                        by: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Drift between OSS, the ledger and the bucket (read only) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bucket": "my-live-bucket",
+                     *       "checkedAt": "2024-05-01T12:00:00.000Z",
+                     *       "counts": {
+                     *         "ossChannels": 12,
+                     *         "ledgerChannels": 12,
+                     *         "folders": 14
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "id": "untracked-channel:cam-9",
+                     *           "kind": "untracked-channel",
+                     *           "channel": "cam-9",
+                     *           "detail": "OSS has the channel; the ledger never recorded it",
+                     *           "action": "adopt",
+                     *           "fixable": true
+                     *         },
+                     *         {
+                     *           "id": "foreign-prefix:backups/",
+                     *           "kind": "foreign-prefix",
+                     *           "prefix": "backups/",
+                     *           "detail": "objects under a folder no channel of livecycle wrote",
+                     *           "action": "leave",
+                     *           "fixable": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        bucket: string;
+                        checkedAt: string;
+                        counts: {
+                            ossChannels: number;
+                            ledgerChannels: number;
+                            folders: number;
+                        };
+                        items: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "untracked-channel" | "missing-channel" | "orphan-prefix" | "foreign-prefix";
+                            channel?: string;
+                            prefix?: string;
+                            detail: string;
+                            /** @enum {string} */
+                            action: "adopt" | "record-deletion" | "cleanup" | "leave";
+                            fixable: boolean;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
     "event-channel.created": {
         parameters: {
             query?: never;
@@ -1784,6 +2479,184 @@ export interface operations {
                         candidates: number;
                         deleted: number;
                         bytes: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Received; any other status is retried (408, 429, 5xx) or dropped (other 4xx). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-channel.budget_warning": {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; deliveries are at-least-once, dedupe by it.
+                 * @example evt_0123456789abcdef0123456789abcdef
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of the attempt.
+                 * @example 1714564800
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated v1,<base64 HMAC-SHA256> signatures over `id.timestamp.body`, one per secret.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description The event type (not part of Standard Webhooks).
+                 * @example channel.budget_warning
+                 */
+                "x-livecycle-event-type": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_0123456789abcdef0123456789abcdef",
+                 *       "type": "channel.budget_warning",
+                 *       "channel": "cam-1",
+                 *       "bucket": "my-live-bucket",
+                 *       "sequence": 1,
+                 *       "occurredAt": "2024-05-01T12:00:00.000Z",
+                 *       "data": {
+                 *         "month": "2024-05",
+                 *         "budgetCny": 10,
+                 *         "spentCny": 8.25,
+                 *         "used": 0.825,
+                 *         "source": "channel"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
+                    /** @constant */
+                    type: "channel.budget_warning";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The month (YYYY-MM, UTC); each event is sent once per channel and month. */
+                        month: string;
+                        budgetCny: number;
+                        /** @description Spent this month so far, without the share of bucket-wide overhead. */
+                        spentCny: number;
+                        /** @description spentCny / budgetCny. */
+                        used: number;
+                        /**
+                         * @description channel: the api's per-channel budget; config: COST_BUDGET_CNY.
+                         * @enum {string}
+                         */
+                        source: "channel" | "config";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Received; any other status is retried (408, 429, 5xx) or dropped (other 4xx). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-channel.budget_exceeded": {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; deliveries are at-least-once, dedupe by it.
+                 * @example evt_0123456789abcdef0123456789abcdef
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of the attempt.
+                 * @example 1714564800
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated v1,<base64 HMAC-SHA256> signatures over `id.timestamp.body`, one per secret.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description The event type (not part of Standard Webhooks).
+                 * @example channel.budget_exceeded
+                 */
+                "x-livecycle-event-type": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_0123456789abcdef0123456789abcdef",
+                 *       "type": "channel.budget_exceeded",
+                 *       "channel": "cam-1",
+                 *       "bucket": "my-live-bucket",
+                 *       "sequence": 1,
+                 *       "occurredAt": "2024-05-01T12:00:00.000Z",
+                 *       "data": {
+                 *         "month": "2024-05",
+                 *         "budgetCny": 10,
+                 *         "spentCny": 10.02,
+                 *         "used": 1.002,
+                 *         "source": "config"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The same for every delivery of one fact (at-least-once delivery: dedupe by it); also the webhook-id header. */
+                    id: string;
+                    /** @constant */
+                    type: "channel.budget_exceeded";
+                    /** @description null for bucket-wide events (cleanup.completed). */
+                    channel: string | null;
+                    bucket: string;
+                    /** @description Per channel (per bucket when channel is null): 1, 2, 3… without gaps. */
+                    sequence: number;
+                    /**
+                     * Format: date-time
+                     * @description When the fact happened (not when it was sent).
+                     */
+                    occurredAt: string;
+                    data: {
+                        /** @description The month (YYYY-MM, UTC); each event is sent once per channel and month. */
+                        month: string;
+                        budgetCny: number;
+                        /** @description Spent this month so far, without the share of bucket-wide overhead. */
+                        spentCny: number;
+                        /** @description spentCny / budgetCny. */
+                        used: number;
+                        /**
+                         * @description channel: the api's per-channel budget; config: COST_BUDGET_CNY.
+                         * @enum {string}
+                         */
+                        source: "channel" | "config";
                     };
                 };
             };

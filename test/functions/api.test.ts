@@ -1,13 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { handler as cleanup } from '../../functions/cleanup-orphans/index';
-import { timerEvent } from '../../local/runtime/events';
 import { channelName } from '../../shared/api/validate';
 import { ReportBuilder } from '../../shared/cleanup';
 import { compactUtcSeconds } from '../../shared/lifecycle';
 import { OssError } from '../../shared/oss';
 import { playlistSegments } from '../cleanup/helpers';
-import { BUCKET, SNAPSHOT_TOPIC, callApi, distinctEventsOf, keysUnder, startWorld, type World } from './harness';
+import {
+  BUCKET,
+  SNAPSHOT_TOPIC,
+  callApiNextSecond,
+  cleanupTick,
+  distinctEventsOf,
+  keysUnder,
+  startWorld,
+  type World,
+} from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -17,10 +25,8 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 
 /** Each signed request needs its own second (the api refuses a replayed signature). */
-async function call(method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
-  await world.clock.advance(1_000);
-  return callApi(api, world, method, path, opts);
-}
+const call = (method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) =>
+  callApiNextSecond(api, world, method, path, opts);
 
 describe('api channels', () => {
   it('creates a channel once, refuses the name again unless replace, and hands out a working publish URL', async () => {
@@ -250,11 +256,7 @@ describe('api channels', () => {
 describe('api holds', () => {
   /** One cleanup-orphans invocation through its deployed handler, on a timer event. */
   async function cleanupRun() {
-    const result = (await cleanup(
-      timerEvent('hourly', world.clock.now(), undefined),
-      world.context('cleanup-orphans', 900),
-    )) as { buckets: { status: string }[] };
-    expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
+    expect(await cleanupTick(cleanup, world)).toEqual([expect.objectContaining({ status: 'complete' })]);
   }
 
   it('accepts only generated VOD names that exist, and a hold set through the api pins that VOD through a real cleanup run until released', async () => {

@@ -6,11 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { handler as cleanup } from '../../functions/cleanup-orphans/index';
-import { timerEvent } from '../../local/runtime/events';
 import type { CleanupRunReport } from '../../shared/cleanup';
 import { OssError } from '../../shared/oss';
 import { playlistSegments } from '../cleanup/helpers';
-import { BUCKET, callApi, keysUnder, startWorld, type World } from './harness';
+import { BUCKET, callApiNextSecond, cleanupTick, keysUnder, startWorld, type World } from './harness';
 
 const DAY = 86_400_000;
 
@@ -21,17 +20,11 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 
 /** Each signed request needs its own second (the api refuses a replayed signature). */
-async function call(method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) {
-  await world.clock.advance(1_000);
-  return callApi(api, world, method, path, opts);
-}
+const call = (method: string, path: string, opts: { body?: unknown; query?: Record<string, string> } = {}) =>
+  callApiNextSecond(api, world, method, path, opts);
 
 async function cleanupRun() {
-  const result = (await cleanup(
-    timerEvent('hourly', world.clock.now(), undefined),
-    world.context('cleanup-orphans', 900),
-  )) as { buckets: { status: string }[] };
-  expect(result.buckets).toEqual([expect.objectContaining({ status: 'complete' })]);
+  expect(await cleanupTick(cleanup, world)).toEqual([expect.objectContaining({ status: 'complete' })]);
 }
 
 /** A 20 s push through the channel's signed publish URL; returns the fragments it wrote. */

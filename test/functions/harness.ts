@@ -180,6 +180,27 @@ export async function callApi(
   return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> };
 }
 
+/** callApi a second later: each signed request needs its own second (the api refuses a replayed signature). */
+export async function callApiNextSecond(
+  api: Handler,
+  world: World,
+  method: string,
+  path: string,
+  opts: { body?: unknown; query?: Record<string, string> } = {},
+) {
+  await world.clock.advance(1_000);
+  return callApi(api, world, method, path, opts);
+}
+
+/** One cleanup-orphans invocation through its handler on the hourly timer's event; each bucket's outcome. */
+export async function cleanupTick(cleanup: Handler, world: World): Promise<{ status: string }[]> {
+  const result = (await cleanup(
+    timerEvent('hourly', world.clock.now(), undefined),
+    world.context('cleanup-orphans', 900),
+  )) as { buckets: { status: string }[] };
+  return result.buckets;
+}
+
 /** Every key under a prefix, with its body. */
 export async function objectsUnder(bucket: OssBucket, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -193,6 +214,11 @@ export async function keysUnder(bucket: OssBucket, prefix: string): Promise<stri
   const out: string[] = [];
   for await (const o of bucket.iterateObjects({ prefix })) out.push(o.key);
   return out;
+}
+
+/** The ledger's facts: its keys without the per-invocation usage records (docs/cost.md), which every invocation writes. */
+export async function ledgerFactKeys(bucket: OssBucket): Promise<string[]> {
+  return (await keysUnder(bucket, '_livecycle/')).filter((k) => !k.startsWith('_livecycle/usage/'));
 }
 
 /** The deliveries' event types for one channel, in sequence order. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as disableIdle } from '../../functions/disable-idle/index';
 import { handler as onSnapshot } from '../../functions/on-snapshot/index';
 import { mnsEvent } from '../../local/runtime/events';
-import { BUCKET, eventsOf, keysUnder, startWorld, type World } from './harness';
+import { BUCKET, eventsOf, keysUnder, ledgerFactKeys, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -146,13 +146,13 @@ describe('on-snapshot envelopes and bodies', () => {
         }),
       ),
     ];
-    const before = await keysUnder(world.bucket, '_livecycle/');
+    const before = await ledgerFactKeys(world.bucket);
     for (const event of garbage) {
       const result = await run(event);
       expect(result.recorded).toBe(0);
       expect(result.skipped.length).toBeGreaterThan(0);
     }
-    expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
+    expect(await ledgerFactKeys(world.bucket)).toEqual(before);
   });
 });
 
@@ -190,7 +190,7 @@ describe('on-snapshot effects', () => {
 
   it('a notice dated more than 15 min from now writes nothing: a snapshot "in 2286" cannot keep an idle channel from being disabled', async () => {
     await world.bucket.putLiveChannel('snap-future', {});
-    const before = await keysUnder(world.bucket, '_livecycle/');
+    const before = await ledgerFactKeys(world.bucket);
     const now = world.clock.now();
     for (const [i, at] of [Date.UTC(2286, 0, 1), now + 15 * 60_000 + 1, now - 15 * 60_000 - 1].entries()) {
       for (const body of [emulatorBody('snap-future', at), ossEventBody('snap-future', at)]) {
@@ -201,7 +201,7 @@ describe('on-snapshot effects', () => {
         ]);
       }
     }
-    expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
+    expect(await ledgerFactKeys(world.bucket)).toEqual(before);
     expect(await world.ledger.lastSeenLive('snap-future')).toBeUndefined();
 
     // Never pushed to: past IDLE_AFTER (30 min) it is disabled.
@@ -211,7 +211,7 @@ describe('on-snapshot effects', () => {
   });
 
   it('a notice for a channel that does not exist writes nothing', async () => {
-    const before = await keysUnder(world.bucket, '_livecycle/');
+    const before = await ledgerFactKeys(world.bucket);
     for (const body of [
       emulatorBody('snap-nobody', world.clock.now()),
       ossEventBody('snap-nobody', world.clock.now()),
@@ -224,6 +224,6 @@ describe('on-snapshot effects', () => {
         skipped: ['snap-nobody: no such channel'],
       });
     }
-    expect(await keysUnder(world.bucket, '_livecycle/')).toEqual(before);
+    expect(await ledgerFactKeys(world.bucket)).toEqual(before);
   });
 });
