@@ -243,6 +243,20 @@ export class LedgerKeys {
     return `${this.pollWakes()}${channelSegment(channel)}`;
   }
 
+  /** A console login link's nonce, used once (shared/console/session.ts). */
+  consoleLogin(nonce: string): string {
+    assertToken('login nonce', nonce);
+    return `${this.prefix}console/logins/${nonce}.json`;
+  }
+  /** Actions taken in the console, per channel, oldest first: who did what. */
+  consoleActions(channel: string): string {
+    return `${this.prefix}console/actions/${channelSegment(channel)}/`;
+  }
+  consoleAction(channel: string, at: number, id: string): string {
+    assertToken('action id', id);
+    return `${this.consoleActions(channel)}${ascendingMs(at)}-${id}.json`;
+  }
+
   /** Scope of webhook sequences: a channel segment, or BUCKET_SCOPE. */
   eventScope(channel: string | null): string {
     return channel === null ? BUCKET_SCOPE : channelSegment(channel);
