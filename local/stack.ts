@@ -179,6 +179,8 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
       topics: emulator.topics,
       mintCredentials: async () => emulator.mintSts({ ttlSeconds: 3600 }),
       env: {
+        // The console's sign-in takes the api token: a local one unless the shell sets API_TOKEN.
+        API_TOKEN: apiToken,
         ...overrides.applied,
         OSS_ENDPOINT: emulator.url,
         OSS_REGION: emulator.region,
@@ -187,7 +189,6 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
         ...(emulator.rtmpOrigin && { OSS_RTMP_ENDPOINT: emulator.rtmpOrigin }),
         BUCKETS: DEFAULT_BUCKET,
         API_SECRETS: apiSecret,
-        API_TOKEN: apiToken,
         ...opts.env,
       },
       sYamlEnv,
@@ -219,7 +220,7 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
     clock,
     dataDir,
     apiSecret,
-    apiToken,
+    apiToken: overrides.applied.API_TOKEN ?? apiToken,
     shellOverrides: overrides,
     async stop() {
       rmSync(join(dataDir, STACK_FILE), { force: true });

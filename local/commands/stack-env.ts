@@ -10,14 +10,7 @@ import { ConfigError, loadConfig } from '../../shared/config';
 import type { FunctionSpec } from '../runtime';
 
 /** Variables the local stack sets itself; a shell value for one of them is ignored (and said so). */
-export const STACK_SET_VARIABLES = [
-  'OSS_ENDPOINT',
-  'OSS_REGION',
-  'OSS_PATH_STYLE',
-  'BUCKETS',
-  'API_SECRETS',
-  'API_TOKEN',
-] as const;
+export const STACK_SET_VARIABLES = ['OSS_ENDPOINT', 'OSS_REGION', 'OSS_PATH_STYLE', 'BUCKETS', 'API_SECRETS'] as const;
 
 /** Declared in s.yaml but the shell's value configures the CLI's own Node, not the functions: never taken. */
 const HOST_ONLY = ['NODE_OPTIONS'];
