@@ -110,7 +110,7 @@ function signInView(message?: string): void {
     h(
       'p',
       {},
-      'Open the console: link that livecycle start printed, or sign in with the api bearer token (API_TOKEN).',
+      'Open the one-time console link that livecycle start printed, or sign in with the api bearer token (API_TOKEN).',
     ),
     h('label', { for: 'token' }, 'API token'),
     input,

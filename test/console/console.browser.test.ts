@@ -30,6 +30,9 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let bucket: OssBucket;
+let receiver: Server;
+/** Webhook bodies the stack delivered (a receiver answering 200). */
+const delivered: string[] = [];
 
 async function api(method: string, path: string, body?: object) {
   const text = body === undefined ? '' : JSON.stringify(body);
@@ -44,16 +47,26 @@ async function api(method: string, path: string, body?: object) {
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> };
 }
 
-async function shot(name: string, width = 1280): Promise<void> {
+/** With CONSOLE_SCREENSHOTS=DIR, a full-page screenshot for docs/console.md. */
+async function shot(name: string, width = 1280, on: Page = page): Promise<void> {
   if (!SCREENSHOTS) return;
-  await page.setViewportSize({ width, height: 900 });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await on.setViewportSize({ width, height: 900 });
+  await on.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
 describe.runIf(run)('the console in a browser', () => {
   beforeAll(async () => {
     ensureBuilt();
     dataDir = mkdtempSync(join(tmpdir(), 'livecycle-console-'));
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        delivered.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
     stack = await bootStack({
       root: ROOT,
       dataDir,
@@ -61,6 +74,10 @@ describe.runIf(run)('the console in a browser', () => {
       emulatorPort: 0,
       rate: 0,
       startMs: START,
+      env: {
+        WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+        WEBHOOK_SECRETS: `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      },
       logSink: (l) => void (l.includes('"level":50') && console.error(l)),
     });
     bucket = new OssClient({
@@ -81,6 +98,7 @@ describe.runIf(run)('the console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
+    receiver?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -102,6 +120,14 @@ describe.runIf(run)('the console in a browser', () => {
     const other = await second.newPage();
     await other.goto(link);
     await other.getByRole('alert').filter({ hasText: 'used already' }).waitFor();
+    await shot('sign-in', 375, other);
+    // The sign-in form takes the api's bearer token; a wrong one is refused.
+    await other.getByLabel('API token').fill('not-the-token-0123456789');
+    await other.keyboard.press('Enter');
+    await other.getByRole('alert').filter({ hasText: 'not the api token' }).waitFor();
+    await other.getByLabel('API token').fill(stack.apiToken);
+    await other.keyboard.press('Enter');
+    await other.getByRole('heading', { name: 'Channels' }).waitFor();
     await second.close();
   });
 
@@ -124,15 +150,23 @@ describe.runIf(run)('the console in a browser', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
 
     await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: 'cam-browser' });
+    // The encoder reconnects inside the reconnect window: one broadcast of two pushes, a gap between.
+    await passStackTime(stack, 20_000);
+    await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: 'cam-browser', signedUrl: body.publishUrl });
+    await passStackTime(stack, 10_000);
+    await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: 'cam-browser' });
     // Reconnect window (60 s) over, then the next poll concludes the broadcast and builds its VOD.
     await passStackTime(stack, 150_000);
     const vods = await new Ledger(bucket).listVods('cam-browser');
     expect(vods.map((v) => v.status)).toEqual(['ready']);
+    // A cleanup dry run (s.yaml's DRY_RUN default): its plan is what the channel view shows.
+    expect((await stack.runtime.invoke('cleanup-orphans', Buffer.from('{}'))).status).toBe('succeeded');
 
     // Keyboard only: focus the channel's link and follow it.
     await page.locator('a[data-channel="cam-browser"]').focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'cam-browser' }).waitFor();
+    await page.getByText('2 pushes merged (reconnects)').waitFor();
     const play = page.getByRole('button', { name: /^Play / });
     await play.focus();
     await page.keyboard.press('Enter');
@@ -144,6 +178,13 @@ describe.runIf(run)('the console in a browser', () => {
       return (video?.currentTime ?? 0) > 0.5;
     });
     await page.locator('.player-state', { hasText: 'playing' }).waitFor();
+    // The webhooks sent for the channel, each with its delivery.
+    expect(delivered.map((b) => (JSON.parse(b) as { type: string }).type)).toContain('vod.ready');
+    await page.getByRole('cell', { name: 'vod.ready' }).waitFor();
+    await expect(
+      page.getByRole('row').filter({ hasText: 'vod.ready' }).getByRole('cell').nth(2).textContent(),
+    ).resolves.toMatch(/^delivered /);
+    await page.getByText(/^Dry run of .*: /).waitFor();
     await shot('channel');
     await shot('channel-375', 375);
   });
