@@ -8,7 +8,7 @@
  */
 import { BUCKET, spawnEmulator } from '../lib/emulator';
 import { ourClient } from '../lib/clients';
-import { pollStatTick } from '../lib/poll';
+import { benchInstance, pollStatTick } from '../lib/poll';
 import { median, ms, num, pool } from '../lib/stats';
 import type { BenchOptions, BenchSection, Row } from '../lib/types';
 
@@ -36,17 +36,9 @@ async function run({ quick, progress }: BenchOptions): Promise<Row[]> {
       await pollStatTick(emu, { POLL_SHARD_SIZE: String(n + 1), RECONNECT_WINDOW: '60' })
     )();
     progress(`console list: ${num(n)} channels created, one poll tick done`);
-    const { createInstance, createOperationContext } = await import('../../shared/operations/context');
+    const { createOperationContext } = await import('../../shared/operations/context');
     const { listChannelRows } = await import('../../shared/console/data');
-    const instance = createInstance('api', {
-      OSS_ENDPOINT: emu.url,
-      OSS_REGION: emu.region,
-      OSS_PATH_STYLE: 'true',
-      BUCKETS: BUCKET,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: emu.accessKey.id,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: emu.accessKey.secret,
-      LOG_LEVEL: 'silent',
-    });
+    const instance = await benchInstance(emu, 'api', {});
     const rows: Row[] = [];
     const queries = [
       { label: 'all', query: {} },

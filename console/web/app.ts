@@ -5,6 +5,7 @@
  * shows every POLL_MS while the tab is visible (an FC HTTP trigger cannot hold an SSE stream open).
  */
 import Hls from 'hls.js/light';
+import { formatBytes as bytes } from '../../shared/format';
 
 const POLL_MS = 2000;
 const API = '/console/api';
@@ -67,18 +68,6 @@ function duration(fromIso: string, toIso: string | null, nowIso: string): string
   if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
   if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${s}s`;
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Stat's bandwidth, whose unit OSS documents two ways (docs/console.md): shown as given. */
@@ -392,18 +381,16 @@ function channelView(name: string): void {
     heading,
     overview,
     playerSection,
-    h('h2', {}, 'Broadcasts'),
-    sections.timeline,
-    h('h2', {}, 'VODs'),
-    sections.vods,
-    h('h2', {}, 'Webhooks'),
-    sections.webhooks,
-    h('h2', {}, 'Objects'),
-    sections.objects,
-    h('h2', {}, 'Next cleanup pass (plan)'),
-    sections.plan,
-    h('h2', {}, 'Console actions'),
-    sections.actions,
+    ...(
+      [
+        ['Broadcasts', sections.timeline],
+        ['VODs', sections.vods],
+        ['Webhooks', sections.webhooks],
+        ['Objects', sections.objects],
+        ['Next cleanup pass (plan)', sections.plan],
+        ['Console actions', sections.actions],
+      ] as const
+    ).flatMap(([title, section]) => [h('h2', {}, title), section]),
   );
   let rendered = '';
   poll(async () => {

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { cleanupOrphans, type CleanupRunReport } from '../../shared/cleanup';
 import { installClock } from '../../shared/clock';
+import { formatBytes as bytes } from '../../shared/format';
 import { createInstance, createOperationContext } from '../../shared/operations/context';
 import { createLogStream, installLogDestination } from '../runtime/logstream';
 import { loadSYaml } from '../runtime/syaml';
@@ -45,18 +46,6 @@ const REASONS: Record<string, string> = {
   'not-ingest-output': 'not ingest output',
   'channel-changed-mid-run': 'channel changed during the run',
 };
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 
 function keptText(kept: Record<string, number>): string {
   const parts = Object.entries(kept).map(([reason, n]) => `${n} ${REASONS[reason] ?? reason}`);
