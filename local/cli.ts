@@ -5,6 +5,8 @@
  */
 import { channelsCommand } from './commands/channels';
 import { cleanupCommand } from './commands/cleanup';
+import { costCommand } from './commands/cost';
+import { driftCommand } from './commands/drift';
 import { emulatorCommand } from './commands/emulator';
 import { invokeCommand } from './commands/invoke';
 import { playCommand } from './commands/play';
@@ -21,6 +23,8 @@ const COMMANDS: Command[] = [
   invokeCommand,
   channelsCommand,
   cleanupCommand,
+  costCommand,
+  driftCommand,
   signRequestCommand,
 ];
 

@@ -32,6 +32,7 @@ const EXAMPLES: Record<string, Json> = {
   'POST /channels/{name}/disable': { force: false },
   'POST /channels/{name}/vod': { start: '2024-05-01T12:00:00Z', end: 1714568400000 },
   'POST /channels/{name}/vods/{key}/hold': { reason: 'legal hold for case 42' },
+  'PUT /channels/{name}/budget': { cnyPerMonth: 25 },
 };
 
 /** Event `data` as the emitters write it (shared/operations, shared/cleanup). */
@@ -52,6 +53,8 @@ const EVENT_DATA_EXAMPLES: Record<(typeof EVENT_TYPES)[number], Json> = {
   },
   'vod.failed': { broadcastId: '20240501T120000Z', reason: 'InvalidArgument: no segments in the time range' },
   'channel.deleted': { generation: 1714564800000 },
+  'channel.budget_warning': { month: '2024-05', budgetCny: 10, spentCny: 8.25, used: 0.825, source: 'channel' },
+  'channel.budget_exceeded': { month: '2024-05', budgetCny: 10, spentCny: 10.02, used: 1.002, source: 'config' },
   'cleanup.completed': {
     runId: 'run-20240502T030000Z',
     status: 'completed',

@@ -3,6 +3,7 @@
  * instance; a bad value fails fast with an error naming the variable (never echoing a secret).
  */
 import { DEFAULT_LEDGER_PREFIX } from './ledger/keys';
+import { parseBudgetCny, pricesFrom, type PriceTable } from './lifecycle/cost';
 import { registerSecret, type Logger } from './log';
 import { MAX_PUBLISH_URL_SECONDS, OssClient, envCredentials, fcContextCredentials, type FcContextLike } from './oss';
 import { parseRtmpEndpoint } from './oss/endpoint';
@@ -66,6 +67,10 @@ export interface Config {
    * (channels created outside livecycle); `''` (configured as `*`) matches every name, `[]` none.
    */
   readonly cleanupChannelPrefixes: readonly string[];
+  /** COST_PRICES over the published list prices (docs/cost.md). */
+  readonly costPrices: PriceTable;
+  /** COST_BUDGET_CNY: every channel's monthly budget unless the api sets its own; undefined: none. */
+  readonly costBudgetCny: number | undefined;
   readonly logLevel: string;
 }
 
@@ -243,6 +248,23 @@ function webhookUrl(env: Env): string | undefined {
   return value;
 }
 
+/** Cost settings (docs/cost.md): the price table and the default monthly budget per channel. */
+function cost(env: Env): { costPrices: PriceTable; costBudgetCny: number | undefined } {
+  const parse = <T>(name: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw new ConfigError(name, (err as Error).message);
+    }
+  };
+  const budget = raw(env, 'COST_BUDGET_CNY');
+  const costBudgetCny = budget === undefined ? undefined : parse('COST_BUDGET_CNY', () => parseBudgetCny(budget));
+  return {
+    costPrices: parse('COST_PRICES', () => pricesFrom(raw(env, 'COST_PRICES'))),
+    costBudgetCny: costBudgetCny === 0 ? undefined : costBudgetCny,
+  };
+}
+
 /** Reads, validates and freezes the configuration. Registers every secret with the logger. */
 export function loadConfig(env: Env = process.env): Config {
   const apiSecrets = secrets(env, 'API_SECRETS');
@@ -302,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     // OSS accepts Snapshot/Interval from 1 to 100 seconds.
     snapshotIntervalSeconds: integer(env, 'SNAPSHOT_INTERVAL', 10, 1, 100),
     cleanupChannelPrefixes: Object.freeze(cleanupChannelPrefixes(env)),
+    ...cost(env),
     logLevel,
   });
 }

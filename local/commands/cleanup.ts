@@ -5,13 +5,9 @@
  */
 import { join } from 'node:path';
 import { cleanupOrphans, type CleanupRunReport } from '../../shared/cleanup';
-import { installClock } from '../../shared/clock';
-import { formatBytes as bytes } from '../../shared/format';
-import { createInstance, createOperationContext } from '../../shared/operations/context';
-import { createLogStream, installLogDestination } from '../runtime/logstream';
-import { loadSYaml } from '../runtime/syaml';
+import { formatBytes } from '../../shared/format';
 import { parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
-import { attachToStack } from '../stack';
+import { runOnStack } from './stack-operation';
 import type { Command } from './types';
 
 const CLEANUP_FUNCTION = 'cleanup-orphans';
@@ -56,14 +52,14 @@ export function formatPlan(report: CleanupRunReport): string {
   const { totals, settings } = report;
   const lines = [
     `cleanup plan for bucket ${report.bucket} (dry run ${report.runId}, ${report.status}${report.stoppedBy ? `, stopped by ${report.stoppedBy}` : ''})`,
-    `settings: grace ${String(settings.graceSeconds)} s, VOD retention ${Number(settings.retentionDays) ? `${String(settings.retentionDays)} days` : 'forever'}, budget ${String(settings.maxObjects)} objects / ${bytes(Number(settings.maxBytes))}`,
+    `settings: grace ${String(settings.graceSeconds)} s, VOD retention ${Number(settings.retentionDays) ? `${String(settings.retentionDays)} days` : 'forever'}, budget ${String(settings.maxObjects)} objects / ${formatBytes(Number(settings.maxBytes))}`,
     '',
   ];
   if (report.channels.length === 0) lines.push('no channel folders in scope');
   for (const c of report.channels) {
     lines.push(`${c.channel}/  (${c.state})`);
     lines.push(
-      `  would delete: ${c.candidates} objects, ${bytes(c.bytes)}${c.expiredPlaylists ? ` (${c.expiredPlaylists} expired VOD playlists)` : ''}`,
+      `  would delete: ${c.candidates} objects, ${formatBytes(c.bytes)}${c.expiredPlaylists ? ` (${c.expiredPlaylists} expired VOD playlists)` : ''}`,
     );
     lines.push(`  kept: ${keptText(c.kept)}`);
     if (c.unreadablePlaylists.length)
@@ -72,7 +68,7 @@ export function formatPlan(report: CleanupRunReport): string {
   if (report.channelsOmitted) lines.push(`… and ${report.channelsOmitted} more channel folders (in the totals)`);
   lines.push('');
   lines.push(
-    `total: would delete ${totals.candidates} objects, ${bytes(totals.bytes)}; kept ${keptText(totals.kept)}; ${totals.foldersOutOfScope} folder${totals.foldersOutOfScope === 1 ? '' : 's'} out of scope`,
+    `total: would delete ${totals.candidates} objects, ${formatBytes(totals.bytes)}; kept ${keptText(totals.kept)}; ${totals.foldersOutOfScope} folder${totals.foldersOutOfScope === 1 ? '' : 's'} out of scope`,
   );
   if (totals.foldersOutOfScope) {
     const more = totals.foldersOutOfScope - report.foldersOutOfScope.length;
@@ -109,45 +105,18 @@ export const cleanupCommand: Command = {
       return values;
     });
     if (values === undefined) return 2;
-    const root = process.cwd();
-    const dataDir = values.data ?? join(root, '.data');
+    const dataDir = values.data ?? join(process.cwd(), '.data');
     try {
-      const attached = await attachToStack(dataDir);
-      if (!attached) {
-        process.stderr.write(
-          `livecycle cleanup: no running stack in ${dataDir}; start one with \`npm start\` (or \`livecycle start\`)\n`,
-        );
-        return 1;
-      }
-      const { stack, credentials, clock } = attached;
-      const fn = loadSYaml(join(root, 's.yaml')).functions.find((f) => f.name === CLEANUP_FUNCTION);
-      if (!fn) throw new Error(`s.yaml in ${root} declares no ${CLEANUP_FUNCTION} function`);
-      // The function's own settings, pointed at the stack; secrets and webhooks are not the plan's business.
+      // Secrets and webhooks are not the plan's business.
       const env = {
-        ...fn.environmentVariables,
-        OSS_ENDPOINT: stack.emulatorUrl,
-        OSS_REGION: stack.region,
-        OSS_PATH_STYLE: 'true',
-        BUCKETS: stack.buckets.join(','),
         DRY_RUN: 'true',
         WEBHOOK_URL: '',
         WEBHOOK_SECRETS: '',
-        API_SECRETS: '',
-        API_TOKEN: '',
-        LOG_LEVEL: 'warn',
         ...(values.grace === undefined ? {} : { ORPHAN_GRACE: values.grace }),
       };
-      installClock(clock);
-      const restoreLog = installLogDestination(createLogStream((line) => void process.stderr.write(`${line}\n`)));
-      try {
+      return await runOnStack({ dataDir, fn: CLEANUP_FUNCTION, env, requestIdPrefix: 'plan' }, async (ctx, stack) => {
         process.stderr.write(
           `planning cleanup of ${stack.buckets.join(', ')} on the stack at ${stack.emulatorUrl} (dry run)…\n`,
-        );
-        const instance = createInstance(CLEANUP_FUNCTION, env);
-        const ctx = createOperationContext(
-          instance,
-          { credentials, function: { name: CLEANUP_FUNCTION, timeout: fn.timeout } },
-          `plan-${clock.now()}`,
         );
         const outcomes = await cleanupOrphans(ctx, { settings: { dryRun: true } });
         for (const outcome of outcomes) {
@@ -162,10 +131,7 @@ export const cleanupCommand: Command = {
           );
         }
         return 0;
-      } finally {
-        restoreLog();
-        installClock(undefined);
-      }
+      });
     } catch (err) {
       process.stderr.write(`livecycle cleanup: ${(err as Error).message}\n`);
       return 1;

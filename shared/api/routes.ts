@@ -6,6 +6,7 @@ import { createRouter, type Route, type RouteContext, type Router } from './rout
 import {
   boolean,
   channelName,
+  cny,
   cursor,
   description,
   fragSettings,
@@ -79,6 +80,11 @@ export interface HoldInput extends VodRef {
   reason?: string;
 }
 
+export interface BudgetInput extends ChannelRef {
+  /** Monthly budget in CNY; 0: no budget for this channel (whatever COST_BUDGET_CNY says). */
+  cnyPerMonth: number;
+}
+
 /**
  * What the api function plugs in. Inputs arrive validated; each returns the JSON object to send.
  * Domain failures (no such channel, already exists, live without force) are thrown as ApiError
@@ -96,6 +102,12 @@ export interface ApiOperations {
   holdVod(input: HoldInput, ctx: OperationContext): Promise<JsonObject>;
   releaseVod(input: VodRef, ctx: OperationContext): Promise<JsonObject>;
   cleanupReport(input: Page, ctx: OperationContext): Promise<JsonObject>;
+  /** Cost per channel (docs/cost.md); a page of channels by name. */
+  cost(input: Page, ctx: OperationContext): Promise<JsonObject>;
+  channelCost(input: ChannelRef, ctx: OperationContext): Promise<JsonObject>;
+  setBudget(input: BudgetInput, ctx: OperationContext): Promise<JsonObject>;
+  /** Drift between OSS, the ledger and the bucket's folders (read only). */
+  drift(input: Page, ctx: OperationContext): Promise<JsonObject>;
 }
 
 const publishUrlExpiry = integer(60, MAX_PUBLISH_URL_SECONDS);
@@ -290,6 +302,30 @@ function routeTable(ops: ApiOperations) {
         query: PAGE,
       },
       async ({ query, ctx }) => ops.cleanupReport(page(query), ctx),
+    ),
+    route(
+      { method: 'GET', pattern: '/cost', summary: 'Cost per channel (a page of channels)', status: 200, query: PAGE },
+      async ({ query, ctx }) => ops.cost(page(query), ctx),
+    ),
+    route(
+      { method: 'GET', pattern: '/channels/{name}/cost', summary: "A channel's cost", status: 200 },
+      async ({ params, ctx }) => ops.channelCost(channel(params), ctx),
+    ),
+    route(
+      {
+        method: 'PUT',
+        pattern: '/channels/{name}/budget',
+        summary: "Set a channel's monthly budget (0: none)",
+        status: 200,
+        body: { cnyPerMonth: cny },
+        required: ['cnyPerMonth'],
+      },
+      async ({ body, params, ctx }) =>
+        ops.setBudget({ ...channel(params), cnyPerMonth: required(body, 'cnyPerMonth', cny) }, ctx),
+    ),
+    route(
+      { method: 'GET', pattern: '/drift', summary: 'Drift between OSS, the ledger and the bucket', status: 200 },
+      async ({ ctx }) => ops.drift({}, ctx),
     ),
   ];
 }

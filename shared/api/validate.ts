@@ -143,6 +143,12 @@ export function integer(min: number, max: number): Validator<number> {
 
 export const fragValue = integer(1, 100);
 
+const CNY_RULE = 'must be a number of CNY from 0 to 1000000000';
+/** An amount of CNY (a monthly budget; 0 means none). */
+export const cny = validator(
+  v.pipe(v.number(CNY_RULE), v.finite(CNY_RULE), v.minValue(0, CNY_RULE), v.maxValue(1e9, CNY_RULE)),
+);
+
 /** fragDuration and fragCount configure one HLS window together, so neither comes alone. */
 export function fragSettings(
   input: Readonly<Record<string, unknown>>,

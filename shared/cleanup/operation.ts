@@ -10,6 +10,7 @@ import type { EmitInput } from '../webhooks';
 import { acquireLease } from './lease';
 import { isTransientFailure } from '../oss';
 import { BucketSweep, type SweepSettings } from './sweep';
+import { recordCleanupAccounting } from '../operations/cost';
 
 /** Time kept back from the invocation's deadline for the report, the webhook and the lease. */
 const MAX_WRAP_UP_MS = 30_000;
@@ -125,6 +126,7 @@ export async function cleanupOrphans(ctx: OperationContext, options: CleanupOpti
       await ledger.putCleanupReport(report);
       // Should the run die before this emit, the next run emits it from the stored report.
       await webhooks.emit(completedEvent(report));
+      await recordCleanupAccounting(ctx.bucket(name), ctx, { report, storage: sweep.storage });
       const { totals } = report;
       log.info(
         {

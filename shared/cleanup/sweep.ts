@@ -7,13 +7,16 @@ import { currentClock } from '../clock';
 import type { Ledger } from '../ledger/ledger';
 import type { HoldRecord } from '../ledger/records';
 import {
+  FolderStorageCounter,
   channelLives,
   classifyFragment,
+  withoutDeleted,
   referencedSegments,
   vodRetention,
   InvalidPlaylistError,
   type ChannelLife,
   type ChannelState,
+  type StorageFigures,
 } from '../lifecycle';
 import type { Logger } from '../log';
 import {
@@ -268,6 +271,12 @@ export class BucketSweep {
   }
 
   /**
+   * Objects and bytes of each channel folder this run listed whole (its mark pass), less what the
+   * run deleted there: cost accounting rides on cleanup's listing (docs/cost.md).
+   */
+  readonly storage = new Map<string, StorageFigures & { listedAt: number }>();
+
+  /**
    * Where the run is: the folder being swept (with the key after which a resumed or batch-saved
    * sweep of it goes on), or 'done' once the pass has ended. undefined until the first folder.
    */
@@ -417,29 +426,55 @@ export class BucketSweep {
   }
 
   private async folder(folder: string, startAfter: string | undefined, opening: Opening): Promise<FolderEnd> {
-    const { ledger, settings } = this.input;
+    const { settings } = this.input;
     if (!opening.inScope) {
       this.report.outOfScope(folder);
       return undefined;
     }
-    const { channel, state, goneSince, lives, holdsAtStart } = opening;
+    const { channel, state, lives } = opening;
     const tally = this.report.channel(channel, state);
     const gone = state === 'tombstoned' || state === 'absent';
     const here = startAfter === undefined ? { folder } : { folder, startAfter };
 
     // Mark, step 1: the folder's playlists (one streamed pass; only .m3u8 keys are kept). Its
-    // first page is kept for the sweep, which then need not list it again.
+    // first page is kept for the sweep, which then need not list it again. The same pass tallies
+    // the folder's storage.
     const playlists: Playlist[] = [];
+    const storage = new FolderStorageCounter();
     let firstPage: ListObjectsResult | undefined;
     for await (const page of this.pages(folder, undefined, opening.firstPage)) {
       if (page === 'deadline') return { stop: 'deadline', cursor: here };
       firstPage ??= page;
       for (const o of page.objects) {
+        storage.add(o.key, o.lastModified, o.size);
         if (o.key.endsWith('.m3u8')) playlists.push({ key: o.key, lastModified: o.lastModified, size: o.size });
         // A channel that exists keeps everything; count it here, there is no second pass.
         else if (!gone) this.count(tally, o.key, o.lastModified, { state, lives, referenced: false });
       }
     }
+    const listed = storage.finish();
+    const listedAt = this.clock.now();
+    try {
+      return await this.sweepFolder(folder, startAfter, opening, tally, playlists, firstPage);
+    } finally {
+      const removed = settings.dryRun ? { objects: 0, bytes: 0 } : { objects: tally.deleted, bytes: tally.bytes };
+      this.storage.set(channel, { ...withoutDeleted(listed, removed), listedAt });
+    }
+  }
+
+  /** The rest of a folder's sweep, once its mark pass has listed it. */
+  private async sweepFolder(
+    folder: string,
+    startAfter: string | undefined,
+    opening: Extract<Opening, { inScope: true }>,
+    tally: ChannelTally,
+    playlists: Playlist[],
+    listedFirstPage: ListObjectsResult | undefined,
+  ): Promise<FolderEnd> {
+    const { ledger, settings } = this.input;
+    const { channel, state, goneSince, lives, holdsAtStart } = opening;
+    const gone = state === 'tombstoned' || state === 'absent';
+    let firstPage = listedFirstPage;
 
     const now = this.clock.now();
     const fileNames = new Set(playlists.map((p) => p.key.slice(p.key.lastIndexOf('/') + 1)));

@@ -119,6 +119,12 @@ function assertEventId(id: string): void {
   if (!EVENT_ID.test(id)) throw new LedgerKeyError(`invalid event id ${JSON.stringify(id.slice(0, 80))}`);
 }
 
+function assertMonth(month: string): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
+    throw new LedgerKeyError(`invalid month ${JSON.stringify(month)}: YYYY-MM`);
+  return month;
+}
+
 /** Every key of one bucket's ledger. `prefix` ends in `/` (validated by shared/config.ts). */
 export class LedgerKeys {
   constructor(readonly prefix: string) {
@@ -255,6 +261,49 @@ export class LedgerKeys {
   consoleAction(channel: string, at: number, id: string): string {
     assertToken('action id', id);
     return `${this.consoleActions(channel)}${ascendingMs(at)}-${id}.json`;
+  }
+  /** One invocation's counted usage in month `month` (`YYYY-MM`), written once at its end. */
+  usageRaw(month: string): string {
+    return `${this.prefix}usage/${assertMonth(month)}/raw/`;
+  }
+  usageRawRecord(month: string, startedAt: number, fn: string, requestId: string): string {
+    assertToken('function name', fn);
+    assertToken('request id', requestId);
+    return `${this.usageRaw(month)}${ascendingMs(startedAt)}-${fn}-${requestId}.json`;
+  }
+  /**
+   * Cleanup's running monthly totals, numbered 1, 2, 3…: the highest lists first and holds
+   * everything folded so far (numbers, not times: two runs in one millisecond still order).
+   */
+  usageRollups(month: string): string {
+    return `${this.prefix}usage/${assertMonth(month)}/rollups/`;
+  }
+  usageRollup(month: string, sequence: number): string {
+    return `${this.usageRollups(month)}${descendingSequence(sequence)}.json`;
+  }
+  /** Objects and bytes per channel folder, as one cleanup run listed them. */
+  storageSnapshots(): string {
+    return `${this.prefix}usage/storage/`;
+  }
+  storageSnapshot(at: number, runId: string): string {
+    assertToken('run id', runId);
+    return `${this.storageSnapshots()}${descendingMs(at)}-${runId}.json`;
+  }
+  /** A channel's monthly budget override (LWW). */
+  budget(channel: string): string {
+    return `${this.prefix}budgets/${channelSegment(channel)}/budget.json`;
+  }
+  driftPlan(planId: string): string {
+    assertToken('plan id', planId);
+    return `${this.prefix}drift/plans/${planId}.json`;
+  }
+  driftActions(planId: string): string {
+    assertToken('plan id', planId);
+    return `${this.prefix}drift/actions/${planId}/`;
+  }
+  driftAction(planId: string, itemToken: string): string {
+    assertToken('drift item', itemToken);
+    return `${this.driftActions(planId)}${itemToken}.json`;
   }
 
   /** Scope of webhook sequences: a channel segment, or BUCKET_SCOPE. */

@@ -37,6 +37,7 @@ import type {
   VodRecord,
 } from './records';
 import { JsonStore, LedgerCorruptError, type CreateOutcome, type LedgerObjects } from './store';
+import { CostLedger } from './usage';
 
 /** Outcome of recording a fact, with the fact as stored (the first writer's version). */
 export interface Recorded<T> {
@@ -60,11 +61,14 @@ const MAX_SEQUENCE_RACES = 100;
 
 export class Ledger {
   readonly keys: LedgerKeys;
+  /** Usage, storage snapshots, budgets and drift records (docs/cost.md). */
+  readonly cost: CostLedger;
   private readonly store: JsonStore;
 
   constructor(objects: LedgerObjects, prefix: string = DEFAULT_LEDGER_PREFIX) {
     this.keys = new LedgerKeys(prefix);
     this.store = new JsonStore(objects);
+    this.cost = new CostLedger(objects, this.keys);
   }
 
   // ── channels ──────────────────────────────────────────────────────────────────────────────
@@ -262,6 +266,17 @@ export class Ledger {
       const record = await this.store.read<TombstoneRecord>(key);
       if (record) yield record;
     }
+  }
+
+  /** Every tombstoned generation as `<channel segment>/<generation>`, from key listings alone. */
+  async tombstonedGenerations(): Promise<Set<string>> {
+    const root = this.keys.tombstones();
+    const out = new Set<string>();
+    for await (const key of this.store.keys(root)) {
+      const [segment, file] = key.slice(root.length).split('/');
+      if (segment !== undefined && file !== undefined) out.add(`${segment}/${Number(file.replace(/\.json$/, ''))}`);
+    }
+    return out;
   }
 
   /** Marks a deleted generation's objects as cleaned up; listTombstones({pendingOnly}) then skips it. */

@@ -1,4 +1,6 @@
 /** What the ledger stores. Times are epoch milliseconds. Every record carries `v` (layout version). */
+import type { InvocationUsage, StorageFigures, UsageTotals } from '../lifecycle/cost';
+import type { DriftItem } from '../lifecycle/drift';
 import type { VodPart } from '../lifecycle/types';
 import type { VodStatus } from './keys';
 
@@ -185,6 +187,8 @@ export const EVENT_TYPES = [
   'vod.failed',
   'channel.deleted',
   'cleanup.completed',
+  'channel.budget_warning',
+  'channel.budget_exceeded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -225,4 +229,66 @@ export interface DeliveryRecord {
   attempts: number;
   /** Last HTTP status or error, for abandoned events. */
   lastError?: string;
+}
+
+/** One invocation's counted OSS requests and FC usage in one bucket (docs/cost.md). */
+export interface UsageRecord extends InvocationUsage {
+  v: 1;
+  month: string;
+  requestId: string;
+}
+
+/** Cleanup's running total of a month's usage: everything folded so far. */
+export interface UsageRollup {
+  v: 1;
+  month: string;
+  /** 1 for the month's first rollup, then +1 each. */
+  sequence: number;
+  runId: string;
+  at: number;
+  totals: UsageTotals;
+  /** Raw usage keys counted in `totals` that were still stored when it was written (deleted after). */
+  folded: string[];
+}
+
+/** Objects and bytes per channel folder, from one cleanup run's listing. */
+export interface StorageSnapshot {
+  v: 1;
+  runId: string;
+  finishedAt: number;
+  /** The run listed from the first folder (not resumed from a cursor). */
+  fromStart: boolean;
+  /** The run reached the last folder. */
+  complete: boolean;
+  channels: Record<string, StorageFigures & { listedAt: number }>;
+}
+
+/** A channel's monthly budget, set through the api (overrides COST_BUDGET_CNY; null: no budget). */
+export interface BudgetRecord {
+  v: 1;
+  channel: string;
+  cnyPerMonth: number | null;
+  setAt: number;
+  by: string;
+}
+
+/** What a drift dry run showed; `drift --fix <planId>` applies exactly these items. */
+export interface DriftPlan {
+  v: 1;
+  planId: string;
+  createdAt: number;
+  by: string;
+  items: DriftItem[];
+}
+
+/** One drift action carried out (or refused), and who asked for it. */
+export interface DriftActionRecord {
+  v: 1;
+  planId: string;
+  itemId: string;
+  action: string;
+  by: string;
+  at: number;
+  outcome: 'applied' | 'skipped';
+  detail: string;
 }

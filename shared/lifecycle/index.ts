@@ -7,4 +7,6 @@ export * from './idle';
 export * from './orphans';
 export * from './retention';
 export * from './poll-schedule';
+export * from './cost';
+export * from './drift';
 export { InvalidPlaylistError } from './playlist';

@@ -11,6 +11,7 @@ import { apiRoutes } from '../api/routes';
 import type { ConsoleHandler } from '../console';
 import { apiOperations } from './api';
 import { createInstance, createOperationContext, type FcContext, type Instance } from './context';
+import { metered } from './usage';
 
 export function apiHandler(name = 'api'): (event: Buffer, context?: FcContext) => Promise<FcHttpResponse> {
   let wired: { instance: Instance; run: (event: Buffer, context: FcContext) => Promise<FcHttpResponse> } | undefined;
@@ -51,7 +52,9 @@ export function apiHandler(name = 'api'): (event: Buffer, context?: FcContext) =
     const invocation = { ...context, requestId: context.requestId || randomUUID() };
     invocations.set(invocation.requestId, invocation);
     try {
-      return await wired.run(event, invocation);
+      const { instance, run } = wired;
+      const op = createOperationContext(instance, invocation, invocation.requestId);
+      return await metered(instance, op, invocation, () => run(event, invocation), { onlyIfRequests: true });
     } finally {
       invocations.delete(invocation.requestId);
     }

@@ -54,7 +54,9 @@ import {
   type Instance,
   type OperationContext,
 } from './context';
+import { costReport, setBudget } from './cost';
 import { announceLatestDisable, disabledEvent } from './disables';
+import { driftReport } from './drift';
 import { buildVod } from './generate-vod';
 
 /** OSS defaults for a channel's HLS target (reference §2). */
@@ -166,6 +168,31 @@ export function apiOperations(instance: Instance, invocationOf: (ctx: ApiContext
     cleanupReport: run(async (scope, _op, _input: { limit?: number; cursor?: string; name?: undefined }) => ({
       report: ((await scope.ledger.latestCleanupReport()) as JsonObject | undefined) ?? null,
     })),
+    cost: run(
+      async (scope, op, input: { limit?: number; cursor?: string; name?: undefined }) =>
+        (await costReport(scope, op, {
+          limit: input.limit ?? DEFAULT_PAGE,
+          after: input.cursor,
+        })) as unknown as JsonObject,
+    ),
+    channelCost: run(async (scope, op, input: { name: string }) => {
+      const report = await costReport(scope, op, { channel: input.name });
+      const cost = report.channels[0];
+      if (!cost) throw new ApiError(404, 'channel_not_found', `no channel named ${input.name}`, 'name');
+      return { ...report, channel: cost, channels: undefined } as unknown as JsonObject;
+    }),
+    setBudget: run(async (scope, op, input: { name: string; cnyPerMonth: number }) => {
+      const record = await setBudget(scope, op, {
+        channel: input.name,
+        cnyPerMonth: input.cnyPerMonth === 0 ? null : input.cnyPerMonth,
+        by: `api:${op.requestId}`,
+      });
+      return { name: input.name, cnyPerMonth: record.cnyPerMonth, setAt: iso(record.setAt), by: record.by };
+    }),
+    drift: run(
+      async (scope, op, _input: { limit?: number; cursor?: string; name?: undefined }) =>
+        (await driftReport(scope, op)) as unknown as JsonObject,
+    ),
   };
 }
 

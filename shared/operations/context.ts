@@ -12,6 +12,9 @@ import { Ledger } from '../ledger';
 import { OssClient, envCredentials, type Credentials, type CredentialsProvider, type OssBucket } from '../oss';
 import { currentInvoker, type AsyncInvoker, type InvokerContext } from '../platform';
 import { Webhooks } from '../webhooks';
+import { meterOssRequest } from './usage';
+
+export { mapConcurrent } from '../concurrency';
 
 /** The part of FC's `context` the operations read (function-compute.md §1.3). */
 export interface FcContext extends InvokerContext {
@@ -95,6 +98,7 @@ export function createInstance(name: string, env: Env = process.env): Instance {
     timeoutMs: config.ossTimeoutMs,
     credentials,
     logger,
+    onRequest: meterOssRequest,
   });
   return { name, config, logger, oss, useCredentials: (context) => credentials.use(context) };
 }
@@ -146,22 +150,4 @@ export async function sleepOnClock(clock: Clock, ms: number): Promise<void> {
   const scheduling = clock as Partial<SchedulingClock>;
   if (typeof scheduling.sleepUntil === 'function') return scheduling.sleepUntil(clock.now() + ms);
   await sleep(ms);
-}
-
-/** Runs `fn` over `items` with at most `limit` running at once; results in input order. */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

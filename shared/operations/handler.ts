@@ -9,6 +9,7 @@ import {
   type Instance,
   type OperationContext,
 } from './context';
+import { metered } from './usage';
 
 export type FcHandler<R> = (event: Buffer, context?: FcContext) => Promise<R>;
 
@@ -24,6 +25,7 @@ export function functionHandler<R>(
   let instance: Instance | undefined;
   return async (event, context = {}) => {
     instance ??= createInstance(name);
-    return run(event, createOperationContext(instance, context));
+    const ctx = createOperationContext(instance, context);
+    return metered(instance, ctx, context, () => run(event, ctx));
   };
 }

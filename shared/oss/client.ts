@@ -28,6 +28,7 @@ import {
   type SignableRequest,
 } from './signer';
 import type {
+  OssRequestInfo,
   DeleteObjectsResult,
   GetObjectInput,
   GetObjectResult,
@@ -97,6 +98,8 @@ export interface OssClientOptions {
   connections?: number;
   /** `rtmp://host[:port]` as the origin of publish URLs (the local emulator's RTMP port); see parseRtmpEndpoint. */
   rtmpEndpoint?: string;
+  /** Called for every request OSS answered 2xx (each billed request), e.g. to count cost per channel. */
+  onRequest?: (info: OssRequestInfo) => void;
 }
 
 /** Keys per DeleteMultipleObjects request (OSS maximum). */
@@ -117,6 +120,8 @@ interface OssRequest {
   retrySafe: boolean;
   /** An error that, on a repeated attempt, means the earlier attempt succeeded (e.g. 404 after DELETE). */
   successOnRetry?: (err: OssError) => boolean;
+  /** What a key-less request is about, for `onRequest` (a delete batch: its first key). */
+  subject?: string;
 }
 
 interface OssResponse {
@@ -158,6 +163,7 @@ export class OssClient {
   private readonly retry: RetryOptions;
   private readonly logger?: Logger;
   private readonly connections: number;
+  private readonly onRequest: ((info: OssRequestInfo) => void) | undefined;
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
@@ -189,6 +195,7 @@ export class OssClient {
       throw new OssValidationError('retry.maxAttempts', 'must be an integer >= 1');
     this.logger = opts.logger;
     this.connections = opts.connections ?? 16;
+    this.onRequest = opts.onRequest;
   }
 
   /** Operations on one bucket. */
@@ -338,7 +345,14 @@ export class OssClient {
     }
     const requestId = responseHeaders['x-oss-request-id'];
     this.logger?.debug({ op: req.operation, status, requestId }, 'OSS response');
-    if (status >= 200 && status < 300) return { status, headers: responseHeaders, body, requestId };
+    if (status >= 200 && status < 300) {
+      this.onRequest?.({
+        bucket: req.bucket,
+        operation: req.operation,
+        subject: req.key || req.query?.prefix || req.subject,
+      });
+      return { status, headers: responseHeaders, body, requestId };
+    }
     throw serviceError(req.operation, status, responseHeaders, body);
   }
 
@@ -721,6 +735,7 @@ export class OssBucket {
         body: Buffer.from(buildDeleteRequest(batch, quiet), 'utf8'),
         // Deleting the same keys again has the same outcome.
         retrySafe: true,
+        subject: batch[0],
       });
       // Quiet and all succeeded: empty body.
       const page = res.body.length

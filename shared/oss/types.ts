@@ -181,3 +181,12 @@ export interface DeleteObjectsResult {
 }
 
 export type PresignMethod = 'GET' | 'PUT' | 'HEAD' | 'DELETE';
+
+/** A request OSS answered 2xx, as `OssClientOptions.onRequest` reports it. */
+export interface OssRequestInfo {
+  bucket: string;
+  /** The OSS operation, e.g. `GetLiveChannelStat`, `ListObjects`. */
+  operation: string;
+  /** The object key or LiveChannel addressed, a listing's prefix, or a delete batch's first key. */
+  subject?: string;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createOssClient, loadConfig } from '../../shared/config';
+import { DEFAULT_PRICES } from '../../shared/lifecycle/cost';
 import { scrubSecrets } from '../../shared/log';
 
 const BASE = { OSS_ENDPOINT: 'oss-cn-hangzhou-internal.aliyuncs.com', BUCKETS: 'livecycle-demo' };
@@ -13,6 +14,30 @@ function errorOf(env: Record<string, string>): ConfigError {
   }
   throw new Error('loadConfig accepted the environment');
 }
+
+describe('cost settings (docs/cost.md)', () => {
+  it('COST_PRICES overrides fields of the published defaults; COST_BUDGET_CNY is a decimal, 0 meaning none', () => {
+    const c = loadConfig({
+      ...BASE,
+      COST_PRICES: '{"region":"cn-shanghai","putPer10k":0.02}',
+      COST_BUDGET_CNY: '12.5',
+    });
+    expect(c.costPrices).toEqual({ ...DEFAULT_PRICES, region: 'cn-shanghai', putPer10k: 0.02 });
+    expect(c.costBudgetCny).toBe(12.5);
+    expect(loadConfig({ ...BASE, COST_BUDGET_CNY: '0' }).costBudgetCny).toBeUndefined();
+  });
+
+  it('names the variable and the field at fault', () => {
+    expect(errorOf({ ...BASE, COST_PRICES: 'cheap' }).message).toMatch(/^COST_PRICES: must be a JSON object/);
+    expect(errorOf({ ...BASE, COST_PRICES: '{"putPer10k":-1}' }).message).toMatch(
+      /COST_PRICES: field putPer10k must be a number >= 0/,
+    );
+    expect(errorOf({ ...BASE, COST_PRICES: '{"putPer10K":1}' }).message).toMatch(
+      /COST_PRICES: unknown field "putPer10K"/,
+    );
+    expect(errorOf({ ...BASE, COST_BUDGET_CNY: '-3' }).message).toMatch(/^COST_BUDGET_CNY: must be a decimal number/);
+  });
+});
 
 describe('loadConfig', () => {
   it('fills every default from a minimal environment', () => {
@@ -44,6 +69,8 @@ describe('loadConfig', () => {
       snapshotRoleName: 'AliyunOSSLiveChannelSnapshotRole',
       snapshotIntervalSeconds: 10,
       cleanupChannelPrefixes: [],
+      costPrices: DEFAULT_PRICES,
+      costBudgetCny: undefined,
       logLevel: 'info',
     });
     expect(Object.isFrozen(c)).toBe(true);

@@ -143,6 +143,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cost per channel (a page of channels) */
+        get: operations["getCost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{name}/cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's cost */
+        get: operations["getChannelsByNameCost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{name}/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a channel's monthly budget (0: none) */
+        put: operations["putChannelsByNameBudget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift between OSS, the ledger and the bucket */
+        get: operations["getDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "channel.created": {
@@ -281,6 +349,40 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "channel.budget_warning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** channel.budget_warning event (Standard Webhooks signed) */
+        post: operations["event-channel.budget_warning"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "channel.budget_exceeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** channel.budget_exceeded event (Standard Webhooks signed) */
+        post: operations["event-channel.budget_exceeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -299,7 +401,7 @@ export interface components {
         WebhookEvent: {
             id: string;
             /** @enum {string} */
-            type: "channel.created" | "stream.started" | "stream.ended" | "channel.disabled" | "vod.ready" | "vod.failed" | "channel.deleted" | "cleanup.completed";
+            type: "channel.created" | "stream.started" | "stream.ended" | "channel.disabled" | "vod.ready" | "vod.failed" | "channel.deleted" | "cleanup.completed" | "channel.budget_warning" | "channel.budget_exceeded";
             /** @description null for bucket-wide events (cleanup.completed). */
             channel: string | null;
             bucket: string;
@@ -654,6 +756,108 @@ export interface operations {
                 limit?: string;
                 cursor?: string;
             };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Success"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getCost: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Success"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getChannelsByNameCost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Success"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    putChannelsByNameBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cnyPerMonth": 25
+                 *     }
+                 */
+                "application/json": {
+                    cnyPerMonth: number;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["Success"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getDrift: {
+        parameters: {
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -1149,6 +1353,132 @@ export interface operations {
                 "application/json": components["schemas"]["WebhookEvent"] & {
                     /** @constant */
                     type?: "cleanup.completed";
+                };
+            };
+        };
+        responses: {
+            /** @description Received; any other status is retried (408, 429, 5xx) or dropped (other 4xx). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-channel.budget_warning": {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; deliveries are at-least-once, dedupe by it.
+                 * @example evt_0123456789abcdef0123456789abcdef
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of the attempt.
+                 * @example 1714564800
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated v1,<base64 HMAC-SHA256> signatures over `id.timestamp.body`, one per secret.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description The event type (not part of Standard Webhooks).
+                 * @example channel.budget_warning
+                 */
+                "x-livecycle-event-type": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_0123456789abcdef0123456789abcdef",
+                 *       "type": "channel.budget_warning",
+                 *       "channel": "cam-1",
+                 *       "bucket": "my-live-bucket",
+                 *       "sequence": 1,
+                 *       "occurredAt": "2024-05-01T12:00:00.000Z",
+                 *       "data": {
+                 *         "month": "2024-05",
+                 *         "budgetCny": 10,
+                 *         "spentCny": 8.25,
+                 *         "used": 0.825,
+                 *         "source": "channel"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    /** @constant */
+                    type?: "channel.budget_warning";
+                };
+            };
+        };
+        responses: {
+            /** @description Received; any other status is retried (408, 429, 5xx) or dropped (other 4xx). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-channel.budget_exceeded": {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id; deliveries are at-least-once, dedupe by it.
+                 * @example evt_0123456789abcdef0123456789abcdef
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of the attempt.
+                 * @example 1714564800
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated v1,<base64 HMAC-SHA256> signatures over `id.timestamp.body`, one per secret.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description The event type (not part of Standard Webhooks).
+                 * @example channel.budget_exceeded
+                 */
+                "x-livecycle-event-type": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_0123456789abcdef0123456789abcdef",
+                 *       "type": "channel.budget_exceeded",
+                 *       "channel": "cam-1",
+                 *       "bucket": "my-live-bucket",
+                 *       "sequence": 1,
+                 *       "occurredAt": "2024-05-01T12:00:00.000Z",
+                 *       "data": {
+                 *         "month": "2024-05",
+                 *         "budgetCny": 10,
+                 *         "spentCny": 10.02,
+                 *         "used": 1.002,
+                 *         "source": "config"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent"] & {
+                    /** @constant */
+                    type?: "channel.budget_exceeded";
                 };
             };
         };

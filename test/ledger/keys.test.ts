@@ -69,6 +69,11 @@ describe('ledger key encoding', () => {
       long.abandoned(id),
       long.cleanupLeases().key(9_999_999_999),
       long.deliveryClaims(id).key(9_999_999_999),
+      long.usageRawRecord('2026-12', t, token, token),
+      long.usageRollup('2026-12', 9_999_999_999),
+      long.storageSnapshot(t, token),
+      long.budget(name),
+      long.driftAction(token, token),
     ];
     for (const key of all) expect(Buffer.byteLength(key)).toBeLessThanOrEqual(1023);
   });
