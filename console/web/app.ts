@@ -70,6 +70,10 @@ function duration(fromIso: string, toIso: string | null, nowIso: string): string
   return `${s}s`;
 }
 
+function cny(value: number): string {
+  return `¥${value.toFixed(value < 1 ? 4 : 2)}`;
+}
+
 /** Stat's bandwidth, whose unit OSS documents two ways (docs/console.md): shown as given. */
 function bitrate(video: Json | null): string {
   return video ? `${Math.round(video.bandwidth).toLocaleString('en')} /s` : '—';
@@ -208,7 +212,8 @@ function listView(params: URLSearchParams): void {
     body,
   );
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-  main().replaceChildren(h('h1', {}, 'Channels'), form, summary, h('div', { class: 'scroll' }, table), pager);
+  const prices = h('p', { class: 'summary' });
+  main().replaceChildren(h('h1', {}, 'Channels'), form, summary, h('div', { class: 'scroll' }, table), pager, prices);
 
   poll(async () => {
     const query = new URLSearchParams();
@@ -219,6 +224,7 @@ function listView(params: URLSearchParams): void {
     const counts = page.counts as Record<string, number>;
     summary.textContent = `${page.total} channel${page.total === 1 ? '' : 's'}${state ? ` ${state}` : ''}${q ? ` named like “${q}”` : ''} · by state: live ${counts.live}, idle ${counts.idle}, disabled ${counts.disabled}, deleted ${counts.deleted}`;
     renderRows(body, page.channels as Json[], page.now as string);
+    prices.textContent = `Cost per month in CNY: storage held for a month plus this month's counted requests and compute, projected (docs/cost.md). Prices: ${page.prices.region}, as of ${page.prices.asOf}.`;
     pager.replaceChildren(
       ...(cursor ? [h('a', { href: `#/?${new URLSearchParams({ state, q }).toString()}` }, 'First page')] : []),
       ...(page.nextCursor
@@ -251,7 +257,7 @@ function renderRows(body: HTMLElement, rows: Json[], now: string): void {
           : '—',
       ],
       ['VODs', String(r.vods)],
-      ['Cost / month', h('span', { class: 'gap', title: 'cost per channel is not available in this build' }, 'n/a')],
+      ['Cost / month', r.cnyPerMonth === null ? '—' : cny(r.cnyPerMonth)],
     ];
     return h(
       'tr',
@@ -373,6 +379,7 @@ function channelView(name: string): void {
     vods: h('section', {}),
     webhooks: h('section', {}),
     objects: h('section', {}),
+    cost: h('section', {}),
     plan: h('section', {}),
     actions: h('section', {}),
   };
@@ -386,6 +393,7 @@ function channelView(name: string): void {
         ['Broadcasts', sections.timeline],
         ['VODs', sections.vods],
         ['Webhooks', sections.webhooks],
+        ['Cost per month', sections.cost],
         ['Objects', sections.objects],
         ['Next cleanup pass (plan)', sections.plan],
         ['Console actions', sections.actions],
@@ -407,7 +415,7 @@ function renderChannel(
   c: Json,
   overview: HTMLElement,
   playerSection: HTMLElement,
-  sections: Record<'timeline' | 'vods' | 'webhooks' | 'objects' | 'plan' | 'actions', HTMLElement>,
+  sections: Record<'timeline' | 'vods' | 'webhooks' | 'objects' | 'cost' | 'plan' | 'actions', HTMLElement>,
 ): void {
   const actionButton = (action: 'disable' | 'enable') => {
     const b = h('button', { type: 'button' }, action === 'disable' ? 'Disable' : 'Enable');
@@ -478,6 +486,30 @@ function renderChannel(
       Object.entries(o.byKind as Record<string, Json>).map(([kind, k]) => [kind, String(k.objects), bytes(k.bytes)]),
     ),
   );
+  const cost = c.cost as Json | null;
+  sections.cost.replaceChildren(
+    cost
+      ? h(
+          'div',
+          {},
+          h(
+            'p',
+            {},
+            `${cny(cost.cnyPerMonth.total)} a month: storage ${cny(cost.cnyPerMonth.storage)}, requests ${cny(cost.cnyPerMonth.requests)} (${cost.requestsPerMonth.toLocaleString('en')} a month), compute ${cny(cost.cnyPerMonth.compute)}, share of bucket-wide work ${cny(cost.cnyPerMonth.overheadShare)}.`,
+          ),
+          h(
+            'p',
+            {},
+            cost.listedAt
+              ? `Storage as cleanup last listed it (${when(cost.listedAt)}): ${cost.objects} objects, ${bytes(cost.bytes)}.`
+              : 'Storage: not listed by cleanup yet.',
+            cost.budget
+              ? ` Budget ${cny(cost.budget.cnyPerMonth)} a month (${cost.budget.source}): ${Math.round(cost.budget.used * 100)} % used${cost.budget.level ? `, ${cost.budget.level}` : ''}.`
+              : '',
+          ),
+        )
+      : h('p', {}, 'No cost figures for this channel.'),
+  );
   const plan = c.cleanupPlan as Json | null;
   sections.plan.replaceChildren(
     !plan
@@ -517,6 +549,56 @@ function playAndFocus(section: HTMLElement, channel: string, file: string, label
   section.querySelector('video')?.focus();
 }
 
+// ── drift ──────────────────────────────────────────────────────────────────────────────────
+
+function driftView(): void {
+  stopPolling();
+  const result = h('div', { 'aria-live': 'polite' });
+  const check = h('button', { type: 'button' }, 'Check drift');
+  const run = () => {
+    check.disabled = true;
+    result.replaceChildren(h('p', {}, 'Listing OSS channels, the ledger and the bucket’s folders…'));
+    call('GET', '/drift')
+      .then((d) => {
+        const items = d.items as Json[];
+        result.replaceChildren(
+          h(
+            'p',
+            {},
+            `Checked ${when(d.checkedAt)}: ${d.counts.ossChannels} channels in OSS, ${d.counts.ledgerChannels} in the ledger, ${d.counts.folders} top-level folders; ${items.length} disagreement${items.length === 1 ? '' : 's'}.`,
+          ),
+          table(
+            'disagreements',
+            ['Kind', 'Channel or folder', 'Detail', 'Resolved by'],
+            items.map((i) => [
+              i.kind,
+              i.channel ?? i.prefix ?? '',
+              i.detail,
+              `${i.action}${i.fixable ? ' (livecycle drift --fix)' : ''}`,
+            ]),
+          ),
+        );
+      })
+      .catch((err: Error) => {
+        if (err instanceof HttpError && err.status === 401) return signInView('Your session ended; sign in again.');
+        result.replaceChildren(h('p', { class: 'error', role: 'alert' }, err.message));
+      })
+      .finally(() => (check.disabled = false));
+  };
+  check.addEventListener('click', run);
+  main().replaceChildren(
+    h('h1', {}, 'Drift'),
+    h(
+      'p',
+      {},
+      'Where OSS’s channel list, the ledger and the bucket’s folders disagree, and what resolves each. The check lists the whole bucket, so it runs when asked. Reconciling is a reviewed dry run: livecycle drift prints a plan id, livecycle drift --fix <id> carries out exactly that plan.',
+    ),
+    check,
+    result,
+  );
+  run();
+}
+
 // ── routing ────────────────────────────────────────────────────────────────────────────────
 
 function route(): void {
@@ -526,6 +608,7 @@ function route(): void {
   (document.getElementById('sign-out') as HTMLButtonElement).hidden = false;
   const detail = /^\/channels\/([^/]+)$/.exec(path);
   if (detail?.[1]) channelView(decodeURIComponent(detail[1]));
+  else if (path === '/drift') driftView();
   else listView(new URLSearchParams(query));
   main().focus();
 }

@@ -22,6 +22,8 @@ import type { ApiOperations } from '../api/routes';
 import { channelName, cursor, optional, readJsonBody, rejectUnknownFields } from '../api/validate';
 import type { Logger } from '../log';
 import type { Instance, OperationContext } from '../operations/context';
+import { costReport } from '../operations/cost';
+import { driftReport } from '../operations/drift';
 import { CHANNEL_STATES, channelDetail, listChannelRows, type ChannelState } from './data';
 import {
   ConsoleKeys,
@@ -285,14 +287,29 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
         op.clock.now(),
         config.reconnectWindowSeconds * 1000,
       );
-      return json(200, { ...page, now: new Date(op.clock.now()).toISOString() });
+      // Cost per channel from the cost report (docs/cost.md): a few bucket-wide ledger reads, no listing.
+      const cost = await costReport(scope, op);
+      const perMonth = new Map(cost.channels.map((c) => [c.name, c.cnyPerMonth.total]));
+      return json(200, {
+        ...page,
+        channels: page.channels.map((c) => ({ ...c, cnyPerMonth: perMonth.get(c.name) ?? null })),
+        prices: { source: cost.prices.source, asOf: cost.prices.asOf, region: cost.prices.region },
+        now: new Date(op.clock.now()).toISOString(),
+      });
     }),
     guarded('GET', '/console/api/channels/{name}', async (c) => {
       const name = channelName(c.params.name, 'name');
       const { op, scope } = scopeFor(c.requestId);
       const detail = await channelDetail(scope, name, op.clock.now(), config.reconnectWindowSeconds * 1000);
       if (!detail) throw new ApiError(404, 'channel_not_found', `no channel named ${name}`, 'name');
-      return json(200, { ...detail, now: new Date(op.clock.now()).toISOString() });
+      const cost = (await costReport(scope, op, { channel: name })).channels[0] ?? null;
+      return json(200, { ...detail, cost, now: new Date(op.clock.now()).toISOString() });
+    }),
+    // The drift check lists every OSS channel, ledger channel and top-level folder: on request
+    // only (the page's "Check drift"), never polled. Fixing is the CLI's reviewed dry run.
+    guarded('GET', '/console/api/drift', async (c) => {
+      const { op, scope } = scopeFor(c.requestId);
+      return json(200, { ...(await driftReport(scope, op)) });
     }),
     // Playlists, fragments and snapshots of a channel's folder, read through the api so the page
     // needs no bucket credentials and the CSP admits no other origin.

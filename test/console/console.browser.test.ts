@@ -189,8 +189,30 @@ describe.runIf(run)('the console in a browser', () => {
     await shot('channel-375', 375);
   });
 
+  it('shows cost per month per channel and a drift panel', async () => {
+    // The channel view's cost comes from the cost report (storage as the cleanup run above listed it).
+    await page.getByRole('heading', { name: 'Cost per month' }).waitFor();
+    await page.getByText(/^¥[0-9.]+ a month: storage ¥/).waitFor();
+    await page.getByText(/^Storage as cleanup last listed it/).waitFor();
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Channels' }).click();
+    await expect(
+      page.locator('tr[data-name="cam-browser"] td[data-label="Cost / month"]').textContent(),
+    ).resolves.toMatch(/^¥[0-9.]+$/);
+    // A folder no channel of livecycle wrote: drift says to leave it alone.
+    await bucket.putObject('someone-else/notes.txt', Buffer.from('not ours'));
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Drift' }).click();
+    await page.getByRole('cell', { name: 'foreign-prefix' }).waitFor();
+    await expect(page.getByRole('row').filter({ hasText: 'someone-else/' }).textContent()).resolves.toContain('leave');
+    await shot('drift');
+  });
+
   it('answers 401 JSON to every data route without a session', async () => {
-    for (const path of ['/console/api/channels', '/console/api/channels/cam-browser', '/console/api/session']) {
+    for (const path of [
+      '/console/api/channels',
+      '/console/api/channels/cam-browser',
+      '/console/api/session',
+      '/console/api/drift',
+    ]) {
       const res = await request(`${stack.runtime.httpUrl}${path}`);
       expect(res.statusCode).toBe(401);
       expect(await res.body.json()).toMatchObject({ error: { code: 'no_session' } });
