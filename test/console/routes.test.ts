@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
 import { ConsoleKeys } from '../../shared/console/session';
-import { API_SECRET, callApi, startWorld, type World } from '../functions/harness';
+import { API_SECRET, callApi, httpEvent, startWorld, type World } from '../functions/harness';
 
 const HOST = 'console.example';
 let world: World;
@@ -25,17 +25,7 @@ async function consoleCall(
     headers.origin = opts.origin ?? `https://${HOST}`;
     headers['content-type'] = 'application/json';
   }
-  const event = Buffer.from(
-    JSON.stringify({
-      version: 'v1',
-      rawPath: path,
-      headers,
-      queryParameters: opts.query ?? {},
-      body,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'r', http: { method, path, protocol: 'HTTP/1.1', sourceIp: '10.0.0.1' } },
-    }),
-  );
+  const event = httpEvent(method, path, { headers, query: opts.query, body });
   const res = (await api(event, world.context('api', 30))) as {
     statusCode: number;
     headers: Record<string, string>;
