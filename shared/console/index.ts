@@ -118,6 +118,9 @@ function isLoopback(host: string): boolean {
  * was sent to (a form or script on another site names its own), a browser's Sec-Fetch-Site says
  * same-origin when present, and the body is JSON (a cross-site form cannot send that type
  * without a CORS preflight, which this origin never grants).
+ * UNCONFIRMED: that FC 3.0's HTTP trigger hands the function the Host the browser sent
+ * (function-compute.md does not list the headers it passes). If a gateway rewrote it, console
+ * POSTs would be refused with 403: the failure is closed, never open.
  */
 function assertSameOrigin(request: HttpRequest): void {
   const { origin, host } = request.headers;
