@@ -47,6 +47,17 @@ async function api(method: string, path: string, body?: object) {
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> };
 }
 
+/** The page's video element's own clock passes 0.5 s: it advances only while frames decode. */
+async function videoPlays(): Promise<void> {
+  await page.waitForFunction(() => {
+    const video = (
+      globalThis as unknown as { document: { querySelector(s: string): { currentTime: number } | null } }
+    ).document.querySelector('video');
+    return (video?.currentTime ?? 0) > 0.5;
+  });
+  await page.locator('.player-state', { hasText: 'playing' }).waitFor();
+}
+
 /** With CONSOLE_SCREENSHOTS=DIR, a full-page screenshot for docs/console.md. */
 async function shot(name: string, width = 1280, on: Page = page): Promise<void> {
   if (!SCREENSHOTS) return;
@@ -137,7 +148,7 @@ describe.runIf(run)('the console in a browser', () => {
     await expect(page.locator('tr[data-name="cam-browser"] .state').textContent()).resolves.toContain('idle');
   });
 
-  it('turns the row live when a push starts, and the VOD of the push plays in the page', async () => {
+  it('turns the row live when a push starts, plays it live, and the VOD of the push plays in the page', async () => {
     const { body } = await api('POST', '/channels/cam-browser/publish-url');
     await stack.emulator.ingest.start({ bucket: DEFAULT_BUCKET, channel: 'cam-browser', signedUrl: body.publishUrl });
     await passStackTime(stack, 12_000);
@@ -148,6 +159,11 @@ describe.runIf(run)('the console in a browser', () => {
     await shot('channels');
     await shot('channels-375', 375);
     await page.setViewportSize({ width: 1280, height: 900 });
+    // While live, the channel's live playlist plays in the page.
+    await page.locator('a[data-channel="cam-browser"]').click();
+    await page.getByRole('button', { name: 'Watch live' }).click();
+    await videoPlays();
+    await page.getByRole('link', { name: '← All channels' }).click();
 
     await stack.emulator.ingest.stop({ bucket: DEFAULT_BUCKET, channel: 'cam-browser' });
     // The encoder reconnects inside the reconnect window: one broadcast of two pushes, a gap between.
@@ -170,14 +186,7 @@ describe.runIf(run)('the console in a browser', () => {
     const play = page.getByRole('button', { name: /^Play / });
     await play.focus();
     await page.keyboard.press('Enter');
-    // The video element's own clock: it advances only while frames decode.
-    await page.waitForFunction(() => {
-      const video = (
-        globalThis as unknown as { document: { querySelector(s: string): { currentTime: number } | null } }
-      ).document.querySelector('video');
-      return (video?.currentTime ?? 0) > 0.5;
-    });
-    await page.locator('.player-state', { hasText: 'playing' }).waitFor();
+    await videoPlays();
     // The webhooks sent for the channel, each with its delivery.
     expect(delivered.map((b) => (JSON.parse(b) as { type: string }).type)).toContain('vod.ready');
     await page.getByRole('cell', { name: 'vod.ready' }).waitFor();
