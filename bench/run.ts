@@ -18,6 +18,7 @@ import { cleanup } from './rows/cleanup';
 import { lifecycleLatency } from './rows/lifecycle';
 import { fanOut } from './rows/fan-out';
 import { rtmpIngest } from './rows/rtmp-ingest';
+import { consoleList } from './rows/console-list';
 
 const SECTIONS: BenchSection[] = [
   signer,
@@ -30,6 +31,7 @@ const SECTIONS: BenchSection[] = [
   lifecycleLatency,
   fanOut,
   rtmpIngest,
+  consoleList,
 ];
 
 function parseArgs(argv: string[]): { quick: boolean; huge: boolean; only?: Set<string> } {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { signApiRequest } from '../shared/api/auth';
 import { ControlledClock } from '../shared/clock';
+import { ConsoleKeys } from '../shared/console/session';
 import { startEmulator, DEFAULT_BUCKET, type Emulator } from './emulator';
 import { ADMIN_PREFIX, adminHeaders } from './emulator/admin-client';
 import { DataDirLock, LOCK_FILE } from './emulator/storage/lock';
@@ -51,6 +52,8 @@ export interface LocalStack {
   dataDir: string;
   /** HMAC secret the local api accepts (persisted per data dir; local only). */
   apiSecret: string;
+  /** Bearer token the local api (and the console's sign-in) accepts (persisted per data dir; local only). */
+  apiToken: string;
   /** Which shell variables replaced s.yaml values (and which were ignored). */
   shellOverrides: ShellOverrides;
   stop(): Promise<void>;
@@ -115,9 +118,10 @@ export async function attachToStack(dataDir: string): Promise<AttachedStack | un
 
 /** A stable local secret per data directory, so a pasted curl keeps working across restarts. */
 export const API_SECRET_FILE = 'api-secret';
+export const API_TOKEN_FILE = 'api-token';
 
-function localApiSecret(dataDir: string): string {
-  const file = join(dataDir, API_SECRET_FILE);
+function localSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(24).toString('hex');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
@@ -146,7 +150,8 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
   if (opts.fresh)
     for (const name of readdirSync(dataDir))
       if (name !== LOCK_FILE) rmSync(join(dataDir, name), { recursive: true, force: true });
-  const apiSecret = localApiSecret(dataDir);
+  const apiSecret = localSecret(dataDir, API_SECRET_FILE);
+  const apiToken = localSecret(dataDir, API_TOKEN_FILE);
   const clock = new ControlledClock({ rate: opts.rate ?? 1, startMs: opts.startMs });
   const emulator = await startEmulator({
     port: opts.emulatorPort ?? 9000,
@@ -174,6 +179,8 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
       topics: emulator.topics,
       mintCredentials: async () => emulator.mintSts({ ttlSeconds: 3600 }),
       env: {
+        // The console's sign-in takes the api token: a local one unless the shell sets API_TOKEN.
+        API_TOKEN: apiToken,
         ...overrides.applied,
         OSS_ENDPOINT: emulator.url,
         OSS_REGION: emulator.region,
@@ -213,6 +220,7 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
     clock,
     dataDir,
     apiSecret,
+    apiToken: overrides.applied.API_TOKEN ?? apiToken,
     shellOverrides: overrides,
     async stop() {
       rmSync(join(dataDir, STACK_FILE), { force: true });
@@ -221,6 +229,15 @@ async function bootLocked(opts: StackOptions, dataDir: string, lock: DataDirLock
       await lock.release();
     },
   };
+}
+
+/**
+ * The console's address with a one-time login token in its fragment (never sent to a server or
+ * logged; the page exchanges it for a session cookie and drops it from the address bar).
+ */
+export function consoleLoginUrl(stack: LocalStack): string | undefined {
+  if (!stack.runtime.httpUrl) return undefined;
+  return `${stack.runtime.httpUrl}/console/#login=${new ConsoleKeys([stack.apiSecret]).mintLogin(stack.clock.now())}`;
 }
 
 /** A curl that creates a channel through the local api, signed as shared/api/auth.ts expects. */

@@ -1,4 +1,4 @@
-/** Our poll-stat, in process, pointed at a bench emulator (rows poll-tick and poll-schedule). */
+/** Our own functions, in process, pointed at a bench emulator (rows poll-tick, poll-schedule, console-list). */
 import { BUCKET } from './constants';
 import type { BenchEmulator } from './emulator';
 
@@ -10,9 +10,21 @@ export async function pollStatTick(
   emu: Pick<BenchEmulator, 'url' | 'region' | 'accessKey'>,
   env: Record<string, string>,
 ): Promise<() => Promise<unknown>> {
-  const { createInstance, createOperationContext } = await import('../../shared/operations/context');
+  const { createOperationContext } = await import('../../shared/operations/context');
   const { pollStat } = await import('../../shared/operations/poll-stat');
-  const instance = createInstance('poll-stat', {
+  const instance = await benchInstance(emu, 'poll-stat', env);
+  return () =>
+    pollStat(createOperationContext(instance, { function: { name: 'livecycle-poll-stat', timeout: 3600 } }), 'tick');
+}
+
+/** A function instance of our own code (silent, no webhooks) on the emulator's BUCKET, with `env` over it. */
+export async function benchInstance(
+  emu: Pick<BenchEmulator, 'url' | 'region' | 'accessKey'>,
+  name: string,
+  env: Record<string, string>,
+) {
+  const { createInstance } = await import('../../shared/operations/context');
+  return createInstance(name, {
     ...env,
     OSS_ENDPOINT: emu.url,
     OSS_REGION: emu.region,
@@ -23,6 +35,4 @@ export async function pollStatTick(
     WEBHOOK_URL: '',
     LOG_LEVEL: 'silent',
   });
-  return () =>
-    pollStat(createOperationContext(instance, { function: { name: 'livecycle-poll-stat', timeout: 3600 } }), 'tick');
 }

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { cleanupOrphans, type CleanupRunReport } from '../../shared/cleanup';
+import { formatBytes } from '../../shared/format';
 import { parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
 import { runOnStack } from './stack-operation';
 import type { Command } from './types';
@@ -41,18 +42,6 @@ const REASONS: Record<string, string> = {
   'not-ingest-output': 'not ingest output',
   'channel-changed-mid-run': 'channel changed during the run',
 };
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 
 function keptText(kept: Record<string, number>): string {
   const parts = Object.entries(kept).map(([reason, n]) => `${n} ${REASONS[reason] ?? reason}`);

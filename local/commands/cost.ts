@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { cleanupOrphans } from '../../shared/cleanup';
 import { costReport, type CostReport } from '../../shared/operations/cost';
 import { parseCommandLine, parseOptions } from './args';
-import { formatBytes } from './cleanup';
+import { formatBytes } from '../../shared/format';
 import { runOnStack } from './stack-operation';
 import type { Command } from './types';
 

@@ -78,6 +78,7 @@ export function bannerLines(
     createCurl: string;
     pushEndpoint?: string;
     publicRead: boolean;
+    consoleUrl?: string;
   },
 ): string[] {
   const data = dataFlag(stack, opts.root);
@@ -86,6 +87,7 @@ export function bannerLines(
     `emulator:  ${stack.emulator.url}${opts.publicRead ? ` (${DEFAULT_BUCKET} public-read)` : ''}`,
     ...rtmpLines(stack.emulator.rtmpOrigin!),
     `api:       ${stack.runtime.httpUrl ?? '(no HTTP-triggered function in s.yaml)'}`,
+    ...(opts.consoleUrl ? [`console:   ${opts.consoleUrl} (one-time login link)`] : []),
     ...(stack.runtime.fcApiUrl
       ? [`fc api:    ${stack.runtime.fcApiUrl} (InvokeFunction; poll-stat reaches generate-vod through it)`]
       : []),

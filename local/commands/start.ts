@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_RTMP_PORT } from '../emulator';
 import { DataDirInUseError } from '../emulator/storage/lock';
 import { runDemo } from '../demo/story';
-import { bootStack, DEFAULT_EMULATOR_URL, signedCreateChannelCurl, type LocalStack } from '../stack';
+import { bootStack, consoleLoginUrl, DEFAULT_EMULATOR_URL, signedCreateChannelCurl, type LocalStack } from '../stack';
 import { MAX_PORT, parseCommandLine, parseOptions, UsageError, wholeNumberOption } from './args';
 import { bannerLines, logFormat, stoppedLines, terminalOutput, type LogFormat } from './start-output';
 import type { Command } from './types';
@@ -133,7 +133,7 @@ export const startCommand: Command = {
     const createCurl = signedCreateChannelCurl(apiUrl, stack.apiSecret, stack.clock.now());
     const pushEndpoint = stack.emulator.url === DEFAULT_EMULATOR_URL ? undefined : stack.emulator.url;
     process.stderr.write(
-      `${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint, publicRead: values['public-read'] ?? false }).join('\n')}\n`,
+      `${bannerLines(stack, { root, fresh: values.fresh ?? false, format, logFile: output.log.file, createCurl, pushEndpoint, publicRead: values['public-read'] ?? false, consoleUrl: consoleLoginUrl(stack) }).join('\n')}\n`,
     );
     const pushes = output.watch(stack, 250);
     await stopRequested;

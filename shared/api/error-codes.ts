@@ -41,6 +41,13 @@ export const ERROR_CODES = {
   payload_too_large: [413, 'the body is over 64 KiB'],
   unsupported_media_type: [415, 'a non-empty body that is not `application/json`'],
   vod_failed: [422, 'POST …/vod: OSS built no playlist (e.g. no fragment lies in the range)'],
+  // The console's routes (/console/*, docs/console.md): not in openapi.json's paths, same error shape.
+  no_session: [401, 'console: no valid session cookie; sign in first'],
+  bad_login_link: [401, 'console: the login link is not valid or has expired'],
+  login_link_used: [401, 'console: the login link was used already; sign in with the api token'],
+  cross_origin: [403, 'console: an action that did not come from the console page (`Origin`, `Sec-Fetch-Site`)'],
+  file_not_found: [404, 'console: no such playlist, fragment or snapshot in the channel’s folder'],
+  console_not_built: [500, 'console: the page assets are missing from the bundle (`npm run build`)'],
   internal: [500, 'an unexpected failure; details in the log under the request id (`requestId`)'],
   replay_store_full: [
     503,

@@ -28,7 +28,8 @@ export interface HttpRequest {
 export interface FcHttpResponse {
   statusCode: number;
   headers: Record<string, string>;
-  isBase64Encoded: false;
+  /** True for a binary body (the console's media files), base64 encoded. */
+  isBase64Encoded: boolean;
   body: string;
 }
 

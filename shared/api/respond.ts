@@ -3,7 +3,7 @@ import { currentClock, type Clock } from '../clock';
 import { invocationLogger, type Logger } from '../log';
 import type { Authenticator } from './auth';
 import { ApiError } from './errors';
-import { decodeHttpEvent, type FcHttpResponse } from './event';
+import { decodeHttpEvent, type FcHttpResponse, type HttpRequest } from './event';
 import type { Router } from './router';
 
 /** The FC 3.0 HTTP trigger response (function-compute.md §2.3). */
@@ -43,6 +43,8 @@ export interface HttpDeps {
   maxBodyBytes?: number;
   /** The OpenAPI document, served at GET /openapi.json before authentication; loaded on first use. */
   openApiDocument?: () => Promise<unknown>;
+  /** Everything under /console: the operator console, with its own session auth (shared/console). */
+  console?: (request: HttpRequest, ctx: { requestId: string; logger: Logger }) => Promise<FcHttpResponse>;
 }
 
 /** Readable without credentials: integrators generate clients from it. */
@@ -76,6 +78,9 @@ export async function handleHttp(
     if (deps.openApiDocument && request.method === 'GET' && request.path === OPENAPI_PATH) {
       line.route = OPENAPI_PATH;
       response = json(200, await deps.openApiDocument());
+    } else if (deps.console && request.segments[0] === 'console') {
+      line.route = '/console';
+      response = await deps.console(request, { requestId, logger });
     } else {
       line.auth = await deps.auth.authenticate(request);
       const { route, params } = router.match(request.method, request.segments);

@@ -253,6 +253,19 @@ export class LedgerKeys {
     return `${this.pollWakes()}${channelSegment(channel)}`;
   }
 
+  /** A console login link's nonce, used once (shared/console/session.ts). */
+  consoleLogin(nonce: string): string {
+    assertToken('login nonce', nonce);
+    return `${this.prefix}console/logins/${nonce}.json`;
+  }
+  /** Actions taken in the console, per channel, oldest first: who did what. */
+  consoleActions(channel: string): string {
+    return `${this.prefix}console/actions/${channelSegment(channel)}/`;
+  }
+  consoleAction(channel: string, at: number, id: string): string {
+    assertToken('action id', id);
+    return `${this.consoleActions(channel)}${ascendingMs(at)}-${id}.json`;
+  }
   /** One invocation's counted usage in month `month` (`YYYY-MM`), written once at its end. */
   usageRaw(month: string): string {
     return `${this.prefix}usage/${assertMonth(month)}/raw/`;

@@ -22,6 +22,7 @@ import type {
   ChannelRecord,
   CleanedRecord,
   CleanupReport,
+  ConsoleActionRecord,
   DeliveryClaim,
   DeliveryRecord,
   DisableRecord,
@@ -396,6 +397,56 @@ export class Ledger {
   /** Removes a wake marker that no longer changes the schedule (idempotent). */
   clearPollWake(segment: string): Promise<void> {
     return this.store.delete(`${this.keys.pollWakes()}${segment}`);
+  }
+
+  /** Every shard's poll state (`poll/<shard>.json`), for views over all channels. */
+  async listPollStates(): Promise<PollState[]> {
+    const prefix = `${this.keys.prefix}poll/`;
+    const keys: string[] = [];
+    for await (const key of this.store.keys(prefix)) if (!key.slice(prefix.length).includes('/')) keys.push(key);
+    const states = await Promise.all(keys.map((key) => this.store.read<PollState>(key)));
+    return states.filter((s): s is PollState => s !== undefined);
+  }
+
+  // ── console ───────────────────────────────────────────────────────────────────────────────
+
+  /** Marks a console login link used: 'created' the first time only, so a link signs in once. */
+  useConsoleLogin(nonce: string, at: number): Promise<CreateOutcome> {
+    return this.store.createOnce(this.keys.consoleLogin(nonce), { v: 1, usedAt: at });
+  }
+
+  recordConsoleAction(input: Omit<ConsoleActionRecord, 'v'>, id: string): Promise<CreateOutcome> {
+    const record: ConsoleActionRecord = { v: 1, ...input };
+    return this.store.createOnce(this.keys.consoleAction(input.channel, input.at, id), record);
+  }
+
+  listConsoleActions(channel: string): Promise<ConsoleActionRecord[]> {
+    return this.readAll<ConsoleActionRecord>(this.keys.consoleActions(channel));
+  }
+
+  /** Events recorded for a channel (any order of ids). */
+  listEvents(channel: string): Promise<StoredEvent[]> {
+    return this.readAll<StoredEvent>(`${this.keys.prefix}webhooks/events/${this.keys.eventScope(channel)}/`);
+  }
+
+  /**
+   * Where an event's delivery stands: delivered or abandoned (with its record), else pending; and
+   * the attempts claimed so far (a failed attempt's release is a claim too, marked `released`).
+   */
+  async deliveryOf(id: string): Promise<{
+    status: 'delivered' | 'abandoned' | 'pending';
+    record?: DeliveryRecord;
+    attempts: number;
+  }> {
+    const [delivered, abandoned, claims] = await Promise.all([
+      this.store.read<DeliveryRecord>(this.keys.delivered(id)),
+      this.store.read<DeliveryRecord>(this.keys.abandoned(id)),
+      this.readAll<DeliveryClaim>(this.keys.deliveryClaims(id).prefix),
+    ]);
+    const record = delivered ?? abandoned;
+    const attempts = record?.attempts ?? claims.filter((c) => !c.released).length;
+    const status = delivered ? 'delivered' : abandoned ? 'abandoned' : 'pending';
+    return record ? { status, record, attempts } : { status, attempts };
   }
 
   // ── webhook events (used by shared/webhooks) ───────────────────────────────────────────────

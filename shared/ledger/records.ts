@@ -167,6 +167,17 @@ export interface PollState {
   channels: Record<string, ChannelObservation>;
 }
 
+/** One action an operator took in the console (disable, enable, a cleanup plan), and who took it. */
+export interface ConsoleActionRecord {
+  v: 1;
+  channel: string;
+  action: string;
+  /** The console session: how it signed in (`token`, `login-link`) and its id. */
+  who: string;
+  at: number;
+  outcome: string;
+}
+
 export const EVENT_TYPES = [
   'channel.created',
   'stream.started',

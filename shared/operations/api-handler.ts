@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from '../api/auth';
 import type { FcHttpResponse } from '../api/event';
-import { handleHttp } from '../api/respond';
+import { handleHttp, type HttpDeps } from '../api/respond';
 import { apiRoutes } from '../api/routes';
+import type { ConsoleHandler } from '../console';
 import { apiOperations } from './api';
 import { createInstance, createOperationContext, type FcContext, type Instance } from './context';
 import { metered } from './usage';
@@ -17,17 +18,33 @@ export function apiHandler(name = 'api'): (event: Buffer, context?: FcContext) =
   const invocations = new Map<string, FcContext>();
   const wire = () => {
     const instance = createInstance(name);
-    const router = apiRoutes(apiOperations(instance, (ctx) => invocations.get(ctx.requestId) ?? {}));
+    const ops = apiOperations(instance, (ctx) => invocations.get(ctx.requestId) ?? {});
+    const router = apiRoutes(ops);
     const auth = createAuthenticator({
       secrets: instance.config.apiSecrets,
       tokens: instance.config.apiToken ? [instance.config.apiToken] : [],
     });
     // Required on first use, not at load, so the document costs the cold start nothing.
     const openApiDocument = async () => (await import('../../openapi.json')).default as unknown;
+    // The console is a chunk of its own (scripts/build.mjs: dist/api/console.js), loaded by the
+    // first /console request: the api's cold start never reads it.
+    let consoleHandler: Promise<ConsoleHandler> | undefined;
+    const consoleRoute: HttpDeps['console'] = async (request, ctx) => {
+      consoleHandler ??= import('../console').then(({ createConsole }) =>
+        createConsole({
+          instance,
+          ops,
+          auth,
+          operationContext: (requestId) =>
+            createOperationContext(instance, invocations.get(requestId) ?? {}, requestId),
+        }),
+      );
+      return (await consoleHandler)(request, ctx);
+    };
     return {
       instance,
       run: (event: Buffer, context: FcContext) =>
-        handleHttp(event, context, router, { auth, logger: instance.logger, openApiDocument }),
+        handleHttp(event, context, router, { auth, logger: instance.logger, openApiDocument, console: consoleRoute }),
     };
   };
   return async (event, context = {}) => {

@@ -161,6 +161,8 @@ describe('livecycle start: what it prints', () => {
         {},
         async (banner, stdout) => {
           const api = /^api: +(\S+)$/m.exec(banner)![1]!;
+          // The console's one-time login link: the token in the fragment, never sent to the server.
+          expect(banner).toContain(`console:   ${api}/console/#login=`);
           const res = await request(`${api}/channels`);
           await res.body.dump();
           const path = '/channels';

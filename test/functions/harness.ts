@@ -150,13 +150,22 @@ export function apiEvent(
     ...signApiRequest({ method, path, query: opts.query, body, secret: API_SECRET, now: clock.now() }),
     ...(body ? { 'content-type': 'application/json' } : {}),
   };
+  return httpEvent(method, path, { headers, query: opts.query, body });
+}
+
+/** An FC 3.0 HTTP trigger event as the gateway delivers it (docs: function-compute.md §2.3). */
+export function httpEvent(
+  method: string,
+  path: string,
+  opts: { headers: Record<string, string>; query?: Record<string, string>; body: string },
+): Buffer {
   return Buffer.from(
     JSON.stringify({
       version: 'v1',
       rawPath: path,
-      headers,
+      headers: opts.headers,
       queryParameters: opts.query ?? {},
-      body,
+      body: opts.body,
       isBase64Encoded: false,
       requestContext: {
         requestId: `http-${++requestCounter}`,
