@@ -225,7 +225,7 @@ export async function keysUnder(bucket: OssBucket, prefix: string): Promise<stri
   return out;
 }
 
-/** The ledger's facts: its keys without the per-invocation usage records (docs/cost.md), which every invocation writes. */
+/** The ledger's facts: its keys without the usage records (docs/cost.md), which every function instance writes. */
 export async function ledgerFactKeys(bucket: OssBucket): Promise<string[]> {
   return (await keysUnder(bucket, '_livecycle/')).filter((k) => !k.startsWith('_livecycle/usage/'));
 }
