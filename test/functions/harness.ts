@@ -253,3 +253,15 @@ export function distinctEventsOf(world: World, channel: string): WebhookPayload[
   }
   return [...byId.values()].sort((a, b) => a.sequence - b.sequence);
 }
+
+/** The notice body the emulator publishes for a LiveChannel snapshot of `channel` taken at `atMs`. */
+export function snapshotNoticeBody(channel: string, atMs: number): string {
+  return JSON.stringify({
+    event: 'LiveChannelSnapshot',
+    bucket: BUCKET,
+    channel,
+    destBucket: BUCKET,
+    object: `${channel}/${atMs}.jpg`,
+    time: new Date(atMs).toISOString(),
+  });
+}

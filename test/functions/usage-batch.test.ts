@@ -11,7 +11,7 @@ import type { FaultDecision } from '../../local/emulator/faults';
 import { OVERHEAD, monthOf, type UsageTotals } from '../../shared/lifecycle/cost';
 import type { UsageRecord } from '../../shared/ledger/records';
 import { USAGE_FLUSH_INTERVAL_MS } from '../../shared/operations/usage';
-import { BUCKET, cleanupTick, keysUnder, startWorld, type World } from './harness';
+import { cleanupTick, keysUnder, snapshotNoticeBody, startWorld, type World } from './harness';
 
 let world: World;
 /** Operations the emulator handled while `counting` (the functions' requests, not the test's own). */
@@ -38,14 +38,7 @@ let messages = 0;
 /** One on-snapshot invocation for a snapshot of `channel` taken now; the test's own requests are not counted. */
 async function snapshot(channel: string): Promise<void> {
   const at = world.clock.now();
-  const body = JSON.stringify({
-    event: 'LiveChannelSnapshot',
-    bucket: BUCKET,
-    channel,
-    destBucket: BUCKET,
-    object: `${channel}/${at}.jpg`,
-    time: new Date(at).toISOString(),
-  });
+  const body = snapshotNoticeBody(channel, at);
   const event = mnsEvent(
     'JSON',
     { messageId: `U${++messages}`, topic: 'livecycle-snapshots', body, publishTime: at },
@@ -67,6 +60,14 @@ async function emptyInvocation(): Promise<void> {
   } finally {
     counting = false;
   }
+}
+
+/** Once the interval has passed, an invocation whose flush meets `faults` (its PUT's attempts, in order). */
+async function flushWith(faults: FaultDecision['fault'][]): Promise<void> {
+  await world.clock.advance(USAGE_FLUSH_INTERVAL_MS);
+  putFaults = faults;
+  await emptyInvocation();
+  expect(putFaults).toEqual([]);
 }
 
 const rawKeys = async () => (await keysUnder(world.bucket, '_livecycle/usage/')).filter((k) => k.includes('/raw/'));
@@ -128,20 +129,14 @@ describe('usage batched per instance', () => {
       await world.clock.advance(10_000);
       await snapshot('use-b');
     }
-    await world.clock.advance(USAGE_FLUSH_INTERVAL_MS);
     // Due now; every attempt of the flush's PUT fails.
-    putFaults = ['internal-error', 'internal-error', 'internal-error'];
-    await emptyInvocation();
-    expect(putFaults).toEqual([]);
+    await flushWith(['internal-error', 'internal-error', 'internal-error']);
     expect(await written()).toHaveLength(1);
     await snapshot('use-b');
 
     // Next flush retries that record first: its first attempt lands but the answer is lost, the
     // retries fail, so its outcome is unknown and it is kept; the batch sealed now is written.
-    await world.clock.advance(USAGE_FLUSH_INTERVAL_MS);
-    putFaults = ['truncate', 'internal-error', 'internal-error'];
-    await emptyInvocation();
-    expect(putFaults).toEqual([]);
+    await flushWith(['truncate', 'internal-error', 'internal-error']);
     expect(await written()).toHaveLength(3);
 
     // The flush after retries the same record (found, not written twice) and writes the rest.
