@@ -35,9 +35,8 @@ afterAll(() => world.stop());
 const SUB = { accountId: '1234567890123456', subscriptionName: 'on-snapshot' };
 let messages = 0;
 
-/** One on-snapshot invocation for a snapshot of `channel` taken now; the test's own requests are not counted. */
-async function snapshot(channel: string): Promise<void> {
-  const at = world.clock.now();
+/** One on-snapshot invocation for a snapshot of `channel` taken `at`; the test's own requests are not counted. */
+async function snapshot(channel: string, at = world.clock.now()): Promise<void> {
   const body = snapshotNoticeBody(channel, at);
   const event = mnsEvent(
     'JSON',
@@ -154,5 +153,22 @@ describe('usage batched per instance', () => {
     expected.PutObject! -= 1 + 3 + 3 + 1 + 2;
     if (expected.PutObject === 0) delete expected.PutObject;
     expect(await foldedRequests('use-b')).toEqual(expected);
+  });
+
+  it('overlapping invocations of one instance write one record between them and lose none', async () => {
+    await world.bucket.putLiveChannel('use-c', {});
+    const before = await rawKeys();
+    await world.clock.advance(USAGE_FLUSH_INTERVAL_MS);
+    // All due at once: the first to end seals and writes, the others go to the next record.
+    await Promise.all([0, 1, 2, 3].map((i) => snapshot('use-c', world.clock.now() - i)));
+    const first = (await rawKeys()).filter((k) => !before.includes(k));
+    expect(first).toHaveLength(1);
+    await world.clock.advance(USAGE_FLUSH_INTERVAL_MS);
+    await emptyInvocation();
+    const records = (await readRecords((await rawKeys()).filter((k) => !before.includes(k)))) as Extract<
+      UsageRecord,
+      { v: 2 }
+    >[];
+    expect(records.reduce((n, r) => n + r.invocations, 0)).toBe(4 + 1);
   });
 });
