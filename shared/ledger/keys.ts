@@ -266,14 +266,17 @@ export class LedgerKeys {
     assertToken('action id', id);
     return `${this.consoleActions(channel)}${ascendingMs(at)}-${id}.json`;
   }
-  /** One invocation's counted usage in month `month` (`YYYY-MM`), written once at its end. */
+  /**
+   * Counted usage in month `month` (`YYYY-MM`), written once per instance batch (`id`: the
+   * batch's; before batching, one per invocation, `id` its request id).
+   */
   usageRaw(month: string): string {
     return `${this.prefix}usage/${assertMonth(month)}/raw/`;
   }
-  usageRawRecord(month: string, startedAt: number, fn: string, requestId: string): string {
+  usageRawRecord(month: string, startedAt: number, fn: string, id: string): string {
     assertToken('function name', fn);
-    assertToken('request id', requestId);
-    return `${this.usageRaw(month)}${ascendingMs(startedAt)}-${fn}-${requestId}.json`;
+    assertToken('usage record id', id);
+    return `${this.usageRaw(month)}${ascendingMs(startedAt)}-${fn}-${id}.json`;
   }
   /**
    * Cleanup's running monthly totals, numbered 1, 2, 3…: the highest lists first and holds

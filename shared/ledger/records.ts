@@ -231,8 +231,26 @@ export interface DeliveryRecord {
   lastError?: string;
 }
 
-/** One invocation's counted OSS requests and FC usage in one bucket (docs/cost.md). */
-export interface UsageRecord extends InvocationUsage {
+/**
+ * Counted OSS requests and FC usage in one bucket (docs/cost.md): v2, one instance's batch of
+ * invocations already folded into totals; v1, one invocation (written before batching; still
+ * read until cleanup has folded the month's last ones).
+ */
+export type UsageRecord = UsageBatchRecord | InvocationUsageRecord;
+
+export interface UsageBatchRecord {
+  v: 2;
+  month: string;
+  /** Chosen when the batch is sealed, kept by every retry of its write. */
+  batchId: string;
+  function: string;
+  /** When the batch's first invocation started. */
+  startedAt: number;
+  invocations: number;
+  totals: UsageTotals;
+}
+
+export interface InvocationUsageRecord extends InvocationUsage {
   v: 1;
   month: string;
   requestId: string;

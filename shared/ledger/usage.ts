@@ -1,11 +1,19 @@
 /**
- * The cost records of one bucket's ledger (docs/cost.md): counted usage per invocation and the
+ * The cost records of one bucket's ledger (docs/cost.md): counted usage per instance batch and the
  * monthly running totals cleanup folds it into, storage snapshots, budgets, drift plans and the
  * drift actions carried out. Same rules as the rest of the ledger: facts are created once.
  */
 import { foldUsage, mergeUsage, type UsageTotals } from '../lifecycle/cost';
 import type { LedgerKeys } from './keys';
-import type { BudgetRecord, DriftActionRecord, DriftPlan, StorageSnapshot, UsageRecord, UsageRollup } from './records';
+import type {
+  BudgetRecord,
+  DriftActionRecord,
+  DriftPlan,
+  StorageSnapshot,
+  UsageBatchRecord,
+  UsageRecord,
+  UsageRollup,
+} from './records';
 import { mapConcurrent } from '../concurrency';
 import { JsonStore, LedgerCorruptError, type CreateOutcome, type LedgerObjects } from './store';
 
@@ -22,10 +30,10 @@ export class CostLedger {
     this.store = new JsonStore(objects);
   }
 
-  /** One invocation's usage; create-once, so a retried write counts it once. */
-  recordUsage(record: UsageRecord): Promise<unknown> {
+  /** One instance's batch of usage; create-once, so a retried write counts it once. */
+  recordUsage(record: UsageBatchRecord): Promise<unknown> {
     return this.store.createOnce(
-      this.keys.usageRawRecord(record.month, record.startedAt, record.function, record.requestId),
+      this.keys.usageRawRecord(record.month, record.startedAt, record.function, record.batchId),
       record,
     );
   }
@@ -51,10 +59,9 @@ export class CostLedger {
       }),
     );
     const totals = mergeUsage({}, rollup?.totals ?? {});
-    foldUsage(
-      totals,
-      records.filter((r): r is UsageRecord => r !== undefined),
-    );
+    for (const record of records)
+      if (record?.v === 2) mergeUsage(totals, record.totals);
+      else if (record) foldUsage(totals, [record]);
     const counted = [...rawKeys.filter((k) => folded.has(k)), ...fresh.filter((_, i) => records[i] !== undefined)];
     return { totals, rollup, counted };
   }

@@ -225,7 +225,7 @@ export async function keysUnder(bucket: OssBucket, prefix: string): Promise<stri
   return out;
 }
 
-/** The ledger's facts: its keys without the per-invocation usage records (docs/cost.md), which every invocation writes. */
+/** The ledger's facts: its keys without the usage records (docs/cost.md), which every function instance writes. */
 export async function ledgerFactKeys(bucket: OssBucket): Promise<string[]> {
   return (await keysUnder(bucket, '_livecycle/')).filter((k) => !k.startsWith('_livecycle/usage/'));
 }
@@ -252,4 +252,16 @@ export function distinctEventsOf(world: World, channel: string): WebhookPayload[
     byId.set(event.id, event);
   }
   return [...byId.values()].sort((a, b) => a.sequence - b.sequence);
+}
+
+/** The notice body the emulator publishes for a LiveChannel snapshot of `channel` taken at `atMs`. */
+export function snapshotNoticeBody(channel: string, atMs: number): string {
+  return JSON.stringify({
+    event: 'LiveChannelSnapshot',
+    bucket: BUCKET,
+    channel,
+    destBucket: BUCKET,
+    object: `${channel}/${atMs}.jpg`,
+    time: new Date(atMs).toISOString(),
+  });
 }

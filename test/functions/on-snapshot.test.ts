@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as disableIdle } from '../../functions/disable-idle/index';
 import { handler as onSnapshot } from '../../functions/on-snapshot/index';
 import { mnsEvent } from '../../local/runtime/events';
-import { BUCKET, eventsOf, keysUnder, ledgerFactKeys, startWorld, type World } from './harness';
+import { BUCKET, eventsOf, keysUnder, ledgerFactKeys, snapshotNoticeBody, startWorld, type World } from './harness';
 
 let world: World;
 beforeAll(async () => {
@@ -11,17 +11,6 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 
 const SUB = { accountId: '1234567890123456', subscriptionName: 'on-snapshot' };
-
-function emulatorBody(channel: string, atMs: number): string {
-  return JSON.stringify({
-    event: 'LiveChannelSnapshot',
-    bucket: BUCKET,
-    channel,
-    destBucket: BUCKET,
-    object: `${channel}/${atMs}.jpg`,
-    time: new Date(atMs).toISOString(),
-  });
-}
 
 function ossEventBody(channel: string, atMs: number): string {
   return JSON.stringify({
@@ -66,18 +55,25 @@ describe('on-snapshot envelopes and bodies', () => {
     await world.bucket.putLiveChannel('snap-formats', {});
     const at = (n: number) => world.clock.now() + n * 10;
     const events: [string, Buffer][] = [
-      ['JSON', mnsEvent('JSON', message(emulatorBody('snap-formats', at(1)), 'M1'), SUB)],
+      ['JSON', mnsEvent('JSON', message(snapshotNoticeBody('snap-formats', at(1)), 'M1'), SUB)],
       [
         'JSON + attributes',
-        mnsEvent('JSON', message(emulatorBody('snap-formats', at(2)), 'M2', { Extend: '{"k":"v"}', other: 'x' }), SUB),
+        mnsEvent(
+          'JSON',
+          message(snapshotNoticeBody('snap-formats', at(2)), 'M2', { Extend: '{"k":"v"}', other: 'x' }),
+          SUB,
+        ),
       ],
       [
         'JSON, base64 Message',
-        mnsEvent('JSON', message(Buffer.from(emulatorBody('snap-formats', at(3))).toString('base64'), 'M3'), SUB),
+        mnsEvent('JSON', message(Buffer.from(snapshotNoticeBody('snap-formats', at(3))).toString('base64'), 'M3'), SUB),
       ],
-      ['STREAM raw', mnsEvent('STREAM', message(emulatorBody('snap-formats', at(4)), 'M4'), SUB)],
-      ['STREAM {body, attrs}', mnsEvent('STREAM', message(emulatorBody('snap-formats', at(5)), 'M5', { a: 'b' }), SUB)],
-      ['STREAM base64', Buffer.from(Buffer.from(emulatorBody('snap-formats', at(6))).toString('base64'))],
+      ['STREAM raw', mnsEvent('STREAM', message(snapshotNoticeBody('snap-formats', at(4)), 'M4'), SUB)],
+      [
+        'STREAM {body, attrs}',
+        mnsEvent('STREAM', message(snapshotNoticeBody('snap-formats', at(5)), 'M5', { a: 'b' }), SUB),
+      ],
+      ['STREAM base64', Buffer.from(Buffer.from(snapshotNoticeBody('snap-formats', at(6))).toString('base64'))],
       ['OSS object event, JSON', mnsEvent('JSON', message(ossEventBody('snap-formats', at(7)), 'M7'), SUB)],
       ['OSS object event, STREAM', mnsEvent('STREAM', message(ossEventBody('snap-formats', at(8)), 'M8'), SUB)],
     ];
@@ -159,14 +155,16 @@ describe('on-snapshot envelopes and bodies', () => {
 describe('on-snapshot effects', () => {
   it('a snapshot from a channel believed idle opens its broadcast once, however often it is delivered', async () => {
     await liveChannel('snap-live');
-    const event = mnsEvent('JSON', message(emulatorBody('snap-live', world.clock.now()), 'M-LIVE'), SUB);
+    const event = mnsEvent('JSON', message(snapshotNoticeBody('snap-live', world.clock.now()), 'M-LIVE'), SUB);
     const first = await run(event);
     expect(first).toMatchObject({ recorded: 1, started: 1 });
     const again = await Promise.all([run(event), run(event), run(event)]);
     expect(again.map((r) => r.duplicates)).toEqual([1, 1, 1]);
     // A later snapshot while live is recorded but announces nothing new.
     await world.clock.advance(10_000);
-    const later = await run(mnsEvent('JSON', message(emulatorBody('snap-live', world.clock.now()), 'M-LIVE-2'), SUB));
+    const later = await run(
+      mnsEvent('JSON', message(snapshotNoticeBody('snap-live', world.clock.now()), 'M-LIVE-2'), SUB),
+    );
     expect(later).toMatchObject({ recorded: 1, started: 0 });
     expect(eventsOf(world, 'snap-live').map((e) => e.type)).toEqual(['stream.started']);
     expect(await world.ledger.lastSeenLive('snap-live')).toBe(world.clock.now());
@@ -179,7 +177,7 @@ describe('on-snapshot effects', () => {
     await liveChannel('snap-race');
     const now = world.clock.now();
     const events = [0, 1, 2, 3].map((i) =>
-      mnsEvent('JSON', message(emulatorBody('snap-race', now + i), `M-R${i}`), SUB),
+      mnsEvent('JSON', message(snapshotNoticeBody('snap-race', now + i), `M-R${i}`), SUB),
     );
     const results = await Promise.all(events.map(run));
     expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(4);
@@ -193,7 +191,7 @@ describe('on-snapshot effects', () => {
     const before = await ledgerFactKeys(world.bucket);
     const now = world.clock.now();
     for (const [i, at] of [Date.UTC(2286, 0, 1), now + 15 * 60_000 + 1, now - 15 * 60_000 - 1].entries()) {
-      for (const body of [emulatorBody('snap-future', at), ossEventBody('snap-future', at)]) {
+      for (const body of [snapshotNoticeBody('snap-future', at), ossEventBody('snap-future', at)]) {
         const result = await run(mnsEvent('JSON', message(body, `M-F${i}`), SUB));
         expect(result).toMatchObject({ recorded: 0, duplicates: 0, started: 0 });
         expect(result.skipped).toEqual([
@@ -213,7 +211,7 @@ describe('on-snapshot effects', () => {
   it('a notice for a channel that does not exist writes nothing', async () => {
     const before = await ledgerFactKeys(world.bucket);
     for (const body of [
-      emulatorBody('snap-nobody', world.clock.now()),
+      snapshotNoticeBody('snap-nobody', world.clock.now()),
       ossEventBody('snap-nobody', world.clock.now()),
     ]) {
       const result = await run(mnsEvent('JSON', message(body, 'M-NOBODY'), SUB));

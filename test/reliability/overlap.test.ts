@@ -156,7 +156,7 @@ async function scenario(mode: Mode): Promise<RunResult> {
   for (const [key, body] of all) {
     if (key.startsWith('_livecycle/')) {
       // Run-specific by nature: cleanup reports/leases/cursors (keyed by run id), the poll cache,
-      // usage records (one per invocation, docs/cost.md) and bookkeeping of cleanup.completed
+      // usage records (batched per instance, docs/cost.md) and bookkeeping of cleanup.completed
       // events (one per run id).
       if (/^_livecycle\/(cleanup\/|poll\/|usage\/)/.test(key)) continue;
       if ([...cleanupIds].some((id) => key.includes(id)) || /webhooks\/(seq|assigned)\/~/.test(key)) continue;
