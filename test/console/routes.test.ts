@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
+import { LIST_FRESH_MS } from '../../shared/console/data';
 import { ConsoleKeys } from '../../shared/console/session';
 import { API_SECRET, callApi, httpEvent, startWorld, type World } from '../functions/harness';
 
@@ -129,5 +130,23 @@ describe('console data', () => {
     ]);
     const detail = await consoleCall('GET', '/console/api/channels/alpha-2', { cookie });
     expect(detail.body).toMatchObject({ state: 'disabled', actions: [{ action: 'disable' }] });
+    // The instance's own action is in its next list at once, reused reads or not.
+    const list = await consoleCall('GET', '/console/api/channels', { cookie, query: { state: 'disabled' } });
+    expect(list.body.channels.map((c: { name: string }) => c.name)).toEqual(['alpha-2', 'beta-1']);
+  });
+
+  it("reuses a refresh's reads for LIST_FRESH_MS of the clock, and shows a change made elsewhere after it", async () => {
+    const names = async () =>
+      (await consoleCall('GET', '/console/api/channels', { cookie, query: { state: 'disabled' } })).body.channels.map(
+        (c: { name: string }) => c.name,
+      );
+    await world.clock.advance(LIST_FRESH_MS);
+    expect(await names()).toEqual(['alpha-2', 'beta-1']);
+    expect((await callApi(api, world, 'POST', '/channels/alpha-1/disable')).status).toBe(200);
+    await world.clock.advance(LIST_FRESH_MS - 1);
+    expect(await names()).toEqual(['alpha-2', 'beta-1']);
+    await world.clock.advance(1);
+    expect(await names()).toEqual(['alpha-1', 'alpha-2', 'beta-1']);
+    expect(LIST_FRESH_MS + 2000).toBeLessThanOrEqual(5000);
   });
 });
