@@ -358,9 +358,10 @@ export async function channelDetail(scope: BucketScope, channel: string, now: nu
           type: e.type,
           occurredAt: iso(e.occurredAt),
           status: d.status,
-          attempts: d.attempts,
+          // Records written before attempts were noted have only a count.
+          attempts: d.tries.length || d.attempts,
           deliveredAt: iso(d.record?.at),
-          lastError: d.record?.lastError ?? null,
+          tries: d.tries.map((t) => ({ at: iso(t.at), status: t.status ?? null, error: t.error ?? null })),
         };
       })
       .sort((a, b) => (a.occurredAt ?? '').localeCompare(b.occurredAt ?? '')),

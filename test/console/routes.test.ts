@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
+import { handler as pollStat } from '../../functions/poll-stat/index';
 import { LIST_FRESH_MS } from '../../shared/console/data';
 import { ConsoleKeys } from '../../shared/console/session';
 import { API_SECRET, callApi, httpEvent, startWorld, type World } from '../functions/harness';
@@ -115,6 +116,33 @@ describe('console data', () => {
     const ledger = await consoleCall('GET', `/console/api/channels/_livecycle/files/x.ts`, { cookie });
     expect(ledger.status).toBe(400);
     expect((await consoleCall('GET', '/console/api/channels/alpha-1/files/none.ts', { cookie })).status).toBe(404);
+  });
+
+  it('shows each webhook attempt of a channel: a refused one, then the delivery', async () => {
+    // 400 is not retried within the run: the event waits in the outbox for the next drain.
+    world.receiverScript.push(400);
+    expect(
+      (await callApi(api, world, 'POST', '/channels', { body: { name: 'gamma-1', snapshot: false } })).status,
+    ).toBe(201);
+    const pending = await consoleCall('GET', '/console/api/channels/gamma-1', { cookie });
+    expect(pending.body.webhooks).toEqual([
+      expect.objectContaining({
+        type: 'channel.created',
+        status: 'pending',
+        attempts: 1,
+        tries: [{ at: expect.any(String), status: 400, error: null }],
+      }),
+    ]);
+    // poll-stat's tick drains the outbox.
+    await pollStat(world.tick(), world.context('poll-stat'));
+    const delivered = await consoleCall('GET', '/console/api/channels/gamma-1', { cookie });
+    expect(delivered.body.webhooks).toEqual([
+      expect.objectContaining({
+        status: 'delivered',
+        attempts: 2,
+        tries: [expect.objectContaining({ status: 400 }), expect.objectContaining({ status: 204 })],
+      }),
+    ]);
   });
 
   it('disables through the api operation and records who did it', async () => {
