@@ -220,17 +220,19 @@ export class Webhooks {
         await this.ledger.removeFromOutbox(id);
         return { id, outcome: 'already-delivered' };
       }
-      sequence = await this.ledger.assignSequence(event.channel, id);
+      const assigned = await this.ledger.assignSequence(event.channel, id);
+      sequence = assigned;
       const { ok, attempts, lastError, tries } = await this.post(url, toPayload(event, sequence));
+      const outcome = () => ({
+        id,
+        channel: event.channel,
+        sequence: assigned,
+        at: currentClock().now(),
+        attempts,
+        tries,
+      });
       if (ok) {
-        await this.ledger.recordDelivered({
-          id,
-          channel: event.channel,
-          sequence,
-          at: currentClock().now(),
-          attempts,
-          tries,
-        });
+        await this.ledger.recordDelivered(outcome());
         this.log.info(
           { eventId: id, type: event.type, channel: event.channel, sequence, attempts },
           'webhook delivered',
@@ -238,15 +240,7 @@ export class Webhooks {
         return { id, outcome: 'delivered', sequence };
       }
       if (currentClock().now() - event.occurredAt > this.policy.abandonAfterMs) {
-        await this.ledger.recordAbandoned({
-          id,
-          channel: event.channel,
-          sequence,
-          at: currentClock().now(),
-          attempts,
-          lastError,
-          tries,
-        });
+        await this.ledger.recordAbandoned({ ...outcome(), lastError });
         this.log.error(
           { eventId: id, type: event.type, channel: event.channel, sequence, lastError },
           'webhook abandoned: undeliverable past the retention window',
