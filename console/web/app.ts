@@ -467,13 +467,19 @@ function renderChannel(
   sections.webhooks.replaceChildren(
     table(
       'webhooks',
-      ['Event', 'Occurred', 'Delivery', 'Attempts', 'Last error'],
+      ['Event', 'Occurred', 'Delivery', 'Attempts', 'Each attempt'],
       (c.webhooks as Json[]).map((w) => [
         w.type,
         when(w.occurredAt),
         w.status === 'delivered' ? `delivered ${when(w.deliveredAt)}` : w.status,
         String(w.attempts),
-        w.lastError ?? '',
+        h(
+          'ol',
+          { class: 'tries' },
+          ...(w.tries as Json[]).map((t) =>
+            h('li', {}, `${when(t.at)} ${t.status === null ? t.error : `HTTP ${t.status}`}`),
+          ),
+        ),
       ]),
     ),
   );

@@ -3,14 +3,16 @@
  * on the server from cheap bulk reads (ListLiveChannel pages, poll-stat's per-shard state, the
  * tombstones), and only the rows of the page shown are enriched with per-channel reads (Stat,
  * last broadcast, VODs, snapshot), so 5,000 channels cost a handful of list requests plus one
- * page of rows.
+ * page of rows. `ChannelList` reuses those reads and the cost report for LIST_FRESH_MS, so the
+ * page's 2 s refresh pays for them every other time.
  */
 import type { ChannelObservation } from '../ledger';
 import type { CleanupRunReport } from '../cleanup/report';
 import { broadcastState, groupBroadcasts, mergePushes, type Broadcast } from '../lifecycle';
 import type { LiveChannelStat } from '../oss';
 import { loadPushes } from '../operations/broadcasts';
-import { mapConcurrent, type BucketScope } from '../operations/context';
+import { mapConcurrent, type BucketScope, type OperationContext } from '../operations/context';
+import { costReport, type CostReport } from '../operations/cost';
 
 export const CHANNEL_STATES = ['live', 'idle', 'disabled', 'deleted'] as const;
 export type ChannelState = (typeof CHANNEL_STATES)[number];
@@ -139,14 +141,12 @@ async function row(scope: BucketScope, c: Candidate, now: number, reconnectWindo
 
 export type ChannelRow = Awaited<ReturnType<typeof row>>;
 
-/** One page of the channel list, filtered by state and name on the server. */
-export async function listChannelRows(
-  scope: BucketScope,
+/** One page of the channel list, filtered by state and name on the server, from `reads`. */
+async function listChannelRows(
   query: ListQuery,
-  now: number,
-  reconnectWindowMs: number,
+  reads: { candidates(): Promise<Candidate[]>; row(c: Candidate): Promise<ChannelRow> },
 ): Promise<{ channels: ChannelRow[]; total: number; counts: Record<ChannelState, number>; nextCursor: string | null }> {
-  const all = await candidates(scope);
+  const all = await reads.candidates();
   const q = query.q?.toLowerCase();
   const named = q ? all.filter((c) => c.name.toLowerCase().includes(q)) : all;
   const counts: Record<ChannelState, number> = { live: 0, idle: 0, disabled: 0, deleted: 0 };
@@ -154,7 +154,7 @@ export async function listChannelRows(
   const matching = query.state ? named.filter((c) => c.state === query.state) : named;
   const start = query.after === undefined ? 0 : matching.findIndex((c) => c.name > (query.after as string));
   const page = start < 0 ? [] : matching.slice(start, start + query.limit);
-  const channels = await mapConcurrent(page, ROW_CONCURRENCY, (c) => row(scope, c, now, reconnectWindowMs));
+  const channels = await mapConcurrent(page, ROW_CONCURRENCY, reads.row);
   // A shown row's own Stat is newer than poll-stat's view: count it as what it shows.
   page.forEach((c, i) => {
     const shown = channels[i]!.state;
@@ -165,6 +165,83 @@ export async function listChannelRows(
   });
   const more = start >= 0 && start + query.limit < matching.length;
   return { channels, total: matching.length, counts, nextCursor: more ? (page.at(-1)?.name ?? null) : null };
+}
+
+/**
+ * How long (injected clock) one instance reuses the list's reads: a change is in every refresh
+ * that starts LIST_FRESH_MS after it, so the page, refreshing 2 s after each answer, shows it
+ * within 5 s.
+ */
+export const LIST_FRESH_MS = 3_000;
+
+/**
+ * Values read at most once per `freshMs` of the injected clock, by key; callers meanwhile share
+ * the read, also while it is in flight. A failed read is not kept.
+ */
+export class FreshCache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+
+  constructor(private readonly freshMs: number) {}
+
+  private fresh(at: number, now: number): boolean {
+    return now >= at && now - at < this.freshMs;
+  }
+
+  get(key: string, now: number, read: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && this.fresh(hit.at, now)) return hit.value;
+    for (const [k, e] of this.entries) if (!this.fresh(e.at, now)) this.entries.delete(k);
+    // Stamped when the read starts, so the value is never older than its stamp says.
+    const value = read();
+    this.entries.set(key, { at: now, value });
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
+ * The channel list of one api instance, with each row's cost per month. Bulk reads, rows and the
+ * cost report are each reused for LIST_FRESH_MS, so a refresh within it costs no request, and
+ * the filters and pages of one refresh share one set of bulk reads.
+ */
+export class ChannelList {
+  private readonly bulk = new FreshCache<Candidate[]>(LIST_FRESH_MS);
+  private readonly rows = new FreshCache<ChannelRow>(LIST_FRESH_MS);
+  private readonly costs = new FreshCache<CostReport>(LIST_FRESH_MS);
+
+  constructor(private readonly reconnectWindowMs: number) {}
+
+  async page(scope: BucketScope, op: OperationContext, query: ListQuery) {
+    const now = op.clock.now();
+    const [page, cost] = await Promise.all([
+      listChannelRows(query, {
+        candidates: () => this.bulk.get(scope.name, now, () => candidates(scope)),
+        row: (c) => this.rows.get(`${scope.name}/${c.name}`, now, () => row(scope, c, now, this.reconnectWindowMs)),
+      }),
+      // Cost per channel from one cost report (docs/cost.md): a few bucket-wide ledger reads, no listing.
+      this.costs.get(scope.name, now, () => costReport(scope, op)),
+    ]);
+    const perMonth = new Map(cost.channels.map((c) => [c.name, c.cnyPerMonth.total]));
+    return {
+      ...page,
+      channels: page.channels.map((c) => ({ ...c, cnyPerMonth: perMonth.get(c.name) ?? null })),
+      prices: { source: cost.prices.source, asOf: cost.prices.asOf, region: cost.prices.region },
+      now: new Date(now).toISOString(),
+    };
+  }
+
+  /** After this instance changed a channel: its next refresh reads afresh. */
+  forget(): void {
+    this.bulk.clear();
+    this.rows.clear();
+    this.costs.clear();
+  }
 }
 
 type ObjectKind = 'fragments' | 'playlists' | 'snapshots' | 'other';
@@ -281,9 +358,10 @@ export async function channelDetail(scope: BucketScope, channel: string, now: nu
           type: e.type,
           occurredAt: iso(e.occurredAt),
           status: d.status,
-          attempts: d.attempts,
+          // Records written before attempts were noted have only a count.
+          attempts: d.tries.length || d.attempts,
           deliveredAt: iso(d.record?.at),
-          lastError: d.record?.lastError ?? null,
+          tries: d.tries.map((t) => ({ at: iso(t.at), status: t.status ?? null, error: t.error ?? null })),
         };
       })
       .sort((a, b) => (a.occurredAt ?? '').localeCompare(b.occurredAt ?? '')),

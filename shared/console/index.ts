@@ -24,7 +24,7 @@ import type { Logger } from '../log';
 import type { Instance, OperationContext } from '../operations/context';
 import { costReport } from '../operations/cost';
 import { driftReport } from '../operations/drift';
-import { CHANNEL_STATES, channelDetail, listChannelRows, type ChannelState } from './data';
+import { CHANNEL_STATES, ChannelList, channelDetail, type ChannelState } from './data';
 import {
   ConsoleKeys,
   SESSION_COOKIE,
@@ -180,6 +180,8 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
     return found;
   };
 
+  const list = new ChannelList(config.reconnectWindowSeconds * 1000);
+
   const scopeFor = (requestId: string) => {
     const op = deps.operationContext(requestId);
     return { op, scope: op.bucket(config.buckets[0] as string) };
@@ -254,6 +256,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
         outcome = typeof code === 'string' ? `refused: ${code}` : 'failed';
         throw err;
       } finally {
+        list.forget();
         await scope.ledger.recordConsoleAction(
           { channel, action: name, who: sessionWho(session), at: op.clock.now(), outcome },
           randomBytes(6).toString('hex'),
@@ -274,9 +277,9 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
       const query = c.request.query;
       rejectUnknownFields(query, ['state', 'q', 'cursor', 'limit']);
       const { op, scope } = scopeFor(c.requestId);
-      const page = await listChannelRows(
-        scope,
-        {
+      return json(
+        200,
+        await list.page(scope, op, {
           state: queryParam(query, 'state', `must be one of ${CHANNEL_STATES.join(', ')}`, (t) =>
             (CHANNEL_STATES as readonly string[]).includes(t) ? (t as ChannelState) : undefined,
           ),
@@ -286,19 +289,8 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
             queryParam(query, 'limit', `must be an integer from 1 to ${PAGE_LIMIT.max}`, (t) =>
               /^[0-9]{1,3}$/.test(t) && Number(t) >= 1 && Number(t) <= PAGE_LIMIT.max ? Number(t) : undefined,
             ) ?? PAGE_LIMIT.default,
-        },
-        op.clock.now(),
-        config.reconnectWindowSeconds * 1000,
+        }),
       );
-      // Cost per channel from the cost report (docs/cost.md): a few bucket-wide ledger reads, no listing.
-      const cost = await costReport(scope, op);
-      const perMonth = new Map(cost.channels.map((c) => [c.name, c.cnyPerMonth.total]));
-      return json(200, {
-        ...page,
-        channels: page.channels.map((c) => ({ ...c, cnyPerMonth: perMonth.get(c.name) ?? null })),
-        prices: { source: cost.prices.source, asOf: cost.prices.asOf, region: cost.prices.region },
-        now: new Date(op.clock.now()).toISOString(),
-      });
     }),
     guarded('GET', '/console/api/channels/{name}', async (c) => {
       const name = channelName(c.params.name, 'name');

@@ -25,6 +25,7 @@ import type {
   ConsoleActionRecord,
   DeliveryClaim,
   DeliveryRecord,
+  DeliveryTry,
   DisableRecord,
   HoldRecord,
   IdleState,
@@ -430,13 +431,15 @@ export class Ledger {
   }
 
   /**
-   * Where an event's delivery stands: delivered or abandoned (with its record), else pending; and
-   * the attempts claimed so far (a failed attempt's release is a claim too, marked `released`).
+   * Where an event's delivery stands: delivered or abandoned (with its record), else pending; the
+   * attempts claimed so far (a failed attempt's release is a claim too, marked `released`); and
+   * every recorded HTTP attempt, oldest first, from the released claims and the final record.
    */
   async deliveryOf(id: string): Promise<{
     status: 'delivered' | 'abandoned' | 'pending';
     record?: DeliveryRecord;
     attempts: number;
+    tries: DeliveryTry[];
   }> {
     const [delivered, abandoned, claims] = await Promise.all([
       this.store.read<DeliveryRecord>(this.keys.delivered(id)),
@@ -446,7 +449,9 @@ export class Ledger {
     const record = delivered ?? abandoned;
     const attempts = record?.attempts ?? claims.filter((c) => !c.released).length;
     const status = delivered ? 'delivered' : abandoned ? 'abandoned' : 'pending';
-    return record ? { status, record, attempts } : { status, attempts };
+    // Claims list newest first (descSeq keys); the final record's run came after all of them.
+    const tries = [...claims.toReversed().flatMap((c) => c.tries ?? []), ...(record?.tries ?? [])];
+    return record ? { status, record, attempts, tries } : { status, attempts, tries };
   }
 
   // ── webhook events (used by shared/webhooks) ───────────────────────────────────────────────
@@ -511,15 +516,21 @@ export class Ledger {
 
   /**
    * Ends claim `number` early (a failed attempt), so the next drain may retry at once: creates
-   * the following claim already lapsed. If someone took over meanwhile, theirs stands.
+   * the following claim already lapsed, holding the attempt's `tries`. If someone took over
+   * meanwhile, theirs stands.
    */
-  async releaseDelivery(id: string, number: number, claim: { claimId: string; at: number }): Promise<void> {
+  async releaseDelivery(
+    id: string,
+    number: number,
+    claim: { claimId: string; at: number; tries: DeliveryTry[] },
+  ): Promise<void> {
     const record: DeliveryClaim = {
       v: 1,
       claimId: claim.claimId,
       claimedAt: claim.at,
       expiresAt: claim.at,
       released: true,
+      tries: claim.tries,
     };
     await this.store.createOnce(this.keys.deliveryClaims(id).key(number + 1), record);
   }

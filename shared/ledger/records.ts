@@ -218,6 +218,15 @@ export interface DeliveryClaim {
   claimedAt: number;
   expiresAt: number;
   released?: true;
+  /** On a released claim: the failed run's HTTP attempts. */
+  tries?: DeliveryTry[];
+}
+
+/** One HTTP attempt of a delivery: when it ended, and the receiver's status or the error. */
+export interface DeliveryTry {
+  at: number;
+  status?: number;
+  error?: string;
 }
 
 export interface DeliveryRecord {
@@ -229,6 +238,8 @@ export interface DeliveryRecord {
   attempts: number;
   /** Last HTTP status or error, for abandoned events. */
   lastError?: string;
+  /** This run's HTTP attempts (earlier failed runs' are on their released claims). */
+  tries?: DeliveryTry[];
 }
 
 /**

@@ -21,7 +21,7 @@ import { request } from '../oss/http';
 import { currentClock } from '../clock';
 import type { Logger } from '../log';
 import type { Ledger } from '../ledger/ledger';
-import type { EventType, StoredEvent } from '../ledger/records';
+import type { DeliveryTry, EventType, StoredEvent } from '../ledger/records';
 import type { EventData, WebhookPayload } from './events';
 import { EVENT_TYPE_HEADER, signWebhook } from './signature';
 
@@ -220,10 +220,19 @@ export class Webhooks {
         await this.ledger.removeFromOutbox(id);
         return { id, outcome: 'already-delivered' };
       }
-      sequence = await this.ledger.assignSequence(event.channel, id);
-      const { ok, attempts, lastError } = await this.post(url, toPayload(event, sequence));
+      const assigned = await this.ledger.assignSequence(event.channel, id);
+      sequence = assigned;
+      const { ok, attempts, lastError, tries } = await this.post(url, toPayload(event, sequence));
+      const outcome = () => ({
+        id,
+        channel: event.channel,
+        sequence: assigned,
+        at: currentClock().now(),
+        attempts,
+        tries,
+      });
       if (ok) {
-        await this.ledger.recordDelivered({ id, channel: event.channel, sequence, at: currentClock().now(), attempts });
+        await this.ledger.recordDelivered(outcome());
         this.log.info(
           { eventId: id, type: event.type, channel: event.channel, sequence, attempts },
           'webhook delivered',
@@ -231,21 +240,14 @@ export class Webhooks {
         return { id, outcome: 'delivered', sequence };
       }
       if (currentClock().now() - event.occurredAt > this.policy.abandonAfterMs) {
-        await this.ledger.recordAbandoned({
-          id,
-          channel: event.channel,
-          sequence,
-          at: currentClock().now(),
-          attempts,
-          lastError,
-        });
+        await this.ledger.recordAbandoned({ ...outcome(), lastError });
         this.log.error(
           { eventId: id, type: event.type, channel: event.channel, sequence, lastError },
           'webhook abandoned: undeliverable past the retention window',
         );
         return { id, outcome: 'abandoned', sequence };
       }
-      await this.ledger.releaseDelivery(id, claim, { claimId, at: currentClock().now() });
+      await this.ledger.releaseDelivery(id, claim, { claimId, at: currentClock().now(), tries });
       this.log.warn(
         { eventId: id, type: event.type, channel: event.channel, sequence, attempts, lastError },
         'webhook delivery failed; left in the outbox for a later run',
@@ -261,12 +263,13 @@ export class Webhooks {
     return { id, outcome: 'queued', sequence };
   }
 
-  /** POSTs with bounded exponential back-off. Never throws. */
+  /** POSTs with bounded exponential back-off, noting each attempt's outcome in `tries`. Never throws. */
   private async post(
     url: string,
     payload: WebhookPayload,
-  ): Promise<{ ok: boolean; attempts: number; lastError?: string }> {
+  ): Promise<{ ok: boolean; attempts: number; lastError?: string; tries: DeliveryTry[] }> {
     const body = JSON.stringify(payload);
+    const tries: DeliveryTry[] = [];
     let lastError: string | undefined;
     for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
       if (attempt > 1) {
@@ -287,14 +290,16 @@ export class Webhooks {
           signal: AbortSignal.timeout(this.policy.timeoutMs),
         });
         await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, attempts: attempt };
+        tries.push({ at: currentClock().now(), status: res.statusCode });
+        if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, attempts: attempt, tries };
         lastError = `HTTP ${res.statusCode}`;
-        if (!retryable(res.statusCode)) return { ok: false, attempts: attempt, lastError };
+        if (!retryable(res.statusCode)) return { ok: false, attempts: attempt, lastError, tries };
       } catch (err) {
         lastError =
           err instanceof Error ? `${err.name}: ${(err as { code?: string }).code ?? err.message}` : String(err);
+        tries.push({ at: currentClock().now(), error: lastError });
       }
     }
-    return { ok: false, attempts: this.policy.maxAttempts, lastError };
+    return { ok: false, attempts: this.policy.maxAttempts, lastError, tries };
   }
 }

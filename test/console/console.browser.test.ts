@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signApiRequest } from '../../shared/api/auth';
+import { LIST_FRESH_MS } from '../../shared/console/data';
 import { Ledger } from '../../shared/ledger';
 import { OssClient, staticCredentials, type OssBucket } from '../../shared/oss';
 import { DEFAULT_ACCESS_KEY, DEFAULT_BUCKET } from '../../local/emulator';
@@ -144,6 +145,8 @@ describe.runIf(run)('the console in a browser', () => {
 
   it('shows a channel created through the api without a reload', async () => {
     expect((await api('POST', '/channels', { name: 'cam-browser', description: 'lobby' })).status).toBe(201);
+    // The api instance reuses the list's reads for LIST_FRESH_MS of the (frozen) clock.
+    await passStackTime(stack, LIST_FRESH_MS);
     await page.locator('a[data-channel="cam-browser"]').waitFor();
     await expect(page.locator('tr[data-name="cam-browser"] .state').textContent()).resolves.toContain('idle');
   });

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as api } from '../../functions/api/index';
+import { handler as pollStat } from '../../functions/poll-stat/index';
+import { LIST_FRESH_MS } from '../../shared/console/data';
 import { ConsoleKeys } from '../../shared/console/session';
 import { API_SECRET, callApi, httpEvent, startWorld, type World } from '../functions/harness';
 
@@ -116,6 +118,33 @@ describe('console data', () => {
     expect((await consoleCall('GET', '/console/api/channels/alpha-1/files/none.ts', { cookie })).status).toBe(404);
   });
 
+  it('shows each webhook attempt of a channel: a refused one, then the delivery', async () => {
+    // 400 is not retried within the run: the event waits in the outbox for the next drain.
+    world.receiverScript.push(400);
+    expect(
+      (await callApi(api, world, 'POST', '/channels', { body: { name: 'gamma-1', snapshot: false } })).status,
+    ).toBe(201);
+    const pending = await consoleCall('GET', '/console/api/channels/gamma-1', { cookie });
+    expect(pending.body.webhooks).toEqual([
+      expect.objectContaining({
+        type: 'channel.created',
+        status: 'pending',
+        attempts: 1,
+        tries: [{ at: expect.any(String), status: 400, error: null }],
+      }),
+    ]);
+    // poll-stat's tick drains the outbox.
+    await pollStat(world.tick(), world.context('poll-stat'));
+    const delivered = await consoleCall('GET', '/console/api/channels/gamma-1', { cookie });
+    expect(delivered.body.webhooks).toEqual([
+      expect.objectContaining({
+        status: 'delivered',
+        attempts: 2,
+        tries: [expect.objectContaining({ status: 400 }), expect.objectContaining({ status: 204 })],
+      }),
+    ]);
+  });
+
   it('disables through the api operation and records who did it', async () => {
     const res = await consoleCall('POST', '/console/api/channels/alpha-2/disable', { cookie, body: {} });
     expect(res.status).toBe(200);
@@ -129,5 +158,23 @@ describe('console data', () => {
     ]);
     const detail = await consoleCall('GET', '/console/api/channels/alpha-2', { cookie });
     expect(detail.body).toMatchObject({ state: 'disabled', actions: [{ action: 'disable' }] });
+    // The instance's own action is in its next list at once, reused reads or not.
+    const list = await consoleCall('GET', '/console/api/channels', { cookie, query: { state: 'disabled' } });
+    expect(list.body.channels.map((c: { name: string }) => c.name)).toEqual(['alpha-2', 'beta-1']);
+  });
+
+  it("reuses a refresh's reads for LIST_FRESH_MS of the clock, and shows a change made elsewhere after it", async () => {
+    const names = async () =>
+      (await consoleCall('GET', '/console/api/channels', { cookie, query: { state: 'disabled' } })).body.channels.map(
+        (c: { name: string }) => c.name,
+      );
+    await world.clock.advance(LIST_FRESH_MS);
+    expect(await names()).toEqual(['alpha-2', 'beta-1']);
+    expect((await callApi(api, world, 'POST', '/channels/alpha-1/disable')).status).toBe(200);
+    await world.clock.advance(LIST_FRESH_MS - 1);
+    expect(await names()).toEqual(['alpha-2', 'beta-1']);
+    await world.clock.advance(1);
+    expect(await names()).toEqual(['alpha-1', 'alpha-2', 'beta-1']);
+    expect(LIST_FRESH_MS + 2000).toBeLessThanOrEqual(5000);
   });
 });

@@ -39,6 +39,8 @@ export interface World {
   bucket: OssBucket;
   ledger: Ledger;
   deliveries: Delivery[];
+  /** Statuses the webhook receiver answers next, one per request, before its usual 204. */
+  receiverScript: number[];
   invocations: Invocation[];
   /** Handlers async invocations are dispatched to, by function name; others are only recorded. */
   dispatch: Map<string, Handler>;
@@ -63,6 +65,7 @@ export async function startWorld(env: Record<string, string> = {}, opts: { rtmpP
   if (emu.rtmpOrigin) process.env.OSS_RTMP_ENDPOINT = emu.rtmpOrigin;
   else delete process.env.OSS_RTMP_ENDPOINT;
   const deliveries: Delivery[] = [];
+  const receiverScript: number[] = [];
   const receiver: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -71,7 +74,7 @@ export async function startWorld(env: Record<string, string> = {}, opts: { rtmpP
       const verified = verifyWebhook(req.headers as Record<string, string>, body, [WEBHOOK_SECRET], clock.now()).ok;
       deliveries.push({ payload: JSON.parse(body) as WebhookPayload, verified });
       recordWebhookBody(body);
-      res.writeHead(204).end();
+      res.writeHead(receiverScript.shift() ?? 204).end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -100,6 +103,7 @@ export async function startWorld(env: Record<string, string> = {}, opts: { rtmpP
     bucket: undefined as unknown as OssBucket,
     ledger: undefined as unknown as Ledger,
     deliveries,
+    receiverScript,
     invocations,
     dispatch,
     async settled() {

@@ -222,6 +222,25 @@ describe('webhook delivery', () => {
     expect(await webhooks().drainOutbox()).toEqual({ delivered: 0, queued: 0, abandoned: 0 });
   });
 
+  it("records each HTTP attempt's outcome: a failed run on its released claim, the delivering run on its record", async () => {
+    receiver.script = [503];
+    const fact = event('stream.ended', 'cam', 'b-tries', T);
+    const down = await webhooks({ url: 'http://127.0.0.1:9/hooks', policy: { ...FAST, maxAttempts: 1 } }).emit(fact);
+    expect(down.outcome).toBe('queued');
+    await clock.advance(60_000);
+    expect((await webhooks({ policy: { ...FAST, maxAttempts: 1 } }).drainOutbox()).queued).toBe(1);
+    await clock.advance(60_000);
+    expect((await webhooks().drainOutbox()).delivered).toBe(1);
+    const delivery = await ledger.deliveryOf(down.id);
+    expect(delivery).toMatchObject({ status: 'delivered', record: { attempts: 1 } });
+    expect(delivery.tries).toEqual([
+      { at: clock.now() - 120_000, error: 'Error: ECONNREFUSED' },
+      { at: clock.now() - 60_000, status: 503 },
+      { at: clock.now(), status: 200 },
+    ]);
+    expect(receiver.received).toHaveLength(2);
+  });
+
   it('does not retry a 4xx rejection within the run', async () => {
     receiver.script = [400];
     const result = await webhooks().emit(event('stream.started', 'cam', 'b1', T));
