@@ -19,6 +19,7 @@ import {
 } from '../shared/api/routes';
 import type { Validator } from '../shared/api/validate';
 import { EVENT_TYPES } from '../shared/ledger/records';
+import { DEFAULT_PRICES } from '../shared/lifecycle/cost';
 import { EVENT_DATA_EXAMPLES, eventSchemas } from '../shared/webhooks/events';
 import {
   EVENT_TYPE_HEADER,
@@ -110,18 +111,7 @@ const COST_HEAD = {
   month: '2024-05',
   generatedAt: '2024-05-15T12:00:00.000Z',
   monthElapsed: 0.468,
-  prices: {
-    source: 'Alibaba Cloud pay-as-you-go list prices (OSS pricing; Function Compute 3.0 CU pricing), see docs/cost.md',
-    asOf: '2025-01-24',
-    region: 'cn-hangzhou',
-    storageGbMonth: 0.12,
-    putPer10k: 0.01,
-    getPer10k: 0.01,
-    fcInvocationsPer10k: 0.00825,
-    fcGbSecond: 0.0000165,
-    fcVcpuSecond: 0.00011,
-    vcpuPerGb: 0.7,
-  },
+  prices: DEFAULT_PRICES,
   overhead: { requestsPerMonth: 3_100, cnyPerMonth: { ...NO_CNY, requests: 0.0031, total: 0.0031 } },
   totals: { channels: 12, objects: 17_304, bytes: 18_144_559_104, cnyPerMonth: 2.46 },
 };

@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { VOD_STATUSES } from '../ledger/keys';
 import { CLEANUP_RUN_REPORT } from '../cleanup/report-schema';
-import { BUDGET_SET, CHANNEL_COST_REPORT, COST_REPORT, DRIFT_REPORT } from '../operations/cost-schema';
+import { BUDGET_SET, CHANNEL_COST_REPORT, COST_REPORT, DRIFT_REPORT } from '../lifecycle/cost-schema';
 
 /** An instant as ISO 8601 UTC with milliseconds (`2024-05-01T12:00:00.000Z`). */
 const instant = v.pipe(v.string(), v.isoTimestamp());

@@ -4,29 +4,13 @@
  * fragments kept by VODs, playlists and snapshots (`FolderStorageCounter`), how counted usage
  * folds into monthly totals, and what that costs in CNY (docs/cost.md).
  */
+import type * as v from 'valibot';
+import type { PRICE_TABLE } from './cost-schema';
 import { parseCompactUtcSeconds } from './time';
 import { parseVodPlaylistName } from './vod';
 
-/** Prices in CNY (docs/cost.md lists region, date and source of each default). */
-export interface PriceTable {
-  source: string;
-  asOf: string;
-  region: string;
-  /** Standard (LRS) storage per GB-month. */
-  storageGbMonth: number;
-  /** PUT-class requests per 10,000. */
-  putPer10k: number;
-  /** GET-class requests per 10,000. */
-  getPer10k: number;
-  /** Function Compute invocations per 10,000. */
-  fcInvocationsPer10k: number;
-  /** Function Compute memory per GB-second. */
-  fcGbSecond: number;
-  /** Function Compute active vCPU per vCPU-second. */
-  fcVcpuSecond: number;
-  /** vCPUs per GB of memory the functions run with (FC 3.0 default: 0.35 vCPU for 512 MB). */
-  vcpuPerGb: number;
-}
+/** Prices in CNY (docs/cost.md lists region, date and source of each default); schema: PRICE_TABLE. */
+export type PriceTable = v.InferOutput<typeof PRICE_TABLE>;
 
 /**
  * Published pay-as-you-go list prices, mainland China (cn-hangzhou). FC 3.0 bills compute units

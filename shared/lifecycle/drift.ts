@@ -3,9 +3,11 @@
  * disagrees, and the one action that resolves each disagreement (docs/cost.md, "Drift").
  */
 import { createHash } from 'node:crypto';
+import type * as v from 'valibot';
 import { CHANNEL_NAME } from '../ledger/keys';
+import type { DRIFT_ITEM } from './cost-schema';
 
-export type DriftKind = 'untracked-channel' | 'missing-channel' | 'orphan-prefix' | 'foreign-prefix';
+export type DriftKind = DriftItem['kind'];
 
 /**
  * - `adopt`: record a generation for a channel OSS has and the ledger does not (`drift --fix`);
@@ -14,24 +16,13 @@ export type DriftKind = 'untracked-channel' | 'missing-channel' | 'orphan-prefix
  * - `cleanup`: nothing for drift to do: cleanup-orphans reclaims what the channel's ingest wrote;
  * - `leave`: a folder livecycle never managed; nothing is done to it, ever.
  */
-export type DriftAction = 'adopt' | 'record-deletion' | 'cleanup' | 'leave';
+export type DriftAction = DriftItem['action'];
 
 /** The actions `drift --fix` carries out; the others are only reported. */
 export const FIXABLE_ACTIONS: readonly DriftAction[] = ['adopt', 'record-deletion'];
 
-export interface DriftItem {
-  /** Stable across checks while the disagreement lasts: `<kind>:<channel or prefix>`. */
-  id: string;
-  kind: DriftKind;
-  /** The channel concerned (channel kinds, and prefixes named like a channel). */
-  channel?: string;
-  /** The top-level folder concerned (prefix kinds), ending in `/`. */
-  prefix?: string;
-  detail: string;
-  action: DriftAction;
-  /** Whether `drift --fix` carries the action out. */
-  fixable: boolean;
-}
+/** One disagreement and the action that resolves it (`id`: `<kind>:<channel or prefix>`, stable while it lasts); schema: DRIFT_ITEM. */
+export type DriftItem = v.InferOutput<typeof DRIFT_ITEM>;
 
 export interface LedgerChannelState {
   /** Latest generation (creation time; 0 when unknown). */

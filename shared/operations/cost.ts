@@ -28,7 +28,7 @@ import {
 } from '../lifecycle/cost';
 import { isTransientFailure } from '../oss';
 import type { BucketScope, OperationContext } from './context';
-import type { CHANNEL_COST, COST_REPORT } from './cost-schema';
+import type { CHANNEL_COST, COST_REPORT } from '../lifecycle/cost-schema';
 
 export interface CostReportOptions {
   /** Only this channel (the totals and overhead share still count every channel). */

@@ -10,7 +10,7 @@ import type { DriftActionRecord, DriftPlan } from '../ledger/records';
 import { DRIFT_PLAN_TTL_MS, driftItemToken, driftItems, driftPlanId, type DriftItem } from '../lifecycle/drift';
 import { isNoSuchLiveChannel } from '../oss';
 import type { BucketScope, OperationContext } from './context';
-import type { DRIFT_REPORT } from './cost-schema';
+import type { DRIFT_REPORT } from '../lifecycle/cost-schema';
 
 /** Schema: DRIFT_REPORT in cost-schema.ts. */
 export type DriftReport = v.InferOutput<typeof DRIFT_REPORT>;

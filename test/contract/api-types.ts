@@ -1389,12 +1389,19 @@ export interface operations {
                             source: string;
                             asOf: string;
                             region: string;
+                            /** @description Standard (LRS) storage per GB-month. */
                             storageGbMonth: number;
+                            /** @description PUT-class requests per 10,000. */
                             putPer10k: number;
+                            /** @description GET-class requests per 10,000. */
                             getPer10k: number;
+                            /** @description Function Compute invocations per 10,000. */
                             fcInvocationsPer10k: number;
+                            /** @description Function Compute memory per GB-second. */
                             fcGbSecond: number;
+                            /** @description Function Compute active vCPU per vCPU-second. */
                             fcVcpuSecond: number;
+                            /** @description vCPUs per GB of memory the functions run with (FC 3.0 default: 0.35 vCPU for 512 MB). */
                             vcpuPerGb: number;
                         };
                         overhead: {
@@ -1618,12 +1625,19 @@ export interface operations {
                             source: string;
                             asOf: string;
                             region: string;
+                            /** @description Standard (LRS) storage per GB-month. */
                             storageGbMonth: number;
+                            /** @description PUT-class requests per 10,000. */
                             putPer10k: number;
+                            /** @description GET-class requests per 10,000. */
                             getPer10k: number;
+                            /** @description Function Compute invocations per 10,000. */
                             fcInvocationsPer10k: number;
+                            /** @description Function Compute memory per GB-second. */
                             fcGbSecond: number;
+                            /** @description Function Compute active vCPU per vCPU-second. */
                             fcVcpuSecond: number;
+                            /** @description vCPUs per GB of memory the functions run with (FC 3.0 default: 0.35 vCPU for 512 MB). */
                             vcpuPerGb: number;
                         };
                         overhead: {
@@ -1833,14 +1847,18 @@ export interface operations {
                             folders: number;
                         };
                         items: {
+                            /** @description `<kind>:<channel or prefix>`: stable across checks while the disagreement lasts. */
                             id: string;
                             /** @enum {string} */
                             kind: "untracked-channel" | "missing-channel" | "orphan-prefix" | "foreign-prefix";
+                            /** @description The channel concerned (channel kinds, and prefixes named like a channel). */
                             channel?: string;
+                            /** @description The top-level folder concerned (prefix kinds), ending in `/`. */
                             prefix?: string;
                             detail: string;
                             /** @enum {string} */
                             action: "adopt" | "record-deletion" | "cleanup" | "leave";
+                            /** @description Whether `livecycle drift --fix` carries the action out. */
                             fixable: boolean;
                         }[];
                     };

@@ -1,6 +1,6 @@
 /**
  * The cost and drift reports' schemas (docs/cost.md): the report types (`CostReport`,
- * `ChannelCost`, shared/operations/cost.ts; `DriftReport`, shared/operations/drift.ts) are inferred
+ * `ChannelCost`, shared/operations/cost.ts; `DriftReport`, shared/operations/drift.ts; `PriceTable`, `DriftItem`) are inferred
  * from them, and openapi.json describes GET /cost, GET /channels/{name}/cost and GET /drift with
  * them. The operations import only the types, so no bundle carries these schemas.
  */
@@ -14,13 +14,16 @@ export const PRICE_TABLE = v.strictObject({
   source: v.string(),
   asOf: v.string(),
   region: v.string(),
-  storageGbMonth: cny,
-  putPer10k: cny,
-  getPer10k: cny,
-  fcInvocationsPer10k: cny,
-  fcGbSecond: cny,
-  fcVcpuSecond: cny,
-  vcpuPerGb: v.number(),
+  storageGbMonth: v.pipe(cny, v.description('Standard (LRS) storage per GB-month.')),
+  putPer10k: v.pipe(cny, v.description('PUT-class requests per 10,000.')),
+  getPer10k: v.pipe(cny, v.description('GET-class requests per 10,000.')),
+  fcInvocationsPer10k: v.pipe(cny, v.description('Function Compute invocations per 10,000.')),
+  fcGbSecond: v.pipe(cny, v.description('Function Compute memory per GB-second.')),
+  fcVcpuSecond: v.pipe(cny, v.description('Function Compute active vCPU per vCPU-second.')),
+  vcpuPerGb: v.pipe(
+    v.number(),
+    v.description('vCPUs per GB of memory the functions run with (FC 3.0 default: 0.35 vCPU for 512 MB).'),
+  ),
 });
 
 const cnyBreakdown = { storage: cny, requests: cny, compute: cny, total: cny };
@@ -91,13 +94,22 @@ export const BUDGET_SET = v.strictObject({
 });
 
 export const DRIFT_ITEM = v.strictObject({
-  id: v.string(),
+  id: v.pipe(
+    v.string(),
+    v.description('`<kind>:<channel or prefix>`: stable across checks while the disagreement lasts.'),
+  ),
   kind: v.picklist(['untracked-channel', 'missing-channel', 'orphan-prefix', 'foreign-prefix']),
-  channel: v.optional(v.string()),
-  prefix: v.optional(v.string()),
+  channel: v.pipe(
+    v.optional(v.string()),
+    v.description('The channel concerned (channel kinds, and prefixes named like a channel).'),
+  ),
+  prefix: v.pipe(
+    v.optional(v.string()),
+    v.description('The top-level folder concerned (prefix kinds), ending in `/`.'),
+  ),
   detail: v.string(),
   action: v.picklist(['adopt', 'record-deletion', 'cleanup', 'leave']),
-  fixable: v.boolean(),
+  fixable: v.pipe(v.boolean(), v.description('Whether `livecycle drift --fix` carries the action out.')),
 });
 
 export const DRIFT_REPORT = v.strictObject({
