@@ -77,7 +77,7 @@ export async function concludeBroadcast(
   scope: BucketScope,
   ctx: OperationContext,
   channel: string,
-  broadcast: Pick<Broadcast, 'id' | 'firstStart' | 'lastEnd'> & { pushes?: number },
+  broadcast: Pick<Broadcast, 'id' | 'firstStart' | 'lastEnd' | 'pushes'>,
   endedAt: number,
 ): Promise<void> {
   const { fragDuration, generation } = await channelFacts(scope, channel);
@@ -99,7 +99,7 @@ export async function concludeBroadcast(
       broadcastId: broadcast.id,
       startedAt: new Date(broadcast.firstStart).toISOString(),
       endedAt: new Date(endedAt).toISOString(),
-      ...(broadcast.pushes === undefined ? {} : { pushes: broadcast.pushes }),
+      pushes: broadcast.pushes.length,
     },
   });
   await ctx.invoker.invokeAsync(ctx.config.generateVodFunction, {
@@ -146,18 +146,7 @@ export async function concludeAndBuildVods(
   )) {
     // Announced as poll-stat would have (idempotent: a no-op when it did).
     await announceStarted(scope, channel, broadcast);
-    await concludeBroadcast(
-      scope,
-      ctx,
-      channel,
-      {
-        id: broadcast.id,
-        firstStart: broadcast.firstStart,
-        lastEnd: broadcast.lastEnd,
-        pushes: broadcast.pushes.length,
-      },
-      broadcast.lastEnd,
-    );
+    await concludeBroadcast(scope, ctx, channel, broadcast, broadcast.lastEnd);
     pending.push(broadcast.id);
   }
   for (const broadcastId of pending) await buildVod(scope, ctx, channel, broadcastId);

@@ -372,18 +372,7 @@ async function settle(
       reconnectWindowMs: ctx.config.reconnectWindowSeconds * 1000,
     });
     if (state.state === 'ended') {
-      await concludeBroadcast(
-        scope,
-        ctx,
-        channel,
-        {
-          id: broadcast.id,
-          firstStart: broadcast.firstStart,
-          lastEnd: broadcast.lastEnd,
-          pushes: broadcast.pushes.length,
-        },
-        state.endedAt,
-      );
+      await concludeBroadcast(scope, ctx, channel, broadcast, state.endedAt);
       observation.settledThrough = Math.max(
         observation.settledThrough ?? -Infinity,
         broadcast.lastEnd ?? state.endedAt,
